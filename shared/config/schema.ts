@@ -1,0 +1,343 @@
+/**
+ * The check configuration schema: the single source of truth for what a config may say.
+ *
+ * Input is YAML (or a TypeScript object) written for humans: durations are strings, the kind of a
+ * check is given by which one of `http`, `tcp`, `dns`, `grpc` or `tls` it has. Output is what the
+ * engine runs: durations in milliseconds, an explicit `kind`, defaults filled in, file references
+ * resolved to their contents. Every object is strict, so a typo is an error rather than a silent no-op.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+
+export const CHECK_KINDS = ['http', 'tcp', 'dns', 'grpc', 'tls'] as const;
+export type CheckKind = (typeof CHECK_KINDS)[number];
+
+/** A duration string such as `500ms`, `5s` or `2m`, parsed to milliseconds. */
+export const Duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `invalid duration "${text}": expected a number and a unit (ms, s, m, h, d), e.g. 500ms or 5s` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const PositiveDuration = Duration.refine((ms) => ms > 0, 'must be longer than 0');
+
+/** A regular expression given as a string; rejected at load time if it does not compile. */
+const Regex = z.string().superRefine((src, ctx) => {
+  try {
+    new RegExp(src);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
+  }
+});
+
+/**
+ * A secret value: a literal string (which may hold `${env:NAME}` references), or a reference to
+ * Secrets Manager or SSM Parameter Store that the probe resolves at run time. References keep the
+ * secret out of the bundled definitions and out of environment variables.
+ */
+export const SecretRef = z.union([
+  z.string(),
+  z.strictObject({ secretsManager: z.string().min(1), key: z.string().min(1).optional() }),
+  z.strictObject({ ssm: z.string().min(1) }),
+]);
+export type SecretRef = z.infer<typeof SecretRef>;
+
+/** A PEM file path, relative to the config file; the loader replaces it with the file's contents. */
+export type FileResolver = (path: string) => string | undefined;
+
+export interface SchemaOptions {
+  /** Reads a file referenced by the config, or returns undefined when it does not exist. */
+  readFile: FileResolver;
+}
+
+const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+const HTTP_VERSIONS = ['HTTP/1.0', 'HTTP/1.1', 'HTTP/2'] as const;
+export const DNS_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS', 'SOA', 'SRV', 'PTR'] as const;
+export const DNS_RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'] as const;
+export const EVENTS = ['DOWN', 'RESOLVED', 'PARTIAL', 'DEGRADED', 'REMINDER', 'CERT_EXPIRING', 'LOCATION_SILENT'] as const;
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+const ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+export function makeSchemas(opts: SchemaOptions) {
+  const pemFile = z.string().min(1).transform((path, ctx) => {
+    const text = opts.readFile(path);
+    if (text === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'file not found' });
+      return z.NEVER;
+    }
+    return text;
+  });
+
+  /** Blackbox Exporter's `tls_config`, with the same meaning for each field. */
+  const TlsOptions = z.strictObject({
+    /** PEM CA bundle that replaces the system roots. @default system roots */
+    ca: pemFile.optional(),
+    /** Client certificate (PEM) for mTLS. */
+    cert: pemFile.optional(),
+    /** Client private key (PEM) for mTLS; a file, or a secret reference so it stays out of the bundle. */
+    key: z.union([pemFile, z.strictObject({ secretsManager: z.string().min(1), key: z.string().optional() }), z.strictObject({ ssm: z.string().min(1) })]).optional(),
+    /** SNI and the name the certificate is verified against. @default the target's host */
+    serverName: z.string().min(1).optional(),
+    /** Turns certificate verification off. @default false */
+    insecureSkipVerify: z.boolean().default(false),
+    minVersion: z.enum(TLS_VERSIONS).optional(),
+    maxVersion: z.enum(TLS_VERSIONS).optional(),
+  }).superRefine((tls, ctx) => {
+    if ((tls.cert === undefined) !== (tls.key === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [tls.cert === undefined ? 'cert' : 'key'], message: 'cert and key must be given together' });
+    }
+    if (tls.minVersion && tls.maxVersion && tls.minVersion > tls.maxVersion) {
+      ctx.addIssue({ code: 'custom', path: ['minVersion'], message: 'minVersion is above maxVersion' });
+    }
+  });
+
+  const IpFamily = z.union([z.literal(4), z.literal(6)]).optional();
+  const Port = z.number().int().min(1).max(65535);
+
+  /** `validStatusCodes` entries: a code (200) or a class ("2xx"). */
+  const StatusCode = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/, 'expected a status code or a class like "2xx"')]);
+
+  const HttpAssert = z.strictObject({
+    /** Each regex must match the body. */
+    bodyMatches: z.array(Regex).default([]),
+    /** No regex may match the body. */
+    bodyNotMatches: z.array(Regex).default([]),
+    /** Header name → regex its value must match; a missing header fails. */
+    headers: z.record(z.string(), Regex).default({}),
+    /** Dotted path into a JSON body (`$.status`, `$.items[0].id`) → the value it must equal. */
+    jsonPath: z.record(z.string().regex(/^\$/, 'a JSON path starts with $'), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
+    /** The probe fails when it takes longer than this in total. */
+    maxResponseTime: PositiveDuration.optional(),
+    /** HTTPS only: fail when the earliest certificate in the chain expires sooner. */
+    certMinDaysLeft: z.number().min(0).optional(),
+  });
+
+  const Http = z.strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+    method: z.enum(HTTP_METHODS).default('GET'),
+    headers: z.record(z.string(), SecretRef).default({}),
+    body: z.string().optional(),
+    /** @default 2xx, as in Blackbox Exporter */
+    validStatusCodes: z.array(StatusCode).min(1).default(['2xx']),
+    /** @default any version */
+    validHttpVersions: z.array(z.enum(HTTP_VERSIONS)).min(1).optional(),
+    /** Offer HTTP/2 by ALPN on https (falls back to HTTP/1.1 when the server declines). @default false */
+    http2: z.boolean().default(false),
+    followRedirects: z.boolean().default(true),
+    maxRedirects: z.number().int().min(0).max(30).default(10),
+    ipFamily: IpFamily,
+    tls: TlsOptions.optional(),
+    assert: HttpAssert.default({ bodyMatches: [], bodyNotMatches: [], headers: {}, jsonPath: {} }),
+    /** Passing but slower than this is `degraded`. */
+    degradedAfter: PositiveDuration.optional(),
+    /** Bodies larger than this fail with `body_too_large`; the read stops there. @default 1 MiB */
+    maxBodyBytes: z.number().int().min(0).default(1024 * 1024),
+  }).superRefine((http, ctx) => {
+    if (http.tls && http.url.startsWith('http:')) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls options need an https:// url' });
+    }
+    if (http.validHttpVersions?.includes('HTTP/2') && !http.http2 && http.validHttpVersions.length === 1) {
+      ctx.addIssue({ code: 'custom', path: ['validHttpVersions'], message: 'only HTTP/2 is valid but http2 is false' });
+    }
+  });
+
+  const TcpStep = z.union([z.strictObject({ send: z.string() }), z.strictObject({ expect: Regex })]);
+  const Tcp = z.strictObject({
+    host: z.string().min(1),
+    port: Port,
+    /** `true` for TLS with default options, or the options. @default false */
+    tls: z.union([z.boolean(), TlsOptions]).default(false),
+    ipFamily: IpFamily,
+    /** Shorthand for a first `send` step. */
+    send: z.string().optional(),
+    /** Shorthand for an `expect` step after `send`: a regex the received data must match. */
+    expect: Regex.optional(),
+    /** Blackbox Exporter's `query_response`: sends and expectations, in order. */
+    steps: z.array(TcpStep).default([]),
+    degradedAfter: PositiveDuration.optional(),
+  }).transform(({ send, expect, steps, ...rest }) => ({
+    ...rest,
+    steps: [...(send !== undefined ? [{ send }] : []), ...(expect !== undefined ? [{ expect }] : []), ...steps] as Array<{ send: string } | { expect: string }>,
+  }));
+
+  const Dns = z.strictObject({
+    name: z.string().min(1),
+    type: z.enum(DNS_TYPES).default('A'),
+    /** `host` or `host:port` (`[v6]:port`). @default the system resolver */
+    server: z.string().min(1).optional(),
+    transport: z.enum(['udp', 'tcp']).default('udp'),
+    recursionDesired: z.boolean().default(true),
+    validRcodes: z.array(z.enum(DNS_RCODES)).min(1).default(['NOERROR']),
+    assert: z.strictObject({
+      /** Each regex must match at least one answer record (rendered as text, e.g. `api.example.com. 300 IN A 10.0.0.1`). */
+      answerMatches: z.array(Regex).default([]),
+      /** No answer record may match. */
+      answerNotMatches: z.array(Regex).default([]),
+      minAnswers: z.number().int().min(0).optional(),
+    }).default({ answerMatches: [], answerNotMatches: [] }),
+    degradedAfter: PositiveDuration.optional(),
+  });
+
+  const Grpc = z.strictObject({
+    /** `host:port` */
+    target: z.string().regex(/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port'),
+    /** The service name sent in the health request; "" asks about the server as a whole. */
+    service: z.string().default(''),
+    tls: z.union([z.boolean(), TlsOptions]).default(false),
+    ipFamily: IpFamily,
+    degradedAfter: PositiveDuration.optional(),
+  });
+
+  const TlsCert = z.strictObject({
+    host: z.string().min(1),
+    port: Port.default(443),
+    serverName: z.string().min(1).optional(),
+    ca: pemFile.optional(),
+    insecureSkipVerify: z.boolean().default(false),
+    ipFamily: IpFamily,
+    assert: z.strictObject({ certMinDaysLeft: z.number().min(0).default(14) }).default({ certMinDaysLeft: 14 }),
+    degradedAfter: PositiveDuration.optional(),
+  });
+
+  /** When a failure becomes an alert. Semantics: ../shared/design.md "Evaluation semantics". */
+  const Alerting = z.strictObject({
+    /** Consecutive failed runs before a location counts as failing. @default 2 */
+    failureThreshold: z.number().int().min(1).optional(),
+    /** Alternative to failureThreshold: failing continuously for this long (Prometheus `for:`). */
+    for: PositiveDuration.optional(),
+    /** Consecutive successes before a failing location is up again. @default 2 */
+    recoveryThreshold: z.number().int().min(1).optional(),
+    /** Failing locations needed for DOWN. @default a majority of the check's locations */
+    quorum: z.number().int().min(1).optional(),
+    /** Repeat a REMINDER this often while DOWN. @default never */
+    repeatInterval: PositiveDuration.optional(),
+    /** Channel names from the top-level `channels`. */
+    channels: z.array(z.string()).optional(),
+  });
+
+  const Common = {
+    id: z.string().regex(ID, 'expected lowercase letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)'),
+    name: z.string().optional(),
+    interval: PositiveDuration.optional(),
+    timeout: PositiveDuration.optional(),
+    locations: z.array(z.string().min(1)).min(1).optional(),
+    /** Immediate retests of a failed run before it is recorded as failed. */
+    retries: z.number().int().min(0).max(3).optional(),
+    tags: z.record(z.string(), z.string()).optional(),
+    enabled: z.boolean().default(true),
+    alerting: Alerting.optional(),
+  };
+
+  const RawCheck = z.discriminatedUnion('kind', [
+    z.strictObject({ ...Common, kind: z.literal('http'), http: Http }),
+    z.strictObject({ ...Common, kind: z.literal('tcp'), tcp: Tcp }),
+    z.strictObject({ ...Common, kind: z.literal('dns'), dns: Dns }),
+    z.strictObject({ ...Common, kind: z.literal('grpc'), grpc: Grpc }),
+    z.strictObject({ ...Common, kind: z.literal('tls'), tls: TlsCert }),
+  ]);
+
+  /** The kind is implied by the one protocol key a check has; `kind` itself is never written by users. */
+  const CheckInput = z.preprocess((input, ctx) => {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+    if ('kind' in input) {
+      ctx.addIssue({ code: 'custom', path: ['kind'], message: 'kind is implied by the protocol key; remove it', input });
+      return input;
+    }
+    const kinds = CHECK_KINDS.filter((k) => k in input);
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        input,
+        message: kinds.length === 0
+          ? `a check needs exactly one of ${CHECK_KINDS.join(', ')}`
+          : `a check needs exactly one of ${CHECK_KINDS.join(', ')}, found ${kinds.join(' and ')}`,
+      });
+      return input;
+    }
+    return { ...input, kind: kinds[0] };
+  }, RawCheck);
+
+  const Channel = z.strictObject({
+    email: z.array(z.email()).default([]),
+    webhook: z.array(z.url({ protocol: /^https?$/ })).default([]),
+    /** Only these events reach the channel. @default every event */
+    events: z.array(z.enum(EVENTS)).min(1).optional(),
+  });
+
+  const Defaults = z.strictObject({
+    interval: PositiveDuration.default(60_000),
+    timeout: PositiveDuration.default(5_000),
+    locations: z.array(z.string().min(1)).min(1).default(['local']),
+    retries: z.number().int().min(0).max(3).default(1),
+    alerting: Alerting.default({}),
+  });
+
+  const Config = z.strictObject({
+    version: z.literal(1).default(1),
+    defaults: Defaults.default({ interval: 60_000, timeout: 5_000, locations: ['local'], retries: 1, alerting: {} }),
+    channels: z.record(z.string().regex(ID, 'expected a lowercase name'), Channel).default({}),
+    checks: z.array(CheckInput),
+  }).superRefine((cfg, ctx) => {
+    // Duplicate ids are found on the raw input by the loader, so they are reported alongside other errors.
+    cfg.checks.forEach((c, i) => {
+      const channels = c.alerting?.channels ?? cfg.defaults.alerting.channels ?? [];
+      channels.forEach((name, j) => {
+        if (!(name in cfg.channels)) {
+          const where = c.alerting?.channels ? ['checks', i, 'alerting', 'channels', j] : ['defaults', 'alerting', 'channels', j];
+          ctx.addIssue({ code: 'custom', path: where, message: `unknown channel "${name}"` });
+        }
+      });
+      const timeout = c.timeout ?? cfg.defaults.timeout;
+      const interval = c.interval ?? cfg.defaults.interval;
+      if (timeout > interval) ctx.addIssue({ code: 'custom', path: ['checks', i, 'timeout'], message: `timeout (${timeout}ms) is longer than the interval (${interval}ms)` });
+      const quorum = c.alerting?.quorum ?? cfg.defaults.alerting.quorum;
+      const locations = c.locations ?? cfg.defaults.locations;
+      if (quorum !== undefined && quorum > locations.length) {
+        ctx.addIssue({ code: 'custom', path: c.alerting?.quorum !== undefined ? ['checks', i, 'alerting', 'quorum'] : ['defaults', 'alerting', 'quorum'], message: `quorum ${quorum} is more than the ${locations.length} location(s) of check "${c.id}"` });
+      }
+    });
+  });
+
+  return { Config, CheckInput, TlsOptions, Alerting, Channel };
+}
+
+type Schemas = ReturnType<typeof makeSchemas>;
+/** A config as parsed: durations in ms, file references resolved, per-check fields still optional. */
+export type ParsedConfig = z.output<Schemas['Config']>;
+export type ParsedCheck = ParsedConfig['checks'][number];
+export type TlsOptions = z.output<Schemas['TlsOptions']>;
+export type ChannelConfig = z.output<Schemas['Channel']>;
+
+/** The alert policy with every default applied (the quorum default depends on the location count). */
+export interface AlertPolicy {
+  failureThreshold: number;
+  forMs?: number;
+  recoveryThreshold: number;
+  quorum: number;
+  repeatIntervalMs?: number;
+  degradedAfterMs?: number;
+  intervalMs: number;
+  channels: string[];
+}
+
+type WithDefaults<C> = C extends unknown
+  ? Omit<C, 'interval' | 'timeout' | 'locations' | 'retries' | 'alerting'> & {
+      interval: number;
+      timeout: number;
+      locations: string[];
+      retries: number;
+      alerting: AlertPolicy;
+    }
+  : never;
+
+/** A check ready to run: every default merged in. This is what probers, handlers and the evaluator see. */
+export type Check = WithDefaults<ParsedCheck>;
+export type CheckOf<K extends CheckKind> = Extract<Check, { kind: K }>;
+export type HttpCheck = CheckOf<'http'>;
+export type TcpCheck = CheckOf<'tcp'>;
+export type DnsCheck = CheckOf<'dns'>;
+export type GrpcCheck = CheckOf<'grpc'>;
+export type TlsCheck = CheckOf<'tls'>;

@@ -1,0 +1,125 @@
+/**
+ * The probe runner: dispatches a check to its protocol's prober and owns what every prober shares:
+ * the deadline, the total time, the up/degraded/down status and the result's bookkeeping fields
+ * (the Blackbox Exporter split between `prober/handler.go` and the per-protocol probers).
+ */
+import type { Check } from '../config/schema.ts';
+import { probeDns } from './dns.ts';
+import { probeGrpc } from './grpc.ts';
+import { probeHttp } from './http.ts';
+import { probeTcp } from './tcp.ts';
+import { probeTls } from './tls.ts';
+import type { ProbeContext, ProbeFn, ProbeOutcome, ProbeResult, ProberRegistry } from './types.ts';
+
+export const PROBERS: ProberRegistry = { http: probeHttp, tcp: probeTcp, dns: probeDns, grpc: probeGrpc, tls: probeTls };
+
+/**
+ * A prober that ignores its signal must still not hold the result past its timeout. The grace covers
+ * a prober's own cleanup after the signal fires; past it the runner answers for the prober.
+ */
+const DEADLINE_GRACE_MS = 100;
+
+export interface RunOptions {
+  /** Cancels the probe from outside (the Lambda deadline). */
+  signal?: AbortSignal;
+  location?: string;
+  resolveSecret?: ProbeContext['resolveSecret'];
+  env?: ProbeContext['env'];
+  registry?: ProberRegistry;
+}
+
+function targetOf(check: Check): string {
+  switch (check.kind) {
+    case 'http': {
+      const u = new URL(check.http.url);
+      u.username = '';
+      u.password = '';
+      return u.toString();
+    }
+    case 'tcp': return `${check.tcp.host}:${check.tcp.port}`;
+    case 'dns': return `${check.dns.name} ${check.dns.type}${check.dns.server ? ` @${check.dns.server}` : ''}`;
+    case 'grpc': return check.grpc.target;
+    case 'tls': return `${check.tls.host}:${check.tls.port}`;
+  }
+}
+
+function degradedAfterOf(check: Check): number | undefined {
+  return (check as unknown as Record<string, { degradedAfter?: number }>)[check.kind]?.degradedAfter;
+}
+
+export async function runProbe(check: Check, opts: RunOptions = {}): Promise<ProbeResult> {
+  const registry = opts.registry ?? PROBERS;
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const timeoutSignal = AbortSignal.timeout(check.timeout);
+  const signal = opts.signal ? AbortSignal.any([opts.signal, timeoutSignal]) : timeoutSignal;
+  const ctx: ProbeContext = {
+    signal,
+    timeoutMs: check.timeout,
+    ...(opts.location !== undefined && { location: opts.location }),
+    ...(opts.resolveSecret && { resolveSecret: opts.resolveSecret }),
+    ...(opts.env && { env: opts.env }),
+  };
+  const prober = registry[check.kind] as ProbeFn;
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<ProbeOutcome>((resolve) => {
+    timer = setTimeout(() => resolve({
+      target: targetOf(check),
+      ok: false,
+      phases: { total: performance.now() - t0 },
+      assertions: [],
+      failure: { reason: 'timeout', message: `no result within ${check.timeout}ms` },
+    }), check.timeout + DEADLINE_GRACE_MS);
+  });
+  let outcome: ProbeOutcome;
+  try {
+    outcome = await Promise.race([prober(check, ctx), guard]);
+  } catch (err) {
+    // Probers return failures as values; an exception here is a bug in Vantage, reported as such.
+    outcome = {
+      target: targetOf(check),
+      ok: false,
+      phases: { total: performance.now() - t0 },
+      assertions: [],
+      failure: { reason: 'internal', message: `prober crashed: ${(err as Error)?.message ?? String(err)}` },
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!outcome.ok && opts.signal?.aborted && outcome.failure) {
+    outcome = { ...outcome, failure: { reason: 'aborted', message: `cancelled: ${outcome.failure.message}` } };
+  }
+  const degradedAfter = degradedAfterOf(check);
+  const status = !outcome.ok ? 'down' : degradedAfter !== undefined && outcome.phases.total > degradedAfter ? 'degraded' : 'up';
+  return {
+    checkId: check.id,
+    kind: check.kind,
+    ...(opts.location !== undefined && { location: opts.location }),
+    startedAt: startedAt.toISOString(),
+    ...outcome,
+    status,
+  };
+}
+
+/**
+ * Runs many checks with at most `concurrency` in flight. Each probe's timing is its own: a slow target
+ * occupies one slot and never delays when another probe starts or how its phases are measured.
+ */
+export async function runChecks(
+  checks: readonly Check[],
+  opts: RunOptions & { concurrency?: number; onResult?: (r: ProbeResult) => void } = {},
+): Promise<ProbeResult[]> {
+  const limit = Math.max(1, opts.concurrency ?? 64);
+  const results = new Array<ProbeResult>(checks.length);
+  let next = 0;
+  async function worker() {
+    while (next < checks.length) {
+      const i = next++;
+      const r = await runProbe(checks[i]!, opts);
+      results[i] = r;
+      opts.onResult?.(r);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, checks.length) }, worker));
+  return results;
+}

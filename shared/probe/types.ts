@@ -1,0 +1,133 @@
+/**
+ * The probe contract. One function type for every protocol; a down target is a value, never an
+ * exception. See ../shared/design.md "Probe contract".
+ */
+import type { Check, CheckKind, CheckOf, SecretRef } from '../config/schema.ts';
+
+/**
+ * Why a probe failed, from a closed set. Probers classify from error codes (`ECONNREFUSED`,
+ * `UND_ERR_HEADERS_TIMEOUT`, `CERT_HAS_EXPIRED`, …), never from message text.
+ */
+export const FAILURE_REASONS = [
+  'dns',              // the target's name did not resolve
+  'connect_refused',  // RST on connect (ECONNREFUSED)
+  'connect_timeout',  // no answer to SYN within the timeout
+  'connect_error',    // other socket errors before the connection was up (EHOSTUNREACH, ENETUNREACH, …)
+  'tls_handshake',    // handshake failed for a reason other than the certificate (protocol, alert, mTLS refused)
+  'cert_expired',     // a certificate in the chain is past notAfter (or not yet valid)
+  'cert_untrusted',   // the chain does not lead to a trusted root (self-signed, unknown CA)
+  'cert_hostname',    // the certificate does not cover the server name
+  'cert_expiring',    // valid, but expires sooner than certMinDaysLeft
+  'timeout',          // connected, but the whole probe ran past its timeout (slow headers or body)
+  'status_code',      // HTTP status not in validStatusCodes
+  'body_mismatch',    // a body or JSON path assertion failed
+  'header_mismatch',  // a header assertion failed
+  'http_version',     // the negotiated HTTP version is not in validHttpVersions
+  'too_many_redirects',
+  'body_too_large',   // the body passed maxBodyBytes; the read stopped there
+  'protocol_error',   // the peer spoke something that is not the protocol (garbage, bad framing, reset mid-response)
+  'connection_reset', // the peer reset or closed the connection mid-exchange
+  'slow_response',    // passed every assertion except maxResponseTime
+  'dns_rcode',        // DNS answered with an rcode not in validRcodes
+  'dns_answer',       // DNS answer assertions failed
+  'grpc_not_serving', // the health service answered, but not SERVING
+  'grpc_error',       // the gRPC call failed with a status code (UNIMPLEMENTED, UNAVAILABLE, …)
+  'expect_mismatch',  // a TCP expect step did not match what was received
+  'aborted',          // the invocation was cancelled (Lambda deadline) before the probe finished
+  'internal',         // a bug in Vantage; never the target's fault
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+export interface Failure {
+  reason: FailureReason;
+  message: string;
+}
+
+/** Phase durations in ms. Only the phases a protocol has are present; `total` always is. */
+export interface Phases {
+  dns?: number;
+  connect?: number;
+  tls?: number;
+  /** request written → first response byte */
+  ttfb?: number;
+  /** first byte → last byte */
+  transfer?: number;
+  total: number;
+}
+
+export interface Assertion {
+  /** e.g. `status in [200]`, `body matches /ok/`, `header content-type matches /json/` */
+  name: string;
+  ok: boolean;
+  /** What was seen, when it helps (never a secret). */
+  detail?: string;
+}
+
+export interface CertInfo {
+  subject: string;
+  issuer: string;
+  notAfter: string;
+}
+
+export interface TlsInfo {
+  version: string;
+  cipher: string;
+  /** ALPN protocol, when negotiated. */
+  alpn?: string;
+  /** The earliest notAfter in the presented chain, ISO 8601. */
+  certExpiresAt?: string;
+  /** Whole days until certExpiresAt (negative when expired). */
+  certDaysLeft?: number;
+  chain?: CertInfo[];
+  /** Whether the chain verified (false only when insecureSkipVerify let an untrusted chain through). */
+  authorized?: boolean;
+}
+
+export interface ProbeResult {
+  checkId?: string;
+  kind: CheckKind;
+  /** What was probed, for people: the URL or host:port, never with credentials. */
+  target: string;
+  location?: string;
+  /** When the probe started, ISO 8601. */
+  startedAt: string;
+  ok: boolean;
+  status: 'up' | 'degraded' | 'down';
+  phases: Phases;
+  http?: { status: number; version: string; redirects: number; bodyBytes: number };
+  tls?: TlsInfo;
+  dns?: { rcode: string; answers: string[] };
+  grpc?: { status: string };
+  tcp?: { received?: string };
+  assertions: Assertion[];
+  failure?: Failure;
+  /** How many immediate retests ran before this result (set by the probe handler). */
+  retries?: number;
+  /** The remote address that was connected to. */
+  remoteAddress?: string;
+}
+
+/** Resolves a secret reference to its value. Supplied by the runtime (Lambda: Secrets Manager/SSM). */
+export type SecretResolver = (ref: Exclude<SecretRef, string>) => Promise<string>;
+
+export interface ProbeContext {
+  /** Fires when the probe must stop: its own timeout, or the invocation's deadline. */
+  signal: AbortSignal;
+  /** Timeout in ms for this probe (the signal fires then); probers use it to set socket timers. */
+  timeoutMs: number;
+  /** Where the probe runs (a region or a private location); sent in the User-Agent. */
+  location?: string;
+  /** Resolves `{secretsManager}` / `{ssm}` references. Without one, such references fail the probe. */
+  resolveSecret?: SecretResolver;
+  /** Environment for `${env:NAME}` references. @default process.env */
+  env?: Record<string, string | undefined>;
+}
+
+/** What a prober returns; the runner adds the bookkeeping (id, location, startedAt, status). */
+export type ProbeOutcome = Omit<ProbeResult, 'checkId' | 'location' | 'startedAt' | 'status' | 'kind'>;
+
+/** One protocol's prober. It only probes: the runner owns the deadline and the status. */
+export type ProbeFn<C extends Check = Check> = (check: C, ctx: ProbeContext) => Promise<ProbeOutcome>;
+
+/** A prober per kind; leaving one out fails to compile. */
+export type ProberRegistry = { [K in CheckKind]: ProbeFn<CheckOf<K>> };
