@@ -13,6 +13,8 @@ export interface LoadedConfig {
   defaults: ParsedConfig['defaults'];
   channels: ParsedConfig['channels'];
   checks: Check[];
+  /** Present when the config has a `deployment` block (the CDK app needs one). */
+  deployment?: ParsedConfig['deployment'];
 }
 
 /** `['checks', 2, 'http', 'tls', 'ca']` → `checks[2].http.tls.ca` */
@@ -91,20 +93,20 @@ function duplicateIds(input: unknown): ConfigIssue[] {
 /** Validates an already-parsed object (YAML, JSON or a TypeScript literal). */
 export function loadConfigObject(input: unknown, opts: { baseDir?: string; source?: string } = {}): LoadedConfig {
   const { Config } = makeSchemas({ readFile: readRelative(opts.baseDir ?? process.cwd()) });
-  const parsed = Config.safeParse(input);
+  const parsed = Config.safeParse(input, { reportInput: true });
   const issues = [...(parsed.success ? [] : issuesOf(parsed.error)), ...duplicateIds(input)];
   if (!parsed.success || issues.length > 0) throw new ConfigError(issues, opts.source);
   const cfg = parsed.data;
-  return { defaults: cfg.defaults, channels: cfg.channels, checks: cfg.checks.map((c) => withDefaults(c, cfg)) };
+  return { defaults: cfg.defaults, channels: cfg.channels, checks: cfg.checks.map((c) => withDefaults(c, cfg)), ...(cfg.deployment && { deployment: cfg.deployment }) };
 }
 
 /** Parses YAML text; syntax errors are reported with their line and column. */
 export function loadConfigText(text: string, opts: { baseDir?: string; source?: string } = {}): LoadedConfig {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map((e) => ({
       path: e.linePos ? `line ${e.linePos[0].line}:${e.linePos[0].col}` : '(yaml)',
-      message: e.message.split('\n')[0] ?? e.message,
+      message: (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''),
     })), opts.source);
   }
   return loadConfigObject(doc.toJS(), opts);

@@ -1,0 +1,208 @@
+import { parseDuration } from '../../shared/config/duration.ts';
+import { loadConfigObject } from '../../shared/config/load.ts';
+import { ConfigError } from '../../shared/errors.ts';
+import { runProbe } from '../../shared/probe/index.ts';
+import { parse, UsageError } from '../args.ts';
+import { formatJsonLines, formatTable } from '../format.ts';
+import { EXIT, type Command } from '../io.ts';
+
+const HELP = `usage: vantage check <target> [options]
+
+Runs one probe now, from this machine. The target's scheme picks the protocol:
+  https://host/path  http://host/path     HTTP(S)
+  tcp://host:port                         TCP connect (with --send/--expect steps, --tls)
+  grpc://host:port[/service]              gRPC health (grpc.health.v1.Health/Check)
+  tls://host:port                         TLS certificate check
+  dns://server:port/name?type=A           DNS query (dns:///name uses the system resolver; &transport=tcp)
+Options:
+  --timeout 5s            whole-probe timeout (default 5s)
+  --method GET            HTTP method
+  --header 'K: V'         request header, repeatable; values may use \${env:NAME}
+  --expect-status 200     valid status code or class (2xx), repeatable (default 2xx)
+  --body-regex RE         the body must match, repeatable
+  --http2                 offer HTTP/2 by ALPN
+  --no-follow             do not follow redirects
+  --ca FILE               CA bundle (PEM) to verify against
+  --cert FILE --key FILE  client certificate for mTLS
+  --server-name NAME      SNI and verification name
+  --insecure              skip certificate verification
+  --min-days N            fail when the certificate expires within N days
+  --tls                   TLS for tcp:// and grpc://
+  --send TEXT             tcp: send this first
+  --expect RE             tcp: the reply must match; dns: an answer must match
+  --ip 4|6                IP family
+  --location NAME         probe as this location (sent in the User-Agent)
+  --json                  one JSON object
+Exit codes: 0 up or degraded, 1 down, 2 usage error.
+`;
+
+const OPTIONS = {
+  timeout: { type: 'string' },
+  method: { type: 'string', short: 'X' },
+  header: { type: 'string', short: 'H', multiple: true },
+  'expect-status': { type: 'string', multiple: true },
+  'body-regex': { type: 'string', multiple: true },
+  http2: { type: 'boolean' },
+  'no-follow': { type: 'boolean' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  'server-name': { type: 'string' },
+  insecure: { type: 'boolean', short: 'k' },
+  'min-days': { type: 'string' },
+  tls: { type: 'boolean' },
+  send: { type: 'string' },
+  expect: { type: 'string' },
+  ip: { type: 'string' },
+  location: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+type Values = ReturnType<typeof parse<typeof OPTIONS>>['values'];
+
+function hostPort(url: URL, defaultPort?: number): { host: string; port: number } {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = url.port ? Number(url.port) : defaultPort;
+  if (!host || port === undefined) throw new UsageError(`${url.protocol}// needs host:port`);
+  return { host, port };
+}
+
+function tlsOptions(v: Values): Record<string, unknown> | undefined {
+  const o = {
+    ...(v.ca !== undefined && { ca: v.ca }),
+    ...(v.cert !== undefined && { cert: v.cert }),
+    ...(v.key !== undefined && { key: v.key }),
+    ...(v['server-name'] !== undefined && { serverName: v['server-name'] }),
+    ...(v.insecure && { insecureSkipVerify: true }),
+  };
+  return Object.keys(o).length ? o : undefined;
+}
+
+function asNumber(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n)) throw new UsageError(`${flag} expects a number, got "${text}"`);
+  return n;
+}
+
+/** Turns the target URL and flags into the same config a YAML file would hold, so one validator serves both. */
+export function adHocCheck(target: string, v: Values): Record<string, unknown> {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw new UsageError(`"${target}" is not a URL; try https://example.com or tcp://host:port`);
+  }
+  const ipFamily = asNumber(v.ip, '--ip');
+  const family = ipFamily !== undefined ? { ipFamily } : {};
+  const minDays = asNumber(v['min-days'], '--min-days');
+  const tls = tlsOptions(v);
+  switch (url.protocol) {
+    case 'http:':
+    case 'https:': {
+      const headers: Record<string, string> = {};
+      for (const h of v.header ?? []) {
+        const i = h.indexOf(':');
+        if (i <= 0) throw new UsageError(`--header "${h}" is not "Name: value"`);
+        headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
+      }
+      const statuses = (v['expect-status'] ?? []).flatMap((s) => s.split(',')).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+      const assert = {
+        ...(v['body-regex'] && { bodyMatches: v['body-regex'] }),
+        ...(minDays !== undefined && { certMinDaysLeft: minDays }),
+      };
+      return {
+        http: {
+          url: target,
+          ...(v.method && { method: v.method.toUpperCase() }),
+          ...(Object.keys(headers).length && { headers }),
+          ...(statuses.length && { validStatusCodes: statuses }),
+          ...(v.http2 && { http2: true }),
+          ...(v['no-follow'] && { followRedirects: false }),
+          ...(tls && { tls }),
+          ...(Object.keys(assert).length && { assert }),
+          ...family,
+        },
+      };
+    }
+    case 'tcp:':
+      return {
+        tcp: {
+          ...hostPort(url),
+          ...(v.tls || tls ? { tls: tls ?? true } : {}),
+          ...(v.send !== undefined && { send: v.send }),
+          ...(v.expect !== undefined && { expect: v.expect }),
+          ...family,
+        },
+      };
+    case 'grpc:': {
+      const { host, port } = hostPort(url);
+      const service = decodeURIComponent(url.pathname.replace(/^\//, ''));
+      return { grpc: { target: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`, service, ...(v.tls || tls ? { tls: tls ?? true } : {}), ...family } };
+    }
+    case 'tls:':
+      return {
+        tls: {
+          ...hostPort(url, 443),
+          ...(v['server-name'] !== undefined && { serverName: v['server-name'] }),
+          ...(v.ca !== undefined && { ca: v.ca }),
+          ...(v.insecure && { insecureSkipVerify: true }),
+          ...(minDays !== undefined && { assert: { certMinDaysLeft: minDays } }),
+          ...family,
+        },
+      };
+    case 'dns:': {
+      const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+      if (!name) throw new UsageError('dns:// needs a name to query: dns://server:53/example.com?type=A');
+      const type = (url.searchParams.get('type') ?? 'A').toUpperCase();
+      const transport = url.searchParams.get('transport');
+      const server = url.host ? url.host : undefined;
+      return {
+        dns: {
+          name,
+          type,
+          ...(server && { server }),
+          ...(transport && { transport }),
+          ...(v.expect !== undefined && { assert: { answerMatches: [v.expect] } }),
+        },
+      };
+    }
+    default:
+      throw new UsageError(`unsupported scheme "${url.protocol}"; use http(s)://, tcp://, grpc://, tls:// or dns://`);
+  }
+}
+
+export const check: Command = async (argv, io) => {
+  let values: Values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parse(argv, OPTIONS, true));
+    if (values.help) { io.stdout(HELP); return EXIT.OK; }
+    if (positionals.length !== 1) throw new UsageError('give exactly one target');
+  } catch (err) {
+    if (err instanceof UsageError) { io.stderr(`vantage check: ${err.message}\n\n${HELP}`); return EXIT.USAGE; }
+    throw err;
+  }
+  const timeout = values.timeout ?? '5s';
+  const timeoutMs = parseDuration(timeout);
+  let cfg;
+  try {
+    const spec = adHocCheck(positionals[0]!, values);
+    cfg = loadConfigObject({
+      // The interval is irrelevant for one run; it only has to be at least the timeout to validate.
+      defaults: { timeout, interval: timeoutMs !== undefined && timeoutMs > 60_000 ? timeout : '60s', retries: 0 },
+      checks: [{ id: 'adhoc', ...spec }],
+    }, { baseDir: process.cwd(), source: 'vantage check' });
+  } catch (err) {
+    if (err instanceof UsageError) { io.stderr(`vantage check: ${err.message}\n`); return EXIT.USAGE; }
+    if (err instanceof ConfigError) {
+      io.stderr(`vantage check: ${err.issues.map((i) => `${i.path.replace(/^checks\[0\]\.|^defaults\./, '')}: ${i.message}`).join('\n  ')}\n`);
+      return EXIT.USAGE;
+    }
+    throw err;
+  }
+  const result = await runProbe(cfg.checks[0]!, { signal: io.signal, env: io.env, ...(values.location !== undefined && { location: values.location }) });
+  const { checkId: _omit, ...shown } = result;
+  io.stdout(values.json ? formatJsonLines([shown]) : formatTable([{ ...shown, checkId: positionals[0]! }], { color: io.isTTY }));
+  return result.status === 'down' ? EXIT.DOWN : EXIT.OK;
+};

@@ -1,0 +1,56 @@
+/**
+ * Dispatch for the `vantage` CLI. Each command lives in cli/commands/ and is loaded only when used,
+ * so `vantage validate` does not pay for the AWS SDK.
+ */
+import type { CliIO, Command } from './io.ts';
+import { EXIT } from './io.ts';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  check: { summary: 'run one ad-hoc probe: vantage check https://example.com/health', load: async () => (await import('./commands/check.ts')).check },
+  run: { summary: 'run every check in a config once: vantage run --config checks.yaml', load: async () => (await import('./commands/run.ts')).run },
+  validate: { summary: 'validate a config and report every problem: vantage validate --config checks.yaml', load: async () => (await import('./commands/validate.ts')).validate },
+  replay: { summary: 'backtest a policy on recorded results: vantage replay --config F --results R.jsonl', load: async () => (await import('./commands/replay.ts')).replay },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return ['usage: vantage <command> [options]', '', ...Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(width)}  ${v.summary}`), '', 'Run `vantage <command> --help` for its options.', ''].join('\n');
+}
+
+export function processIO(): CliIO {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    env: process.env,
+    isTTY: !!process.stdout.isTTY,
+    signal: controller.signal,
+  };
+}
+
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    (name ? io.stdout : io.stderr)(usage());
+    return name ? EXIT.OK : EXIT.USAGE;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    io.stderr(`vantage: unknown command "${name}"\n\n${usage()}`);
+    return EXIT.USAGE;
+  }
+  let command: Command;
+  try {
+    command = await entry.load();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(`commands/${name}.ts`)) {
+      io.stderr(`vantage: "${name}" is not available in this build\n`);
+      return EXIT.USAGE;
+    }
+    throw err;
+  }
+  return command(rest, io);
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The `vantage` bin. Plain JS so it can check the Node version before loading TypeScript, which
+// Node >= 22.18 runs natively by stripping types (no build step, no loader). Inside the checkout,
+// `npx vantage` and `npm run` put the pinned Node 24 from node_modules/.bin first on PATH.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 18)) {
+  process.stderr.write(`vantage needs Node >= 22.18 (found ${process.versions.node}). Run it as \`npx vantage\` inside the checkout to use the pinned Node 24.\n`);
+  process.exit(2);
+}
+const { main } = await import('./main.ts');
+process.exitCode = await main(process.argv.slice(2));
