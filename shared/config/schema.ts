@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
+import { Deployment, unknownLocationIssues } from './deployment.ts';
 
 export const CHECK_KINDS = ['http', 'tcp', 'dns', 'grpc', 'tls'] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
@@ -280,7 +281,10 @@ export function makeSchemas(opts: SchemaOptions) {
     defaults: Defaults.default({ interval: 60_000, timeout: 5_000, locations: ['local'], retries: 1, alerting: {} }),
     channels: z.record(z.string().regex(ID, 'expected a lowercase name'), Channel).default({}),
     checks: z.array(CheckInput),
+    /** Where `cdk deploy` puts probes and the home stack; see ./deployment.ts. @default none (CLI and local runs) */
+    deployment: Deployment.optional(),
   }).superRefine((cfg, ctx) => {
+    for (const issue of unknownLocationIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
     // Duplicate ids are found on the raw input by the loader, so they are reported alongside other errors.
     cfg.checks.forEach((c, i) => {
       const channels = c.alerting?.channels ?? cfg.defaults.alerting.channels ?? [];
