@@ -1,0 +1,238 @@
+/**
+ * Builds the SNS message for one notification: a subject, readable text for `default` and `email`,
+ * and a versioned JSON payload for `https`, `sqs` and `lambda`, sent with `MessageStructure: 'json'`
+ * (https://docs.aws.amazon.com/sns/latest/dg/sns-send-custom-platform-specific-payloads-mobile-devices.html).
+ * Pure: the same notification and check always give the same message.
+ *
+ * Only the check's id, name, kind and a cleaned target are read from the check. Request headers,
+ * bodies and TLS keys never reach a message.
+ */
+import type { ChannelConfig, Check } from '../config/schema.ts';
+import type { FailureReason, Phases } from '../probe/types.ts';
+import { clip, describeTarget, fitSubject, formatDuration } from './text.ts';
+
+export type AlertEvent = 'DOWN' | 'RESOLVED' | 'PARTIAL' | 'DEGRADED' | 'REMINDER' | 'CERT_EXPIRING' | 'LOCATION_SILENT';
+export type Severity = 'critical' | 'warning' | 'info';
+
+export const PAYLOAD_SCHEMA_VERSION = 1;
+
+/** One location named in an alert: why it is failing (or slow, or silent) and what its last run saw. */
+export interface AlertLocation {
+  location: string;
+  reason?: FailureReason | string;
+  message?: string;
+  phases?: Phases;
+  /** When this location started failing, ms since the epoch. */
+  since?: number;
+  /** Its newest result, ms since the epoch. */
+  lastResultAt?: number;
+}
+
+/** What the evaluator decided, in the terms an alert needs. */
+export interface AlertFacts {
+  event: AlertEvent;
+  checkId: string;
+  incidentId: string;
+  dedupeKey: string;
+  /** When the evaluator decided, ms since the epoch. */
+  at: number;
+  /** When the condition began (the outage start for DOWN, REMINDER and RESOLVED), ms. */
+  since?: number;
+  /** RESOLVED: how long the outage lasted. */
+  durationMs?: number;
+  /** The locations the event is about: failing for DOWN/PARTIAL/REMINDER, slow, silent, … */
+  locations: AlertLocation[];
+  /** How many locations the check runs from. */
+  locationCount: number;
+  /** CERT_EXPIRING: days left on the earliest certificate. */
+  certDaysLeft?: number;
+}
+
+export const SEVERITY: Record<AlertEvent, Severity> = {
+  DOWN: 'critical',
+  REMINDER: 'critical',
+  PARTIAL: 'warning',
+  DEGRADED: 'warning',
+  CERT_EXPIRING: 'warning',
+  LOCATION_SILENT: 'warning',
+  RESOLVED: 'info',
+};
+
+/** The JSON subscribers (webhooks, queues, functions) parse. Fields are only ever added within a schemaVersion. */
+export interface AlertPayload {
+  schemaVersion: typeof PAYLOAD_SCHEMA_VERSION;
+  event: AlertEvent;
+  severity: Severity;
+  checkId: string;
+  checkName: string;
+  kind: Check['kind'];
+  target: string;
+  incidentId: string;
+  dedupeKey: string;
+  at: string;
+  since?: string;
+  durationMs?: number;
+  locations: Array<{ location: string; reason?: string; message?: string; phases?: Phases; since?: string; lastResultAt?: string }>;
+  locationCount: number;
+  certDaysLeft?: number;
+  channels: string[];
+}
+
+export interface SnsMessageAttribute {
+  DataType: 'String' | 'String.Array';
+  StringValue: string;
+}
+
+/** Everything PublishCommand needs apart from the topic. */
+export interface AlertMessage {
+  subject: string;
+  /** The MessageStructure=json document: `{default, email, https, sqs, lambda}`, each a string. */
+  message: string;
+  messageAttributes: {
+    checkId: SnsMessageAttribute;
+    event: SnsMessageAttribute;
+    severity: SnsMessageAttribute;
+    channels: SnsMessageAttribute;
+  };
+  payload: AlertPayload;
+  text: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function nameOf(check: Check): string {
+  return check.name?.trim() || check.id;
+}
+
+function failingCount(facts: AlertFacts): string {
+  return `${facts.locations.length}/${facts.locationCount} location${facts.locationCount === 1 ? '' : 's'}`;
+}
+
+export function buildSubject(facts: AlertFacts, check: Check): string {
+  const prefix = `[${facts.event}] `;
+  const name = nameOf(check);
+  switch (facts.event) {
+    case 'DOWN':
+    case 'PARTIAL':
+      return fitSubject(prefix, name, `: ${failingCount(facts)} failing`);
+    case 'REMINDER':
+      return fitSubject(prefix, name, `: still down${facts.since !== undefined ? ` after ${formatDuration(facts.at - facts.since)}` : ''}`);
+    case 'RESOLVED':
+      return fitSubject(prefix, name, facts.durationMs !== undefined ? `: up again after ${formatDuration(facts.durationMs)}` : ': up again');
+    case 'DEGRADED':
+      return fitSubject(prefix, name, `: slow from ${failingCount(facts)}`);
+    case 'CERT_EXPIRING':
+      return fitSubject(prefix, name, facts.certDaysLeft !== undefined ? `: certificate expires in ${facts.certDaysLeft} days` : ': certificate expiring');
+    case 'LOCATION_SILENT':
+      return fitSubject(prefix, name, `: ${failingCount(facts)} silent`);
+  }
+}
+
+const STATE_LINE: Record<AlertEvent, (f: AlertFacts) => string> = {
+  DOWN: (f) => `DOWN, ${f.locations.length} of ${f.locationCount} locations failing`,
+  REMINDER: (f) => `still DOWN, ${f.locations.length} of ${f.locationCount} locations failing`,
+  PARTIAL: (f) => `PARTIAL, ${f.locations.length} of ${f.locationCount} locations failing (below the quorum for DOWN)`,
+  DEGRADED: (f) => `DEGRADED, slow but passing from ${f.locations.length} of ${f.locationCount} locations`,
+  RESOLVED: () => 'UP',
+  CERT_EXPIRING: (f) => `certificate expiring${f.certDaysLeft !== undefined ? ` in ${f.certDaysLeft} days` : ''}`,
+  LOCATION_SILENT: (f) => `${f.locations.length} of ${f.locationCount} locations sent no results`,
+};
+
+function phasesLine(p: Phases): string {
+  const order = ['dns', 'connect', 'tls', 'ttfb', 'transfer', 'total'] as const;
+  return order.filter((k) => p[k] !== undefined).map((k) => `${k} ${Math.round(p[k]!)}ms`).join(', ');
+}
+
+const LOCATIONS_HEADING: Record<AlertEvent, string> = {
+  DOWN: 'Failing locations',
+  REMINDER: 'Failing locations',
+  PARTIAL: 'Failing locations',
+  DEGRADED: 'Slow locations',
+  RESOLVED: 'Locations that were failing',
+  CERT_EXPIRING: 'Seen from',
+  LOCATION_SILENT: 'Silent locations',
+};
+
+export function buildText(facts: AlertFacts, check: Check): string {
+  const lines = [
+    `${facts.event}: ${nameOf(check)}${check.name && check.name !== check.id ? ` (${check.id})` : ''}`,
+    '',
+    `Check:   ${check.id} (${check.kind})`,
+    `Target:  ${describeTarget(check)}`,
+    `State:   ${STATE_LINE[facts.event](facts)}`,
+  ];
+  if (facts.event === 'RESOLVED') {
+    if (facts.since !== undefined) lines.push(`Outage:  ${iso(facts.since)} to ${iso(facts.at)}`);
+    if (facts.durationMs !== undefined) lines.push(`Lasted:  ${formatDuration(facts.durationMs)}`);
+  } else if (facts.since !== undefined) {
+    lines.push(`Since:   ${iso(facts.since)} (for ${formatDuration(facts.at - facts.since)})`);
+  }
+  lines.push(`At:      ${iso(facts.at)}`);
+  if (facts.locations.length > 0) {
+    lines.push('', `${LOCATIONS_HEADING[facts.event]}:`);
+    for (const loc of facts.locations) {
+      const why = [loc.reason, loc.message && clip(loc.message)].filter(Boolean).join(': ');
+      const since = loc.since !== undefined ? ` (since ${iso(loc.since)})` : '';
+      lines.push(`  - ${loc.location}${why ? `: ${why}` : ''}${since}`);
+      if (loc.phases) lines.push(`      phases: ${phasesLine(loc.phases)}`);
+    }
+  }
+  lines.push('', `Incident: ${facts.incidentId}`);
+  return lines.join('\n');
+}
+
+/** A channel hears an event unless it lists `events` without it. Unknown names are left out. */
+export function channelsFor(event: AlertEvent, names: readonly string[], channels: Readonly<Record<string, ChannelConfig>>): string[] {
+  return names.filter((name) => {
+    const channel = channels[name];
+    return channel !== undefined && (channel.events === undefined || channel.events.includes(event));
+  });
+}
+
+export function buildPayload(facts: AlertFacts, check: Check, channels: string[]): AlertPayload {
+  return {
+    schemaVersion: PAYLOAD_SCHEMA_VERSION,
+    event: facts.event,
+    severity: SEVERITY[facts.event],
+    checkId: check.id,
+    checkName: nameOf(check),
+    kind: check.kind,
+    target: describeTarget(check),
+    incidentId: facts.incidentId,
+    dedupeKey: facts.dedupeKey,
+    at: iso(facts.at),
+    ...(facts.since !== undefined && { since: iso(facts.since) }),
+    ...(facts.durationMs !== undefined && { durationMs: facts.durationMs }),
+    locations: facts.locations.map((l) => ({
+      location: l.location,
+      ...(l.reason !== undefined && { reason: l.reason }),
+      ...(l.message !== undefined && { message: clip(l.message) }),
+      ...(l.phases !== undefined && { phases: l.phases }),
+      ...(l.since !== undefined && { since: iso(l.since) }),
+      ...(l.lastResultAt !== undefined && { lastResultAt: iso(l.lastResultAt) }),
+    })),
+    locationCount: facts.locationCount,
+    ...(facts.certDaysLeft !== undefined && { certDaysLeft: facts.certDaysLeft }),
+    channels,
+  };
+}
+
+export function buildAlertMessage(facts: AlertFacts, check: Check, channels: Readonly<Record<string, ChannelConfig>>): AlertMessage {
+  const routed = channelsFor(facts.event, check.alerting.channels, channels);
+  const text = buildText(facts, check);
+  const payload = buildPayload(facts, check, routed);
+  const json = JSON.stringify(payload);
+  return {
+    subject: buildSubject(facts, check),
+    message: JSON.stringify({ default: text, email: text, https: json, sqs: json, lambda: json }),
+    messageAttributes: {
+      checkId: { DataType: 'String', StringValue: check.id },
+      event: { DataType: 'String', StringValue: facts.event },
+      severity: { DataType: 'String', StringValue: SEVERITY[facts.event] },
+      // Subscriptions filter on this: {"channels": ["oncall"]} matches when any element does.
+      channels: { DataType: 'String.Array', StringValue: JSON.stringify(routed) },
+    },
+    payload,
+    text,
+  };
+}
