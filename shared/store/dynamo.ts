@@ -1,0 +1,282 @@
+/**
+ * The DynamoDB store: every read and write of the single table (keys and access patterns: keys.ts).
+ * The client is injected, so the Lambda handlers share one created at module scope, tests point one
+ * at DynamoDB Local, and a mocked client can inject faults DynamoDB Local cannot produce.
+ */
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { ProbeResult } from '../probe/types.ts';
+import { StoreError, toStoreError, UnprocessedItemsError, VersionConflictError } from './errors.ts';
+import {
+  fromHeartbeatItem,
+  fromIncidentItem,
+  fromResultItem,
+  fromStateItem,
+  toHeartbeatItem,
+  toIncidentItem,
+  toResultItem,
+  toStateItem,
+  type Heartbeat,
+  type HeartbeatInfo,
+  type Incident,
+  type StoredResult,
+  type VersionedState,
+} from './items.ts';
+import { checkPk, heartbeatKey, INCIDENT_PREFIX, resultRange, stateKey, type Key } from './keys.ts';
+
+export { createTable, type CreatedTable } from './table.ts';
+export { StoreError, UnprocessedItemsError, VersionConflictError } from './errors.ts';
+
+/** BatchWriteItem takes at most 25 requests. https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html */
+const BATCH_WRITE_MAX = 25;
+/** BatchGetItem takes at most 100 keys. */
+const BATCH_GET_MAX = 100;
+
+export interface BackoffOptions {
+  /** Calls per batch, the first included. @default 8 */
+  maxAttempts?: number;
+  /** @default 50 */
+  baseDelayMs?: number;
+  /** @default 1_000 */
+  maxDelayMs?: number;
+}
+
+export interface StoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** @default () => new Date() */
+  now?: () => Date;
+  /** Retry bound for UnprocessedItems/UnprocessedKeys (throttling itself is retried inside the SDK). */
+  backoff?: BackoffOptions;
+  /** @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+  /** Jitter source in [0, 1). @default Math.random */
+  random?: () => number;
+  /** @default 30 */
+  resultTtlDays?: number;
+  /** @default 7 */
+  heartbeatTtlDays?: number;
+}
+
+export interface PutResultsOutcome {
+  written: number;
+  /** BatchWriteItem calls made, retries included. */
+  calls: number;
+}
+
+export interface ListResultsOptions {
+  /** Inclusive. @default the epoch */
+  from?: string | Date;
+  /** Inclusive. @default now */
+  to?: string | Date;
+  /** @default every result in range */
+  limit?: number;
+  /** @default false (oldest first) */
+  newestFirst?: boolean;
+}
+
+export interface Store {
+  /** Writes results in batches of 25, retrying unprocessed items; throws UnprocessedItemsError past the bound. */
+  putResults(results: readonly ProbeResult[]): Promise<PutResultsOutcome>;
+  putHeartbeat(location: string, info: HeartbeatInfo): Promise<void>;
+  getHeartbeats(locations: readonly string[]): Promise<Heartbeat[]>;
+  /** Strongly consistent: the evaluator must see the latest write before deciding. */
+  getState<S extends VersionedState>(checkId: string): Promise<S | undefined>;
+  /**
+   * Writes the state if the stored version is still `expectedVersion` (undefined: no state stored yet).
+   * Throws VersionConflictError otherwise. `state.version` must be greater than `expectedVersion`.
+   */
+  putState<S extends VersionedState>(state: S, expectedVersion: number | undefined): Promise<void>;
+  /** Eventually consistent BatchGetItem by id: the cheap way for `vantage status`. */
+  getStates<S extends VersionedState>(checkIds: readonly string[]): Promise<S[]>;
+  /** Scan of the whole table filtered to STATE items: costs a read of every item. Prefer getStates. */
+  listStates<S extends VersionedState>(): Promise<S[]>;
+  putIncident(incident: Incident): Promise<void>;
+  listIncidents(checkId: string, opts?: { limit?: number }): Promise<Incident[]>;
+  listResults(checkId: string, opts?: ListResultsOptions): Promise<StoredResult[]>;
+}
+
+const keyOf = (item: Record<string, AttributeValue>): Key => ({ pk: item.pk?.S ?? '?', sk: item.sk?.S ?? '?' });
+
+export function createStore(opts: StoreOptions): Store {
+  const { client, tableName } = opts;
+  const now = opts.now ?? (() => new Date());
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = opts.random ?? Math.random;
+  const maxAttempts = Math.max(1, opts.backoff?.maxAttempts ?? 8);
+  const baseDelayMs = opts.backoff?.baseDelayMs ?? 50;
+  const maxDelayMs = opts.backoff?.maxDelayMs ?? 1_000;
+
+  /** "Full jitter": a random delay up to an exponentially growing cap. https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/ */
+  const backoff = (retry: number) => sleep(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (retry - 1)));
+
+  const toAttrs = (item: object) => marshall(item, { removeUndefinedValues: true });
+
+  async function send<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      throw toStoreError(operation, err);
+    }
+  }
+
+  /** One chunk of ≤ 25 puts, retried until everything is processed or the attempts run out. */
+  async function writeChunk(requests: WriteRequest[]): Promise<{ calls: number; left: WriteRequest[] }> {
+    let pending = requests;
+    let calls = 0;
+    while (pending.length > 0 && calls < maxAttempts) {
+      if (calls > 0) await backoff(calls);
+      calls++;
+      const out = await send('BatchWriteItem', () => client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } })));
+      pending = out.UnprocessedItems?.[tableName] ?? [];
+    }
+    return { calls, left: pending };
+  }
+
+  async function batchGet(keys: Key[]): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
+      let pending: Array<Record<string, AttributeValue>> = keys.slice(i, i + BATCH_GET_MAX).map((k) => toAttrs(k));
+      let calls = 0;
+      while (pending.length > 0) {
+        if (calls >= maxAttempts) throw new StoreError('STORE_UNPROCESSED_KEYS', `${pending.length} key(s) still unprocessed after ${calls} BatchGetItem attempts`);
+        if (calls > 0) await backoff(calls);
+        calls++;
+        const out = await send('BatchGetItem', () => client.send(new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: pending } } })));
+        for (const item of out.Responses?.[tableName] ?? []) items.push(unmarshall(item));
+        pending = out.UnprocessedKeys?.[tableName]?.Keys ?? [];
+      }
+    }
+    return items;
+  }
+
+  async function queryAll(input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>, limit?: number): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await send('Query', () => client.send(new QueryCommand({
+        ...input,
+        TableName: tableName,
+        ...(limit !== undefined && { Limit: limit - items.length }),
+        ...(start && { ExclusiveStartKey: start }),
+      })));
+      for (const item of out.Items ?? []) items.push(unmarshall(item));
+      start = out.LastEvaluatedKey;
+    } while (start && (limit === undefined || items.length < limit));
+    return items;
+  }
+
+  return {
+    async putResults(results) {
+      const requests = results.map((r): WriteRequest => ({ PutRequest: { Item: toAttrs(toResultItem(r, opts.resultTtlDays !== undefined ? { ttlDays: opts.resultTtlDays } : {})) } }));
+      let calls = 0;
+      const unwritten: WriteRequest[] = [];
+      // Every chunk is attempted even after one gives up, so one throttled chunk costs only its own items.
+      for (let i = 0; i < requests.length; i += BATCH_WRITE_MAX) {
+        const chunk = await writeChunk(requests.slice(i, i + BATCH_WRITE_MAX));
+        calls += chunk.calls;
+        unwritten.push(...chunk.left);
+      }
+      if (unwritten.length > 0) {
+        throw new UnprocessedItemsError(requests.length - unwritten.length, unwritten.map((w) => keyOf(w.PutRequest?.Item ?? {})), maxAttempts);
+      }
+      return { written: requests.length, calls };
+    },
+
+    async putHeartbeat(location, info) {
+      const item = toHeartbeatItem(location, info, opts.heartbeatTtlDays !== undefined ? { ttlDays: opts.heartbeatTtlDays } : {});
+      await send('PutItem heartbeat', () => client.send(new PutItemCommand({ TableName: tableName, Item: toAttrs(item) })));
+    },
+
+    async getHeartbeats(locations) {
+      const items = await batchGet([...new Set(locations)].map(heartbeatKey));
+      return items.map(fromHeartbeatItem).sort((a, b) => a.location.localeCompare(b.location));
+    },
+
+    async getState<S extends VersionedState>(checkId: string) {
+      const out = await send('GetItem state', () => client.send(new GetItemCommand({ TableName: tableName, Key: toAttrs(stateKey(checkId)), ConsistentRead: true })));
+      return out.Item ? fromStateItem<S>(unmarshall(out.Item)) : undefined;
+    },
+
+    async putState(state, expectedVersion) {
+      if (expectedVersion !== undefined && !(state.version > expectedVersion)) {
+        // Writing the same version twice would let two racing writers both pass the condition.
+        throw new StoreError('STATE_VERSION_NOT_INCREASED', `state of ${state.checkId}: version ${state.version} must be greater than the expected ${expectedVersion}`);
+      }
+      const condition = expectedVersion === undefined
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : { ConditionExpression: '#version = :expected', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } } };
+      try {
+        await client.send(new PutItemCommand({
+          TableName: tableName,
+          Item: toAttrs(toStateItem(state, now())),
+          ...condition,
+          // Lets the conflict report the version it lost to, at no extra read cost.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }));
+      } catch (err) {
+        if ((err as { name?: string }).name === 'ConditionalCheckFailedException') {
+          const old = (err as { Item?: Record<string, AttributeValue> }).Item;
+          const actual = old?.version?.N !== undefined ? Number(old.version.N) : undefined;
+          throw new VersionConflictError(state.checkId, expectedVersion, actual, { cause: err });
+        }
+        throw toStoreError('PutItem state', err);
+      }
+    },
+
+    async getStates<S extends VersionedState>(checkIds: readonly string[]) {
+      const items = await batchGet([...new Set(checkIds)].map(stateKey));
+      return items.map((i) => fromStateItem<S>(i)).sort((a, b) => a.checkId.localeCompare(b.checkId));
+    },
+
+    async listStates<S extends VersionedState>() {
+      const states: S[] = [];
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const out = await send('Scan states', () => client.send(new ScanCommand({
+          TableName: tableName,
+          FilterExpression: '#type = :state',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: { ':state': { S: 'STATE' } },
+          ...(start && { ExclusiveStartKey: start }),
+        })));
+        for (const item of out.Items ?? []) states.push(fromStateItem<S>(unmarshall(item)));
+        start = out.LastEvaluatedKey;
+      } while (start);
+      return states.sort((a, b) => a.checkId.localeCompare(b.checkId));
+    },
+
+    async putIncident(incident) {
+      await send('PutItem incident', () => client.send(new PutItemCommand({ TableName: tableName, Item: toAttrs(toIncidentItem(incident)) })));
+    },
+
+    async listIncidents(checkId, { limit } = {}) {
+      const items = await queryAll({
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': { S: checkPk(checkId) }, ':prefix': { S: INCIDENT_PREFIX } },
+        ScanIndexForward: false,
+      }, limit);
+      return items.map(fromIncidentItem);
+    },
+
+    async listResults(checkId, { from = new Date(0), to = now(), limit, newestFirst = false } = {}) {
+      const { lower, upper } = resultRange(from, to);
+      const items = await queryAll({
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+        ExpressionAttributeValues: { ':pk': { S: checkPk(checkId) }, ':lower': { S: lower }, ':upper': { S: upper } },
+        ScanIndexForward: !newestFirst,
+      }, limit);
+      return items.map(fromResultItem);
+    },
+  };
+}

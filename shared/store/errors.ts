@@ -1,0 +1,48 @@
+/**
+ * Store failures as domain errors with stable codes. DynamoDB's exceptions are turned into these at
+ * the store boundary, so callers never branch on AWS SDK error names.
+ */
+import { VantageError } from '../errors.ts';
+
+export class StoreError extends VantageError {}
+
+/** Another writer changed the state since it was read. Re-read, re-apply, write again. */
+export class VersionConflictError extends StoreError {
+  readonly checkId: string;
+  readonly expectedVersion: number | undefined;
+  /** The version now stored, when DynamoDB returned it (undefined: no item). */
+  readonly actualVersion: number | undefined;
+  constructor(checkId: string, expectedVersion: number | undefined, actualVersion: number | undefined, options?: { cause?: unknown }) {
+    super(
+      'STATE_VERSION_CONFLICT',
+      `state of ${checkId} changed concurrently: expected ${expectedVersion === undefined ? 'no state' : `version ${expectedVersion}`}, found ${actualVersion === undefined ? 'no state' : `version ${actualVersion}`}`,
+      options,
+    );
+    this.checkId = checkId;
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = actualVersion;
+  }
+}
+
+/** BatchWriteItem kept returning UnprocessedItems past the retry bound. Nothing is dropped silently. */
+export class UnprocessedItemsError extends StoreError {
+  readonly written: number;
+  /** Keys (never values) of the items that were not written. */
+  readonly unwritten: Array<{ pk: string; sk: string }>;
+  constructor(written: number, unwritten: Array<{ pk: string; sk: string }>, attempts: number) {
+    super('STORE_UNPROCESSED_ITEMS', `${unwritten.length} item(s) still unprocessed after ${attempts} attempts (${written} written)`);
+    this.written = written;
+    this.unwritten = unwritten;
+  }
+}
+
+const THROTTLED = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+
+/** Turns an AWS SDK failure into a StoreError; domain errors pass through unchanged. */
+export function toStoreError(operation: string, err: unknown): VantageError {
+  if (err instanceof VantageError) return err;
+  const name = (err as { name?: string } | null)?.name ?? 'Error';
+  if (name === 'ResourceNotFoundException') return new StoreError('STORE_TABLE_NOT_FOUND', `${operation}: table not found`, { cause: err });
+  if (THROTTLED.has(name)) return new StoreError('STORE_THROTTLED', `${operation}: throttled after the SDK's retries (${name})`, { cause: err });
+  return new StoreError('STORE_UNAVAILABLE', `${operation} failed: ${name}`, { cause: err });
+}

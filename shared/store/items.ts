@@ -1,0 +1,234 @@
+/**
+ * Item codecs: domain values ⇄ the plain objects that are marshalled into DynamoDB items.
+ * Keys come from keys.ts; every item carries `type` and `schemaVersion`.
+ */
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { VantageError } from '../errors.ts';
+import type { FailureReason, Phases, ProbeResult } from '../probe/types.ts';
+import { heartbeatKey, incidentKey, resultKey, SCHEMA_VERSION, stateKey, type ItemType } from './keys.ts';
+
+/** An item that cannot be read or written as its type: a bug or a layout from a newer version. */
+export class ItemCodecError extends VantageError {
+  constructor(message: string) {
+    super('STORE_ITEM_INVALID', message);
+  }
+}
+
+/** Results expire after this long unless the caller says otherwise. */
+export const DEFAULT_RESULT_TTL_DAYS = 30;
+/** A silent location's heartbeat outlives any alerting window, then goes, so retired locations vanish. */
+export const DEFAULT_HEARTBEAT_TTL_DAYS = 7;
+/** Failure messages are for people skimming an alert; the reason code carries the meaning. */
+export const FAILURE_MESSAGE_MAX = 200;
+
+const DAY_S = 86_400;
+
+/**
+ * A result as stored and as the evaluator receives it from the stream: what the policy needs
+ * (ok, status, reason, time) and what an alert shows (phases, HTTP status), nothing more.
+ */
+export interface StoredResult {
+  checkId: string;
+  location: string;
+  /** When the recorded attempt started, ISO 8601. */
+  ts: string;
+  ok: boolean;
+  status: 'up' | 'degraded' | 'down';
+  failure?: { reason: FailureReason; message: string };
+  /** Milliseconds, rounded to 0.1 ms. */
+  phases: Phases;
+  httpStatus?: number;
+  httpVersion?: string;
+  /** Earliest certificate expiry in the chain, for CERT_EXPIRING. */
+  certExpiresAt?: string;
+  /** Immediate retests that ran before this result was recorded (0 when the first attempt counted). */
+  retries: number;
+}
+
+export interface ResultItem extends StoredResult {
+  pk: string;
+  sk: string;
+  type: 'RESULT';
+  schemaVersion: number;
+  /** Epoch seconds; DynamoDB deletes the item some time after. */
+  ttl: number;
+}
+
+const round1 = (ms: number) => Math.round(ms * 10) / 10;
+
+function compactPhases(phases: Phases): Phases {
+  const out: Phases = { total: round1(phases.total) };
+  for (const name of ['dns', 'connect', 'tls', 'ttfb', 'transfer'] as const) {
+    const v = phases[name];
+    if (v !== undefined) out[name] = round1(v);
+  }
+  return out;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+export function toResultItem(result: ProbeResult, opts: { ttlDays?: number } = {}): ResultItem {
+  if (result.checkId === undefined || result.location === undefined) {
+    throw new ItemCodecError('a result needs checkId and location to be stored');
+  }
+  const ts = new Date(result.startedAt).toISOString();
+  const ttlDays = opts.ttlDays ?? DEFAULT_RESULT_TTL_DAYS;
+  return {
+    ...resultKey(result.checkId, ts, result.location),
+    type: 'RESULT',
+    schemaVersion: SCHEMA_VERSION,
+    checkId: result.checkId,
+    location: result.location,
+    ts,
+    ok: result.ok,
+    status: result.status,
+    ...(result.failure && { failure: { reason: result.failure.reason, message: truncate(result.failure.message, FAILURE_MESSAGE_MAX) } }),
+    phases: compactPhases(result.phases),
+    ...(result.http && { httpStatus: result.http.status, httpVersion: result.http.version }),
+    ...(result.tls?.certExpiresAt !== undefined && { certExpiresAt: result.tls.certExpiresAt }),
+    retries: result.retries ?? 0,
+    ttl: Math.floor(Date.parse(ts) / 1000) + ttlDays * DAY_S,
+  };
+}
+
+function expectType(item: Record<string, unknown>, type: ItemType): void {
+  if (item.type !== type) throw new ItemCodecError(`expected a ${type} item, got ${String(item.type)} (${String(item.pk)} ${String(item.sk)})`);
+  const v = item.schemaVersion;
+  if (typeof v !== 'number' || v > SCHEMA_VERSION) {
+    throw new ItemCodecError(`${type} item ${String(item.pk)} ${String(item.sk)} has schemaVersion ${String(v)}; this build reads up to ${SCHEMA_VERSION}`);
+  }
+}
+
+/** A stored result from an unmarshalled item (a table read or a stream NewImage). */
+export function fromResultItem(item: Record<string, unknown>): StoredResult {
+  expectType(item, 'RESULT');
+  const i = item as unknown as ResultItem;
+  return {
+    checkId: i.checkId,
+    location: i.location,
+    ts: i.ts,
+    ok: i.ok,
+    status: i.status,
+    ...(i.failure && { failure: i.failure }),
+    phases: i.phases,
+    ...(i.httpStatus !== undefined && { httpStatus: i.httpStatus }),
+    ...(i.httpVersion !== undefined && { httpVersion: i.httpVersion }),
+    ...(i.certExpiresAt !== undefined && { certExpiresAt: i.certExpiresAt }),
+    retries: i.retries ?? 0,
+  };
+}
+
+/**
+ * A stored result from a stream record's `dynamodb.NewImage`. The Lambda event types declare their own
+ * AttributeValue, which is the same JSON as the SDK's; hence the loose parameter type.
+ */
+export function resultFromStreamImage(image: Record<string, unknown>): StoredResult {
+  return fromResultItem(unmarshall(image as Record<string, AttributeValue>));
+}
+
+/** The part of the evaluator's state the store relies on. */
+export interface VersionedState {
+  checkId: string;
+  /** Increases by one on every write; the store's condition compares it. */
+  version: number;
+}
+
+export interface StateItem<S extends VersionedState> {
+  pk: string;
+  sk: string;
+  type: 'STATE';
+  schemaVersion: number;
+  checkId: string;
+  version: number;
+  updatedAt: string;
+  body: S;
+}
+
+export function toStateItem<S extends VersionedState>(state: S, now: Date): StateItem<S> {
+  return { ...stateKey(state.checkId), type: 'STATE', schemaVersion: SCHEMA_VERSION, checkId: state.checkId, version: state.version, updatedAt: now.toISOString(), body: state };
+}
+
+export function fromStateItem<S extends VersionedState>(item: Record<string, unknown>): S {
+  expectType(item, 'STATE');
+  const i = item as unknown as StateItem<S>;
+  // The top-level version is the one the write condition checked; it wins over a stale copy in the body.
+  return { ...i.body, version: i.version };
+}
+
+export interface Incident {
+  checkId: string;
+  incidentId: string;
+  startedAt: string;
+  /** Absent while the incident is open. */
+  endedAt?: string;
+  /** Locations that were failing at any point of the incident. */
+  locations: string[];
+  firstReason?: FailureReason;
+  firstMessage?: string;
+}
+
+export interface IncidentItem extends Incident {
+  pk: string;
+  sk: string;
+  type: 'INCIDENT';
+  schemaVersion: number;
+}
+
+export function toIncidentItem(incident: Incident): IncidentItem {
+  return {
+    ...incidentKey(incident.checkId, incident.startedAt, incident.incidentId),
+    type: 'INCIDENT',
+    schemaVersion: SCHEMA_VERSION,
+    ...incident,
+    ...(incident.firstMessage !== undefined && { firstMessage: truncate(incident.firstMessage, FAILURE_MESSAGE_MAX) }),
+  };
+}
+
+export function fromIncidentItem(item: Record<string, unknown>): Incident {
+  expectType(item, 'INCIDENT');
+  const { pk: _pk, sk: _sk, type: _type, schemaVersion: _v, ...incident } = item as unknown as IncidentItem;
+  return incident;
+}
+
+export interface HeartbeatInfo {
+  /** When the invocation ran, ISO 8601. */
+  lastSeen: string;
+  checksRun: number;
+  /** Results that failed after retests. */
+  failures?: number;
+  durationMs?: number;
+}
+
+export interface Heartbeat extends HeartbeatInfo {
+  location: string;
+}
+
+export interface HeartbeatItem extends Heartbeat {
+  pk: string;
+  sk: string;
+  type: 'HEARTBEAT';
+  schemaVersion: number;
+  ttl: number;
+}
+
+export function toHeartbeatItem(location: string, info: HeartbeatInfo, opts: { ttlDays?: number } = {}): HeartbeatItem {
+  const seen = new Date(info.lastSeen);
+  return {
+    ...heartbeatKey(location),
+    type: 'HEARTBEAT',
+    schemaVersion: SCHEMA_VERSION,
+    location,
+    ...info,
+    lastSeen: seen.toISOString(),
+    ttl: Math.floor(seen.getTime() / 1000) + (opts.ttlDays ?? DEFAULT_HEARTBEAT_TTL_DAYS) * DAY_S,
+  };
+}
+
+export function fromHeartbeatItem(item: Record<string, unknown>): Heartbeat {
+  expectType(item, 'HEARTBEAT');
+  const { pk: _pk, sk: _sk, type: _type, schemaVersion: _v, ttl: _ttl, ...heartbeat } = item as unknown as HeartbeatItem;
+  return heartbeat;
+}

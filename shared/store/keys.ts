@@ -1,0 +1,96 @@
+/**
+ * The single-table key design. Every item has string keys `pk` and `sk` and a `type` attribute.
+ *
+ * | item      | pk                 | sk                                    | notes                                   |
+ * |-----------|--------------------|---------------------------------------|-----------------------------------------|
+ * | RESULT    | `CHECK#<checkId>`  | `RESULT#<ts ISO 8601>#<location>`     | one probe run; `ttl` (30 days default)  |
+ * | STATE     | `CHECK#<checkId>`  | `STATE`                               | evaluator state; `version` guards writes|
+ * | INCIDENT  | `CHECK#<checkId>`  | `INCIDENT#<startedAt ISO>#<incidentId>`| start, end, locations, first reason    |
+ * | HEARTBEAT | `LOCATION#<name>`  | `HEARTBEAT`                           | last run of a location; `ttl`           |
+ *
+ * `toISOString()` is fixed width (`2026-11-03T10:15:00.000Z`), so sorting the sort key as a string
+ * sorts one check's results by time; the location suffix keeps two locations that start in the same
+ * millisecond apart. A check's item collection reads, in key order: INCIDENT…, RESULT…, STATE.
+ *
+ * Access patterns (who, operation, cost):
+ * 1. Probe writes results: BatchWriteItem of PutRequests, 25 per call. One write unit per started
+ *    1 KB per item, so result items stay under 1 KB (no assertion lists, messages cut short).
+ * 2. Evaluator receives results: the table stream (NEW_IMAGE) filtered to new result items, never a
+ *    table read. Lambda event source filter (see {@link RESULT_INSERT_FILTER}):
+ *    `{"eventName":["INSERT"],"dynamodb":{"NewImage":{"type":{"S":["RESULT"]}}}}`.
+ * 3. Evaluator reads a check's state: GetItem (`CHECK#id`, `STATE`), strongly consistent, 1 read unit.
+ * 4. Evaluator writes a check's state: PutItem with `version = :expected` (or `attribute_not_exists(pk)`
+ *    for the first write); losing the race is a `VersionConflictError`.
+ * 5. Evaluator records incidents: PutItem (`CHECK#id`, `INCIDENT#start#id`); the resolve overwrites it.
+ * 6. Probe writes its heartbeat: PutItem (`LOCATION#name`, `HEARTBEAT`), once per invocation.
+ * 7. `vantage status` with a config: BatchGetItem of the known checks' STATE items (0.5 read unit each,
+ *    eventually consistent) and of the known locations' HEARTBEAT items.
+ * 8. `vantage status` without a config: Scan filtered to `type = STATE`. A filter does not reduce cost:
+ *    it reads the whole table, results included (about 0.5 read unit per 4 KB scanned). Prefer 7.
+ * 9. A check's history (`replay` export, status detail): Query `pk = CHECK#id AND sk BETWEEN
+ *    RESULT#<from> AND RESULT#<to>`, newest first with ScanIndexForward=false.
+ * 10. A check's incidents: Query `pk = CHECK#id AND begins_with(sk, 'INCIDENT#')`, newest first.
+ *
+ * Partitions: one check's partition takes one write per location per run (at most 4 per location per
+ * minute for 15 s intervals), far below the 1,000 writes per second a partition serves. There is no
+ * LSI, so item collections have no 10 GB cap. No GSI is needed for the patterns above.
+ */
+
+export const ITEM_TYPES = ['RESULT', 'STATE', 'INCIDENT', 'HEARTBEAT'] as const;
+export type ItemType = (typeof ITEM_TYPES)[number];
+
+/** The version of the item layout; readers reject items from a newer layout rather than misread them. */
+export const SCHEMA_VERSION = 1;
+
+/** The TTL attribute (epoch seconds). `TTL` is a DynamoDB reserved word: alias it in expressions. */
+export const TTL_ATTRIBUTE = 'ttl';
+
+/**
+ * The stream event source filter for the evaluator: inserts of result items only. Updates and the
+ * other item types never reach it.
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-ddb-filtering.html
+ */
+export const RESULT_INSERT_FILTER = { eventName: ['INSERT'], dynamodb: { NewImage: { type: { S: ['RESULT'] } } } } as const;
+
+export interface Key {
+  pk: string;
+  sk: string;
+}
+
+export const checkPk = (checkId: string) => `CHECK#${checkId}`;
+export const locationPk = (location: string) => `LOCATION#${location}`;
+
+export const RESULT_PREFIX = 'RESULT#';
+export const INCIDENT_PREFIX = 'INCIDENT#';
+export const STATE_SK = 'STATE';
+export const HEARTBEAT_SK = 'HEARTBEAT';
+
+function iso(ts: string | Date): string {
+  const d = typeof ts === 'string' ? new Date(ts) : ts;
+  if (Number.isNaN(d.getTime())) throw new RangeError(`not a timestamp: ${String(ts)}`);
+  return d.toISOString();
+}
+
+export function resultKey(checkId: string, ts: string | Date, location: string): Key {
+  return { pk: checkPk(checkId), sk: `${RESULT_PREFIX}${iso(ts)}#${location}` };
+}
+
+/**
+ * Sort-key bounds covering every result in [from, to]. `#` sorts below the characters of a location
+ * name, and `$` just above `#`, so the upper bound includes every location at `to`.
+ */
+export function resultRange(from: string | Date, to: string | Date): { lower: string; upper: string } {
+  return { lower: `${RESULT_PREFIX}${iso(from)}#`, upper: `${RESULT_PREFIX}${iso(to)}$` };
+}
+
+export function stateKey(checkId: string): Key {
+  return { pk: checkPk(checkId), sk: STATE_SK };
+}
+
+export function incidentKey(checkId: string, startedAt: string | Date, incidentId: string): Key {
+  return { pk: checkPk(checkId), sk: `${INCIDENT_PREFIX}${iso(startedAt)}#${incidentId}` };
+}
+
+export function heartbeatKey(location: string): Key {
+  return { pk: locationPk(location), sk: HEARTBEAT_SK };
+}
