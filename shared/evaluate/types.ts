@@ -1,0 +1,186 @@
+/**
+ * The alert policy's contract: what the evaluator reads (results, the previous state, the policy) and
+ * what it decides (the next state and notifications). Semantics: ../shared/design.md "Evaluation
+ * semantics"; the decisions this module adds are listed in shared/evaluate/README.md.
+ *
+ * The implementation is `evaluate` in ./evaluate.ts; import everything from ./index.ts.
+ */
+import type { AlertPolicy } from '../config/schema.ts';
+
+export type ResultStatus = 'up' | 'degraded' | 'down';
+
+/** One probe result, as the evaluator sees it. */
+export interface ResultRecord {
+  checkId: string;
+  location: string;
+  /** Epoch ms: the probe's startedAt. Per location, results are applied only in increasing ts. */
+  ts: number;
+  ok: boolean;
+  /** `degraded` with `ok` means passing but slow (the probe applied `degradedAfter`). */
+  status: ResultStatus;
+  failure?: { reason: string; message: string };
+  /** phases.total */
+  latencyMs?: number;
+  phases?: Record<string, number>;
+  /** What was probed, for people (URL or host:port, never with credentials). */
+  target?: string;
+}
+
+/**
+ * What the evaluator remembers about one location of one check.
+ *
+ * A location is *at rest* when it is up and every counter is zero: `!failing`, `consecutiveFailures`
+ * 0, `consecutiveSuccesses` 0, `!degraded`, `degradedStreak` 0, no `silentAfter`. At rest, `lastTs`,
+ * `lastLatencyMs` and `lastPhases` are *volatile*: a success on a resting location advances them in
+ * memory but does not make the state `changed`, so steady state writes nothing and the stored values
+ * may lag behind the newest result. That is safe because every result that moves a location away
+ * from rest is persisted (so its ts is remembered and a replay of it is dropped), and a replayed
+ * success on a resting location changes nothing anyway. It is also why staleness needs
+ * `Observations.lastSeen` from the heartbeats when the state comes from the store.
+ */
+export interface LocationState {
+  /** The newest applied result's ts (0: none yet). A result with ts <= lastTs is a duplicate or out of order and is dropped. Volatile at rest. */
+  lastTs: number;
+  /** Failed results in a row ending at lastTs; 0 after any success. */
+  consecutiveFailures: number;
+  /** Recovery progress: successes in a row ending at lastTs while `failing`; always 0 when not failing, and < recoveryThreshold. */
+  consecutiveSuccesses: number;
+  /** Crossed failureThreshold (or `for`) and has not since had recoveryThreshold successes in a row. */
+  failing: boolean;
+  /** Present iff failing: ts of the result that crossed the threshold. */
+  failingSince?: number;
+  /** Present iff failing or consecutiveFailures > 0: ts of the first failed result of the current run (a run while failing spans successes short of recovery). */
+  firstFailureTs?: number;
+  /** Present iff firstFailureTs is: the newest failure's reason and message. */
+  lastFailure?: { reason: string; message: string };
+  /** The newest result's total latency. Volatile at rest. */
+  lastLatencyMs?: number;
+  /** The newest result's phases. Volatile at rest. */
+  lastPhases?: Record<string, number>;
+  /** Passing but slow: set after failureThreshold slow passing runs in a row, cleared after recoveryThreshold fast ones. Absent means false. */
+  degraded?: boolean;
+  /** Results in a row that disagree with `degraded` (slow ones while not degraded, fast ones while degraded); a failure resets it. Absent means 0; always below the threshold that would flip `degraded`. */
+  degradedStreak?: number;
+  /** Present iff LOCATION_SILENT was sent for the current silence: the newest evidence of life (result, heartbeat or state creation) at that time. Cleared by newer evidence. While present the location is stale and left out of every count. */
+  silentAfter?: number;
+}
+
+export type Overall = 'UP' | 'DOWN' | 'PARTIAL' | 'DEGRADED';
+
+export type NotificationEvent = 'DOWN' | 'RESOLVED' | 'PARTIAL' | 'DEGRADED' | 'REMINDER' | 'LOCATION_SILENT';
+
+/**
+ * An episode in which the check is not UP. It opens when the check leaves UP (to PARTIAL, DEGRADED or
+ * DOWN) and closes, with one RESOLVED, when it is UP again.
+ */
+export interface Incident {
+  /** `${checkId}:${ISO startedAt}`: derived from the history alone, so a replay of the same results gives the same id. */
+  id: string;
+  /** Epoch ms: the earliest first-failure ts of the failing locations when it opened (the opening time for a slow-only incident); always after the previous incident's end. */
+  startedAt: number;
+  /** Every location that has been failing during the incident, in the order they joined. */
+  locations: string[];
+  /** The failure reason of the location that failed first. */
+  firstReason?: string;
+  /** How many of each event this incident has sent; DOWN, PARTIAL, DEGRADED and RESOLVED at most once, REMINDER any number. The count numbers the dedupe keys. */
+  sent: Partial<Record<NotificationEvent, number>>;
+}
+
+export interface NotificationLocation {
+  location: string;
+  failing: boolean;
+  /** Why it failed most recently (present while failing or with a failure run pending). */
+  reason?: string;
+  message?: string;
+  /** Epoch ms: first failure of the current run. */
+  since?: number;
+  /** Present only for locations away from rest (failing, pending, slow), where it is never stale. */
+  latencyMs?: number;
+  phases?: Record<string, number>;
+  /** Passing but slow. */
+  degraded?: boolean;
+  /** Stale: no result for 3 × interval; left out of the quorum count. */
+  silent?: boolean;
+}
+
+export interface Notification {
+  event: NotificationEvent;
+  checkId: string;
+  /** Epoch ms: the evaluation clock when it was decided (the result's ts that caused it, or `now`). */
+  at: number;
+  /** The check's incident, or for LOCATION_SILENT `${checkId}:${location}:silent:${ISO lastSeen}`. */
+  incidentId: string;
+  /** `${incidentId}:${event}:${n}`: identical for a repeat of the same decision, so downstreams can drop repeats. */
+  dedupeKey: string;
+  severity: 'critical' | 'warning' | 'info';
+  /** Every location of the check with what is known about it; for LOCATION_SILENT only the silent one. */
+  locations: NotificationLocation[];
+  /** The incident's startedAt (absent for LOCATION_SILENT). */
+  since?: number;
+  /** RESOLVED: the outage length, from the first failed run to the run that confirmed recovery. */
+  durationMs?: number;
+  overall: Overall;
+  previous: Overall;
+  channels: string[];
+}
+
+export interface CheckState {
+  schemaVersion: 1;
+  checkId: string;
+  /**
+   * The conditional-write guard, owned by the store: `evaluate` never changes it. The store writes
+   * with the condition "version = the version it read" (attribute_not_exists when 0) and stores
+   * version + 1. 0 means never written.
+   */
+  version: number;
+  /** Epoch ms of the first result ever applied; silence of a location that never reported is measured from here. Never changes. */
+  since: number;
+  /** The check's state at the end of the last evaluation. UP iff `incident` is absent. */
+  overall: Overall;
+  locations: Record<string, LocationState>;
+  /** Present iff overall is not UP. */
+  incident?: Incident;
+  /** Present iff the open incident has sent DOWN: when DOWN or the newest REMINDER was sent. */
+  lastReminderAt?: number;
+  /** The `at` of the newest RESOLVED; a new incident starts after it. */
+  lastResolvedAt?: number;
+  /** Decided but not yet published; cleared (clearPublished) only after publishing succeeds. Publish it whenever it is non-empty, even when `changed` is false. */
+  outbox: Notification[];
+}
+
+/** The alert policy of one check, with every default applied. */
+export interface PolicyInput extends AlertPolicy {
+  locations: string[];
+  checkId: string;
+}
+
+/** Evidence from outside the results. */
+export interface Observations {
+  /**
+   * Per location, the newest heartbeat (epoch ms). The stream handler must pass these: the stored
+   * lastTs of a resting location lags (see LocationState), so without heartbeats a healthy location
+   * would look silent. Callers that keep the state in memory (replay, local pipeline) may omit it.
+   */
+  lastSeen?: Readonly<Record<string, number>>;
+}
+
+export interface Evaluation {
+  state: CheckState;
+  /** Decided in this call; also appended to state.outbox. */
+  notifications: Notification[];
+  /** False when nothing needs writing (steady state, duplicates, replays). */
+  changed: boolean;
+}
+
+/**
+ * `evaluate(state, results, policy, now, observations?)`: pure. Results may come in any order and
+ * with duplicates; they are applied in ts order. Call it with no results on a schedule to notice
+ * silence and due reminders when nothing arrives.
+ */
+export type Evaluate = (
+  state: CheckState | undefined,
+  results: readonly ResultRecord[],
+  policy: PolicyInput,
+  now: number,
+  observations?: Observations,
+) => Evaluation;
