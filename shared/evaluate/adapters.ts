@@ -1,0 +1,28 @@
+/** Conversions from the config and probe contracts into the evaluator's terms. */
+import type { Check } from '../config/schema.ts';
+import { VantageError } from '../errors.ts';
+import type { ProbeResult } from '../probe/types.ts';
+import type { PolicyInput, ResultRecord } from './types.ts';
+
+export function policyFor(check: Check): PolicyInput {
+  return { ...check.alerting, channels: [...check.alerting.channels], locations: [...check.locations], checkId: check.id };
+}
+
+/** A probe result without the check id, location or a parseable start time cannot be evaluated. */
+export class UnevaluableResultError extends VantageError {
+  constructor(message: string) {
+    super('RESULT_UNEVALUABLE', message);
+  }
+}
+
+export function toResultRecord(result: ProbeResult): ResultRecord {
+  const { checkId, location } = result;
+  if (checkId === undefined || location === undefined) throw new UnevaluableResultError('a probe result needs checkId and location to be evaluated');
+  const ts = Date.parse(result.startedAt);
+  if (!Number.isFinite(ts)) throw new UnevaluableResultError(`startedAt "${result.startedAt}" is not an ISO 8601 time`);
+  const phases: Record<string, number> = {};
+  for (const [name, ms] of Object.entries(result.phases)) if (typeof ms === 'number') phases[name] = ms;
+  const record: ResultRecord = { checkId, location, ts, ok: result.ok, status: result.status, latencyMs: result.phases.total, phases, target: result.target };
+  if (result.failure) record.failure = { reason: result.failure.reason, message: result.failure.message };
+  return record;
+}

@@ -1,0 +1,59 @@
+/**
+ * The alert policy: previous state, results, policy and the current time in; next state and
+ * notifications out. Pure: no I/O, no clock, no randomness, and the inputs are not modified.
+ * Semantics: ../shared/design.md "Evaluation semantics" and ./README.md.
+ */
+import { applyResult, freshLocation, isAtRest } from './location.ts';
+import { significant } from './persistence.ts';
+import { tick, type Draft, type TickContext } from './tick.ts';
+import type { CheckState, Evaluate, Evaluation, Notification, Observations, PolicyInput, ResultRecord } from './types.ts';
+
+function newState(checkId: string, since: number): CheckState {
+  return { schemaVersion: 1, checkId, version: 0, since, overall: 'UP', locations: {}, outbox: [] };
+}
+
+/** A copy deep enough that tick() may change the incident and the outbox in place. */
+function draftOf(state: CheckState): Draft {
+  const draft: Draft = { ...state, locations: { ...state.locations }, outbox: [...state.outbox] };
+  if (state.incident) draft.incident = { ...state.incident, locations: [...state.incident.locations], sent: { ...state.incident.sent } };
+  return draft;
+}
+
+export const evaluate: Evaluate = (
+  state: CheckState | undefined,
+  results: readonly ResultRecord[],
+  policy: PolicyInput,
+  now: number,
+  observations: Observations = {},
+): Evaluation => {
+  const ctx: TickContext = { policy, lastSeen: observations.lastSeen ?? {} };
+  // Results of other checks, or of locations the check no longer runs in, are not evidence for it.
+  const ordered = results
+    .filter((r) => r.checkId === policy.checkId && policy.locations.includes(r.location))
+    .sort((a, b) => a.ts - b.ts);
+  const draft = state ? draftOf(state) : newState(policy.checkId, ordered[0]?.ts ?? now);
+  const notifications: Notification[] = [];
+  let applied = 0;
+  // Set when a result moved a location away from rest (or found it away): such a result must be
+  // persisted so that a replay of it is recognised as a duplicate. See LocationState.
+  let mustPersist = false;
+  let clock = -Infinity;
+
+  for (const r of ordered) {
+    const prev = draft.locations[r.location];
+    if (prev && r.ts <= prev.lastTs) continue;
+    const next = applyResult(prev ?? freshLocation(), r, policy);
+    draft.locations[r.location] = next;
+    applied += 1;
+    if (!prev || !isAtRest(prev) || !isAtRest(next)) mustPersist = true;
+    clock = Math.max(clock, r.ts);
+    tick(draft, clock, ctx, notifications);
+  }
+  tick(draft, Math.max(clock, now), ctx, notifications);
+  draft.outbox.push(...notifications);
+
+  const changed = state === undefined
+    ? applied > 0 || notifications.length > 0
+    : mustPersist || notifications.length > 0 || significant(state) !== significant(draft);
+  return { state: draft, notifications, changed };
+};

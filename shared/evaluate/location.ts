@@ -1,0 +1,99 @@
+/**
+ * One location's run counting, in the manner of gatus `watchdog/alerting.go`: failures and successes
+ * in a row against thresholds are all the state a location needs.
+ */
+import type { LocationState, PolicyInput, ResultRecord } from './types.ts';
+
+export function freshLocation(): LocationState {
+  return { lastTs: 0, consecutiveFailures: 0, consecutiveSuccesses: 0, failing: false };
+}
+
+/** Up with every counter at zero: the form a location keeps in steady state (see LocationState). */
+export function isAtRest(loc: LocationState): boolean {
+  return !loc.failing
+    && loc.consecutiveFailures === 0
+    && loc.consecutiveSuccesses === 0
+    && !loc.degraded
+    && !loc.degradedStreak
+    && loc.silentAfter === undefined;
+}
+
+type Thresholds = Pick<PolicyInput, 'failureThreshold' | 'forMs' | 'recoveryThreshold'>;
+
+/**
+ * With `for` set, the run's length in time decides, as in Prometheus, and failureThreshold is not
+ * used. Only results count as evidence: a run with no newer result does not become failing merely
+ * because time passes (the location goes stale instead).
+ */
+function crossed(loc: LocationState, ts: number, p: Thresholds): boolean {
+  if (p.forMs !== undefined) return ts - (loc.firstFailureTs ?? ts) >= p.forMs;
+  return loc.consecutiveFailures >= p.failureThreshold;
+}
+
+function clearFailureRun(loc: LocationState): void {
+  delete loc.firstFailureTs;
+  delete loc.lastFailure;
+}
+
+/**
+ * Slow is tracked on passing runs only and debounced with the same thresholds as failing, so one
+ * slow run is not news. A failed run breaks any streak: "in a row" means in a row.
+ */
+function trackSlowness(loc: LocationState, r: ResultRecord, p: Thresholds): void {
+  if (!r.ok) {
+    delete loc.degradedStreak;
+    return;
+  }
+  const slow = r.status === 'degraded';
+  if (slow === !!loc.degraded) {
+    delete loc.degradedStreak;
+    return;
+  }
+  const streak = (loc.degradedStreak ?? 0) + 1;
+  if (streak >= (slow ? p.failureThreshold : p.recoveryThreshold)) {
+    if (slow) loc.degraded = true;
+    else delete loc.degraded;
+    delete loc.degradedStreak;
+  } else {
+    loc.degradedStreak = streak;
+  }
+}
+
+/**
+ * Applies one result that is newer than `loc.lastTs` (the caller drops the others) and returns the
+ * location's next state. The input is not modified.
+ */
+export function applyResult(prev: LocationState, r: ResultRecord, p: Thresholds): LocationState {
+  const loc: LocationState = { ...prev, lastTs: r.ts };
+  delete loc.silentAfter;
+  if (r.latencyMs !== undefined) loc.lastLatencyMs = r.latencyMs;
+  else delete loc.lastLatencyMs;
+  if (r.phases !== undefined) loc.lastPhases = { ...r.phases };
+  else delete loc.lastPhases;
+
+  if (r.ok) {
+    loc.consecutiveFailures = 0;
+    if (loc.failing) {
+      loc.consecutiveSuccesses += 1;
+      if (loc.consecutiveSuccesses >= p.recoveryThreshold) {
+        loc.failing = false;
+        loc.consecutiveSuccesses = 0;
+        delete loc.failingSince;
+        clearFailureRun(loc);
+      }
+    } else {
+      clearFailureRun(loc);
+    }
+  } else {
+    loc.consecutiveFailures += 1;
+    loc.consecutiveSuccesses = 0;
+    loc.firstFailureTs ??= r.ts;
+    loc.lastFailure = r.failure ? { reason: r.failure.reason, message: r.failure.message } : { reason: 'unknown', message: `status ${r.status}` };
+    if (!loc.failing && crossed(loc, r.ts, p)) {
+      loc.failing = true;
+      loc.failingSince = r.ts;
+    }
+  }
+  trackSlowness(loc, r, p);
+  return loc;
+}

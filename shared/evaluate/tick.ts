@@ -1,0 +1,167 @@
+/**
+ * The check-level decision at one instant: which locations are stale, what the check's overall state
+ * is, and which notifications that transition sends. Runs after every applied result (at its ts) and
+ * once more at `now`, so a batch decides the same as feeding its results one at a time.
+ */
+import { freshLocation, isAtRest } from './location.ts';
+import type { CheckState, Incident, LocationState, Notification, NotificationEvent, NotificationLocation, Overall, PolicyInput } from './types.ts';
+
+/** design.md: "Locations with no result for 3 × interval are stale". */
+export const STALE_AFTER_INTERVALS = 3;
+
+const SEVERITY: Record<NotificationEvent, Notification['severity']> = {
+  DOWN: 'critical',
+  REMINDER: 'critical',
+  PARTIAL: 'warning',
+  DEGRADED: 'warning',
+  LOCATION_SILENT: 'warning',
+  RESOLVED: 'info',
+};
+
+export interface TickContext {
+  policy: PolicyInput;
+  lastSeen: Readonly<Record<string, number>>;
+}
+
+/** A mutable copy of the state that evaluate owns; location entries are replaced, never mutated. */
+export type Draft = CheckState;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The newest evidence that the location is alive: its newest result, its heartbeat, or the state's creation. */
+function evidence(draft: Draft, location: string, lastSeen: TickContext['lastSeen']): number {
+  return Math.max(draft.locations[location]?.lastTs ?? 0, lastSeen[location] ?? 0, draft.since);
+}
+
+function describe(location: string, loc: LocationState | undefined): NotificationLocation {
+  const entry: NotificationLocation = { location, failing: loc?.failing ?? false };
+  if (!loc) return entry;
+  if (loc.lastFailure && loc.firstFailureTs !== undefined) {
+    entry.reason = loc.lastFailure.reason;
+    entry.message = loc.lastFailure.message;
+    entry.since = loc.firstFailureTs;
+  }
+  // Latency is volatile at rest (may lag in the stored state) and old for a silent location, so it is
+  // reported only where it is known to come from the newest result.
+  if (!isAtRest(loc) && loc.silentAfter === undefined) {
+    if (loc.lastLatencyMs !== undefined) entry.latencyMs = loc.lastLatencyMs;
+    if (loc.lastPhases !== undefined) entry.phases = { ...loc.lastPhases };
+  }
+  if (loc.degraded) entry.degraded = true;
+  if (loc.silentAfter !== undefined) entry.silent = true;
+  return entry;
+}
+
+/** Flags locations that went stale (one LOCATION_SILENT each) and unflags those heard from again. */
+function updateSilence(draft: Draft, at: number, ctx: TickContext, out: Notification[]): void {
+  const staleAfter = STALE_AFTER_INTERVALS * ctx.policy.intervalMs;
+  for (const location of ctx.policy.locations) {
+    const seen = evidence(draft, location, ctx.lastSeen);
+    let loc = draft.locations[location];
+    if (loc?.silentAfter !== undefined) {
+      if (seen <= loc.silentAfter) continue;
+      loc = { ...loc };
+      delete loc.silentAfter;
+      draft.locations[location] = loc;
+    }
+    if (at - seen <= staleAfter) continue;
+    loc = { ...(loc ?? freshLocation()), silentAfter: seen };
+    draft.locations[location] = loc;
+    const incidentId = `${draft.checkId}:${location}:silent:${iso(seen)}`;
+    out.push({
+      event: 'LOCATION_SILENT', checkId: draft.checkId, at, incidentId, dedupeKey: `${incidentId}:LOCATION_SILENT:1`,
+      severity: SEVERITY.LOCATION_SILENT, locations: [describe(location, loc)],
+      overall: draft.overall, previous: draft.overall, channels: [...ctx.policy.channels],
+    });
+  }
+}
+
+function liveLocations(draft: Draft, policy: PolicyInput): Array<[string, LocationState]> {
+  const live: Array<[string, LocationState]> = [];
+  for (const location of policy.locations) {
+    const loc = draft.locations[location];
+    if (loc && loc.silentAfter === undefined) live.push([location, loc]);
+  }
+  return live;
+}
+
+/**
+ * Stale locations count neither as failing nor toward the quorum, and the quorum is not lowered:
+ * when fewer than `quorum` locations are live the check cannot be DOWN (at worst PARTIAL), and the
+ * LOCATION_SILENT notifications say why. Slow needs a quorum too: one far region being slow is
+ * expected latency, not a degraded service.
+ */
+export function overallOf(draft: Draft, policy: PolicyInput): Overall {
+  let failing = 0;
+  let slow = 0;
+  for (const [, loc] of liveLocations(draft, policy)) {
+    if (loc.failing) failing += 1;
+    else if (loc.degraded) slow += 1;
+  }
+  if (failing >= policy.quorum) return 'DOWN';
+  if (failing > 0) return 'PARTIAL';
+  if (slow >= policy.quorum) return 'DEGRADED';
+  return 'UP';
+}
+
+function openIncident(draft: Draft, at: number, policy: PolicyInput): Incident {
+  const failing = liveLocations(draft, policy).filter(([, loc]) => loc.failing);
+  let startedAt = failing.length > 0 ? Math.min(...failing.map(([, loc]) => loc.firstFailureTs ?? at)) : at;
+  // A location that stayed failing through a silence can carry a run older than the last incident's end.
+  if (draft.lastResolvedAt !== undefined && startedAt <= draft.lastResolvedAt) startedAt = draft.lastResolvedAt + 1;
+  return { id: `${draft.checkId}:${iso(startedAt)}`, startedAt, locations: [], sent: {} };
+}
+
+function joinFailing(incident: Incident, draft: Draft, policy: PolicyInput): void {
+  const failing = liveLocations(draft, policy)
+    .filter(([, loc]) => loc.failing)
+    .sort(([, a], [, b]) => (a.firstFailureTs ?? 0) - (b.firstFailureTs ?? 0));
+  for (const [location, loc] of failing) {
+    if (!incident.locations.includes(location)) incident.locations.push(location);
+    if (incident.firstReason === undefined && loc.lastFailure) incident.firstReason = loc.lastFailure.reason;
+  }
+}
+
+function notify(draft: Draft, incident: Incident, event: NotificationEvent, at: number, previous: Overall, next: Overall, ctx: TickContext): Notification {
+  const n = (incident.sent[event] ?? 0) + 1;
+  incident.sent[event] = n;
+  const note: Notification = {
+    event, checkId: draft.checkId, at, incidentId: incident.id, dedupeKey: `${incident.id}:${event}:${n}`,
+    severity: SEVERITY[event], locations: ctx.policy.locations.map((l) => describe(l, draft.locations[l])),
+    since: incident.startedAt, overall: next, previous, channels: [...ctx.policy.channels],
+  };
+  if (event === 'RESOLVED') note.durationMs = Math.max(0, at - incident.startedAt);
+  return note;
+}
+
+/**
+ * One instant's decision. DOWN, PARTIAL and DEGRADED are each sent at most once per incident, so
+ * an incident that wavers between them (or an improvement from DOWN to PARTIAL) pages nobody again;
+ * RESOLVED is sent only on the return to UP, for every incident, paged or not.
+ */
+export function tick(draft: Draft, at: number, ctx: TickContext, out: Notification[]): void {
+  updateSilence(draft, at, ctx, out);
+  const previous = draft.overall;
+  const next = overallOf(draft, ctx.policy);
+  const incident = next === 'UP' ? draft.incident : (draft.incident ??= openIncident(draft, at, ctx.policy));
+  if (!incident) return;
+  if (next !== 'UP') joinFailing(incident, draft, ctx.policy);
+  draft.overall = next;
+
+  if (next === 'UP') {
+    out.push(notify(draft, incident, 'RESOLVED', at, previous, next, ctx));
+    delete draft.incident;
+    delete draft.lastReminderAt;
+    draft.lastResolvedAt = at;
+    return;
+  }
+  if (next !== previous && !incident.sent[next]) {
+    out.push(notify(draft, incident, next, at, previous, next, ctx));
+    if (next === 'DOWN') draft.lastReminderAt = at;
+  }
+  const repeat = ctx.policy.repeatIntervalMs;
+  if (next === 'DOWN' && repeat !== undefined && draft.lastReminderAt !== undefined && at - draft.lastReminderAt >= repeat) {
+    out.push(notify(draft, incident, 'REMINDER', at, previous, next, ctx));
+    draft.lastReminderAt = at;
+  }
+}
