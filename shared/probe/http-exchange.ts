@@ -1,0 +1,310 @@
+/**
+ * One HTTP request and its response over a connection opened for it alone, timed phase by phase.
+ *
+ * Each exchange gets its own undici `Client` and connector, so DNS, TCP and TLS are measured every
+ * time (nothing is pooled, resumed or cached), and both are destroyed when the exchange ends however
+ * it ends. Phases come from the socket's `lookup`, `connect` and `secureConnect` events and from the
+ * dispatch handler's callbacks; the raw handler API also lets the body be counted chunk by chunk and
+ * dropped at the cap without ever becoming a stream.
+ */
+import { isIP, type Socket } from 'node:net';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import { buildConnector, Client, type Dispatcher } from 'undici';
+import type { Stage } from './classify.ts';
+import { tlsInfo } from './tls-common.ts';
+import type { TlsInfo } from './types.ts';
+
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+export interface ExchangeRequest {
+  url: URL;
+  method: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+  /** Node TLS options for an https URL (CA, client certificate, SNI, verification). */
+  tls: ConnectionOptions | undefined;
+  /** Offer h2 by ALPN (https only). */
+  http2: boolean;
+  family: 4 | 6 | undefined;
+  timeoutMs: number;
+  /** Ends the exchange wherever it is; the socket is destroyed at once. */
+  signal: AbortSignal;
+  maxBodyBytes: number;
+  /** Keep the body (for body assertions); otherwise its bytes are only counted. */
+  keepBody: boolean;
+  /** A redirect that will be followed is not read past its headers. */
+  followRedirects: boolean;
+}
+
+/** How the exchange ended. */
+export type ExchangeEnd =
+  | 'complete'   // the whole body was read
+  | 'redirect'   // a redirect with a Location; the body was skipped
+  | 'too_large'  // the body passed maxBodyBytes; reading stopped there
+  | 'error'      // a transport or protocol error, in `error`
+  | 'aborted';   // the signal fired, in `error`
+
+export interface Exchange {
+  end: ExchangeEnd;
+  /** Set for `error` and `aborted`: what happened and where. */
+  error?: { cause: unknown; stage: Stage };
+  dns?: number;
+  connect?: number;
+  tls?: number;
+  ttfb?: number;
+  transfer?: number;
+  status?: number;
+  headers?: ResponseHeaders;
+  /** `HTTP/1.0`, `HTTP/1.1` or `HTTP/2`, as negotiated and answered. */
+  version?: string;
+  /** Only when keepBody and the body was read completely. */
+  body?: Buffer;
+  bodyBytes: number;
+  tlsInfo?: TlsInfo;
+  remoteAddress?: string;
+}
+
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+export function isRedirect(status: number): boolean {
+  return REDIRECT_STATUS.has(status);
+}
+
+function noop(): void {}
+
+/**
+ * The dispatch handler and the timeline of one exchange. Times are `performance.now()` marks; a mark
+ * that is still undefined is a phase the exchange never reached, which is also how the stage of an
+ * error is known without reading its message.
+ */
+class TimedExchange implements Dispatcher.DispatchHandler {
+  readonly req: ExchangeRequest;
+  readonly https: boolean;
+  /** An IP literal has no lookup, so the dns phase is 0 rather than missing. */
+  readonly needsLookup: boolean;
+  readonly done: Promise<Exchange>;
+  resolve!: (ex: Exchange) => void;
+  settled = false;
+  socket: Socket | undefined;
+  /** The first error the socket itself raised: the root cause, which undici may replace with a later one. */
+  socketError: Error | undefined;
+  controller: Dispatcher.DispatchController | null = null;
+
+  tStart = 0;
+  tLookup: number | undefined;
+  tConnect: number | undefined;
+  tSecure: number | undefined;
+  tSent: number | undefined;
+  tFirstByte: number | undefined;
+  tHeaders: number | undefined;
+
+  status: number | undefined;
+  headers: ResponseHeaders | undefined;
+  /** Minor version from the status line (undici does not expose it). */
+  h1Minor: number | undefined;
+  chunks: Buffer[] | undefined;
+  bodyBytes = 0;
+  stopping: ExchangeEnd | undefined;
+  tls: TlsInfo | undefined;
+  remoteAddress: string | undefined;
+
+  constructor(req: ExchangeRequest) {
+    this.req = req;
+    this.https = req.url.protocol === 'https:';
+    this.needsLookup = isIP(req.url.hostname.replace(/^\[|\]$/g, '')) === 0;
+    this.done = new Promise<Exchange>((resolve) => { this.resolve = resolve; });
+  }
+
+  stage(): Stage {
+    if (this.tConnect === undefined) return this.needsLookup && this.tLookup === undefined ? 'dns' : 'connect';
+    if (this.https && this.tSecure === undefined) return 'tls';
+    return 'response';
+  }
+
+  /** Wraps the connector so that the socket it opens is timed and can be destroyed from here. */
+  connector(inner: buildConnector.connector): buildConnector.connector {
+    return (opts, callback) => {
+      const socket = (inner as unknown as (o: buildConnector.Options, cb: buildConnector.Callback) => Socket)(opts, callback);
+      this.socket = socket;
+      socket.once('lookup', this.onLookup);
+      socket.once('connect', this.onConnect);
+      socket.on('error', this.onSocketError);
+      if (this.https) socket.once('secureConnect', this.onSecureConnect);
+      this.peekStatusLine(socket);
+    };
+  }
+
+  onSocketError = (err: Error): void => { this.socketError ??= err; };
+  onLookup = (): void => { this.tLookup = performance.now(); };
+  onConnect = (): void => {
+    this.tConnect = performance.now();
+    this.remoteAddress = this.socket?.remoteAddress;
+  };
+  onSecureConnect = (): void => {
+    this.tSecure = performance.now();
+    this.tls = tlsInfo(this.socket as TLSSocket);
+  };
+
+  /**
+   * undici's HTTP/1 parser knows the response's minor version but does not report it, and an
+   * HTTP/1.0 answer must not be reported as 1.1. The first chunk undici reads from the socket starts
+   * with the status line; the wrapper looks at it once and then removes itself.
+   */
+  peekStatusLine(socket: Socket): void {
+    const read = socket.read;
+    socket.read = (size?: number) => {
+      const chunk: unknown = read.call(socket, size);
+      if (Buffer.isBuffer(chunk) && chunk.length > 0) {
+        if (chunk.length >= 8 && chunk[0] === 0x48 && chunk[4] === 0x2f && chunk[5] === 0x31 && chunk[6] === 0x2e) {
+          this.h1Minor = chunk[7]! - 0x30;
+        }
+        delete (socket as { read?: unknown }).read;
+      }
+      return chunk;
+    };
+  }
+
+  onAbort = (): void => {
+    this.fail(this.req.signal.reason, 'aborted');
+  };
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+  }
+
+  onRequestSent(): void {
+    this.tSent = performance.now();
+  }
+
+  onResponseStarted(): void {
+    this.tFirstByte ??= performance.now();
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: ResponseHeaders): void {
+    if (this.settled) return;
+    if (statusCode < 200) return; // 1xx: the real response follows
+    this.tHeaders = performance.now();
+    this.tFirstByte ??= this.tHeaders;
+    this.status = statusCode;
+    this.headers = headers;
+    if (this.req.followRedirects && isRedirect(statusCode) && headers.location !== undefined) {
+      // The connection is never reused, so the redirect's body is not worth reading.
+      this.stop(controller, 'redirect');
+      return;
+    }
+    if (this.req.keepBody) this.chunks = [];
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
+    this.bodyBytes += chunk.length;
+    if (this.bodyBytes > this.req.maxBodyBytes) {
+      this.chunks = undefined;
+      this.stop(controller, 'too_large');
+      return;
+    }
+    this.chunks?.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.finish('complete');
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    // Our own stop() surfaces here as an abort error; the exchange already ended the way stop() said.
+    if (this.stopping !== undefined) this.finish(this.stopping);
+    // A TLS 1.3 server that rejects the client certificate sends its alert after our handshake has
+    // completed; undici then reports the close that follows ("other side closed"), not the alert.
+    else this.fail(this.socketError ?? err, 'error');
+  }
+
+  stop(controller: Dispatcher.DispatchController, end: ExchangeEnd): void {
+    this.stopping = end;
+    this.finish(end);
+    // Destroys the connection now: the server sees the client go away instead of a stalled reader.
+    controller.abort(Object.assign(new Error(`stopped: ${end}`), { code: 'VANTAGE_STOPPED' }));
+  }
+
+  fail(cause: unknown, end: 'error' | 'aborted'): void {
+    if (this.settled) return;
+    const stage = this.stage();
+    this.finish(end, { cause, stage });
+  }
+
+  finish(end: ExchangeEnd, error?: Exchange['error']): void {
+    if (this.settled) return;
+    this.settled = true;
+    const tEnd = performance.now();
+    this.req.signal.removeEventListener('abort', this.onAbort);
+    const ex: Exchange = { end, bodyBytes: this.bodyBytes };
+    if (error) ex.error = error;
+    const tReady = this.tSecure ?? this.tConnect;
+    if (this.tLookup !== undefined) ex.dns = this.tLookup - this.tStart;
+    else if (!this.needsLookup) ex.dns = 0;
+    if (this.tConnect !== undefined) ex.connect = this.tConnect - (this.tLookup ?? this.tStart);
+    if (this.tSecure !== undefined && this.tConnect !== undefined) ex.tls = this.tSecure - this.tConnect;
+    const tWritten = this.tSent ?? tReady;
+    if (this.tFirstByte !== undefined && tWritten !== undefined) {
+      ex.ttfb = this.tFirstByte - tWritten;
+      ex.transfer = tEnd - this.tFirstByte;
+    }
+    if (this.status !== undefined) {
+      ex.status = this.status;
+      ex.headers = this.headers!;
+      ex.version = this.socket && (this.socket as TLSSocket).alpnProtocol === 'h2' ? 'HTTP/2' : `HTTP/1.${this.h1Minor ?? 1}`;
+    }
+    if (end === 'complete' && this.chunks) ex.body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bodyBytes);
+    if (this.tls) ex.tlsInfo = this.tls;
+    if (this.remoteAddress) ex.remoteAddress = this.remoteAddress;
+    this.resolve(ex);
+  }
+}
+
+/**
+ * Sends one request on a new connection and reads the response within the cap. Never throws for
+ * anything the target does; the connection is gone when the promise settles.
+ */
+export async function exchange(req: ExchangeRequest): Promise<Exchange> {
+  const ex = new TimedExchange(req);
+  const h2 = req.http2 && ex.https;
+  const inner = buildConnector({
+    ...(ex.https ? req.tls : undefined),
+    ...(req.family !== undefined && { family: req.family }),
+    allowH2: h2,
+    preferH2: h2,
+    timeout: req.timeoutMs,
+    // A cached session would skip the full handshake and hide its cost.
+    maxCachedSessions: 0,
+    keepAlive: false,
+  });
+  const client = new Client(req.url.origin, {
+    connect: ex.connector(inner),
+    pipelining: 1,
+    allowH2: h2,
+    headersTimeout: req.timeoutMs,
+    bodyTimeout: req.timeoutMs,
+  });
+  try {
+    if (req.signal.aborted) {
+      ex.fail(req.signal.reason, 'aborted');
+      return await ex.done;
+    }
+    req.signal.addEventListener('abort', ex.onAbort, { once: true });
+    ex.tStart = performance.now();
+    client.dispatch({
+      path: `${req.url.pathname}${req.url.search}`,
+      method: req.method,
+      headers: req.headers,
+      body: req.body ?? null,
+      // `connection: close`: one request per connection, so the server does not hold it open either.
+      reset: true,
+      headersTimeout: req.timeoutMs,
+      bodyTimeout: req.timeoutMs,
+      ...(ex.https && typeof req.tls?.servername === 'string' && { servername: req.tls.servername }),
+    } as Dispatcher.DispatchOptions, ex);
+    return await ex.done;
+  } finally {
+    req.signal.removeEventListener('abort', ex.onAbort);
+    ex.socket?.destroy();
+    client.destroy().catch(noop);
+  }
+}

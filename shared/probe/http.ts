@@ -1,0 +1,288 @@
+/**
+ * The HTTP(S) prober: Blackbox Exporter's `http` module for Vantage. It follows redirects itself
+ * (each hop on a new connection, phases summed across hops as Blackbox does), judges the final
+ * response, and reports every assertion. The request itself lives in ./http-exchange.ts.
+ */
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import type { HttpCheck } from '../config/schema.ts';
+import { classifyError, failureFrom } from './classify.ts';
+import { exchange, type Exchange } from './http-exchange.ts';
+import { headerValue, MISSING, parseJsonPath, regex, shorten, statusAllowed, valueAt, Verdict } from './http-assertions.ts';
+import { isSecret, isSensitiveHeader, resolveSecretRef, scrub } from './secrets.ts';
+import { certDaysAssertion, tlsConnectOptions } from './tls-common.ts';
+import type { Failure, Phases, ProbeContext, ProbeFn, ProbeOutcome } from './types.ts';
+
+type HttpSpec = HttpCheck['http'];
+
+const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** The URL as people may see it: no user or password. */
+function publicUrl(url: URL): string {
+  if (url.username === '' && url.password === '') return url.href;
+  const copy = new URL(url.href);
+  copy.username = '';
+  copy.password = '';
+  return copy.href;
+}
+
+function bareHost(url: URL): string {
+  const h = url.hostname;
+  return h.startsWith('[') ? h.slice(1, -1) : h;
+}
+
+/** What a request needs that does not change between probes' hops, resolved once per probe. */
+interface Prepared {
+  headers: Record<string, string>;
+  /** Lower-case names of headers that carry credentials; they are not sent to another host. */
+  credentialHeaders: Set<string>;
+  /** Resolved secret values, scrubbed from everything the result says. */
+  secrets: string[];
+}
+
+/** Every value a secret could show up as: the header value, and the token inside `Bearer <token>`. */
+function remember(secrets: string[], value: string, parts: Iterable<string>): void {
+  secrets.push(value);
+  const space = value.indexOf(' ');
+  if (space > 0) secrets.push(value.slice(space + 1));
+  for (const p of parts) secrets.push(p);
+}
+
+async function prepare(spec: HttpSpec, url: URL, ctx: ProbeContext): Promise<Prepared> {
+  const headers: Record<string, string> = {};
+  const credentialHeaders = new Set<string>();
+  const secrets: string[] = [];
+  let userAgent = false;
+  for (const name of Object.keys(spec.headers)) {
+    const ref = spec.headers[name]!;
+    const lower = name.toLowerCase();
+    const secret = isSecret(ref);
+    const value = secret ? await resolveSecretRef(ref, ctx) : (ref as string);
+    headers[name] = value;
+    if (lower === 'user-agent') userAgent = true;
+    if (secret || isSensitiveHeader(name)) {
+      credentialHeaders.add(lower);
+      const env = ctx.env ?? process.env;
+      const parts = typeof ref === 'string' ? [...ref.matchAll(ENV_REF)].map((m) => env[m[1]!] ?? '') : [];
+      remember(secrets, value, parts);
+    }
+  }
+  if (!userAgent) headers['user-agent'] = `Vantage/1.0 (location=${ctx.location ?? 'local'})`;
+  if ((url.username !== '' || url.password !== '') && !credentialHeaders.has('authorization')) {
+    // RFC 3986 userinfo becomes Basic auth (RFC 7617), as curl and Go's client do.
+    const user = decodeURIComponent(url.username);
+    const pass = decodeURIComponent(url.password);
+    const basic = Buffer.from(`${user}:${pass}`).toString('base64');
+    headers.authorization = `Basic ${basic}`;
+    credentialHeaders.add('authorization');
+    remember(secrets, headers.authorization, pass === '' ? [basic] : [basic, pass]);
+  }
+  return { headers, credentialHeaders, secrets };
+}
+
+/** One hop's request; redirects derive the next one from it. */
+interface Hop {
+  url: URL;
+  method: string;
+  body: string | undefined;
+  headers: Record<string, string>;
+}
+
+/**
+ * The request a redirect leads to, following the Fetch standard §4.4 (what browsers and Go do):
+ * 303, and 301/302 after a POST, become a GET without a body; credentials are not sent to another
+ * host or over a downgrade to plain http.
+ */
+function redirected(hop: Hop, status: number, to: URL, credentialHeaders: ReadonlySet<string>): Hop {
+  const toGet = (status === 303 && hop.method !== 'HEAD') || ((status === 301 || status === 302) && hop.method === 'POST');
+  const leaves = to.host !== hop.url.host || (hop.url.protocol === 'https:' && to.protocol === 'http:');
+  if (!toGet && !leaves) return { ...hop, url: to };
+  const headers: Record<string, string> = {};
+  for (const name of Object.keys(hop.headers)) {
+    const lower = name.toLowerCase();
+    if (toGet && (lower === 'content-type' || lower === 'content-length')) continue;
+    if (leaves && (credentialHeaders.has(lower) || lower === 'host')) continue;
+    headers[name] = hop.headers[name]!;
+  }
+  return { url: to, method: toGet ? 'GET' : hop.method, body: toGet ? undefined : hop.body, headers };
+}
+
+const STAGE_WORDS = { dns: 'resolving the host', connect: 'connecting', tls: 'in the TLS handshake', response: 'waiting for the response' } as const;
+
+function transportFailure(ex: Exchange, elapsedMs: number, hide: (s: string) => string): Failure {
+  const { cause, stage } = ex.error!;
+  if (ex.end === 'aborted') {
+    const where = stage !== 'response' ? STAGE_WORDS[stage]
+      : ex.status === undefined ? 'waiting for the response headers' : `reading the body (${ex.bodyBytes} bytes so far)`;
+    return { reason: classifyError(cause, stage), message: `timed out after ${Math.round(elapsedMs)}ms ${where}` };
+  }
+  return failureFrom(cause, stage, hide);
+}
+
+function judgeBody(v: Verdict, spec: HttpSpec, body: Buffer | undefined): void {
+  const a = spec.assert;
+  const unread = body === undefined ? 'body not read completely' : undefined;
+  const text = body?.toString('utf8');
+  for (const src of a.bodyMatches) {
+    const ok = text !== undefined && regex(src).test(text);
+    v.add(`body matches /${src}/`, ok, unread, 'body_mismatch', () => `body does not match /${src}/`);
+  }
+  for (const src of a.bodyNotMatches) {
+    const ok = text !== undefined && !regex(src).test(text);
+    v.add(`body does not match /${src}/`, ok, unread, 'body_mismatch', () => `body matches /${src}/`);
+  }
+  const paths = Object.keys(a.jsonPath);
+  if (paths.length === 0) return;
+  let doc: unknown = MISSING;
+  let why = unread;
+  if (text !== undefined) {
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      why = 'body is not JSON';
+    }
+  }
+  for (const path of paths) {
+    const want = a.jsonPath[path];
+    const name = `${path} == ${JSON.stringify(want)}`;
+    if (doc === MISSING) {
+      v.add(name, false, why, 'body_mismatch', () => `${path}: ${why}`);
+      continue;
+    }
+    const steps = parseJsonPath(path);
+    const got = steps === undefined ? MISSING : valueAt(doc, steps);
+    const seen = steps === undefined ? 'unsupported path syntax' : got === MISSING ? 'not present' : shorten(JSON.stringify(got) ?? String(got));
+    v.add(name, got === want, seen, 'body_mismatch', () => `${path} is ${seen}, expected ${JSON.stringify(want)}`);
+  }
+}
+
+/** Judges a final response; the order of the adds is the precedence of the failures. */
+function judge(v: Verdict, spec: HttpSpec, ex: Exchange, totalMs: number): void {
+  const status = ex.status!;
+  const valid = spec.validStatusCodes.join(', ');
+  v.add(`status in [${valid}]`, statusAllowed(status, spec.validStatusCodes), String(status), 'status_code', () => `status ${status}, expected one of ${valid}`);
+  if (spec.validHttpVersions) {
+    const versions = spec.validHttpVersions.join(', ');
+    v.add(`version in [${versions}]`, (spec.validHttpVersions as string[]).includes(ex.version!), ex.version, 'http_version', () => `${ex.version}, expected one of ${versions}`);
+  }
+  const headers = ex.headers!;
+  for (const name of Object.keys(spec.assert.headers)) {
+    const src = spec.assert.headers[name]!;
+    const value = headerValue(headers, name);
+    const ok = value !== undefined && regex(src).test(value);
+    v.add(`header ${name} matches /${src}/`, ok, value === undefined ? 'missing' : shorten(value), 'header_mismatch',
+      () => (value === undefined ? `header ${name} is missing` : `header ${name} "${shorten(value)}" does not match /${src}/`));
+  }
+  judgeBody(v, spec, ex.end === 'complete' ? ex.body : undefined);
+  const limit = spec.assert.maxResponseTime;
+  if (limit !== undefined && ex.end === 'complete') {
+    const took = Math.round(totalMs);
+    v.add(`response time <= ${limit}ms`, totalMs <= limit, `${took}ms`, 'slow_response', () => `took ${took}ms, limit ${limit}ms`);
+  }
+  const minDays = spec.assert.certMinDaysLeft;
+  if (minDays !== undefined && ex.tlsInfo) {
+    const { assertion, failure } = certDaysAssertion(ex.tlsInfo, minDays);
+    v.add(assertion.name, assertion.ok, assertion.detail, 'cert_expiring', () => failure!.message);
+  }
+}
+
+export const probeHttp: ProbeFn<HttpCheck> = async (check, ctx) => {
+  const spec = check.http;
+  const url = new URL(spec.url);
+  const target = publicUrl(url);
+  let prepared: Prepared;
+  try {
+    prepared = await prepare(spec, url, ctx);
+  } catch (err) {
+    // A missing variable or an unreadable secret is Vantage's setup failing, not the target.
+    return { target, ok: false, phases: { total: 0 }, assertions: [], failure: { reason: 'internal', message: `cannot prepare the request: ${(err as Error).message}` } };
+  }
+  const { secrets } = prepared;
+  const hide = secrets.length === 0 ? (s: string) => s : (s: string) => scrub(s, secrets);
+  const keepBody = spec.assert.bodyMatches.length > 0 || spec.assert.bodyNotMatches.length > 0 || Object.keys(spec.assert.jsonPath).length > 0;
+
+  let tlsBase: ConnectionOptions | undefined;
+  let tlsBaseHost: string | undefined;
+  const tlsFor = async (u: URL): Promise<ConnectionOptions> => {
+    const host = bareHost(u);
+    if (tlsBase === undefined) {
+      tlsBase = await tlsConnectOptions(host, spec.tls, ctx);
+      tlsBaseHost = host;
+    }
+    if (host === tlsBaseHost || spec.tls?.serverName !== undefined) return tlsBase;
+    // A redirect to another host: SNI and verification follow the new host.
+    const { servername: _, ...rest } = tlsBase;
+    return isIP(host) === 0 ? { ...rest, servername: host } : rest;
+  };
+
+  const t0 = performance.now();
+  let hop: Hop = { url, method: spec.method, body: spec.body, headers: prepared.headers };
+  let redirects = 0;
+  let dns: number | undefined, connect: number | undefined, tls: number | undefined, ttfb: number | undefined, transfer: number | undefined;
+  let ex: Exchange;
+  let failure: Failure | undefined;
+  for (;;) {
+    const https = hop.url.protocol === 'https:';
+    let tlsOpts: ConnectionOptions | undefined;
+    if (https) {
+      try {
+        tlsOpts = await tlsFor(hop.url);
+      } catch (err) {
+        return { target, ok: false, phases: { total: performance.now() - t0 }, assertions: [], failure: { reason: 'internal', message: hide(`cannot prepare TLS: ${(err as Error).message}`) } };
+      }
+    }
+    ex = await exchange({
+      url: hop.url, method: hop.method, headers: hop.headers, body: hop.body, tls: tlsOpts,
+      http2: spec.http2, family: spec.ipFamily, timeoutMs: ctx.timeoutMs, signal: ctx.signal,
+      maxBodyBytes: spec.maxBodyBytes, keepBody, followRedirects: spec.followRedirects,
+    });
+    if (ex.dns !== undefined) dns = (dns ?? 0) + ex.dns;
+    if (ex.connect !== undefined) connect = (connect ?? 0) + ex.connect;
+    if (ex.tls !== undefined) tls = (tls ?? 0) + ex.tls;
+    if (ex.ttfb !== undefined) ttfb = (ttfb ?? 0) + ex.ttfb;
+    if (ex.transfer !== undefined) transfer = (transfer ?? 0) + ex.transfer;
+    if (ex.end !== 'redirect') break;
+    const location = headerValue(ex.headers!, 'location')!;
+    let to: URL;
+    try {
+      to = new URL(location, hop.url);
+    } catch {
+      failure = { reason: 'protocol_error', message: hide(`redirect to an invalid Location "${shorten(location)}"`) };
+      break;
+    }
+    if (to.protocol !== 'http:' && to.protocol !== 'https:') {
+      failure = { reason: 'protocol_error', message: hide(`redirect to unsupported scheme ${to.protocol}`) };
+      break;
+    }
+    // maxRedirects counts redirects followed; one more than that is a loop or a chain too long to trust.
+    if (redirects >= spec.maxRedirects) {
+      failure = { reason: 'too_many_redirects', message: hide(`stopped after ${redirects} redirects (next: ${publicUrl(to)})`) };
+      break;
+    }
+    redirects++;
+    hop = redirected(hop, ex.status!, to, prepared.credentialHeaders);
+  }
+  const total = performance.now() - t0;
+
+  const verdict = new Verdict();
+  if (failure) verdict.fail(failure);
+  else if (ex.end === 'error' || ex.end === 'aborted') verdict.fail(transportFailure(ex, total, hide));
+  else if (ex.end === 'too_large') verdict.fail({ reason: 'body_too_large', message: `body larger than ${spec.maxBodyBytes} bytes; stopped reading at ${ex.bodyBytes}` });
+  if (ex.status !== undefined && ex.end !== 'redirect') judge(verdict, spec, ex, total);
+
+  const phases: Phases = { total };
+  if (dns !== undefined) phases.dns = dns;
+  if (connect !== undefined) phases.connect = connect;
+  if (tls !== undefined) phases.tls = tls;
+  if (ttfb !== undefined) phases.ttfb = ttfb;
+  if (transfer !== undefined) phases.transfer = transfer;
+  const out: ProbeOutcome = { target, ok: verdict.failure === undefined, phases, assertions: verdict.assertions };
+  if (ex.status !== undefined) out.http = { status: ex.status, version: ex.version!, redirects, bodyBytes: ex.bodyBytes };
+  if (ex.tlsInfo) out.tls = ex.tlsInfo;
+  if (ex.remoteAddress) out.remoteAddress = ex.remoteAddress;
+  if (verdict.failure) out.failure = { reason: verdict.failure.reason, message: hide(verdict.failure.message) };
+  if (secrets.length > 0) {
+    for (const a of out.assertions) if (a.detail !== undefined) a.detail = hide(a.detail);
+  }
+  return out;
+};
