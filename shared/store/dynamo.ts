@@ -28,7 +28,7 @@ import {
   toStateItem,
   type Heartbeat,
   type HeartbeatInfo,
-  type Incident,
+  type StoredIncident,
   type StoredResult,
   type VersionedState,
 } from './items.ts';
@@ -90,19 +90,20 @@ export interface Store {
   putResults(results: readonly ProbeResult[]): Promise<PutResultsOutcome>;
   putHeartbeat(location: string, info: HeartbeatInfo): Promise<void>;
   getHeartbeats(locations: readonly string[]): Promise<Heartbeat[]>;
-  /** Strongly consistent: the evaluator must see the latest write before deciding. */
+  /** Strongly consistent: the evaluator must see the latest write before deciding. Undefined: never written (version 0). */
   getState<S extends VersionedState>(checkId: string): Promise<S | undefined>;
   /**
-   * Writes the state if the stored version is still `expectedVersion` (undefined: no state stored yet).
-   * Throws VersionConflictError otherwise. `state.version` must be greater than `expectedVersion`.
+   * Writes the state if the stored version is still `expectedVersion` (default: `state.version`, the
+   * version it was read with; 0: never written, so no state may exist). Stores and returns
+   * `expectedVersion + 1`. Throws VersionConflictError when another writer got there first.
    */
-  putState<S extends VersionedState>(state: S, expectedVersion: number | undefined): Promise<void>;
+  putState<S extends VersionedState>(state: S, expectedVersion?: number): Promise<number>;
   /** Eventually consistent BatchGetItem by id: the cheap way for `vantage status`. */
   getStates<S extends VersionedState>(checkIds: readonly string[]): Promise<S[]>;
   /** Scan of the whole table filtered to STATE items: costs a read of every item. Prefer getStates. */
   listStates<S extends VersionedState>(): Promise<S[]>;
-  putIncident(incident: Incident): Promise<void>;
-  listIncidents(checkId: string, opts?: { limit?: number }): Promise<Incident[]>;
+  putIncident(incident: StoredIncident): Promise<void>;
+  listIncidents(checkId: string, opts?: { limit?: number }): Promise<StoredIncident[]>;
   listResults(checkId: string, opts?: ListResultsOptions): Promise<StoredResult[]>;
 }
 
@@ -208,26 +209,24 @@ export function createStore(opts: StoreOptions): Store {
       return out.Item ? fromStateItem<S>(unmarshall(out.Item)) : undefined;
     },
 
-    async putState(state, expectedVersion) {
-      if (expectedVersion !== undefined && !(state.version > expectedVersion)) {
-        // Writing the same version twice would let two racing writers both pass the condition.
-        throw new StoreError('STATE_VERSION_NOT_INCREASED', `state of ${state.checkId}: version ${state.version} must be greater than the expected ${expectedVersion}`);
-      }
-      const condition = expectedVersion === undefined
+    async putState(state, expectedVersion = state.version) {
+      const version = expectedVersion + 1;
+      const condition = expectedVersion === 0
         ? { ConditionExpression: 'attribute_not_exists(pk)' }
         : { ConditionExpression: '#version = :expected', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } } };
       try {
         await client.send(new PutItemCommand({
           TableName: tableName,
-          Item: toAttrs(toStateItem(state, now())),
+          Item: toAttrs(toStateItem(state, version, now())),
           ...condition,
           // Lets the conflict report the version it lost to, at no extra read cost.
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }));
+        return version;
       } catch (err) {
         if ((err as { name?: string }).name === 'ConditionalCheckFailedException') {
           const old = (err as { Item?: Record<string, AttributeValue> }).Item;
-          const actual = old?.version?.N !== undefined ? Number(old.version.N) : undefined;
+          const actual = old?.version?.N !== undefined ? Number(old.version.N) : 0;
           throw new VersionConflictError(state.checkId, expectedVersion, actual, { cause: err });
         }
         throw toStoreError('PutItem state', err);

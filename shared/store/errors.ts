@@ -9,15 +9,13 @@ export class StoreError extends VantageError {}
 /** Another writer changed the state since it was read. Re-read, re-apply, write again. */
 export class VersionConflictError extends StoreError {
   readonly checkId: string;
-  readonly expectedVersion: number | undefined;
-  /** The version now stored, when DynamoDB returned it (undefined: no item). */
-  readonly actualVersion: number | undefined;
-  constructor(checkId: string, expectedVersion: number | undefined, actualVersion: number | undefined, options?: { cause?: unknown }) {
-    super(
-      'STATE_VERSION_CONFLICT',
-      `state of ${checkId} changed concurrently: expected ${expectedVersion === undefined ? 'no state' : `version ${expectedVersion}`}, found ${actualVersion === undefined ? 'no state' : `version ${actualVersion}`}`,
-      options,
-    );
+  /** 0: the writer expected no state. */
+  readonly expectedVersion: number;
+  /** The version now stored (0: no state). */
+  readonly actualVersion: number;
+  constructor(checkId: string, expectedVersion: number, actualVersion: number, options?: { cause?: unknown }) {
+    const describe = (v: number) => (v === 0 ? 'no state' : `version ${v}`);
+    super('STATE_VERSION_CONFLICT', `state of ${checkId} changed concurrently: expected ${describe(expectedVersion)}, found ${describe(actualVersion)}`, options);
     this.checkId = checkId;
     this.expectedVersion = expectedVersion;
     this.actualVersion = actualVersion;

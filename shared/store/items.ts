@@ -5,6 +5,7 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { VantageError } from '../errors.ts';
+import type { ResultRecord } from '../evaluate/types.ts';
 import type { FailureReason, Phases, ProbeResult } from '../probe/types.ts';
 import { heartbeatKey, incidentKey, resultKey, SCHEMA_VERSION, stateKey, type ItemType } from './keys.ts';
 
@@ -21,6 +22,8 @@ export const DEFAULT_RESULT_TTL_DAYS = 30;
 export const DEFAULT_HEARTBEAT_TTL_DAYS = 7;
 /** Failure messages are for people skimming an alert; the reason code carries the meaning. */
 export const FAILURE_MESSAGE_MAX = 200;
+/** The target is for people reading an alert; a longer URL is cut so one item stays under 1 KB. */
+export const TARGET_MAX = 160;
 
 const DAY_S = 86_400;
 
@@ -33,6 +36,8 @@ export interface StoredResult {
   location: string;
   /** When the recorded attempt started, ISO 8601. */
   ts: string;
+  /** What was probed (URL or host:port, never with credentials), cut to TARGET_MAX. */
+  target?: string;
   ok: boolean;
   status: 'up' | 'degraded' | 'down';
   failure?: { reason: FailureReason; message: string };
@@ -83,6 +88,7 @@ export function toResultItem(result: ProbeResult, opts: { ttlDays?: number } = {
     checkId: result.checkId,
     location: result.location,
     ts,
+    target: truncate(result.target, TARGET_MAX),
     ok: result.ok,
     status: result.status,
     ...(result.failure && { failure: { reason: result.failure.reason, message: truncate(result.failure.message, FAILURE_MESSAGE_MAX) } }),
@@ -103,13 +109,15 @@ function expectType(item: Record<string, unknown>, type: ItemType): void {
 }
 
 /** A stored result from an unmarshalled item (a table read or a stream NewImage). */
-export function fromResultItem(item: Record<string, unknown>): StoredResult {
+export function fromResultItem(raw: object): StoredResult {
+  const item = raw as Record<string, unknown>;
   expectType(item, 'RESULT');
   const i = item as unknown as ResultItem;
   return {
     checkId: i.checkId,
     location: i.location,
     ts: i.ts,
+    ...(i.target !== undefined && { target: i.target }),
     ok: i.ok,
     status: i.status,
     ...(i.failure && { failure: i.failure }),
@@ -129,10 +137,32 @@ export function resultFromStreamImage(image: Record<string, unknown>): StoredRes
   return fromResultItem(unmarshall(image as Record<string, AttributeValue>));
 }
 
-/** The part of the evaluator's state the store relies on. */
+/** The evaluator's view of a stored result (epoch ms, latency). */
+export function toResultRecord(r: StoredResult): ResultRecord {
+  return {
+    checkId: r.checkId,
+    location: r.location,
+    ts: Date.parse(r.ts),
+    ok: r.ok,
+    status: r.status,
+    ...(r.failure && { failure: r.failure }),
+    latencyMs: r.phases.total,
+    phases: { ...r.phases },
+    ...(r.target !== undefined && { target: r.target }),
+  };
+}
+
+/** A stream record's NewImage straight to what `evaluate` takes. */
+export function resultRecordFromStreamImage(image: Record<string, unknown>): ResultRecord {
+  return toResultRecord(resultFromStreamImage(image));
+}
+
+/**
+ * The part of the evaluator's state (CheckState) the store relies on. The store owns `version`:
+ * 0 means never written, and every write stores the version it read plus one.
+ */
 export interface VersionedState {
   checkId: string;
-  /** Increases by one on every write; the store's condition compares it. */
   version: number;
 }
 
@@ -147,8 +177,9 @@ export interface StateItem<S extends VersionedState> {
   body: S;
 }
 
-export function toStateItem<S extends VersionedState>(state: S, now: Date): StateItem<S> {
-  return { ...stateKey(state.checkId), type: 'STATE', schemaVersion: SCHEMA_VERSION, checkId: state.checkId, version: state.version, updatedAt: now.toISOString(), body: state };
+/** The item for `state` written as `version` (the store passes the version it read plus one). */
+export function toStateItem<S extends VersionedState>(state: S, version: number, now: Date): StateItem<S> {
+  return { ...stateKey(state.checkId), type: 'STATE', schemaVersion: SCHEMA_VERSION, checkId: state.checkId, version, updatedAt: now.toISOString(), body: { ...state, version } };
 }
 
 export function fromStateItem<S extends VersionedState>(item: Record<string, unknown>): S {
@@ -158,7 +189,7 @@ export function fromStateItem<S extends VersionedState>(item: Record<string, unk
   return { ...i.body, version: i.version };
 }
 
-export interface Incident {
+export interface StoredIncident {
   checkId: string;
   incidentId: string;
   startedAt: string;
@@ -170,14 +201,14 @@ export interface Incident {
   firstMessage?: string;
 }
 
-export interface IncidentItem extends Incident {
+export interface IncidentItem extends StoredIncident {
   pk: string;
   sk: string;
   type: 'INCIDENT';
   schemaVersion: number;
 }
 
-export function toIncidentItem(incident: Incident): IncidentItem {
+export function toIncidentItem(incident: StoredIncident): IncidentItem {
   return {
     ...incidentKey(incident.checkId, incident.startedAt, incident.incidentId),
     type: 'INCIDENT',
@@ -187,7 +218,7 @@ export function toIncidentItem(incident: Incident): IncidentItem {
   };
 }
 
-export function fromIncidentItem(item: Record<string, unknown>): Incident {
+export function fromIncidentItem(item: Record<string, unknown>): StoredIncident {
   expectType(item, 'INCIDENT');
   const { pk: _pk, sk: _sk, type: _type, schemaVersion: _v, ...incident } = item as unknown as IncidentItem;
   return incident;

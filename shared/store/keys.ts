@@ -18,9 +18,11 @@
  * 2. Evaluator receives results: the table stream (NEW_IMAGE) filtered to new result items, never a
  *    table read. Lambda event source filter (see {@link RESULT_INSERT_FILTER}):
  *    `{"eventName":["INSERT"],"dynamodb":{"NewImage":{"type":{"S":["RESULT"]}}}}`.
- * 3. Evaluator reads a check's state: GetItem (`CHECK#id`, `STATE`), strongly consistent, 1 read unit.
- * 4. Evaluator writes a check's state: PutItem with `version = :expected` (or `attribute_not_exists(pk)`
- *    for the first write); losing the race is a `VersionConflictError`.
+ * 3. Evaluator reads a check's state: GetItem (`CHECK#id`, `STATE`), strongly consistent, 1 read unit
+ *    per 4 KB.
+ * 4. Evaluator writes a check's state: PutItem with `version = :read`, storing read + 1
+ *    (`attribute_not_exists(pk)` when the read found none: version 0). Losing the race is a
+ *    `VersionConflictError`. Steady state writes nothing, so this costs only on changes.
  * 5. Evaluator records incidents: PutItem (`CHECK#id`, `INCIDENT#start#id`); the resolve overwrites it.
  * 6. Probe writes its heartbeat: PutItem (`LOCATION#name`, `HEARTBEAT`), once per invocation.
  * 7. `vantage status` with a config: BatchGetItem of the known checks' STATE items (0.5 read unit each,

@@ -69,7 +69,7 @@ describe('putResults', () => {
     const first = await store.listResults('check-0', { to: new Date(T0 + 3_600_000) });
     expect(first.map((r) => r.ts)).toEqual([...first.map((r) => r.ts)].sort());
     expect(first[0]).toEqual({
-      checkId: 'check-0', location: 'eu-west-1', ts: '2026-11-03T10:00:00.000Z', ok: false, status: 'down',
+      checkId: 'check-0', location: 'eu-west-1', ts: '2026-11-03T10:00:00.000Z', target: 'http://127.0.0.1:8080/health', ok: false, status: 'down',
       failure: { reason: 'status_code', message: 'status 503 not in [2xx]' },
       phases: { dns: 0.1, connect: 1.5, ttfb: 3.2, transfer: 0.4, total: 5.3 },
       httpStatus: 503, httpVersion: 'HTTP/1.1', retries: 0,
@@ -172,44 +172,53 @@ describe('putResults', () => {
 });
 
 describe('putState', () => {
-  it('writes the first state only where none exists, then only on the expected version', async () => {
+  it('writes the first state only where none exists, then only on the version it read, storing read + 1', async () => {
+    // Prepare
     const { tableName } = await db.newTable();
     const store = createStore({ client: db.client, tableName });
-    const v1: State = { checkId: 'api', version: 1, locations: { 'eu-west-1': { failures: 1 } }, outbox: [] };
+    const fresh: State = { checkId: 'api', version: 0, locations: { 'eu-west-1': { failures: 1 } }, outbox: [] };
 
-    await store.putState(v1, undefined);
-    const again = await store.putState({ ...v1 }, undefined).catch((e: unknown) => e);
-    await store.putState({ ...v1, version: 2, locations: { 'eu-west-1': { failures: 2 } }, outbox: ['DOWN'] }, 1);
-    const stale = await store.putState({ ...v1, version: 2, outbox: ['other writer'] }, 1).catch((e: unknown) => e);
+    // Act: two writers start from "no state"; then two writers start from version 1.
+    const first = await store.putState(fresh);
+    const racingFirst = await store.putState({ ...fresh, outbox: ['other writer'] }).catch((e: unknown) => e);
+    const read = (await store.getState<State>('api'))!;
+    const second = await store.putState({ ...read, locations: { 'eu-west-1': { failures: 2 } }, outbox: ['DOWN'] });
+    const stale = await store.putState({ ...read, outbox: ['other writer'] }).catch((e: unknown) => e);
 
-    expect(again).toBeInstanceOf(VersionConflictError);
-    expect(again).toMatchObject({ code: 'STATE_VERSION_CONFLICT', expectedVersion: undefined, actualVersion: 1 });
+    // Assess
+    expect([first, read.version, second]).toEqual([1, 1, 2]);
+    expect(racingFirst).toBeInstanceOf(VersionConflictError);
+    expect(racingFirst).toMatchObject({ code: 'STATE_VERSION_CONFLICT', expectedVersion: 0, actualVersion: 1 });
     expect(stale).toBeInstanceOf(VersionConflictError);
     expect(stale).toMatchObject({ code: 'STATE_VERSION_CONFLICT', checkId: 'api', expectedVersion: 1, actualVersion: 2 });
     expect(await store.getState<State>('api')).toEqual({ checkId: 'api', version: 2, locations: { 'eu-west-1': { failures: 2 } }, outbox: ['DOWN'] });
+  });
+
+  it('takes an explicit expected version over the one in the state', async () => {
+    const { tableName } = await db.newTable();
+    const store = createStore({ client: db.client, tableName });
+    await store.putState<State>({ checkId: 'api', version: 0, locations: {}, outbox: [] });
+
+    const written = await store.putState<State>({ checkId: 'api', version: 7, locations: {}, outbox: [] }, 1);
+
+    expect(written).toBe(2);
+    expect((await store.getState<State>('api'))?.version).toBe(2);
   });
 
   it('reports a conflict when the expected state was deleted or never written', async () => {
     const { tableName } = await db.newTable();
     const store = createStore({ client: db.client, tableName });
 
-    const error = await store.putState<State>({ checkId: 'ghost', version: 4, locations: {}, outbox: [] }, 3).catch((e: unknown) => e);
+    const error = await store.putState<State>({ checkId: 'ghost', version: 3, locations: {}, outbox: [] }).catch((e: unknown) => e);
 
-    expect(error).toMatchObject({ code: 'STATE_VERSION_CONFLICT', expectedVersion: 3, actualVersion: undefined });
-  });
-
-  it('refuses a write that does not increase the version', async () => {
-    const { tableName } = await db.newTable();
-    const store = createStore({ client: db.client, tableName });
-
-    await expect(store.putState<State>({ checkId: 'api', version: 3, locations: {}, outbox: [] }, 3)).rejects.toMatchObject({ code: 'STATE_VERSION_NOT_INCREASED' });
-    expect(await store.getState('api')).toBeUndefined();
+    expect(error).toMatchObject({ code: 'STATE_VERSION_CONFLICT', expectedVersion: 3, actualVersion: 0 });
+    expect(await store.getState('ghost')).toBeUndefined();
   });
 
   it('reads many states by id, and all of them by scan', async () => {
     const { tableName } = await db.newTable();
     const store = createStore({ client: db.client, tableName });
-    for (const id of ['b', 'a', 'c']) await store.putState<State>({ checkId: id, version: 1, locations: {}, outbox: [] }, undefined);
+    for (const id of ['b', 'a', 'c']) await store.putState<State>({ checkId: id, version: 0, locations: {}, outbox: [] });
     await store.putResults([result(1)]);
     await store.putHeartbeat('eu-west-1', { lastSeen: new Date(T0).toISOString(), checksRun: 3 });
 
@@ -277,7 +286,7 @@ describe('stream', () => {
     // Act: results, plus writes the evaluator must never be triggered by.
     await store.putResults([result(1), result(2), result(3)]);
     await store.putHeartbeat('eu-west-1', { lastSeen: new Date(T0).toISOString(), checksRun: 3 });
-    await store.putState<State>({ checkId: 'check-1', version: 1, locations: {}, outbox: [] }, undefined);
+    await store.putState<State>({ checkId: 'check-1', version: 0, locations: {}, outbox: [] });
     await store.putResults([result(1, { ok: false, status: 'down', failure: { reason: 'timeout', message: 'no answer' } })]); // overwrite: MODIFY
 
     // Assess

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { ProbeResult } from '../../shared/probe/types.ts';
-import { FAILURE_MESSAGE_MAX, fromResultItem, fromStateItem, resultFromStreamImage, toResultItem, toStateItem } from '../../shared/store/items.ts';
+import { FAILURE_MESSAGE_MAX, TARGET_MAX, fromResultItem, resultRecordFromStreamImage, fromStateItem, resultFromStreamImage, toResultItem, toStateItem } from '../../shared/store/items.ts';
 import { resultKey, resultRange } from '../../shared/store/keys.ts';
 
 /** DynamoDB's item size rules: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html */
@@ -44,11 +44,11 @@ describe('result items', () => {
     expect(size).toBeLessThan(1024);
     expect(item.failure?.message).toHaveLength(FAILURE_MESSAGE_MAX);
     expect(item).not.toHaveProperty('assertions');
-    expect(item).not.toHaveProperty('target');
+    expect(item.target).toHaveLength(TARGET_MAX);
   });
 
   it('measure about 300 bytes for a typical passing result', () => {
-    const typical = toResultItem({ ...largest, checkId: 'api-health', location: 'eu-west-1', ok: true, status: 'up', failure: undefined, tls: undefined, retries: 0 });
+    const typical = toResultItem({ ...largest, checkId: 'api-health', target: 'https://api.example.com/health', location: 'eu-west-1', ok: true, status: 'up', failure: undefined, tls: undefined, retries: 0 });
     const size = itemSize(marshall(typical, { removeUndefinedValues: true }));
 
     expect(size).toBeGreaterThan(150);
@@ -61,10 +61,21 @@ describe('result items', () => {
     const back = resultFromStreamImage(marshall(item, { removeUndefinedValues: true }));
 
     expect(back).toEqual({
-      checkId: largest.checkId, location: largest.location, ts: '2026-11-03T10:00:00.123Z', ok: false, status: 'down',
+      checkId: largest.checkId, location: largest.location, ts: '2026-11-03T10:00:00.123Z', target: `${largest.target.slice(0, TARGET_MAX - 1)}…`, ok: false, status: 'down',
       failure: { reason: 'body_mismatch', message: `${'m'.repeat(FAILURE_MESSAGE_MAX - 1)}…` },
       phases: { dns: 12.3, connect: 123.5, tls: 234.6, ttfb: 4567.9, transfer: 1234.6, total: 6172.8 },
       httpStatus: 503, httpVersion: 'HTTP/1.1', certExpiresAt: '2027-01-01T00:00:00.000Z', retries: 3,
+    });
+  });
+
+  it('become the evaluator\'s ResultRecord straight from a stream image', () => {
+    const image = marshall(toResultItem({ ...largest, target: 'http://127.0.0.1:8080/' }), { removeUndefinedValues: true });
+
+    expect(resultRecordFromStreamImage(image)).toEqual({
+      checkId: largest.checkId, location: largest.location, ts: Date.parse('2026-11-03T10:00:00.123Z'), ok: false, status: 'down',
+      failure: { reason: 'body_mismatch', message: `${'m'.repeat(FAILURE_MESSAGE_MAX - 1)}…` },
+      latencyMs: 6172.8, phases: { dns: 12.3, connect: 123.5, tls: 234.6, ttfb: 4567.9, transfer: 1234.6, total: 6172.8 },
+      target: 'http://127.0.0.1:8080/',
     });
   });
 
@@ -96,9 +107,10 @@ describe('keys', () => {
 });
 
 describe('state items', () => {
-  it('take their version from the item, which the write condition checked', () => {
-    const item = toStateItem({ checkId: 'api', version: 3, outbox: [] }, new Date(0));
+  it('carry the version they were written as, and read it from the item, which the write condition checked', () => {
+    const item = toStateItem({ checkId: 'api', version: 3, outbox: [] }, 4, new Date(0));
+    expect(item.body.version).toBe(4);
 
-    expect(fromStateItem({ ...item, version: 4 })).toEqual({ checkId: 'api', version: 4, outbox: [] });
+    expect(fromStateItem({ ...item, version: 5 })).toEqual({ checkId: 'api', version: 5, outbox: [] });
   });
 });
