@@ -1,0 +1,265 @@
+/**
+ * What a checks config costs a month on AWS at list prices, and what the same check runs would cost
+ * on CloudWatch Synthetics. Pure: the prices are constants (./prices.ts), the workload comes from the
+ * config, and everything that cannot be read from a config is an explicit, overridable assumption.
+ *
+ * The model follows the data flow of ../../shared/design.md: an EventBridge `rate(1 minute)` rule per
+ * location invokes that location's probe function, which runs the due checks (sub-minute intervals as
+ * rounds inside the invocation), writes one result item per run and a heartbeat per invocation; the
+ * table's stream invokes the evaluator, which reads state per check and writes only on transitions.
+ */
+import type { LoadedConfig } from '../config/load.ts';
+import type { Check } from '../config/schema.ts';
+import type { Phases, ProbeResult } from '../probe/types.ts';
+import { toResultItem } from '../store/items.ts';
+import { dynamoItemBytes, writeUnits } from './item-size.ts';
+import * as P from './prices.ts';
+
+export interface CostAssumptions {
+  /** Probe function memory. @default 256 */
+  probeMemoryMb: number;
+  /** Evaluator function memory. @default 256 */
+  evaluatorMemoryMb: number;
+  /**
+   * Wall time of one probe from a Lambda to a real endpoint (DNS, TCP, TLS, first byte, body). Loopback
+   * figures from the bench are far lower; internet targets are not. @default 250
+   */
+  probeMs: number;
+  /** Probes in flight at once inside one invocation. @default 32 */
+  probeConcurrency: number;
+  /** Per-invocation work besides probing: handler, BatchWriteItem, heartbeat PutItem, EMF. @default 60 */
+  probeOverheadMs: number;
+  /** Evaluator time per invocation, plus per check in the batch (one GetItem each). @default 40 and 8 */
+  evaluatorMsPerInvocation: number;
+  evaluatorMsPerCheck: number;
+  /** Size of one result item as DynamoDB bills it. @default measured from a representative result per check */
+  resultItemBytes?: number;
+  /** Results expire after this many days (the store's default TTL). @default 30 */
+  resultTtlDays: number;
+  /** CloudWatch Logs bytes per result (the EMF line) and per invocation (START/END/REPORT + heartbeat EMF). @default 560 and 700 */
+  logBytesPerResult: number;
+  logBytesPerInvocation: number;
+  /** Days the log groups keep events. @default 30 */
+  logRetentionDays: number;
+  /** Share of runs that fail and are retested (`retries`). @default 0.01 */
+  failureRate: number;
+  /** Outages per check per month; each sends DOWN and RESOLVED and writes state and incident items. @default 1 */
+  incidentsPerCheckMonth: number;
+  /** State and incident writes per outage (measured by the bench's evaluator section). @default 12 */
+  writesPerIncident: number;
+  /** Count the CloudWatch custom metrics that the EMF lines create. @default true */
+  includeMetrics: boolean;
+}
+
+export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
+  probeMemoryMb: 256,
+  evaluatorMemoryMb: 256,
+  probeMs: 250,
+  probeConcurrency: 32,
+  probeOverheadMs: 60,
+  evaluatorMsPerInvocation: 40,
+  evaluatorMsPerCheck: 8,
+  resultTtlDays: 30,
+  logBytesPerResult: 560,
+  logBytesPerInvocation: 700,
+  logRetentionDays: 30,
+  failureRate: 0.01,
+  incidentsPerCheckMonth: 1,
+  writesPerIncident: 12,
+  includeMetrics: true,
+};
+
+export type CostService = 'Lambda' | 'DynamoDB' | 'SNS' | 'EventBridge' | 'CloudWatch Logs' | 'CloudWatch metrics';
+
+export interface CostLine {
+  service: CostService;
+  item: string;
+  quantity: number;
+  unit: string;
+  usd: number;
+  /** Grows with check runs (true), or a fixed monthly cost per check and location (false). */
+  perRun: boolean;
+}
+
+export interface CostEstimate {
+  checks: number;
+  locations: number;
+  checkRunsPerMonth: number;
+  lines: CostLine[];
+  totalUsd: number;
+  /** Cost of the lines that grow with runs. */
+  perRunUsd: number;
+  /** Cost of the lines that do not (custom metrics). */
+  fixedUsd: number;
+  perMillionRunsUsd: number;
+  perMillionRunsExcludingMetricsUsd: number;
+  resultItemBytes: number;
+  synthetics: { usd: number; perMillionRunsUsd: number };
+  assumptions: CostAssumptions;
+  note: string;
+}
+
+const DAYS_PER_MONTH = P.HOURS_PER_MONTH / 24;
+const GIB = 1024 ** 3;
+const MINUTE_MS = 60_000;
+const INVOCATIONS_PER_LOCATION = P.SECONDS_PER_MONTH / 60;
+
+/** Phases each kind reports, hence the PhaseX metrics its EMF line carries (see shared/metrics/emf.ts). */
+function phasesOf(check: Check): Array<keyof Phases> {
+  switch (check.kind) {
+    case 'http': return check.http.url.startsWith('https:') ? ['dns', 'connect', 'tls', 'ttfb', 'transfer'] : ['dns', 'connect', 'ttfb', 'transfer'];
+    case 'tcp': return check.tcp.tls ? ['dns', 'connect', 'tls'] : ['dns', 'connect'];
+    case 'tls': return ['dns', 'connect', 'tls'];
+    case 'grpc': return check.grpc.tls ? ['dns', 'connect', 'tls', 'ttfb'] : ['dns', 'connect', 'ttfb'];
+    case 'dns': return [];
+  }
+}
+
+/** A plausible passing result for a check, to size its stored item. */
+export function representativeResult(check: Check, location: string): ProbeResult {
+  const phases: Phases = { total: 123.4 };
+  for (const p of phasesOf(check)) phases[p] = 12.3;
+  return {
+    checkId: check.id,
+    kind: check.kind,
+    target: '',
+    location,
+    startedAt: '2026-11-03T10:15:00.000Z',
+    ok: true,
+    status: 'up',
+    phases,
+    ...(check.kind === 'http' && { http: { status: 200, version: 'HTTP/1.1', redirects: 0, bodyBytes: 1234 } }),
+    ...((check.kind === 'tls' || (check.kind === 'http' && check.http.url.startsWith('https:'))) && {
+      tls: { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', certExpiresAt: '2027-01-31T23:59:59.000Z' },
+    }),
+    assertions: [],
+  };
+}
+
+export function resultItemBytesOf(check: Check, location: string, ttlDays: number): number {
+  return dynamoItemBytes(toResultItem(representativeResult(check, location), { ttlDays }) as unknown as Record<string, unknown>);
+}
+
+function line(service: CostService, item: string, quantity: number, unit: string, unitPrice: number, perRun = true): CostLine {
+  return { service, item, quantity, unit, usd: quantity * unitPrice, perRun };
+}
+
+/**
+ * Monthly cost of running `config` on AWS. `measuredItemBytes` replaces the per-check estimate of a
+ * result item's billed size (the bench measures it from real results).
+ */
+export function estimateMonthlyCost(
+  config: Pick<LoadedConfig, 'checks' | 'channels'>,
+  measuredItemBytes?: number,
+  overrides: Partial<CostAssumptions> = {},
+): CostEstimate {
+  const a: CostAssumptions = { ...DEFAULT_ASSUMPTIONS, ...overrides, ...(measuredItemBytes !== undefined && { resultItemBytes: measuredItemBytes }) };
+  const checks = config.checks.filter((c) => c.enabled);
+
+  // Per location: the checks it runs, and from them the rounds and probes of one invocation.
+  const byLocation = new Map<string, Check[]>();
+  for (const c of checks) for (const loc of c.locations) byLocation.set(loc, [...(byLocation.get(loc) ?? []), c]);
+
+  let runs = 0;
+  let resultWru = 0;
+  let storedBytes = 0;
+  let probeGbSeconds = 0;
+  let probeInvocations = 0;
+  let evaluatorInvocations = 0;
+  let evaluatorGbSeconds = 0;
+  let stateReads = 0;
+  let metrics = 0;
+  let itemBytesWeighted = 0;
+  const retainedFraction = a.resultTtlDays / DAYS_PER_MONTH;
+
+  for (const [location, here] of byLocation) {
+    probeInvocations += INVOCATIONS_PER_LOCATION;
+    const minInterval = Math.min(...here.map((c) => c.interval));
+    // Sub-minute checks run as rounds inside the one-minute invocation, which is billed while it waits.
+    const rounds = minInterval < MINUTE_MS ? Math.floor(MINUTE_MS / minInterval) : 1;
+    const probesPerInvocation = here.reduce((sum, c) => sum + MINUTE_MS / c.interval, 0);
+    const perRound = probesPerInvocation / rounds;
+    // Below one probe per round, the figure is the share of invocations that have anything to run.
+    const waves = perRound < 1 ? perRound : Math.ceil(perRound / a.probeConcurrency);
+    const retestMs = a.failureRate * here.reduce((sum, c) => sum + (MINUTE_MS / c.interval) * c.retries, 0) * a.probeMs / rounds;
+    const billedMs = a.probeOverheadMs + (rounds - 1) * minInterval + waves * a.probeMs + retestMs;
+    probeGbSeconds += INVOCATIONS_PER_LOCATION * (billedMs / 1000) * (a.probeMemoryMb / 1024);
+
+    // Every round's BatchWriteItem reaches the evaluator as (at least) one stream batch.
+    const batches = INVOCATIONS_PER_LOCATION * rounds;
+    evaluatorInvocations += batches;
+    const checksPerBatch = Math.max(perRound, 0);
+    evaluatorGbSeconds += batches * ((a.evaluatorMsPerInvocation + a.evaluatorMsPerCheck * checksPerBatch) / 1000) * (a.evaluatorMemoryMb / 1024);
+    stateReads += batches * checksPerBatch;
+
+    for (const c of here) {
+      const r = P.SECONDS_PER_MONTH / (c.interval / 1000);
+      runs += r;
+      const bytes = a.resultItemBytes ?? resultItemBytesOf(c, location, a.resultTtlDays);
+      itemBytesWeighted += bytes * r;
+      resultWru += r * writeUnits(bytes);
+      storedBytes += r * retainedFraction * (bytes + P.DDB_STORAGE_OVERHEAD_BYTES);
+      metrics += 2 + phasesOf(c).length;
+    }
+    metrics += 1; // the location's Heartbeat
+  }
+
+  const heartbeatWru = probeInvocations;
+  const incidents = checks.length * a.incidentsPerCheckMonth;
+  const incidentWru = incidents * a.writesPerIncident;
+  const publishes = incidents * 2;
+  let emailDeliveries = 0;
+  let httpDeliveries = 0;
+  for (const c of checks) {
+    for (const name of c.alerting.channels) {
+      const ch = config.channels[name];
+      if (!ch) continue;
+      emailDeliveries += a.incidentsPerCheckMonth * 2 * ch.email.length;
+      httpDeliveries += a.incidentsPerCheckMonth * 2 * ch.webhook.length;
+    }
+  }
+  const logBytes = runs * (a.logBytesPerResult + P.LOGS_EVENT_OVERHEAD_BYTES)
+    + probeInvocations * (a.logBytesPerInvocation + 4 * P.LOGS_EVENT_OVERHEAD_BYTES)
+    + evaluatorInvocations * (400 + 3 * P.LOGS_EVENT_OVERHEAD_BYTES);
+  const logGb = logBytes / GIB;
+
+  const lines: CostLine[] = [
+    line('Lambda', 'probe requests', probeInvocations, 'requests', P.LAMBDA_PER_REQUEST),
+    line('Lambda', `probe duration (arm64, ${a.probeMemoryMb} MB)`, probeGbSeconds, 'GB-s', P.LAMBDA_ARM_PER_GB_SECOND),
+    line('Lambda', 'evaluator requests', evaluatorInvocations, 'requests', P.LAMBDA_PER_REQUEST),
+    line('Lambda', `evaluator duration (arm64, ${a.evaluatorMemoryMb} MB)`, evaluatorGbSeconds, 'GB-s', P.LAMBDA_ARM_PER_GB_SECOND),
+    line('DynamoDB', 'result writes', resultWru, 'WRU', P.DDB_PER_WRU),
+    line('DynamoDB', 'heartbeat writes', heartbeatWru, 'WRU', P.DDB_PER_WRU),
+    line('DynamoDB', 'state reads (strongly consistent)', stateReads, 'RRU', P.DDB_PER_RRU),
+    line('DynamoDB', 'state and incident writes (outages only)', incidentWru, 'WRU', P.DDB_PER_WRU),
+    line('DynamoDB', `result storage (${a.resultTtlDays}-day TTL)`, storedBytes / GIB, 'GB-month', P.DDB_STORAGE_PER_GB_MONTH),
+    line('SNS', 'publishes', publishes, 'publishes', P.SNS_PER_PUBLISH),
+    line('SNS', 'email deliveries', emailDeliveries, 'emails', P.SNS_PER_EMAIL_DELIVERY),
+    line('SNS', 'webhook deliveries', httpDeliveries, 'deliveries', P.SNS_PER_HTTP_DELIVERY),
+    line('EventBridge', 'scheduled rule invocations', probeInvocations, 'events', P.EVENTBRIDGE_PER_SCHEDULED_RULE_INVOCATION),
+    line('CloudWatch Logs', 'ingestion', logGb, 'GB', P.LOGS_PER_GB_INGESTED),
+    line('CloudWatch Logs', `storage (${a.logRetentionDays} days, uncompressed upper bound)`, logGb * (a.logRetentionDays / DAYS_PER_MONTH), 'GB-month', P.LOGS_PER_GB_MONTH_STORED),
+  ];
+  if (a.includeMetrics) lines.push(line('CloudWatch metrics', 'custom metrics from EMF (per check × location)', metrics, 'metrics', P.CW_PER_CUSTOM_METRIC_MONTH, false));
+
+  const totalUsd = lines.reduce((s, l) => s + l.usd, 0);
+  const fixedUsd = lines.filter((l) => !l.perRun).reduce((s, l) => s + l.usd, 0);
+  const perRunUsd = totalUsd - fixedUsd;
+  const perMillion = (usd: number) => (runs > 0 ? (usd / runs) * 1e6 : 0);
+  const syntheticsUsd = runs * P.SYNTHETICS_PER_CANARY_RUN;
+  return {
+    checks: checks.length,
+    locations: byLocation.size,
+    checkRunsPerMonth: runs,
+    lines,
+    totalUsd,
+    perRunUsd,
+    fixedUsd,
+    perMillionRunsUsd: perMillion(totalUsd),
+    perMillionRunsExcludingMetricsUsd: perMillion(perRunUsd),
+    resultItemBytes: runs > 0 ? itemBytesWeighted / runs : 0,
+    synthetics: { usd: syntheticsUsd, perMillionRunsUsd: perMillion(syntheticsUsd) },
+    assumptions: a,
+    note: P.PRICE_NOTE,
+  };
+}
