@@ -9,6 +9,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   check: { summary: 'run one ad-hoc probe: vantage check https://example.com/health', load: async () => (await import('./commands/check.ts')).check },
   run: { summary: 'run every check in a config once: vantage run --config checks.yaml', load: async () => (await import('./commands/run.ts')).run },
   validate: { summary: 'validate a config and report every problem: vantage validate --config checks.yaml', load: async () => (await import('./commands/validate.ts')).validate },
+  cost: { summary: 'monthly AWS cost of a config at list prices, beside CloudWatch Synthetics: vantage cost --config checks.yaml', load: async () => (await import('./commands/cost.ts')).cost },
   replay: { summary: 'backtest a policy on recorded results: vantage replay --config F --results R.jsonl', load: async () => (await import('./commands/replay.ts')).replay },
 };
 
