@@ -10,6 +10,7 @@ import type { DnsCheck } from '../config/schema.ts';
 import { failureFrom } from './classify.ts';
 import { encodeQuery, exchangeTcp, exchangeUdp, type DnsQuestion, type DnsServer, type Exchange } from './dns-exchange.ts';
 import { renderRecord } from './dns-render.ts';
+import { lookupAddress } from './lookup.ts';
 import type { Assertion, Failure, Phases, ProbeFn, ProbeOutcome } from './types.ts';
 
 const DEFAULT_PORT = 53;
@@ -32,24 +33,6 @@ export function parseServer(text: string): { host: string; port: number } | unde
 function withPort(host: string, port: string | undefined) {
   const n = port === undefined ? DEFAULT_PORT : Number(port);
   return n >= 1 && n <= 65535 ? { host, port: n } : undefined;
-}
-
-/** A server given by name is looked up once; the query then goes to that address. */
-async function resolveServer(host: string, signal: AbortSignal): Promise<string> {
-  if (isIP(host)) return host;
-  signal.throwIfAborted();
-  // dns.lookup cannot be cancelled; the race only stops the probe from waiting on it.
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    const { address } = await Promise.race([dns.promises.lookup(host), aborted]);
-    return address;
-  } finally {
-    signal.removeEventListener('abort', onAbort!);
-  }
 }
 
 function answerAssertions(spec: DnsCheck['dns'], rcode: string, answers: string[]): { assertions: Assertion[]; failure?: Failure } {
@@ -102,7 +85,7 @@ export function createDnsProber(deps: DnsProberDeps = {}): ProbeFn<DnsCheck> {
     let server: DnsServer;
     const lookupStart = performance.now();
     try {
-      server = { address: await resolveServer(parsed.host, ctx.signal), port: parsed.port };
+      server = { address: await lookupAddress(parsed.host, undefined, ctx.signal), port: parsed.port };
       if (!isIP(parsed.host)) phases.dns = performance.now() - lookupStart;
     } catch (err) {
       phases.dns = performance.now() - lookupStart;
