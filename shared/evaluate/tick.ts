@@ -109,7 +109,7 @@ function openIncident(draft: Draft, at: number, policy: PolicyInput): Incident {
   let startedAt = failing.length > 0 ? Math.min(...failing.map(([, loc]) => loc.firstFailureTs ?? at)) : at;
   // A location that stayed failing through a silence can carry a run older than the last incident's end.
   if (draft.lastResolvedAt !== undefined && startedAt <= draft.lastResolvedAt) startedAt = draft.lastResolvedAt + 1;
-  return { id: `${draft.checkId}:${iso(startedAt)}`, startedAt, locations: [], sent: {} };
+  return { id: `${draft.checkId}:${iso(startedAt)}`, startedAt, overallSince: at, locations: [], sent: {} };
 }
 
 function joinFailing(incident: Incident, draft: Draft, policy: PolicyInput): void {
@@ -134,10 +134,21 @@ function notify(draft: Draft, incident: Incident, event: NotificationEvent, at: 
   return note;
 }
 
+/** Notifications only escalate within an incident: each is sent at most once, and never after a graver one. */
+const RANK: Record<Overall, number> = { UP: 0, DEGRADED: 1, PARTIAL: 2, DOWN: 3 };
+
+function gravestSent(incident: Incident): number {
+  return Math.max(0, ...(['DEGRADED', 'PARTIAL', 'DOWN'] as const).filter((e) => incident.sent[e]).map((e) => RANK[e]));
+}
+
 /**
- * One instant's decision. DOWN, PARTIAL and DEGRADED are each sent at most once per incident, so
- * an incident that wavers between them (or an improvement from DOWN to PARTIAL) pages nobody again;
- * RESOLVED is sent only on the return to UP, for every incident, paged or not.
+ * One instant's decision.
+ * - An incident's notifications only escalate (DEGRADED, PARTIAL, DOWN), each at most once: an
+ *   incident that wavers, or improves from DOWN to PARTIAL, pages nobody again.
+ * - PARTIAL is sent once the check has been PARTIAL for one interval, so the first region to cross
+ *   the threshold in a global outage does not send a PARTIAL seconds before the DOWN.
+ * - RESOLVED is sent on the return to UP for every incident that sent anything; one that sent
+ *   nothing (a PARTIAL shorter than an interval) closes silently.
  */
 export function tick(draft: Draft, at: number, ctx: TickContext, out: Notification[]): void {
   updateSilence(draft, at, ctx, out);
@@ -145,17 +156,19 @@ export function tick(draft: Draft, at: number, ctx: TickContext, out: Notificati
   const next = overallOf(draft, ctx.policy);
   const incident = next === 'UP' ? draft.incident : (draft.incident ??= openIncident(draft, at, ctx.policy));
   if (!incident) return;
-  if (next !== 'UP') joinFailing(incident, draft, ctx.policy);
   draft.overall = next;
 
   if (next === 'UP') {
-    out.push(notify(draft, incident, 'RESOLVED', at, previous, next, ctx));
+    if (Object.keys(incident.sent).length > 0) out.push(notify(draft, incident, 'RESOLVED', at, previous, next, ctx));
     delete draft.incident;
     delete draft.lastReminderAt;
     draft.lastResolvedAt = at;
     return;
   }
-  if (next !== previous && !incident.sent[next]) {
+  joinFailing(incident, draft, ctx.policy);
+  if (next !== previous) incident.overallSince = at;
+  const settled = next !== 'PARTIAL' || at - incident.overallSince >= ctx.policy.intervalMs;
+  if (RANK[next] > gravestSent(incident) && settled) {
     out.push(notify(draft, incident, next, at, previous, next, ctx));
     if (next === 'DOWN') draft.lastReminderAt = at;
   }

@@ -71,18 +71,20 @@ export type NotificationEvent = 'DOWN' | 'RESOLVED' | 'PARTIAL' | 'DEGRADED' | '
 
 /**
  * An episode in which the check is not UP. It opens when the check leaves UP (to PARTIAL, DEGRADED or
- * DOWN) and closes, with one RESOLVED, when it is UP again.
+ * DOWN) and closes when it is UP again, with one RESOLVED if it notified anyone.
  */
 export interface Incident {
   /** `${checkId}:${ISO startedAt}`: derived from the history alone, so a replay of the same results gives the same id. */
   id: string;
   /** Epoch ms: the earliest first-failure ts of the failing locations when it opened (the opening time for a slow-only incident); always after the previous incident's end. */
   startedAt: number;
+  /** Epoch ms: when the check entered its current overall state (PARTIAL is notified once it has held for an interval). */
+  overallSince: number;
   /** Every location that has been failing during the incident, in the order they joined. */
   locations: string[];
   /** The failure reason of the location that failed first. */
   firstReason?: string;
-  /** How many of each event this incident has sent; DOWN, PARTIAL, DEGRADED and RESOLVED at most once, REMINDER any number. The count numbers the dedupe keys. */
+  /** How many of each event this incident has sent; DEGRADED, PARTIAL, DOWN and RESOLVED at most once (and the first three only escalating), REMINDER any number. The count numbers the dedupe keys. */
   sent: Partial<Record<NotificationEvent, number>>;
 }
 
