@@ -1,0 +1,70 @@
+/**
+ * The Vantage prober under test, alone in its process: it runs what the bench asks over IPC through
+ * the real engine (`runChecks` / `runProbe` from shared/probe) and nothing else, so /proc's CPU and RSS
+ * for this pid are the prober's.
+ */
+import { dirname } from 'node:path';
+import { loadConfigObject } from '../shared/config/load.ts';
+import type { Check } from '../shared/config/schema.ts';
+import { runChecks, runProbe } from '../shared/probe/index.ts';
+
+interface Msg {
+  id: number;
+  op: 'ping' | 'batch' | 'probe' | 'gc';
+  /** A check as a user writes it (YAML shape), e.g. `{ id, http: { url } }`. */
+  check?: Record<string, unknown>;
+  /** For a CA file path in the check. */
+  baseDir?: string;
+  n?: number;
+  concurrency?: number;
+}
+
+const built = new Map<string, Check>();
+function build(raw: Record<string, unknown>, baseDir: string | undefined): Check {
+  const key = JSON.stringify(raw);
+  let check = built.get(key);
+  if (!check) {
+    check = loadConfigObject({ defaults: { retries: 0 }, checks: [raw] }, { baseDir: baseDir ?? dirname(process.cwd()) }).checks[0]!;
+    built.set(key, check);
+  }
+  return check;
+}
+
+process.on('message', async (m: Msg) => {
+  try {
+    switch (m.op) {
+      case 'ping':
+        process.send!({ id: m.id });
+        return;
+      case 'gc':
+        (globalThis as { gc?: () => void }).gc?.();
+        process.send!({ id: m.id });
+        return;
+      case 'probe': {
+        const result = await runProbe(build(m.check!, m.baseDir));
+        process.send!({ id: m.id, result });
+        return;
+      }
+      case 'batch': {
+        const check = build(m.check!, m.baseDir);
+        const checks = new Array<Check>(m.n!).fill(check);
+        const reasons: Record<string, number> = {};
+        let ok = 0;
+        const t0 = performance.now();
+        await runChecks(checks, {
+          concurrency: m.concurrency!,
+          onResult: (r) => {
+            if (r.ok) ok++;
+            else reasons[r.failure?.reason ?? 'unknown'] = (reasons[r.failure?.reason ?? 'unknown'] ?? 0) + 1;
+          },
+        });
+        const wallMs = performance.now() - t0;
+        process.send!({ id: m.id, ok, failed: m.n! - ok, wallMs, reasons });
+        return;
+      }
+    }
+  } catch (err) {
+    process.send!({ id: m.id, error: (err as Error).stack ?? String(err) });
+  }
+});
+process.on('disconnect', () => process.exit(0));
