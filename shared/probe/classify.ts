@@ -24,6 +24,8 @@ const BY_CODE: Record<string, FailureReason> = {
   UND_ERR_RES_EXCEEDED_MAX_SIZE: 'body_too_large',
   UND_ERR_INFO: 'protocol_error', UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'protocol_error',
   UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'internal',
+  // undici refused to build the request (e.g. a header value with CR/LF): nothing was sent.
+  UND_ERR_INVALID_ARG: 'internal',
   ECONNRESET: 'connection_reset', EPIPE: 'connection_reset', UND_ERR_SOCKET: 'connection_reset', UND_ERR_CLOSED: 'connection_reset',
   ERR_STREAM_PREMATURE_CLOSE: 'connection_reset',
   ABORT_ERR: 'timeout', UND_ERR_ABORTED: 'timeout', ETIMEDOUT: 'timeout',

@@ -77,6 +77,8 @@ async function prepare(spec: HttpSpec, url: URL, ctx: ProbeContext): Promise<Pre
     credentialHeaders.add('authorization');
     remember(secrets, headers.authorization, pass === '' ? [basic] : [basic, pass]);
   }
+  // Longest first, so a secret that contains another is hidden whole rather than around the inner one.
+  secrets.sort((a, b) => b.length - a.length);
   return { headers, credentialHeaders, secrets };
 }
 
