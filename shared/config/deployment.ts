@@ -34,6 +34,13 @@ export const PrivateLocation = z.strictObject({
   privateSubnetIds: z.array(z.string().regex(/^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/, 'expected a subnet id such as subnet-0123456789abcdef0')).min(1),
   /** Everything the probe may connect to. HTTPS to DynamoDB is added for the results and needs no entry. */
   egress: z.array(Egress).min(1),
+  /**
+   * The prefix list of a DynamoDB gateway endpoint in this VPC (`aws ec2 describe-prefix-lists`), for a
+   * location in the home region. HTTPS egress is then limited to it instead of 0.0.0.0/0. A gateway
+   * endpoint only reaches its own region's DynamoDB, so it cannot serve another home region.
+   * @default none: HTTPS goes out through a NAT gateway to any address
+   */
+  dynamoDbPrefixListId: z.string().regex(/^pl-[0-9a-f]{8,17}$/, 'expected a prefix list id such as pl-6ea54007').optional(),
 }).superRefine((loc, ctx) => {
   loc.availabilityZones.forEach((az, i) => {
     if (!az.startsWith(loc.region)) ctx.addIssue({ code: 'custom', path: ['availabilityZones', i], message: `"${az}" is not in region ${loc.region}` });
@@ -53,7 +60,14 @@ export const Deployment = z.strictObject({
   locations: z.array(Region).default([]),
   /** @default none */
   privateLocations: z.array(PrivateLocation).default([]),
+  /** Who hears when Vantage itself is unwell (evaluator errors, stream lag, dead letters, silent probes). @default nobody; subscribe to the ops topics yourself */
+  opsEmail: z.array(z.email()).default([]),
 }).superRefine((d, ctx) => {
+  d.privateLocations.forEach((p, i) => {
+    if (p.dynamoDbPrefixListId !== undefined && p.region !== d.homeRegion) {
+      ctx.addIssue({ code: 'custom', path: ['privateLocations', i, 'dynamoDbPrefixListId'], message: `a gateway endpoint in ${p.region} cannot reach DynamoDB in the home region ${d.homeRegion}; remove it and route HTTPS through NAT` });
+    }
+  });
   if (d.locations.length === 0 && d.privateLocations.length === 0) {
     ctx.addIssue({ code: 'custom', path: ['locations'], message: 'declare at least one location or private location' });
   }
