@@ -1,0 +1,102 @@
+/**
+ * The deployment's dashboard, in the home region: per check, availability and p50/p95 latency with one
+ * line per location, from the EMF metrics the probes emit (shared/metrics/emf.ts). Probes write their
+ * metrics in their own regions; a dashboard graph may mix regions, so every line names its region.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_xaxr_dashboard.html
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import type { Check } from '../../shared/config/schema.ts';
+import { DIMENSIONS, METRICS, NAMESPACE } from '../../shared/metrics/emf.ts';
+import type { Evaluator } from './evaluator.ts';
+
+export interface VantageDashboardProps {
+  readonly dashboardName: string;
+  readonly checks: readonly Check[];
+  /** Location name → the region its metrics are in. */
+  readonly regionOf: ReadonlyMap<string, string>;
+  /** @default no evaluator row */
+  readonly evaluator?: Evaluator;
+  /** @default Duration.minutes(5) */
+  readonly period?: Duration;
+}
+
+export class VantageDashboard extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: VantageDashboardProps) {
+    super(scope, id);
+    const period = props.period ?? Duration.minutes(5);
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName,
+      defaultInterval: Duration.hours(24),
+    });
+
+    const region = (location: string) => {
+      const r = props.regionOf.get(location);
+      if (!r) throw new Error(`location "${location}" has no region`);
+      return r;
+    };
+    const metric = (name: string, check: string, location: string, statistic: string, label: string) => new cloudwatch.Metric({
+      namespace: NAMESPACE,
+      metricName: name,
+      dimensionsMap: { [DIMENSIONS.check]: check, [DIMENSIONS.location]: location },
+      region: region(location),
+      statistic,
+      period,
+      label,
+    });
+
+    const locations = [...new Set(props.checks.flatMap((c) => c.locations))];
+    this.dashboard.addWidgets(new cloudwatch.GraphWidget({
+      title: 'Probe heartbeats (runs per period, per location)',
+      width: 24,
+      height: 4,
+      left: locations.map((l) => new cloudwatch.Metric({
+        namespace: NAMESPACE, metricName: METRICS.heartbeat, dimensionsMap: { [DIMENSIONS.location]: l }, region: region(l), statistic: 'Sum', period, label: l,
+      })),
+      leftYAxis: { min: 0 },
+    }));
+
+    if (props.evaluator) {
+      const fn = props.evaluator.fn.function;
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({ title: 'Evaluator errors and invocations', width: 8, left: [fn.metricInvocations({ period }), fn.metricErrors({ period })] }),
+        new cloudwatch.GraphWidget({ title: 'Evaluator stream lag (ms, max)', width: 8, left: [fn.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' })] }),
+        new cloudwatch.GraphWidget({ title: 'Evaluator dead letters', width: 8, left: [props.evaluator.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' })] }),
+      );
+    }
+
+    for (const check of props.checks) {
+      const title = check.name ? `${check.id} (${check.name})` : check.id;
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: `${title}: availability %`,
+          width: 8,
+          // Success is 1 or 0 per run, so its average over a period is the share of runs that passed.
+          // Metric ids must be unique within a graph, hence one per location.
+          left: check.locations.map((l, i) => new cloudwatch.MathExpression({
+            expression: `s${i} * 100`,
+            usingMetrics: { [`s${i}`]: metric(METRICS.success, check.id, l, 'Average', l) },
+            label: l,
+            period,
+          })),
+          leftYAxis: { min: 0, max: 100 },
+        }),
+        new cloudwatch.GraphWidget({
+          title: `${title}: p50 latency (ms)`,
+          width: 8,
+          left: check.locations.map((l) => metric(METRICS.latency, check.id, l, 'p50', l)),
+          leftYAxis: { min: 0 },
+        }),
+        new cloudwatch.GraphWidget({
+          title: `${title}: p95 latency (ms)`,
+          width: 8,
+          left: check.locations.map((l) => metric(METRICS.latency, check.id, l, 'p95', l)),
+          leftYAxis: { min: 0 },
+        }),
+      );
+    }
+  }
+}

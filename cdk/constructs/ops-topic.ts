@@ -1,0 +1,36 @@
+/**
+ * Where Vantage reports on itself. Kept apart from the alert topic: a broken evaluator is the
+ * operators' problem, not the on-call rota's for the checked services, and it must still get out
+ * when the alert path is what broke.
+ */
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { SecureTopic } from './secure-topic.ts';
+
+export interface OpsTopicProps {
+  readonly topicName: string;
+  /** @default no subscriptions */
+  readonly emails?: readonly string[];
+}
+
+export class OpsTopic extends Construct {
+  readonly secureTopic: SecureTopic;
+
+  constructor(scope: Construct, id: string, props: OpsTopicProps) {
+    super(scope, id);
+    this.secureTopic = new SecureTopic(this, 'Ops', { topicName: props.topicName, displayName: 'Vantage ops', allowCloudWatchAlarms: true });
+    (props.emails ?? []).forEach((address, i) => {
+      new sns.Subscription(this, `email-${i}`, { topic: this.secureTopic.topic, protocol: sns.SubscriptionProtocol.EMAIL, endpoint: address });
+    });
+  }
+
+  /** Sends the alarm's ALARM and OK transitions here. */
+  notify(alarm: cloudwatch.Alarm): cloudwatch.Alarm {
+    const action = new SnsAction(this.secureTopic.topic);
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
+    return alarm;
+  }
+}

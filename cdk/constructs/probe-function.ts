@@ -1,0 +1,114 @@
+/**
+ * One location's probe: a function that runs the location's checks, invoked every minute by an
+ * EventBridge schedule, allowed to write results to the home table and to read exactly the secrets
+ * its checks reference.
+ */
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { Check } from '../../shared/config/schema.ts';
+import type { SecretGrant } from '../secret-refs.ts';
+import { sizeProbe, type ProbeSizing } from '../sizing.ts';
+import type { PrivateNetwork } from './private-network.ts';
+import { VantageFunction } from './vantage-function.ts';
+
+export interface ProbeFunctionProps {
+  /** The location name the results carry (a region, or a private location's name). */
+  readonly location: string;
+  /** The checks that run here, for sizing. */
+  readonly checks: readonly Check[];
+  /** Files bundled with the function; the check definitions. */
+  readonly bundledFiles: Record<string, string>;
+  readonly tableName: string;
+  /** The table's ARN, built as a string (see ../names.ts). */
+  readonly tableArn: string;
+  readonly homeRegion: string;
+  /** @default none */
+  readonly secrets?: readonly SecretGrant[];
+  /** @default not in a VPC */
+  readonly network?: PrivateNetwork;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** The handler module, relative to the repository root. @default 'functions/probe/handler.ts' */
+  readonly entry?: string;
+}
+
+/**
+ * ENI management for a function in a VPC (the actions of AWSLambdaVPCAccessExecutionRole, which would
+ * be the managed alternative). EC2 does not support resource-level permissions for the Describe calls.
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions
+ */
+const VPC_ACCESS_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
+
+export class ProbeFunction extends Construct {
+  readonly fn: VantageFunction;
+  readonly schedule: events.Rule;
+  readonly sizing: ProbeSizing;
+
+  constructor(scope: Construct, id: string, props: ProbeFunctionProps) {
+    super(scope, id);
+    this.sizing = sizeProbe(props.checks);
+
+    this.fn = new VantageFunction(this, 'Handler', {
+      entry: props.entry ?? 'functions/probe/handler.ts',
+      description: `Vantage probe at ${props.location}: ${props.checks.length} check(s), busiest round ${this.sizing.busiestRound}`,
+      memorySize: this.sizing.memoryMb,
+      timeout: Duration.seconds(this.sizing.timeoutS),
+      bundledFiles: props.bundledFiles,
+      // Plain strings, not references: the table lives in another stack and usually another region.
+      environment: { TABLE_NAME: props.tableName, HOME_REGION: props.homeRegion, LOCATION: props.location },
+      ...(props.network && { vpc: props.network.functionPlacement() }),
+      ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
+    });
+
+    // Results and the heartbeat are the only writes (shared/store/dynamo.ts); the probe never reads.
+    this.fn.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'WriteResults',
+      actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+      resources: [props.tableArn],
+    }));
+
+    const secretArns = (props.secrets ?? []).filter((s) => s.service === 'secretsmanager').map((s) => s.arn);
+    const parameterArns = (props.secrets ?? []).filter((s) => s.service === 'ssm').map((s) => s.arn);
+    if (secretArns.length > 0) {
+      this.fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadCheckSecrets', actions: ['secretsmanager:GetSecretValue'], resources: secretArns }));
+    }
+    if (parameterArns.length > 0) {
+      this.fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadCheckParameters', actions: ['ssm:GetParameter'], resources: parameterArns }));
+    }
+
+    if (props.network) {
+      // A policy of its own, so the acknowledgement covers these actions and nothing added later.
+      const vpcAccess = new iam.Policy(this, 'VpcAccess', {
+        roles: [this.fn.role],
+        statements: [new iam.PolicyStatement({ sid: 'VpcNetworkInterfaces', actions: VPC_ACCESS_ACTIONS, resources: ['*'] })],
+      });
+      Validations.of(vpcAccess).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'Lambda creates and deletes the ENIs of a VPC function with these EC2 actions, which do not support resource-level permissions (the grant of AWSLambdaVPCAccessExecutionRole, written out instead of an AWS managed policy).',
+      });
+      // Lambda checks the role's ENI permissions when it creates the function.
+      this.fn.function.node.addDependency(vpcAccess);
+    }
+
+    // A missed run is not worth a late one: a retried invocation would probe a minute late and
+    // overlap the next. Lambda's own async retries are off for the same reason.
+    // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+    this.fn.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: `Runs the Vantage probe at ${props.location} every minute`,
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.fn.function, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+    });
+  }
+}

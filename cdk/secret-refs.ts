@@ -1,0 +1,86 @@
+/**
+ * Finds the Secrets Manager and SSM references in checks and turns them into the exact ARNs a probe's
+ * role may read. Walking the whole check (rather than naming fields) keeps this right when a new
+ * field learns to take a secret.
+ */
+import { Aws } from 'aws-cdk-lib';
+import type { Check } from '../shared/config/schema.ts';
+import { formatPath } from '../shared/config/load.ts';
+
+export interface SecretGrant {
+  readonly service: 'secretsmanager' | 'ssm';
+  /** The exact resource ARN (tokens allowed for partition and account, never a wildcard). */
+  readonly arn: string;
+  /** Where the reference was written, e.g. `checks[2].http.headers.Authorization`. */
+  readonly path: string;
+}
+
+/**
+ * A secret ARN ends in `-` and six random characters. Only the complete ARN can be granted exactly;
+ * a name would need `name-??????`.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples.html
+ */
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
+const PARAMETER_ARN = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/.+$/;
+
+export class SecretReferenceError extends Error {
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super(`${path}: ${message}`);
+    this.name = 'SecretReferenceError';
+    this.path = path;
+  }
+}
+
+function isRef(v: unknown): v is { secretsManager: string; key?: string } | { ssm: string } {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  if ('ssm' in v) return keys.length === 1 && typeof v.ssm === 'string';
+  if ('secretsManager' in v) return typeof v.secretsManager === 'string' && keys.every((k) => k === 'secretsManager' || k === 'key');
+  return false;
+}
+
+function walk(value: unknown, path: Array<string | number>, out: Array<{ ref: { secretsManager: string } | { ssm: string }; path: string }>): void {
+  if (isRef(value)) {
+    out.push({ ref: value, path: formatPath(path) });
+    return;
+  }
+  if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i], out));
+  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k], out);
+}
+
+export interface SecretGrantOptions {
+  /** Region for plain SSM parameter names; the probe handler resolves them there too. */
+  readonly homeRegion: string;
+  /** @default the stack's own account (`AWS::AccountId`) */
+  readonly account?: string;
+}
+
+/**
+ * The grants for checks, each given with its index in the config so errors point at the right line.
+ * Duplicates (one secret used by several checks) are merged.
+ */
+export function secretGrants(checks: ReadonlyArray<{ index: number; check: Check }>, opts: SecretGrantOptions): SecretGrant[] {
+  const found: Array<{ ref: { secretsManager: string } | { ssm: string }; path: string }> = [];
+  for (const { index, check } of checks) walk(check, ['checks', index], found);
+  const account = opts.account ?? Aws.ACCOUNT_ID;
+  const byArn = new Map<string, SecretGrant>();
+  for (const { ref, path } of found) {
+    let grant: SecretGrant;
+    if ('secretsManager' in ref) {
+      if (!SECRET_ARN.test(ref.secretsManager)) {
+        throw new SecretReferenceError(path, `"${ref.secretsManager}" is not a complete secret ARN; give the full ARN (ending in -XXXXXX) so the probe can be granted exactly that secret`);
+      }
+      grant = { service: 'secretsmanager', arn: ref.secretsManager, path };
+    } else if (ref.ssm.startsWith('arn:')) {
+      if (!PARAMETER_ARN.test(ref.ssm)) throw new SecretReferenceError(path, `"${ref.ssm}" is not an SSM parameter ARN`);
+      grant = { service: 'ssm', arn: ref.ssm, path };
+    } else {
+      // Parameter ARNs drop the leading "/" of a hierarchical name: /vantage/token → parameter/vantage/token.
+      // https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html
+      grant = { service: 'ssm', arn: `arn:${Aws.PARTITION}:ssm:${opts.homeRegion}:${account}:parameter/${ref.ssm.replace(/^\//, '')}`, path };
+    }
+    if (!byArn.has(grant.arn)) byArn.set(grant.arn, grant);
+  }
+  return [...byArn.values()];
+}

@@ -1,0 +1,68 @@
+/**
+ * The home stack: results table, evaluator, alert topic, monitoring of the monitor, and the dashboard.
+ * One per deployment, in `deployment.homeRegion`.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { LoadedConfig } from '../../shared/config/load.ts';
+import { AlertTopic } from '../constructs/alert-topic.ts';
+import { VantageDashboard } from '../constructs/dashboard.ts';
+import { EvaluatorAlarms } from '../constructs/evaluator-alarms.ts';
+import { Evaluator } from '../constructs/evaluator.ts';
+import { OpsTopic } from '../constructs/ops-topic.ts';
+import { ResultsTable } from '../constructs/results-table.ts';
+import type { Names } from '../names.ts';
+
+export interface HomeStackProps extends StackProps {
+  readonly config: LoadedConfig;
+  readonly names: Names;
+  /** Location name → region, for the dashboard's cross-region metrics. */
+  readonly regionOf: ReadonlyMap<string, string>;
+  /** The evaluator's bundled files (the check definitions). */
+  readonly bundledFiles: Record<string, string>;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default true */
+  readonly protectTable?: boolean;
+  /** @default 'functions/evaluator/handler.ts' */
+  readonly evaluatorEntry?: string;
+}
+
+export class HomeStack extends Stack {
+  readonly table: ResultsTable;
+  readonly evaluator: Evaluator;
+  readonly alerts: AlertTopic;
+  readonly ops: OpsTopic;
+  readonly alarms: EvaluatorAlarms;
+  readonly dashboard: VantageDashboard;
+
+  constructor(scope: Construct, id: string, props: HomeStackProps) {
+    super(scope, id, props);
+    const { config, names } = props;
+
+    this.table = new ResultsTable(this, 'Results', { tableName: names.table, ...(props.protectTable !== undefined && { protect: props.protectTable }) });
+    this.alerts = new AlertTopic(this, 'Alerts', { topicName: names.alertTopic, channels: config.channels });
+    this.evaluator = new Evaluator(this, 'Evaluator', {
+      table: this.table,
+      bundledFiles: props.bundledFiles,
+      ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
+      ...(props.evaluatorEntry !== undefined && { entry: props.evaluatorEntry }),
+    });
+    this.alerts.bindPublisher(this.evaluator.fn);
+
+    this.ops = new OpsTopic(this, 'Ops', { topicName: names.opsTopic, emails: config.deployment?.opsEmail ?? [] });
+    this.alarms = new EvaluatorAlarms(this, 'EvaluatorAlarms', { evaluator: this.evaluator, ops: this.ops });
+    this.dashboard = new VantageDashboard(this, 'Dashboard', {
+      dashboardName: names.dashboard,
+      checks: config.checks,
+      regionOf: props.regionOf,
+      evaluator: this.evaluator,
+    });
+
+    new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.secureTopic.topic.topicArn });
+    new CfnOutput(this, 'OpsTopicArn', { value: this.ops.secureTopic.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: names.dashboard });
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Builds every stack of a deployment from a loaded config: one home stack and one probe stack per
+ * location and per private location. Kept apart from app.ts so tests build the same app in memory.
+ */
+import type { App, Environment } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { DEFINITIONS_FILE, toDefinitions } from '../shared/config/definitions.ts';
+import type { DeploymentConfig } from '../shared/config/deployment.ts';
+import type { LoadedConfig } from '../shared/config/load.ts';
+import type { Check } from '../shared/config/schema.ts';
+import { namesFor, tableArn, type Names } from './names.ts';
+import { secretGrants } from './secret-refs.ts';
+import { HomeStack } from './stacks/home-stack.ts';
+import { ProbeStack } from './stacks/probe-stack.ts';
+
+export interface VantageOptions {
+  /** Prefix of every physical name. @default 'vantage' */
+  readonly prefix?: string;
+  /**
+   * The account when the config pins none: what `cdk` found in the credentials (CDK_DEFAULT_ACCOUNT).
+   * @default undefined: environment-agnostic in account (AWS::AccountId at deploy time)
+   */
+  readonly defaultAccount?: string;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** Handler modules, relative to the repository root. @default the handlers in functions/ */
+  readonly entries?: { readonly probe?: string; readonly evaluator?: string };
+}
+
+export interface VantageStacks {
+  readonly names: Names;
+  readonly home: HomeStack;
+  /** Location name → its probe stack. */
+  readonly probes: ReadonlyMap<string, ProbeStack>;
+}
+
+export class DeploymentMissingError extends Error {
+  constructor(source: string) {
+    super(`${source}: the config has no "deployment" block; add one with homeRegion and locations to deploy it (see examples/checks.yaml)`);
+    this.name = 'DeploymentMissingError';
+  }
+}
+
+/** The region each location's metrics and probe live in. */
+export function regionsOf(d: DeploymentConfig): Map<string, string> {
+  return new Map<string, string>([...d.locations.map((r) => [r, r] as const), ...d.privateLocations.map((p) => [p.name, p.region] as const)]);
+}
+
+export function buildVantage(app: App, config: LoadedConfig, opts: VantageOptions = {}, source = 'config'): VantageStacks {
+  const d = config.deployment;
+  if (!d) throw new DeploymentMissingError(source);
+  const names = namesFor(opts.prefix);
+  const account = d.account ?? opts.defaultAccount;
+  const env = (region: string): Environment => ({ region, ...(account !== undefined && { account }) });
+  const regionOf = regionsOf(d);
+  const retention = opts.logRetention !== undefined ? { logRetention: opts.logRetention } : {};
+
+  const home = new HomeStack(app, names.homeStack, {
+    env: env(d.homeRegion),
+    description: 'Vantage home: results table, evaluator, alerts and dashboard',
+    config,
+    names,
+    regionOf,
+    // Every check and the channels (shared/config/definitions.ts).
+    bundledFiles: { [DEFINITIONS_FILE]: JSON.stringify(toDefinitions(config)) },
+    ...retention,
+    ...(opts.entries?.evaluator !== undefined && { evaluatorEntry: opts.entries.evaluator }),
+  });
+
+  const probes = new Map<string, ProbeStack>();
+  const indexed = config.checks.map((check, index) => ({ index, check }));
+  for (const [location, region] of regionOf) {
+    // The checks this location runs: what its definitions bundle holds, and all its role may read for.
+    const here = indexed.filter(({ check }) => check.enabled && check.locations.includes(location));
+    const checks: Check[] = here.map(({ check }) => check);
+    const privateLocation = d.privateLocations.find((p) => p.name === location);
+    const stack = new ProbeStack(app, names.probeStack(location), {
+      env: env(region),
+      description: `Vantage probe at ${location}${privateLocation ? ` (private, ${privateLocation.vpcId})` : ''}`,
+      location,
+      checks,
+      bundledFiles: { [DEFINITIONS_FILE]: JSON.stringify(toDefinitions(config, location)) },
+      tableName: names.table,
+      tableArn: tableArn(d.homeRegion, names.table, d.account),
+      homeRegion: d.homeRegion,
+      opsTopicName: `${names.opsTopic}-${location.replace(/[^A-Za-z0-9_-]/g, '-')}`,
+      opsEmails: d.opsEmail,
+      secrets: secretGrants(here, { homeRegion: d.homeRegion, ...(d.account !== undefined && { account: d.account }) }),
+      ...(privateLocation && { privateLocation }),
+      ...retention,
+      ...(opts.entries?.probe !== undefined && { entry: opts.entries.probe }),
+    });
+    // Not a CloudFormation dependency (the table is referenced by name), but deploying the home stack
+    // first means the first probe run has somewhere to write.
+    stack.addStackDependency(home, 'probes write to the home table');
+    probes.set(location, stack);
+  }
+  return { names, home, probes };
+}
