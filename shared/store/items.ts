@@ -138,7 +138,7 @@ export function resultFromStreamImage(image: Record<string, unknown>): StoredRes
 }
 
 /** The evaluator's view of a stored result (epoch ms, latency). */
-export function toResultRecord(r: StoredResult): ResultRecord {
+export function storedResultToRecord(r: StoredResult): ResultRecord {
   return {
     checkId: r.checkId,
     location: r.location,
@@ -154,7 +154,7 @@ export function toResultRecord(r: StoredResult): ResultRecord {
 
 /** A stream record's NewImage straight to what `evaluate` takes. */
 export function resultRecordFromStreamImage(image: Record<string, unknown>): ResultRecord {
-  return toResultRecord(resultFromStreamImage(image));
+  return storedResultToRecord(resultFromStreamImage(image));
 }
 
 /**
