@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfigFile, loadConfigText } from '../../shared/config/load.ts';
+import { ConfigError } from '../../shared/errors.ts';
+
+const DEPLOYMENT = `
+deployment:
+  homeRegion: us-east-1
+  locations: [us-east-1, eu-west-1]
+  privateLocations:
+    - name: office-dc
+      region: eu-west-1
+      vpcId: vpc-0a1b2c3d4e5f60718
+      availabilityZones: [eu-west-1a, eu-west-1b]
+      privateSubnetIds: [subnet-0a1b2c3d4e5f60001, subnet-0a1b2c3d4e5f60002]
+      egress: [{ cidr: 10.0.0.0/16, ports: [443] }]
+`;
+
+function issues(yaml: string): Array<{ path: string; message: string }> {
+  try {
+    loadConfigText(yaml);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues;
+    throw err;
+  }
+  return [];
+}
+
+describe('the deployment block', () => {
+  it('is optional: a config without one loads as before and has no deployment', () => {
+    const config = loadConfigText('checks:\n  - id: a\n    http: { url: "https://example.com" }\n');
+    expect(config.deployment).toBeUndefined();
+    expect(config.checks[0]!.locations).toEqual(['local']);
+  });
+
+  it('loads with defaults filled in (tcp egress, no prefix list, no ops email)', () => {
+    const config = loadConfigText(`${DEPLOYMENT}defaults: { locations: [us-east-1] }\nchecks:\n  - id: a\n    locations: [office-dc]\n    tcp: { host: 10.0.0.5, port: 5432 }\n`);
+    expect(config.deployment).toEqual({
+      homeRegion: 'us-east-1',
+      locations: ['us-east-1', 'eu-west-1'],
+      privateLocations: [{
+        name: 'office-dc', region: 'eu-west-1', vpcId: 'vpc-0a1b2c3d4e5f60718',
+        availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+        privateSubnetIds: ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'],
+        egress: [{ cidr: '10.0.0.0/16', ports: [443], protocol: 'tcp' }],
+      }],
+      opsEmail: [],
+    });
+  });
+
+  it('reports every check location it does not declare, on the path where it was written', () => {
+    const found = issues(`${DEPLOYMENT}defaults: { locations: [us-east-1, mars-north-1] }
+checks:
+  - id: a
+    http: { url: "https://example.com" }
+  - id: b
+    http: { url: "https://example.com" }
+  - id: c
+    locations: [eu-west-1, office-dc, office-x]
+    http: { url: "https://example.com" }
+`);
+    expect(found.map((i) => i.path)).toEqual(['checks[2].locations[2]', 'defaults.locations[1]']);
+    expect(found[0]!.message).toBe('unknown location "office-x": declare it in deployment.locations or deployment.privateLocations (declared: us-east-1, eu-west-1, office-dc)');
+  });
+
+  it('flags the implicit "local" default when a deployment is present', () => {
+    expect(issues(`${DEPLOYMENT}checks:\n  - id: a\n    http: { url: "https://example.com" }\n`).map((i) => i.path)).toEqual(['defaults.locations[0]']);
+  });
+
+  it.each([
+    ['a region that is not one', 'deployment:\n  homeRegion: useast1\n  locations: [us-east-1]\n', 'deployment.homeRegion', 'expected an AWS region such as us-east-1'],
+    ['an account that is not 12 digits', 'deployment:\n  homeRegion: us-east-1\n  account: "1234"\n  locations: [us-east-1]\n', 'deployment.account', 'expected a 12-digit AWS account id'],
+    ['no location at all', 'deployment:\n  homeRegion: us-east-1\n', 'deployment.locations', 'declare at least one location or private location'],
+    ['a duplicate region', 'deployment:\n  homeRegion: us-east-1\n  locations: [us-east-1, us-east-1]\n', 'deployment.locations[1]', 'duplicate location "us-east-1" (also locations[0])'],
+    ['an unknown key', 'deployment:\n  homeRegion: us-east-1\n  locations: [us-east-1]\n  regions: [eu-west-1]\n', 'deployment.regions', 'unknown key'],
+  ])('rejects %s', (_, yaml, path, message) => {
+    expect(issues(`${yaml}checks: []\n`)).toContainEqual({ path, message });
+  });
+
+  it.each([
+    ['an AZ outside the region', { availabilityZones: '[eu-west-1a, us-east-1b]' }, 'deployment.privateLocations[0].availabilityZones[1]', '"us-east-1b" is not in region eu-west-1'],
+    ['subnets that do not pair with AZs', { privateSubnetIds: '[subnet-0a1b2c3d4e5f60001, subnet-0a1b2c3d4e5f60002, subnet-0a1b2c3d4e5f60003]' }, 'deployment.privateLocations[0].privateSubnetIds', '3 subnet(s) for 2 availability zone(s): give one subnet per zone, in the same order'],
+    ['a bad CIDR', { egress: '[{ cidr: 10.0.0.0/33, ports: [443] }]' }, 'deployment.privateLocations[0].egress[0].cidr', 'expected an IPv4 CIDR such as 10.0.0.0/16'],
+    ['a port out of range', { egress: '[{ cidr: 10.0.0.0/16, ports: [70000] }]' }, 'deployment.privateLocations[0].egress[0].ports[0]', 'Too big: expected number to be <=65535'],
+    ['a bad VPC id', { vpcId: 'vpc-xyz' }, 'deployment.privateLocations[0].vpcId', 'expected a VPC id such as vpc-0123456789abcdef0'],
+    ['a prefix list outside the home region', { dynamoDbPrefixListId: 'pl-6ea54007' }, 'deployment.privateLocations[0].dynamoDbPrefixListId', 'a gateway endpoint in eu-west-1 cannot reach DynamoDB in the home region us-east-1; remove it and route HTTPS through NAT'],
+    ['a name already used by a region', { name: 'eu-west-1' }, 'deployment.privateLocations[0].name', 'duplicate location "eu-west-1" (also locations[1])'],
+  ])('rejects a private location with %s', (_, override, path, message) => {
+    const base: Record<string, string> = {
+      name: 'office-dc', region: 'eu-west-1', vpcId: 'vpc-0a1b2c3d4e5f60718', availabilityZones: '[eu-west-1a, eu-west-1b]',
+      privateSubnetIds: '[subnet-0a1b2c3d4e5f60001, subnet-0a1b2c3d4e5f60002]', egress: '[{ cidr: 10.0.0.0/16, ports: [443] }]', ...override,
+    };
+    const yaml = `deployment:\n  homeRegion: us-east-1\n  locations: [us-east-1, eu-west-1]\n  privateLocations:\n    - ${Object.entries(base).map(([k, v]) => `${k}: ${v}`).join('\n      ')}\nchecks: []\n`;
+    expect(issues(yaml)).toContainEqual({ path, message });
+  });
+
+  it('accepts the example config, whose checks all use declared locations', () => {
+    const config = loadConfigFile('examples/checks.yaml');
+    const declared = new Set([...config.deployment!.locations, ...config.deployment!.privateLocations.map((p) => p.name)]);
+    expect(config.checks.flatMap((c) => c.locations).every((l) => declared.has(l))).toBe(true);
+    expect(config.deployment!.locations).toHaveLength(3);
+    expect(config.deployment!.privateLocations).toHaveLength(1);
+    expect(new Set(config.checks.map((c) => c.kind))).toEqual(new Set(['http', 'tcp', 'dns', 'grpc', 'tls']));
+  });
+});
