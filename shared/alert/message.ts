@@ -46,6 +46,8 @@ export interface AlertFacts {
   locationCount: number;
   /** CERT_EXPIRING: days left on the earliest certificate. */
   certDaysLeft?: number;
+  /** As the evaluator decided it. @default by event, see SEVERITY */
+  severity?: Severity;
 }
 
 export const SEVERITY: Record<AlertEvent, Severity> = {
@@ -97,6 +99,8 @@ export interface AlertMessage {
   payload: AlertPayload;
   text: string;
 }
+
+const severityOf = (facts: AlertFacts) => facts.severity ?? SEVERITY[facts.event];
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -193,7 +197,7 @@ export function buildPayload(facts: AlertFacts, check: Check, channels: string[]
   return {
     schemaVersion: PAYLOAD_SCHEMA_VERSION,
     event: facts.event,
-    severity: SEVERITY[facts.event],
+    severity: severityOf(facts),
     checkId: check.id,
     checkName: nameOf(check),
     kind: check.kind,
@@ -228,7 +232,7 @@ export function buildAlertMessage(facts: AlertFacts, check: Check, channels: Rea
     messageAttributes: {
       checkId: { DataType: 'String', StringValue: check.id },
       event: { DataType: 'String', StringValue: facts.event },
-      severity: { DataType: 'String', StringValue: SEVERITY[facts.event] },
+      severity: { DataType: 'String', StringValue: severityOf(facts) },
       // Subscriptions filter on this: {"channels": ["oncall"]} matches when any element does.
       channels: { DataType: 'String.Array', StringValue: JSON.stringify(routed) },
     },

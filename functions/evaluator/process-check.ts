@@ -1,0 +1,127 @@
+/**
+ * One check's share of a stream batch: read the state, send what a previous invocation left in the
+ * outbox, evaluate, write the state with the version condition, then publish and clear the outbox.
+ *
+ * The order is what makes alerts at-least-once (design.md, "Evaluation semantics"): a notification
+ * is stored before it is published and removed only after, so a crash or a failed publish can repeat
+ * a notification but never lose one. Each outbox entry is cleared by its dedupe key, and a retried or
+ * concurrent clear removes only what this invocation sent.
+ */
+import { buildAlertMessage } from '../../shared/alert/message.ts';
+import { factsOf } from '../../shared/alert/facts.ts';
+import type { Publisher } from '../../shared/alert/publish.ts';
+import type { ChannelConfig, Check } from '../../shared/config/schema.ts';
+import { VantageError } from '../../shared/errors.ts';
+import { clearPublished, evaluate, policyFor, type CheckState, type ResultRecord } from '../../shared/evaluate/index.ts';
+import type { Store } from '../../shared/store/dynamo.ts';
+import { VersionConflictError } from '../../shared/store/errors.ts';
+import { incidentsToRecord } from './incidents.ts';
+import type { Logger } from './logger.ts';
+
+export type EvaluatorStore = Pick<Store, 'getState' | 'putState' | 'putIncident' | 'getHeartbeats'>;
+
+export interface CheckProcessorDeps {
+  store: EvaluatorStore;
+  publisher: Publisher;
+  /** The config's channels, to route each alert by the events a channel wants. */
+  channels: Readonly<Record<string, ChannelConfig>>;
+  /** Epoch ms. */
+  clock: () => number;
+  logger: Logger;
+  /** Reads and writes of one check before a lost version race is given up to Lambda's retry. @default 4 */
+  maxAttempts?: number;
+}
+
+export interface CheckOutcome {
+  /** State writes made (0 in steady state). */
+  writes: number;
+  /** Dedupe keys published, in order. */
+  published: string[];
+  /** Version races lost and re-applied. */
+  conflicts: number;
+}
+
+/** Lost the version race more often than maxAttempts allows; Lambda retries the check's records. */
+export class ConflictRetriesExhaustedError extends VantageError {
+  constructor(checkId: string, attempts: number, cause: unknown) {
+    super('STATE_CONFLICT_RETRIES_EXHAUSTED', `state of ${checkId} kept changing under ${attempts} attempts`, { cause });
+  }
+}
+
+export async function processCheck(check: Check, results: readonly ResultRecord[], lastSeen: Readonly<Record<string, number>>, deps: CheckProcessorDeps): Promise<CheckOutcome> {
+  const { store, logger } = deps;
+  const maxAttempts = deps.maxAttempts ?? 4;
+  const outcome: CheckOutcome = { writes: 0, published: [], conflicts: 0 };
+  const policy = policyFor(check);
+
+  /** Writes `state` on top of the version it was read with and returns it as stored. */
+  async function write(state: CheckState): Promise<CheckState> {
+    const version = await store.putState(state);
+    outcome.writes++;
+    return { ...state, version };
+  }
+
+  /** Retries a write that lost a version race: re-read, re-apply, write again, a bounded number of times. */
+  async function withRetries<T>(step: (current: CheckState | undefined) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await store.getState<CheckState>(check.id);
+      try {
+        return await step(current);
+      } catch (err) {
+        if (!(err instanceof VersionConflictError)) throw err;
+        outcome.conflicts++;
+        logger.info('state version conflict; re-reading', { checkId: check.id, attempt, expected: err.expectedVersion, actual: err.actualVersion });
+        if (attempt >= maxAttempts) throw new ConflictRetriesExhaustedError(check.id, attempt, err);
+      }
+    }
+  }
+
+  /** Removes what was sent from the stored outbox, re-reading if another writer moved the state meanwhile. */
+  async function clearSent(state: CheckState, sent: string[]): Promise<CheckState> {
+    const cleared = clearPublished(state, sent);
+    if (cleared === state) return state;
+    try {
+      return await write(cleared);
+    } catch (err) {
+      if (!(err instanceof VersionConflictError)) throw err;
+      outcome.conflicts++;
+      return withRetries(async (current) => {
+        if (!current) return state;
+        const again = clearPublished(current, sent);
+        return again === current ? current : write(again);
+      });
+    }
+  }
+
+  /** Publishes the outbox in order; stops at the first failure so nothing overtakes it. */
+  async function deliver(state: CheckState): Promise<CheckState> {
+    const sent: string[] = [];
+    let failure: unknown;
+    for (const n of state.outbox) {
+      try {
+        await deps.publisher.publish(buildAlertMessage(factsOf(n, check), check, deps.channels));
+        sent.push(n.dedupeKey);
+        logger.info('alert published', { checkId: check.id, event: n.event, dedupeKey: n.dedupeKey });
+      } catch (err) {
+        failure = err;
+        break;
+      }
+    }
+    outcome.published.push(...sent);
+    const after = sent.length > 0 ? await clearSent(state, sent) : state;
+    if (failure !== undefined) throw failure;
+    return after;
+  }
+
+  await withRetries(async (read) => {
+    // A previous invocation decided these and could not publish them: they go out first, in order.
+    const current = read && read.outbox.length > 0 ? await deliver(read) : read;
+    const evaluation = evaluate(current, results, policy, deps.clock(), { lastSeen });
+    if (!evaluation.changed) return;
+    // Before the state: a retry after a crash re-decides the same incident and rewrites the same item.
+    for (const incident of incidentsToRecord(current, evaluation)) await store.putIncident(incident);
+    const stored = await write(evaluation.state);
+    if (stored.outbox.length > 0) await deliver(stored);
+  });
+  return outcome;
+}

@@ -1,0 +1,42 @@
+/**
+ * The evaluator's Notification in the terms an alert shows. A notification lists every location of
+ * the check; an alert names only the ones the event is about.
+ */
+import type { Check } from '../config/schema.ts';
+import type { Notification, NotificationLocation } from '../evaluate/index.ts';
+import type { AlertFacts, AlertLocation } from './message.ts';
+
+const ABOUT: Record<Notification['event'], (l: NotificationLocation) => boolean> = {
+  DOWN: (l) => l.failing,
+  PARTIAL: (l) => l.failing,
+  REMINDER: (l) => l.failing,
+  // Every location is up again; the outage window is the news.
+  RESOLVED: (l) => l.failing,
+  DEGRADED: (l) => l.degraded === true,
+  LOCATION_SILENT: (l) => l.silent === true,
+};
+
+function alertLocation(l: NotificationLocation): AlertLocation {
+  return {
+    location: l.location,
+    ...(l.reason !== undefined && { reason: l.reason }),
+    ...(l.message !== undefined && { message: l.message }),
+    ...(l.phases !== undefined && { phases: { ...l.phases, total: l.phases.total ?? l.latencyMs ?? 0 } }),
+    ...(l.since !== undefined && { since: l.since }),
+  };
+}
+
+export function factsOf(n: Notification, check: Check): AlertFacts {
+  return {
+    event: n.event,
+    checkId: n.checkId,
+    incidentId: n.incidentId,
+    dedupeKey: n.dedupeKey,
+    at: n.at,
+    severity: n.severity,
+    ...(n.since !== undefined && { since: n.since }),
+    ...(n.durationMs !== undefined && { durationMs: n.durationMs }),
+    locations: n.locations.filter(ABOUT[n.event]).map(alertLocation),
+    locationCount: check.locations.length,
+  };
+}
