@@ -72,6 +72,13 @@ export function isRedirect(status: number): boolean {
 function noop(): void {}
 
 /**
+ * Reused for every exchange: creating an Error captures a stack, and undici would otherwise make a
+ * fresh one for each client closed and each response cut short. Nothing reads these but undici.
+ */
+const DONE = Object.assign(new Error('exchange finished'), { code: 'VANTAGE_EXCHANGE_DONE' });
+const STOPPED = Object.assign(new Error('read stopped by the prober'), { code: 'VANTAGE_STOPPED' });
+
+/**
  * The dispatch handler and the timeline of one exchange. Times are `performance.now()` marks; a mark
  * that is still undefined is a phase the exchange never reached, which is also how the stage of an
  * error is known without reading its message.
@@ -141,7 +148,12 @@ class TimedExchange implements Dispatcher.DispatchHandler {
   };
   onSecureConnect = (): void => {
     this.tSecure = performance.now();
-    this.tls = tlsInfo(this.socket as TLSSocket);
+    try {
+      this.tls = tlsInfo(this.socket as TLSSocket);
+    } catch {
+      // A socket listener that throws takes the process down; a certificate too odd to describe
+      // costs only its description.
+    }
   };
 
   /**
@@ -221,7 +233,7 @@ class TimedExchange implements Dispatcher.DispatchHandler {
     this.stopping = end;
     this.finish(end);
     // Destroys the connection now: the server sees the client go away instead of a stalled reader.
-    controller.abort(Object.assign(new Error(`stopped: ${end}`), { code: 'VANTAGE_STOPPED' }));
+    controller.abort(STOPPED);
   }
 
   fail(cause: unknown, end: 'error' | 'aborted'): void {
@@ -305,6 +317,6 @@ export async function exchange(req: ExchangeRequest): Promise<Exchange> {
   } finally {
     req.signal.removeEventListener('abort', ex.onAbort);
     ex.socket?.destroy();
-    client.destroy().catch(noop);
+    client.destroy(DONE, noop);
   }
 }

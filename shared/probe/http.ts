@@ -4,7 +4,7 @@
  * response, and reports every assertion. The request itself lives in ./http-exchange.ts.
  */
 import { isIP } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import type { HttpCheck } from '../config/schema.ts';
 import { classifyError, failureFrom } from './classify.ts';
 import { exchange, type Exchange } from './http-exchange.ts';
@@ -208,7 +208,10 @@ export const probeHttp: ProbeFn<HttpCheck> = async (check, ctx) => {
   const tlsFor = async (u: URL): Promise<ConnectionOptions> => {
     const host = bareHost(u);
     if (tlsBase === undefined) {
-      tlsBase = await tlsConnectOptions(host, spec.tls, ctx);
+      // Building the context here turns an unusable CA, certificate or key into a setup failure
+      // with its own message, instead of a connect error blamed on the target; every hop shares it.
+      const { ca, cert, key, minVersion, maxVersion, ...rest } = await tlsConnectOptions(host, spec.tls, ctx);
+      tlsBase = { ...rest, secureContext: createSecureContext({ ca, cert, key, minVersion, maxVersion }) };
       tlsBaseHost = host;
     }
     if (host === tlsBaseHost || spec.tls?.serverName !== undefined) return tlsBase;

@@ -2,7 +2,9 @@
  * The HTTP prober against real servers on loopback: plain HTTP/1.1, HTTPS with a generated PKI, and
  * an HTTP/2-only server. Checks are built through the config loader, as users write them.
  */
+import { writeFileSync } from 'node:fs';
 import type http from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeHttp } from '../../shared/probe/http.ts';
 import type { ProbeContext } from '../../shared/probe/types.ts';
@@ -351,6 +353,25 @@ describe('HTTPS', () => {
     const withCert = await withCa(mtls.url('/'), {}, { cert: 'client.pem', key: 'client-key.pem' });
     expect(withCert.failure).toBeUndefined();
     expect(withCert.http?.status).toBe(200);
+  });
+
+  it('takes the client key from a secret reference through the injected resolver', async () => {
+    const asked: unknown[] = [];
+    const r = await probe(
+      { url: mtls.url('/'), tls: { ca: 'ca.pem', cert: 'client.pem', key: { secretsManager: 'vantage/client-key' } } },
+      { baseDir: pems.dir, ctx: { resolveSecret: async (ref) => { asked.push(ref); return pki.client.key; } } },
+    );
+    expect(r.failure).toBeUndefined();
+    expect(asked).toEqual([{ secretsManager: 'vantage/client-key' }]);
+  });
+
+  it('reports an unusable key file as a setup failure without dialling the target', async () => {
+    writeFileSync(join(pems.dir, 'garbage-key.pem'), '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n');
+    const before = mtls.connections;
+    const r = await withCa(mtls.url('/'), {}, { cert: 'client.pem', key: 'garbage-key.pem' });
+    expect(r.failure?.reason).toBe('internal');
+    expect(r.failure?.message).toMatch(/^cannot prepare TLS: /);
+    expect(mtls.connections).toBe(before);
   });
 
   it('fails certMinDaysLeft with cert_expiring after recording the other assertions', async () => {
