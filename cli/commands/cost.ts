@@ -1,5 +1,6 @@
 import { loadConfigFile } from '../../shared/config/load.ts';
 import { ConfigError } from '../../shared/errors.ts';
+import { sizeProbe } from '../../cdk/sizing.ts';
 import { estimateMonthlyCost, type CostAssumptions, type CostEstimate } from '../../shared/cost/index.ts';
 import { parse, UsageError } from '../args.ts';
 import { EXIT, type Command } from '../io.ts';
@@ -8,8 +9,8 @@ const HELP = `usage: vantage cost --config FILE [options] [--json]
 
 Estimates what a checks config costs a month on AWS (us-east-1 on-demand list prices, free tiers not
 applied), and what the same check runs would cost on CloudWatch Synthetics ($0.0012 per canary run).
-  --probe-memory MB      probe function memory (default 256)
-  --evaluator-memory MB  evaluator function memory (default 256)
+  --probe-memory MB      probe function memory (default: what cdk/sizing.ts deploys per location, 512 MB or more)
+  --evaluator-memory MB  evaluator function memory (default 512, as cdk/constructs/evaluator.ts deploys)
   --probe-ms MS          wall time of one probe against a real endpoint (default 250)
   --item-bytes N         billed size of one result item (default: sized per check from a representative result)
   --no-metrics           leave out the CloudWatch custom metrics that the EMF lines create
@@ -52,7 +53,7 @@ export function formatEstimate(e: CostEstimate, source: string): string {
     `Per million check runs         ${usd(e.perMillionRunsUsd)} all-in, ${usd(e.perMillionRunsExcludingMetricsUsd)} without custom metrics`,
     `CloudWatch Synthetics          ${usd(e.synthetics.usd)} a month for the same runs (${usd(e.synthetics.perMillionRunsUsd)} per million; canary Lambda, S3 and logs extra)`,
     '',
-    `Assumptions: probe ${a.probeMemoryMb} MB arm64, ${a.probeMs} ms per probe, ${a.probeConcurrency} in flight; evaluator ${a.evaluatorMemoryMb} MB; ` +
+    `Assumptions: probe ${e.probeMemoryMb.join('/')} MB arm64, ${a.probeMs} ms per probe, ${a.probeConcurrency} in flight; evaluator ${a.evaluatorMemoryMb} MB; ` +
       `result item ${Math.round(e.resultItemBytes)} B, ${a.resultTtlDays}-day TTL; ${a.incidentsPerCheckMonth} outage(s) per check a month; ${(a.failureRate * 100).toFixed(0)}% of runs retested.`,
     `Prices: ${e.note}.`,
     '',
@@ -78,6 +79,7 @@ export const cost: Command = async (argv, io) => {
     const probeMs = positive('probe-ms', values['probe-ms']);
     itemBytes = positive('item-bytes', values['item-bytes']);
     overrides = {
+      probeMemoryFor: (checks) => sizeProbe(checks).memoryMb,
       ...(probeMemoryMb !== undefined && { probeMemoryMb }),
       ...(evaluatorMemoryMb !== undefined && { evaluatorMemoryMb }),
       ...(probeMs !== undefined && { probeMs }),

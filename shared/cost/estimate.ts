@@ -16,16 +16,21 @@ import { dynamoItemBytes, writeUnits } from './item-size.ts';
 import * as P from './prices.ts';
 
 export interface CostAssumptions {
-  /** Probe function memory. @default 256 */
-  probeMemoryMb: number;
-  /** Evaluator function memory. @default 256 */
+  /**
+   * Probe function memory, the same for every location. @default `probeMemoryFor` of the location's
+   * checks when given (the CLI passes cdk/sizing.ts), else 512 (the floor the CDK app deploys)
+   */
+  probeMemoryMb?: number;
+  /** Memory for one location's probe function from the checks it runs (cdk/sizing.ts `sizeProbe`). */
+  probeMemoryFor?: (checks: readonly Check[]) => number;
+  /** Evaluator function memory. @default 512 (cdk/constructs/evaluator.ts) */
   evaluatorMemoryMb: number;
   /**
    * Wall time of one probe from a Lambda to a real endpoint (DNS, TCP, TLS, first byte, body). Loopback
    * figures from the bench are far lower; internet targets are not. @default 250
    */
   probeMs: number;
-  /** Probes in flight at once inside one invocation. @default 32 */
+  /** Probes in flight at once inside one invocation. @default 32 (shared/probe-cycle.ts) */
   probeConcurrency: number;
   /** Per-invocation work besides probing: handler, BatchWriteItem, heartbeat PutItem, EMF. @default 60 */
   probeOverheadMs: number;
@@ -51,9 +56,11 @@ export interface CostAssumptions {
   includeMetrics: boolean;
 }
 
+/** Used when neither probeMemoryMb nor probeMemoryFor is given: cdk/sizing.ts never goes below it. */
+const PROBE_MEMORY_FLOOR_MB = 512;
+
 export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
-  probeMemoryMb: 256,
-  evaluatorMemoryMb: 256,
+  evaluatorMemoryMb: 512,
   probeMs: 250,
   probeConcurrency: 32,
   probeOverheadMs: 60,
@@ -94,6 +101,8 @@ export interface CostEstimate {
   perMillionRunsUsd: number;
   perMillionRunsExcludingMetricsUsd: number;
   resultItemBytes: number;
+  /** The probe functions' memory, per location. */
+  probeMemoryMb: number[];
   synthetics: { usd: number; perMillionRunsUsd: number };
   assumptions: CostAssumptions;
   note: string;
@@ -170,6 +179,7 @@ export function estimateMonthlyCost(
   let stateReads = 0;
   let metrics = 0;
   let itemBytesWeighted = 0;
+  const probeMemory = new Set<number>();
   const retainedFraction = a.resultTtlDays / DAYS_PER_MONTH;
 
   for (const [location, here] of byLocation) {
@@ -183,7 +193,9 @@ export function estimateMonthlyCost(
     const waves = perRound < 1 ? perRound : Math.ceil(perRound / a.probeConcurrency);
     const retestMs = a.failureRate * here.reduce((sum, c) => sum + (MINUTE_MS / c.interval) * c.retries, 0) * a.probeMs / rounds;
     const billedMs = a.probeOverheadMs + (rounds - 1) * minInterval + waves * a.probeMs + retestMs;
-    probeGbSeconds += INVOCATIONS_PER_LOCATION * (billedMs / 1000) * (a.probeMemoryMb / 1024);
+    const memoryMb = a.probeMemoryMb ?? a.probeMemoryFor?.(here) ?? PROBE_MEMORY_FLOOR_MB;
+    probeMemory.add(memoryMb);
+    probeGbSeconds += INVOCATIONS_PER_LOCATION * (billedMs / 1000) * (memoryMb / 1024);
 
     // Every round's BatchWriteItem reaches the evaluator as (at least) one stream batch.
     const batches = INVOCATIONS_PER_LOCATION * rounds;
@@ -225,7 +237,7 @@ export function estimateMonthlyCost(
 
   const lines: CostLine[] = [
     line('Lambda', 'probe requests', probeInvocations, 'requests', P.LAMBDA_PER_REQUEST),
-    line('Lambda', `probe duration (arm64, ${a.probeMemoryMb} MB)`, probeGbSeconds, 'GB-s', P.LAMBDA_ARM_PER_GB_SECOND),
+    line('Lambda', `probe duration (arm64, ${[...probeMemory].sort((x, y) => x - y).join('/') || PROBE_MEMORY_FLOOR_MB} MB)`, probeGbSeconds, 'GB-s', P.LAMBDA_ARM_PER_GB_SECOND),
     line('Lambda', 'evaluator requests', evaluatorInvocations, 'requests', P.LAMBDA_PER_REQUEST),
     line('Lambda', `evaluator duration (arm64, ${a.evaluatorMemoryMb} MB)`, evaluatorGbSeconds, 'GB-s', P.LAMBDA_ARM_PER_GB_SECOND),
     line('DynamoDB', 'result writes', resultWru, 'WRU', P.DDB_PER_WRU),
@@ -258,6 +270,7 @@ export function estimateMonthlyCost(
     perMillionRunsUsd: perMillion(totalUsd),
     perMillionRunsExcludingMetricsUsd: perMillion(perRunUsd),
     resultItemBytes: runs > 0 ? itemBytesWeighted / runs : 0,
+    probeMemoryMb: [...probeMemory].sort((x, y) => x - y),
     synthetics: { usd: syntheticsUsd, perMillionRunsUsd: perMillion(syntheticsUsd) },
     assumptions: a,
     note: P.PRICE_NOTE,

@@ -7,7 +7,7 @@ import { estimateMonthlyCost, type CostAssumptions, type CostEstimate } from '..
 import { runCli } from '../support/cli.ts';
 
 /** Everything that is not under test switched off, so each figure below can be worked out by hand. */
-const BARE: Partial<CostAssumptions> = { failureRate: 0, incidentsPerCheckMonth: 0, includeMetrics: false };
+const BARE: Partial<CostAssumptions> = { failureRate: 0, incidentsPerCheckMonth: 0, includeMetrics: false, probeMemoryMb: 256, evaluatorMemoryMb: 256 };
 
 function config(checks: unknown[], defaults: Record<string, unknown> = {}) {
   return loadConfigObject({ defaults: { retries: 0, locations: ['us-east-1'], ...defaults }, checks });
@@ -140,6 +140,15 @@ describe('estimateMonthlyCost: shapes of workload', () => {
     expect(qtyOf(e, 'state and incident writes')).toBe(36); // 3 outages × 12 writes
   });
 
+  it('sizes each location\'s probe memory with probeMemoryFor, and defaults to the 512 MB floor', () => {
+    const cfg = config([{ id: 'api', http: { url: 'http://example.com/' } }], { interval: '1m' });
+    const sized = estimateMonthlyCost(cfg, 400, { ...BARE, probeMemoryMb: undefined, probeMemoryFor: (checks) => 1024 * checks.length });
+    expect(qtyOf(sized, 'probe duration')).toBeCloseTo(43_800 * 0.31 * 1, 6);
+    const floor = estimateMonthlyCost(cfg, 400, { ...BARE, probeMemoryMb: undefined });
+    expect(floor.probeMemoryMb).toEqual([512]);
+    expect(qtyOf(floor, 'probe duration')).toBeCloseTo(43_800 * 0.31 * 0.5, 6);
+  });
+
   it('leaves disabled checks out', () => {
     const e = estimateMonthlyCost(config([{ id: 'api', enabled: false, http: { url: 'http://example.com/' } }]), 400, BARE);
     expect(e.checkRunsPerMonth).toBe(0);
@@ -163,6 +172,7 @@ describe('vantage cost', () => {
   it('prints the monthly total, the per-million figure and the Synthetics price', async () => {
     const r = await runCli(['cost', '--config', file]);
     expect(r.code).toBe(0);
+    expect(r.stdout).toContain('probe duration (arm64, 512 MB)');
     expect(r.stdout).toContain('43,800 check runs a month');
     expect(r.stdout).toContain('Per million check runs');
     expect(r.stdout).toContain('$52.56 a month for the same runs ($1,200.00 per million');
@@ -173,7 +183,7 @@ describe('vantage cost', () => {
     const r = await runCli(['cost', '--config', file, '--json', '--probe-memory', '128', '--no-metrics']);
     expect(r.code).toBe(0);
     const e = JSON.parse(r.stdout) as CostEstimate;
-    expect(e.assumptions.probeMemoryMb).toBe(128);
+    expect(e.probeMemoryMb).toEqual([128]);
     expect(e.lines.some((l) => l.service === 'CloudWatch metrics')).toBe(false);
   });
 
