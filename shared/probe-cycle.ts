@@ -61,12 +61,38 @@ export interface ProbeCycleOutcome {
 
 const isAborted = (r: ProbeResult) => r.failure?.reason === 'aborted';
 
+/**
+ * After the signal, a prober gets this long to wind down before the cycle stops waiting for it. Probers
+ * honour the signal; this only keeps one that does not from using the time reserved for writing.
+ */
+export const ABORT_GRACE_MS = 250;
+
+function boundedBySignal(check: Check, probe: ProbeCycleOptions['probe'], signal: AbortSignal): Promise<ProbeResult> {
+  const startedAt = new Date().toISOString();
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const cutOff = new Promise<ProbeResult>((resolve) => {
+    onAbort = () => {
+      timer = setTimeout(() => resolve({
+        checkId: check.id, kind: check.kind, target: '', startedAt, ok: false, status: 'down', phases: { total: 0 }, assertions: [],
+        failure: { reason: 'aborted', message: 'the prober did not stop when the invocation was cancelled' },
+      }), ABORT_GRACE_MS);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([probe(check, signal), cutOff]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  });
+}
+
 /** `check.retries` immediate retests while it keeps failing. The newest completed attempt is recorded. */
 async function probeWithRetests(check: Check, probe: ProbeCycleOptions['probe'], signal: AbortSignal): Promise<ProbeResult> {
-  let result = await probe(check, signal);
+  let result = await boundedBySignal(check, probe, signal);
   let retries = 0;
   while (!result.ok && !isAborted(result) && retries < check.retries && !signal.aborted) {
-    const retest = await probe(check, signal);
+    const retest = await boundedBySignal(check, probe, signal);
     // A retest cut short tells nothing; the failure before it is still a real observation.
     if (isAborted(retest)) break;
     result = retest;

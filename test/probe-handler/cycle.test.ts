@@ -155,6 +155,24 @@ describe('runProbeCycle', () => {
   });
 });
 
+describe('a prober that ignores the signal', () => {
+  it('is not waited for past a short grace, so the results are still written', async () => {
+    const controller = new AbortController();
+    const t = setup([
+      { id: 'quick', http: { url: 'http://127.0.0.1:1/' } },
+      { id: 'stuck', http: { url: 'http://127.0.0.1:1/' } },
+    ], {}, { signal: controller.signal });
+    const scripted = t.opts.probe;
+    t.opts.probe = (check, signal) => (check.id === 'stuck' ? new Promise<ProbeResult>(() => {}) : scripted(check, signal));
+    setTimeout(() => controller.abort(), 20);
+
+    const { summary } = await runProbeCycle(t.opts);
+
+    expect(summary).toMatchObject({ recorded: 1, aborted: 1, stoppedEarly: true });
+    expect(t.written.flat().map((r) => r.checkId)).toEqual(['quick']);
+  });
+});
+
 describe('abortableSleep', () => {
   it('ends early without throwing when the signal fires, and at once when it already has', async () => {
     const controller = new AbortController();

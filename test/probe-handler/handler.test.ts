@@ -1,0 +1,248 @@
+/**
+ * The probe handler end to end: the middy-wrapped handler probes a real loopback HTTP server and
+ * writes to DynamoDB Local (started once for this file). The deployed `handler` is imported last,
+ * with its environment pointing at the same emulator.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { toDefinitions } from '../../shared/config/definitions.ts';
+import { loadConfigObject } from '../../shared/config/load.ts';
+import { createStore, type Store } from '../../shared/store/dynamo.ts';
+import { createProbeHandler } from '../../functions/probe/probe-handler.ts';
+import { parseProbeEnv } from '../../functions/probe/env.ts';
+import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb-local.ts';
+
+const SECRET = 'tok-3f9a1c77e2b04d5e';
+const MINUTE = '2026-11-03T10:00:00Z';
+
+let db: TestDynamoDb;
+let server: Server;
+let base: string;
+const hits = new Map<string, number>();
+const seenAuth: string[] = [];
+/** Requests the server never answers, with a promise that settles when the client goes away. */
+const hung: Array<{ closed: Promise<void> }> = [];
+
+function route(req: IncomingMessage): 'answer' | 'hang' {
+  const path = new URL(req.url ?? '/', 'http://x').pathname;
+  hits.set(path, (hits.get(path) ?? 0) + 1);
+  if (req.headers.authorization) seenAuth.push(req.headers.authorization);
+  return path === '/hang' ? 'hang' : 'answer';
+}
+
+beforeAll(async () => {
+  db = await startTestDynamoDb();
+  server = createServer((req, res) => {
+    if (route(req) === 'hang') {
+      hung.push({ closed: new Promise((resolve) => req.socket.once('close', () => resolve())) });
+      return;
+    }
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    // /flaky fails its first request in each test and passes after.
+    const status = path === '/down' ? 503 : path === '/flaky' && hits.get(path) === 1 ? 503 : 200;
+    res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'unavailable');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(() => {
+  hits.clear();
+  seenAuth.length = 0;
+});
+
+afterAll(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await db?.stop();
+});
+
+function config(checks: Array<Record<string, unknown>>) {
+  return loadConfigObject({ defaults: { locations: ['eu-west-1'], timeout: '2s' }, checks });
+}
+
+function context(remainingMs: number): Context {
+  const deadline = Date.now() + remainingMs;
+  return { awsRequestId: 'req-1', getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
+}
+
+async function setup(checks: Array<Record<string, unknown>>, over: { stopBeforeDeadlineMs?: number; sleep?: (ms: number, s: AbortSignal) => Promise<void> } = {}) {
+  const { tableName } = await db.newTable();
+  const store = createStore({ client: db.client, tableName });
+  const lines: string[] = [];
+  const handler = createProbeHandler({
+    checks: config(checks).checks,
+    location: 'eu-west-1',
+    store,
+    runner: { env: { API_TOKEN: SECRET } },
+    write: (line) => lines.push(line),
+    ...over,
+  });
+  return { handler, store, lines, tableName };
+}
+
+async function resultsOf(store: Store, checkId: string) {
+  return store.listResults(checkId, { to: new Date('2030-01-01T00:00:00Z') });
+}
+
+describe('probe handler', () => {
+  it('writes one result per due check and a heartbeat, retesting a failure once and recording it', async () => {
+    // Prepare
+    const { handler, store, lines } = await setup([
+      { id: 'ok', http: { url: `${base}/ok`, headers: { Authorization: 'Bearer ${env:API_TOKEN}' } } },
+      { id: 'flaky', http: { url: `${base}/flaky` } },
+      { id: 'down', http: { url: `${base}/down` } },
+      { id: 'never-retested', retries: 0, http: { url: `${base}/down` } },
+      { id: 'elsewhere', locations: ['us-east-1'], http: { url: `${base}/elsewhere` } },
+    ]);
+
+    // Act
+    const summary = await handler({ time: MINUTE }, context(60_000));
+
+    // Assess
+    expect(summary).toMatchObject({ due: 4, recorded: 4, failed: 2, retested: 2, aborted: 0, skipped: 0, stoppedEarly: false });
+    const [ok, flaky, down, never] = await Promise.all(['ok', 'flaky', 'down', 'never-retested'].map((id) => resultsOf(store, id)));
+    expect(ok).toMatchObject([{ ok: true, status: 'up', httpStatus: 200, retries: 0, location: 'eu-west-1' }]);
+    expect(flaky).toMatchObject([{ ok: true, httpStatus: 200, retries: 1 }]);
+    expect(down).toMatchObject([{ ok: false, status: 'down', httpStatus: 503, retries: 1, failure: { reason: 'status_code' } }]);
+    expect(never).toMatchObject([{ ok: false, retries: 0 }]);
+    expect(await resultsOf(store, 'elsewhere')).toEqual([]);
+    expect(Object.fromEntries(hits)).toEqual({ '/ok': 1, '/flaky': 2, '/down': 3 });
+    expect(await store.getHeartbeats(['eu-west-1'])).toMatchObject([{ location: 'eu-west-1', checksRun: 4, failures: 2 }]);
+    // The secret went to the target and nowhere else.
+    expect(seenAuth).toEqual([`Bearer ${SECRET}`]);
+    expect(lines.join('\n')).not.toContain(SECRET);
+    expect(JSON.stringify(ok)).not.toContain(SECRET);
+  });
+
+  it('logs one structured line per invocation, beside one metric line per result and a heartbeat metric', async () => {
+    const { handler, lines } = await setup([{ id: 'ok', http: { url: `${base}/ok` } }, { id: 'down', retries: 0, http: { url: `${base}/down` } }]);
+
+    await handler({ time: MINUTE }, context(60_000));
+
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const logs = parsed.filter((l) => l.message === 'probe cycle');
+    expect(logs).toEqual([expect.objectContaining({ level: 'INFO', requestId: 'req-1', location: 'eu-west-1', due: 2, recorded: 2, failed: 1, failedChecks: ['down'], durationMs: expect.any(Number) })]);
+    expect(parsed.filter((l) => '_aws' in l).map((l) => [l.CheckId ?? null, l.Success ?? null, l.Heartbeat ?? null])).toEqual([
+      ['ok', 1, null], ['down', 0, null], [null, null, 1],
+    ]);
+  });
+
+  it('runs a 15 s check as four rounds in one invocation', async () => {
+    const waits: number[] = [];
+    // No real waiting: the rounds' offsets are recorded and the test does not take a minute.
+    const { handler, store } = await setup([{ id: 'fast', interval: '15s', http: { url: `${base}/ok` } }], {
+      sleep: async (ms) => { waits.push(ms); },
+    });
+
+    const summary = await handler({ time: MINUTE }, context(60_000));
+
+    const results = await resultsOf(store, 'fast');
+    expect(summary).toMatchObject({ rounds: 4, due: 4, recorded: 4 });
+    expect(results).toHaveLength(4);
+    expect(new Set(results.map((r) => r.ts)).size).toBe(4);
+    expect(waits).toHaveLength(3);
+    expect(hits.get('/ok')).toBe(4);
+  });
+
+  it('stops early when the signal fires before the deadline: in-flight probes are cancelled, later rounds skipped, the rest written', async () => {
+    // Prepare: the deadline is 1.5 s away and 1 s is kept for writing, so middy's signal fires at 0.5 s.
+    const { handler, store, lines } = await setup([
+      { id: 'fast', interval: '15s', http: { url: `${base}/ok` } },
+      { id: 'hangs', timeout: '10s', http: { url: `${base}/hang` } },
+    ], { stopBeforeDeadlineMs: 1_000 });
+
+    // Act
+    const summary = await handler({ time: MINUTE }, context(1_500));
+
+    // Assess
+    expect(summary).toMatchObject({ due: 5, recorded: 1, aborted: 1, skipped: 3, stoppedEarly: true });
+    expect(await resultsOf(store, 'fast')).toHaveLength(1);
+    expect(await resultsOf(store, 'hangs')).toEqual([]);
+    expect(await store.getHeartbeats(['eu-west-1'])).toMatchObject([{ checksRun: 1 }]);
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ level: 'WARN', stoppedEarly: true });
+    // The cancelled probe closed its connection: it did not outlive the invocation.
+    expect(hung).toHaveLength(1);
+    await hung[0]!.closed;
+  });
+
+  it('fails the invocation with a domain error and no heartbeat when the table is missing', async () => {
+    const lines: string[] = [];
+    const store = createStore({ client: db.client, tableName: 'no-such-table' });
+    const handler = createProbeHandler({ checks: config([{ id: 'ok', http: { url: `${base}/ok` } }]).checks, location: 'eu-west-1', store, write: (l) => lines.push(l) });
+
+    await expect(handler({ time: MINUTE }, context(60_000))).rejects.toMatchObject({ code: 'STORE_TABLE_NOT_FOUND' });
+
+    expect(lines.map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ level: 'ERROR', errorCode: 'STORE_TABLE_NOT_FOUND', location: 'eu-west-1' })]);
+  });
+});
+
+describe('environment', () => {
+  it('names every missing or malformed variable, without echoing values', () => {
+    const error = (() => {
+      try {
+        parseProbeEnv({ HOME_REGION: 'Europe', RESULT_TTL_DAYS: 'forever' });
+      } catch (e) {
+        return e as { code: string; issues: Array<{ path: string; message: string }>; message: string };
+      }
+      throw new Error('accepted');
+    })();
+
+    expect(error.code).toBe('ENV_INVALID');
+    expect(error.issues.map((i) => i.path).sort()).toEqual(['HOME_REGION', 'LOCATION', 'RESULT_TTL_DAYS', 'TABLE_NAME']);
+    expect(error.issues.find((i) => i.path === 'TABLE_NAME')?.message).toBe('required');
+    expect(error.message).not.toContain('Europe');
+  });
+});
+
+describe('deployed handler', () => {
+  const saved = { ...process.env };
+  let dir: string;
+
+  afterAll(() => {
+    process.env = saved;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('builds from the environment and bundled definitions, refuses a bundle for another location, and writes results', async () => {
+    // Prepare: a bundle for eu-west-1, and an environment that points the SDK at DynamoDB Local.
+    const { tableName } = await db.newTable();
+    dir = mkdtempSync(join(tmpdir(), 'vantage-probe-'));
+    const definitionsPath = join(dir, 'definitions.json');
+    writeFileSync(definitionsPath, JSON.stringify(toDefinitions(config([{ id: 'ok', http: { url: `${base}/ok` } }]), 'eu-west-1')));
+    Object.assign(process.env, {
+      TABLE_NAME: tableName,
+      HOME_REGION: 'us-east-1',
+      LOCATION: 'us-east-1',
+      DEFINITIONS_PATH: definitionsPath,
+      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+
+    // Act + Assess: the wrong location fails the init.
+    vi.resetModules();
+    await expect(import('../../functions/probe/handler.ts')).rejects.toMatchObject({ code: 'DEFINITIONS_INVALID' });
+
+    process.env.LOCATION = 'eu-west-1';
+    vi.resetModules();
+    const { handler } = await import('../../functions/probe/handler.ts');
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    let summary;
+    try {
+      summary = await handler({ time: MINUTE }, context(60_000));
+    } finally {
+      stdout.mockRestore();
+    }
+
+    expect(summary).toMatchObject({ recorded: 1, location: 'eu-west-1' });
+    const item = await db.client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'LOCATION#eu-west-1' }, sk: { S: 'HEARTBEAT' } } }));
+    expect(item.Item?.checksRun).toEqual({ N: '1' });
+  });
+});
