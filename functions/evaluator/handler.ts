@@ -1,65 +1,40 @@
 /**
- * The evaluator: triggered by the table's stream (NEW_IMAGE, filtered to result inserts), it turns
- * results into state changes and alerts. Thin: the work is in process-batch.ts and process-check.ts.
+ * The deployed evaluator, triggered by the results table's stream (NEW_IMAGE, filtered to result
+ * inserts). It turns results into state, incidents and alerts; see ./process-batch.ts and
+ * ./process-check.ts.
  *
- * It answers with a partial batch response, so the event source mapping must enable
- * `ReportBatchItemFailures` (with bounded retries and an on-failure destination).
+ * Built once per container, on the first invocation: the environment is validated (./env.ts:
+ * TABLE_NAME, TOPIC_ARN, optional DEFINITIONS_PATH), the bundled definitions are read, and the AWS
+ * clients are created. Not at import, because tests, the local pipeline and bench/evaluator.ts import
+ * `createEvaluatorHandler` from here without a Lambda environment. A misconfigured function still fails
+ * every batch with every problem named, and the failed batches reach the dead-letter queue and its alarm.
+ * Definitions come from `definitions.json` next to this bundle, which the CDK app writes with
+ * `toDefinitions(config)`: every check and the channels.
+ *
+ * The logic is in ./evaluator-handler.ts (`createEvaluatorHandler`), which tests build with their own parts.
  */
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import middy from '@middy/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { z } from 'zod';
 import { snsPublisher } from '../../shared/alert/publish.ts';
 import { DEFINITIONS_FILE, loadDefinitionsFile } from '../../shared/config/definitions.ts';
-import type { Check } from '../../shared/config/schema.ts';
-import { ConfigError } from '../../shared/errors.ts';
 import { createStore } from '../../shared/store/dynamo.ts';
+import { parseEvaluatorEnv } from './env.ts';
+import { checksById, createEvaluatorHandler, type EvaluatorDeps } from './evaluator-handler.ts';
 import { jsonLogger } from './logger.ts';
-import { processBatch, type BatchDeps } from './process-batch.ts';
 
-export type EvaluatorDeps = BatchDeps;
+export { checksById, createEvaluatorHandler, STOP_MARGIN_MS, type EvaluatorDeps } from './evaluator-handler.ts';
 
-/**
- * Time kept back at the end of an invocation: a check started later might not finish, so it is left
- * for the retry instead. One check costs a few DynamoDB calls and a publish per notification.
- */
-export const STOP_MARGIN_MS = 10_000;
+/** Bounded requests: the SDK waits forever by default, and one hung call must not use up the invocation. */
+const requestHandler = { connectionTimeout: 2_000, requestTimeout: 5_000 };
 
-export function checksById(checks: readonly Check[]): ReadonlyMap<string, Check> {
-  return new Map(checks.map((c) => [c.id, c]));
-}
-
-function deadlineSignal(context: Partial<Context> | undefined): AbortSignal | undefined {
-  const remaining = context?.getRemainingTimeInMillis?.();
-  if (remaining === undefined) return undefined;
-  const left = remaining - STOP_MARGIN_MS;
-  return left > 0 ? AbortSignal.timeout(left) : AbortSignal.abort();
-}
-
-export function createEvaluatorHandler(deps: EvaluatorDeps) {
-  return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>().handler((event, context) => processBatch(event, deps, deadlineSignal(context)));
-}
-
-const EvaluatorEnv = z.object({
-  TABLE_NAME: z.string().min(1),
-  TOPIC_ARN: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, 'expected an SNS topic ARN'),
-  /** @default definitions.json next to the bundle */
-  DEFINITIONS_PATH: z.string().min(1).optional(),
-});
-
-/** The deployed function's dependencies, from its environment and its bundled definitions. */
-export function depsFromEnvironment(env: NodeJS.ProcessEnv): EvaluatorDeps {
-  const parsed = EvaluatorEnv.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })), 'evaluator environment');
-  }
-  const { TABLE_NAME, TOPIC_ARN, DEFINITIONS_PATH } = parsed.data;
-  const definitions = loadDefinitionsFile(DEFINITIONS_PATH ?? fileURLToPath(new URL(`./${DEFINITIONS_FILE}`, import.meta.url)));
+export function depsFromEnvironment(environment: Record<string, string | undefined>): EvaluatorDeps {
+  const env = parseEvaluatorEnv(environment);
+  const definitions = loadDefinitionsFile(env.DEFINITIONS_PATH ?? fileURLToPath(new URL(`./${DEFINITIONS_FILE}`, import.meta.url)));
   return {
-    store: createStore({ client: new DynamoDBClient({}), tableName: TABLE_NAME }),
-    publisher: snsPublisher(new SNSClient({}), TOPIC_ARN),
+    store: createStore({ client: new DynamoDBClient({ requestHandler }), tableName: env.TABLE_NAME }),
+    publisher: snsPublisher(new SNSClient({ requestHandler }), env.TOPIC_ARN),
     checks: checksById(definitions.checks),
     channels: definitions.channels,
     clock: Date.now,
@@ -69,11 +44,7 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv): EvaluatorDeps {
 
 let deployed: ReturnType<typeof createEvaluatorHandler> | undefined;
 
-/**
- * Built on the first invocation and kept for the container's life, so clients are created once. It is
- * not built at import, so tests can import this module without a Lambda environment.
- */
-export const handler = (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> => {
+export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
   deployed ??= createEvaluatorHandler(depsFromEnvironment(process.env));
   return deployed(event, context);
-};
+}

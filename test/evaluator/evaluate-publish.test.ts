@@ -16,7 +16,7 @@ import { createStreamPoller } from '../../shared/local/stream-poller.ts';
 import type { FailureReason, ProbeResult } from '../../shared/probe/types.ts';
 import { createStore, VersionConflictError, type Store } from '../../shared/store/dynamo.ts';
 import type { VersionedState } from '../../shared/store/items.ts';
-import { checksById, createEvaluatorHandler, STOP_MARGIN_MS, type EvaluatorDeps } from '../../functions/evaluator/handler.ts';
+import { checksById, createEvaluatorHandler, STOP_MARGIN_MS, type EvaluatorDeps } from '../../functions/evaluator/evaluator-handler.ts';
 import type { LogFields, Logger } from '../../functions/evaluator/logger.ts';
 import type { EvaluatorStore } from '../../functions/evaluator/process-check.ts';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb-local.ts';
@@ -372,6 +372,32 @@ describe('evaluate → publish through the stream', () => {
     const delivered = await emu.received();
     expect(delivered.map((d) => d.attributes.event)).toEqual(['DOWN']);
     expect((payloadOf(delivered[0]).locations as Array<{ location: string }>).map((l) => l.location)).toEqual(['eu-west-1', 'us-east-1']);
+  });
+
+  it('hands a check back to Lambda when it keeps losing the version race', async () => {
+    let racing = false;
+    const h = await harness({
+      wrapStore: (store) => ({
+        ...store,
+        getState: async <S extends VersionedState>(checkId: string) => {
+          const read = await store.getState<S>(checkId);
+          // Another writer gets in after every read: a real conditional-write failure each time.
+          if (racing && read) await store.putState(read);
+          return read;
+        },
+      }),
+    });
+    await h.round(0, {});
+    racing = true;
+    await h.write(2, bothDown);
+    const records = await h.collect();
+
+    const response = await h.invoke({ Records: records });
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: records[0]!.dynamodb!.SequenceNumber }] });
+    expect(h.logs.filter((l) => l.message === 'state version conflict; re-reading')).toHaveLength(4);
+    expect(h.logs).toContainEqual(expect.objectContaining({ level: 'error', fields: expect.objectContaining({ checkId: 'api', errorCode: 'STATE_CONFLICT_RETRIES_EXHAUSTED' }) }));
+    expect((await h.state('api'))?.locations['eu-west-1']?.consecutiveFailures).toBe(0);
   });
 
   it('ignores stream records that are not result inserts, and results of unknown checks', async () => {
