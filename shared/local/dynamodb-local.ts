@@ -43,6 +43,8 @@ export interface DynamoDbLocal {
   /** `http://127.0.0.1:<port>` */
   endpoint: string;
   port: number;
+  /** The JVM's pid, which is also its process group id. */
+  pid: number;
   client: DynamoDBClient;
   /** For building other clients (e.g. `new DynamoDBStreamsClient(clientConfig)`). */
   clientConfig: LocalClientConfig;
@@ -214,7 +216,7 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
         })();
         return stopped;
       };
-      return { endpoint, port, client, clientConfig, died, stop };
+      return { endpoint, port, pid: run.child.pid!, client, clientConfig, died, stop };
     }
 
     client.destroy();
