@@ -28,7 +28,7 @@ export interface ProbeCycleOptions {
   now?: () => Date;
   /** Monotonic milliseconds, for round offsets and the duration. @default performance.now */
   elapsed?: () => number;
-  /** Probes in flight at once within a round. @default 32 */
+  /** Probes in flight at once within a round. @default DEFAULT_CONCURRENCY */
   concurrency?: number;
 }
 
@@ -58,6 +58,9 @@ export interface ProbeCycleOutcome {
   summary: ProbeCycleSummary;
   results: ProbeResult[];
 }
+
+/** Probes in flight at once; cdk/sizing.ts sizes the function's memory and timeout for 64. */
+export const DEFAULT_CONCURRENCY = 64;
 
 const isAborted = (r: ProbeResult) => r.failure?.reason === 'aborted';
 
@@ -135,7 +138,7 @@ export async function runProbeCycle(opts: ProbeCycleOptions): Promise<ProbeCycle
       skipped += round.checks.length;
       continue;
     }
-    const results = await pool(round.checks, opts.concurrency ?? 32, (check) => probeWithRetests(check, opts.probe, signal));
+    const results = await pool(round.checks, opts.concurrency ?? DEFAULT_CONCURRENCY, (check) => probeWithRetests(check, opts.probe, signal));
     for (const r of results) {
       if (isAborted(r)) aborted++;
       else recorded.push(r);
