@@ -200,6 +200,13 @@ describe('probeTcp: TLS', () => {
     expect(r.phases.tls).toBeUndefined();
   });
 
+  it('fails with cert_untrusted when the server presents a client-auth-only certificate (INVALID_PURPOSE)', async () => {
+    const srv = await serve(tlsServer({ cert: pki.client.cert, key: pki.client.key }));
+    const r = await runProbe(tcpCheck({ host: '127.0.0.1', port: srv.port, tls: { ca: 'ca.pem' } }));
+    expect(r.failure?.reason).toBe('cert_untrusted');
+    expect(r.failure?.message).toContain('INVALID_PURPOSE');
+  });
+
   it('fails with cert_hostname when serverName is not on the certificate', async () => {
     const srv = await serve(tlsServer({ cert: pki.server.cert, key: pki.server.key }));
     const r = await runProbe(tcpCheck({ host: '127.0.0.1', port: srv.port, tls: { ca: 'ca.pem', serverName: 'db.example' } }));

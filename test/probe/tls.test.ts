@@ -124,6 +124,13 @@ describe('probeTls: verification failures still report what was presented', () =
     expect(r.tls?.certExpiresAt).toBe(notAfterOf(pki.server));
   });
 
+  it('classifies a certificate issued for another purpose (client auth only) as cert_untrusted', async () => {
+    const srv = await serveCert(pki.client);
+    const r = await runProbe(tlsCheck({ host: '127.0.0.1', port: srv.port, ca: 'ca.pem' }));
+    expect(r.failure?.reason).toBe('cert_untrusted');
+    expect(r.assertions[0]?.detail).toBe('INVALID_PURPOSE');
+  });
+
   it('classifies a certificate for another name as cert_hostname', async () => {
     const srv = await serveCert(pki.wrongHost);
     const r = await runProbe(tlsCheck({ host: '127.0.0.1', port: srv.port, ca: 'ca.pem' }));
