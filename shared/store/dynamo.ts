@@ -179,7 +179,15 @@ export function createStore(opts: StoreOptions): Store {
 
   return {
     async putResults(results) {
-      const requests = results.map((r): WriteRequest => ({ PutRequest: { Item: toAttrs(toResultItem(r, opts.resultTtlDays !== undefined ? { ttlDays: opts.resultTtlDays } : {})) } }));
+      // BatchWriteItem rejects a whole call that names one key twice. Two results with one key are one
+      // item, so the later wins, exactly as two PutItems would leave it.
+      const byKey = new Map<string, WriteRequest>();
+      for (const r of results) {
+        const item = toResultItem(r, opts.resultTtlDays !== undefined ? { ttlDays: opts.resultTtlDays } : {});
+        byKey.delete(`${item.pk}\n${item.sk}`);
+        byKey.set(`${item.pk}\n${item.sk}`, { PutRequest: { Item: toAttrs(item) } });
+      }
+      const requests = [...byKey.values()];
       let calls = 0;
       const unwritten: WriteRequest[] = [];
       // Every chunk is attempted even after one gives up, so one throttled chunk costs only its own items.

@@ -41,6 +41,8 @@ export function toStoreError(operation: string, err: unknown): VantageError {
   if (err instanceof VantageError) return err;
   const name = (err as { name?: string } | null)?.name ?? 'Error';
   if (name === 'ResourceNotFoundException') return new StoreError('STORE_TABLE_NOT_FOUND', `${operation}: table not found`, { cause: err });
+  // Malformed request or an item over 400 KB: retrying cannot help, so it gets its own code.
+  if (name === 'ValidationException') return new StoreError('STORE_REQUEST_INVALID', `${operation}: rejected by DynamoDB as invalid`, { cause: err });
   if (THROTTLED.has(name)) return new StoreError('STORE_THROTTLED', `${operation}: throttled after the SDK's retries (${name})`, { cause: err });
   return new StoreError('STORE_UNAVAILABLE', `${operation} failed: ${name}`, { cause: err });
 }

@@ -162,6 +162,17 @@ describe('putResults', () => {
     faulty.destroy();
   });
 
+  it('writes two results with one key as one item, the later winning, instead of failing the batch', async () => {
+    const { tableName } = await db.newTable();
+    const store = createStore({ client: db.client, tableName });
+    const later = result(1, { ok: false, status: 'down', failure: { reason: 'timeout', message: 'later' } });
+
+    const outcome = await store.putResults([result(1), result(2), later]);
+
+    expect(outcome).toEqual({ written: 2, calls: 1 });
+    expect(await store.listResults('check-1', { to: new Date(T0 + 60_000) })).toMatchObject([{ ok: false, failure: { message: 'later' } }]);
+  });
+
   it('refuses a result without a location rather than writing a bad key', async () => {
     const { tableName } = await db.newTable();
     const store = createStore({ client: db.client, tableName });
