@@ -4,7 +4,7 @@
  * Semantics: ../shared/design.md "Evaluation semantics" and ./README.md.
  */
 import { applyResult, freshLocation, isAtRest } from './location.ts';
-import { significant } from './persistence.ts';
+import { sameSignificantState } from './persistence.ts';
 import { tick, type Draft, type TickContext } from './tick.ts';
 import type { CheckState, Evaluate, Evaluation, Notification, Observations, PolicyInput, ResultRecord } from './types.ts';
 
@@ -41,11 +41,15 @@ export const evaluate: Evaluate = (
 
   for (const r of ordered) {
     const prev = draft.locations[r.location];
-    if (prev && r.ts <= prev.lastTs) continue;
-    const next = applyResult(prev ?? freshLocation(), r, policy);
-    draft.locations[r.location] = next;
-    applied += 1;
-    if (!prev || !isAtRest(prev) || !isAtRest(next)) mustPersist = true;
+    if (!prev || r.ts > prev.lastTs) {
+      const next = applyResult(prev ?? freshLocation(), r, policy);
+      draft.locations[r.location] = next;
+      applied += 1;
+      if (!prev || !isAtRest(prev) || !isAtRest(next)) mustPersist = true;
+    }
+    // Every result is a tick, applied or not: which results a stored state still has to apply depends
+    // on how lazily it was written, and the decisions must not. A duplicate's ts is no later than a
+    // previous call's `now`, so its tick decides nothing new.
     clock = Math.max(clock, r.ts);
     tick(draft, clock, ctx, notifications);
   }
@@ -54,6 +58,6 @@ export const evaluate: Evaluate = (
 
   const changed = state === undefined
     ? applied > 0 || notifications.length > 0
-    : mustPersist || notifications.length > 0 || significant(state) !== significant(draft);
+    : mustPersist || notifications.length > 0 || !sameSignificantState(state, draft);
   return { state: draft, notifications, changed };
 };

@@ -8,23 +8,30 @@ import type { CheckState, LocationState } from './types.ts';
 
 const VOLATILE_AT_REST = new Set<string>(['lastTs', 'lastLatencyMs', 'lastPhases']);
 
-/** JSON with sorted keys and no undefined members, so two states compare equal whatever their key order (a store may return keys in any order). */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+function definedKeys(o: object, skip?: ReadonlySet<string>): string[] {
+  return Object.keys(o).filter((k) => (o as Record<string, unknown>)[k] !== undefined && !skip?.has(k));
+}
+
+/** Structural equality of JSON-like values; an undefined member equals a missing one, and key order does not matter (a store may return keys in any order). */
+function same(a: unknown, b: unknown, skip?: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => same(x, b[i]));
   }
-  return JSON.stringify(value);
+  const ka = definedKeys(a, skip);
+  const kb = definedKeys(b, skip);
+  return ka.length === kb.length && ka.every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-function significantLocation(loc: LocationState): unknown {
-  if (!isAtRest(loc)) return loc;
-  return Object.fromEntries(Object.entries(loc).filter(([k]) => !VOLATILE_AT_REST.has(k)));
+function sameLocation(a: LocationState | undefined, b: LocationState | undefined): boolean {
+  if (!a || !b) return a === b;
+  return isAtRest(a) && isAtRest(b) ? same(a, b, VOLATILE_AT_REST) : same(a, b);
 }
 
-/** The state as it matters for the next decision; two states with the same projection decide alike. */
-export function significant(state: CheckState): string {
-  const locations = Object.fromEntries(Object.entries(state.locations).map(([name, loc]) => [name, significantLocation(loc)]));
-  return canonical({ ...state, locations });
+/** Whether two states decide alike: equal except for the volatile fields of resting locations. */
+export function sameSignificantState(a: CheckState, b: CheckState): boolean {
+  const names = new Set([...Object.keys(a.locations), ...Object.keys(b.locations)]);
+  for (const name of names) if (!sameLocation(a.locations[name], b.locations[name])) return false;
+  return same(a, b, new Set(['locations']));
 }
