@@ -29,7 +29,8 @@ export const DEMO_OUTAGE: OutageSchedule = { firstAfterMs: 20_000, durationMs: 4
 
 export type DemoEvent =
   | { type: 'demo_ready'; api: string; tcp: string; receiver: string; outage: OutageSchedule }
-  | { type: 'demo_outage'; failing: boolean; untilMs: number }
+  /** /health changes phase: failing (or healthy) from now, for `forMs`. */
+  | { type: 'demo_outage'; failing: boolean; forMs: number }
   | { type: 'receiver'; path: string; messageType?: string; messageId?: string; body: unknown };
 
 export interface DemoTargetsOptions {
@@ -177,8 +178,9 @@ export async function startDemoTargets(opts: DemoTargetsOptions = {}): Promise<D
 
   // Announces each phase change, so the console says why the check is about to go DOWN.
   const announce = () => {
-    const phase = outagePhase(now() - startedAt, outage);
-    emit({ type: 'demo_outage', failing: phase.failing, untilMs: phase.untilMs });
+    const elapsed = now() - startedAt;
+    const phase = outagePhase(elapsed, outage);
+    emit({ type: 'demo_outage', failing: phase.failing, forMs: phase.untilMs - elapsed });
     const timer = setTimeout(() => {
       timers.delete(timer);
       announce();

@@ -1,0 +1,384 @@
+/**
+ * What `vantage dev` shows. Three modes over one stream of events from the local pipeline:
+ * - a live screen on a terminal: one row per check (overall state, each location's state, last
+ *   latency and failure reason), the recent notifications, the last email and recent activity,
+ *   redrawn in place;
+ * - plain log lines when stdout is not a terminal (CI logs, `| tee`): one line per check and round,
+ *   and one per state change, notification, delivery and error;
+ * - `--json`: every event as one JSON object per line, for machines and tests.
+ *
+ * The model and the rendering are pure (time and width are passed in); only the refresher and the
+ * plain log's round grouping hold timers.
+ */
+import type { Check } from '../shared/config/schema.ts';
+import type { Overall } from '../shared/evaluate/index.ts';
+import type { DemoEvent } from '../shared/local/demo-targets.ts';
+import type { PipelineEvent } from '../shared/local/pipeline.ts';
+
+export type ViewEvent =
+  | PipelineEvent
+  | DemoEvent
+  | { type: 'stopping'; reason: string }
+  | { type: 'stopped'; exitCode: number; ms: number }
+  | { type: 'fatal'; error: string };
+
+export interface LocationCell {
+  status?: 'up' | 'degraded' | 'down';
+  latencyMs?: number;
+  reason?: string;
+  httpStatus?: number;
+  /** From the evaluator's state. */
+  failing: boolean;
+  consecutiveFailures: number;
+  silent: boolean;
+}
+
+export interface CheckRow {
+  id: string;
+  name: string;
+  locations: string[];
+  failureThreshold: number;
+  /** The evaluator's decision; absent until it first writes a state (steady UP writes nothing). */
+  overall?: Overall;
+  cells: Record<string, LocationCell>;
+}
+
+export interface ActivityLine {
+  at: number;
+  text: string;
+  tone: Tone;
+}
+
+export interface ViewModel {
+  startedAt: number;
+  ready?: Extract<PipelineEvent, { type: 'ready' }>;
+  rows: CheckRow[];
+  notifications: Array<{ at: number; event: string; subject: string }>;
+  lastEmail?: { at: number; to: string[]; subject: string; text: string };
+  activity: ActivityLine[];
+  stopping?: string;
+}
+
+type Tone = 'plain' | 'good' | 'warn' | 'bad' | 'dim' | 'strong';
+
+const KEEP_NOTIFICATIONS = 6;
+const KEEP_ACTIVITY = 8;
+
+export function createModel(checks: readonly Check[], now: number): ViewModel {
+  return {
+    startedAt: now,
+    rows: checks.filter((c) => c.enabled).map((c) => ({
+      id: c.id,
+      name: c.name?.trim() || c.id,
+      locations: [...c.locations],
+      failureThreshold: c.alerting.failureThreshold,
+      cells: Object.fromEntries(c.locations.map((l) => [l, { failing: false, consecutiveFailures: 0, silent: false }])),
+    })),
+    notifications: [],
+    activity: [],
+  };
+}
+
+/** The overall state to show: the evaluator's, or UP once every location has passed and nothing was written. */
+export function shownOverall(row: CheckRow): Overall | 'PENDING' {
+  if (row.overall) return row.overall;
+  const cells = row.locations.map((l) => row.cells[l]);
+  return cells.every((c) => c?.status === 'up' || c?.status === 'degraded') ? 'UP' : 'PENDING';
+}
+
+const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+function receiverSummary(body: unknown): string {
+  const b = body as { event?: unknown; checkId?: unknown } | null;
+  return typeof b === 'object' && b !== null && typeof b.event === 'string' ? `${b.event} for ${String(b.checkId)}` : 'a request';
+}
+
+/** One line about an event for people, or undefined for events shown only in the table. Pure. */
+export function describe(event: ViewEvent): { text: string; tone: Tone } | undefined {
+  switch (event.type) {
+    case 'starting': return { text: `starting ${event.what}…`, tone: 'dim' };
+    case 'ready': return {
+      text: `ready: DynamoDB Local ${event.dynamodb} (table ${event.tableName}), SNS/SQS ${event.sns}; ${event.checks.length} check(s) from ${event.locations.join(', ')}`,
+      tone: 'strong',
+    };
+    case 'result':
+    case 'state': return undefined;
+    case 'notification': return { text: `NOTIFICATION ${event.subject} → ${event.channels.join(', ') || '(no channel)'}`, tone: event.event === 'RESOLVED' ? 'good' : event.event === 'DOWN' || event.event === 'REMINDER' ? 'bad' : 'warn' };
+    case 'email': return { text: `email to ${event.to.join(', ')}: ${event.subject}`, tone: 'plain' };
+    case 'webhook_delivered': return { text: `webhook ${event.url} answered ${event.status} (${event.ms} ms, attempt ${event.attempt})`, tone: 'good' };
+    case 'webhook_failed': return { text: `webhook ${event.url} failed: ${event.status ?? event.error} (attempt ${event.attempt}); retrying in ${seconds(event.retryInMs)}`, tone: 'warn' };
+    case 'undeliverable': return { text: `undeliverable message ${event.messageId}: ${event.error}`, tone: 'bad' };
+    case 'queue_error': return { text: `delivery queue error: ${event.error}`, tone: 'bad' };
+    case 'log': return event.level === 'INFO' ? undefined : { text: `${event.source} ${event.level}: ${event.message}${event.fields ? ` ${JSON.stringify(event.fields)}` : ''}`, tone: event.level === 'ERROR' ? 'bad' : 'warn' };
+    case 'stream_discard': return { text: `stream: ${event.records} record(s) of shard ${event.shardId} discarded after retries (${event.reason})`, tone: 'bad' };
+    case 'error': return { text: `error in ${event.source}: ${event.error}`, tone: 'bad' };
+    case 'demo_ready': return {
+      text: `demo targets: API ${event.api} (/health fails ${seconds(event.outage.durationMs)} of every ${seconds(event.outage.everyMs)}, first after ${seconds(event.outage.firstAfterMs)}; /slow), TCP banner ${event.tcp}, webhook receiver ${event.receiver}`,
+      tone: 'dim',
+    };
+    case 'demo_outage': return event.failing
+      ? { text: `demo: /health fails (503) from now, for ${seconds(Math.round(event.forMs / 1000) * 1000)}`, tone: 'warn' }
+      : { text: `demo: /health answers 200; the next outage starts in ${seconds(Math.round(event.forMs / 1000) * 1000)}`, tone: 'good' };
+    case 'receiver': return { text: `demo webhook receiver got ${receiverSummary(event.body)}${event.messageType ? ` (${event.messageType} ${event.messageId ?? ''})` : ''}`, tone: 'plain' };
+    case 'stopping': return { text: `stopping (${event.reason})…`, tone: 'dim' };
+    case 'stopped': return { text: `stopped in ${event.ms} ms`, tone: 'dim' };
+    case 'fatal': return { text: event.error, tone: 'bad' };
+  }
+}
+
+/** Applies one event to the model (mutating it; the model belongs to one view). */
+export function applyEvent(model: ViewModel, event: ViewEvent, at: number): void {
+  switch (event.type) {
+    case 'ready':
+      model.ready = event;
+      break;
+    case 'result': {
+      const cell = model.rows.find((r) => r.id === event.checkId)?.cells[event.location];
+      if (!cell) break;
+      cell.status = event.status as LocationCell['status'];
+      cell.latencyMs = event.latencyMs;
+      if (event.reason === undefined) delete cell.reason;
+      else cell.reason = event.reason;
+      if (event.httpStatus === undefined) delete cell.httpStatus;
+      else cell.httpStatus = event.httpStatus;
+      break;
+    }
+    case 'state': {
+      const row = model.rows.find((r) => r.id === event.checkId);
+      if (!row) break;
+      row.overall = event.overall;
+      for (const [name, loc] of Object.entries(event.locations)) {
+        const cell = row.cells[name];
+        if (!cell) continue;
+        cell.failing = loc.failing;
+        cell.consecutiveFailures = loc.consecutiveFailures;
+        cell.silent = loc.silent;
+      }
+      break;
+    }
+    case 'notification':
+      model.notifications.push({ at, event: event.event, subject: event.subject });
+      model.notifications.splice(0, Math.max(0, model.notifications.length - KEEP_NOTIFICATIONS));
+      break;
+    case 'email':
+      model.lastEmail = { at, to: event.to, subject: event.subject, text: event.text };
+      break;
+    case 'stopping':
+      model.stopping = event.reason;
+      break;
+    default:
+      break;
+  }
+  const line = describe(event);
+  if (line && event.type !== 'notification') {
+    model.activity.push({ at, ...line });
+    model.activity.splice(0, Math.max(0, model.activity.length - KEEP_ACTIVITY));
+  }
+}
+
+const COLORS: Record<Tone, [string, string]> = {
+  plain: ['', ''],
+  good: ['\x1b[32m', '\x1b[0m'],
+  warn: ['\x1b[33m', '\x1b[0m'],
+  bad: ['\x1b[31m', '\x1b[0m'],
+  dim: ['\x1b[2m', '\x1b[0m'],
+  strong: ['\x1b[1m', '\x1b[0m'],
+};
+
+const OVERALL_TONE: Record<Overall | 'PENDING', Tone> = { UP: 'good', DEGRADED: 'warn', PARTIAL: 'warn', DOWN: 'bad', PENDING: 'dim' };
+
+function clip(text: string, width: number): string {
+  if (width <= 0) return '';
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+}
+
+function latency(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  return ms >= 100 ? `${Math.round(ms)}ms` : `${ms.toFixed(1)}ms`;
+}
+
+/** A location's cell: what its last run saw and what the evaluator makes of it. */
+export function cellText(cell: LocationCell | undefined, threshold: number): { text: string; tone: Tone } {
+  if (!cell?.status) return { text: '…', tone: 'dim' };
+  const why = cell.reason === 'status_code' && cell.httpStatus !== undefined ? String(cell.httpStatus) : cell.reason ?? '';
+  if (cell.silent) return { text: 'silent', tone: 'warn' };
+  if (cell.failing) return { text: `FAILING ${why}`.trim(), tone: 'bad' };
+  if (cell.status === 'down') return { text: `fail ${Math.min(cell.consecutiveFailures, threshold - 1) || 1}/${threshold} ${why}`.trim(), tone: 'warn' };
+  if (cell.status === 'degraded') return { text: `slow ${latency(cell.latencyMs)}`, tone: 'warn' };
+  return { text: `up ${latency(cell.latencyMs)}`, tone: 'good' };
+}
+
+function uptime(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+export interface RenderOptions {
+  now: number;
+  /** Terminal columns. */
+  width: number;
+  color: boolean;
+  /** Rows available; the last-email panel is shortened to fit. @default unlimited */
+  height?: number;
+}
+
+/** The whole screen as lines. Pure. */
+export function renderScreen(model: ViewModel, opts: RenderOptions): string[] {
+  const paint = (text: string, tone: Tone) => (opts.color ? `${COLORS[tone][0]}${text}${COLORS[tone][1]}` : text);
+  const width = Math.max(40, opts.width);
+  const lines: string[] = [];
+  const r = model.ready;
+  lines.push(paint(clip(`Vantage dev · up ${uptime(opts.now - model.startedAt)}${r ? ` · ${r.checks.length} check(s) × ${r.locations.length} location(s)` : ' · starting'}${model.stopping ? ' · stopping…' : ''}`, width), 'strong'));
+  if (r) lines.push(paint(clip(`DynamoDB Local ${r.dynamodb} · table ${r.tableName} · topic ${r.topicArn}`, width), 'dim'));
+  lines.push('');
+
+  const locations = [...new Set(model.rows.flatMap((row) => row.locations))];
+  const idWidth = Math.min(24, Math.max(5, ...model.rows.map((row) => row.id.length)));
+  const stateWidth = 8;
+  const cellWidth = Math.max(10, Math.floor((width - idWidth - stateWidth - 4) / Math.max(1, locations.length)) - 1);
+  const pad = (text: string, w: number) => clip(text, w).padEnd(w);
+  lines.push(paint([pad('CHECK', idWidth), pad('STATE', stateWidth), ...locations.map((l) => pad(l, cellWidth))].join(' ').trimEnd(), 'dim'));
+  for (const row of model.rows) {
+    const overall = shownOverall(row);
+    const cells = locations.map((l) => {
+      if (!row.locations.includes(l)) return pad('', cellWidth);
+      const c = cellText(row.cells[l], row.failureThreshold);
+      return paint(pad(c.text, cellWidth), c.tone);
+    });
+    lines.push([pad(row.id, idWidth), paint(pad(overall, stateWidth), OVERALL_TONE[overall]), ...cells].join(' ').trimEnd());
+  }
+
+  lines.push('', paint('Recent notifications', 'strong'));
+  if (model.notifications.length === 0) lines.push(paint('  (none yet)', 'dim'));
+  for (const n of [...model.notifications].reverse()) {
+    const tone: Tone = n.event === 'RESOLVED' ? 'good' : n.event === 'DOWN' || n.event === 'REMINDER' ? 'bad' : 'warn';
+    lines.push(paint(clip(`  ${clock(n.at)}  ${n.subject}`, width), tone));
+  }
+
+  const activity = ['', paint('Activity', 'strong'), ...model.activity.map((a) => paint(clip(`  ${clock(a.at)}  ${a.text}`, width), a.tone))];
+  const footer = ['', paint(clip(r ? `Ctrl-C stops everything · in another terminal: npx vantage status --endpoint ${r.dynamodb}` : 'Ctrl-C stops everything', width), 'dim')];
+
+  if (model.lastEmail) {
+    const e = model.lastEmail;
+    const room = opts.height === undefined ? Infinity : opts.height - lines.length - activity.length - footer.length - 3;
+    const body = e.text.split('\n');
+    const shown = room === Infinity ? body : body.slice(0, Math.max(0, room));
+    lines.push('', paint(clip(`Last email (${clock(e.at)}) to ${e.to.join(', ')}: ${e.subject}`, width), 'strong'));
+    for (const l of shown) lines.push(clip(`  ${l}`, width));
+    if (shown.length < body.length) lines.push(paint(`  … ${body.length - shown.length} more line(s)`, 'dim'));
+  }
+  return [...lines, ...activity, ...footer];
+}
+
+/** Where the view writes, and how big the terminal is. */
+export interface Terminal {
+  write(text: string): void;
+  columns?: () => number | undefined;
+  rows?: () => number | undefined;
+}
+
+export interface View {
+  event(event: ViewEvent): void;
+  /** Flushes and stops timers; the last screen (or log lines) stay on the terminal. */
+  close(): void;
+}
+
+export interface ViewOptions {
+  checks: readonly Check[];
+  terminal: Terminal;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+/** `--json`: each event as it happened, with its time. */
+export function jsonView(opts: ViewOptions): View {
+  const now = opts.now ?? Date.now;
+  return {
+    event: (e) => opts.terminal.write(`${JSON.stringify({ ts: new Date(now()).toISOString(), ...e })}\n`),
+    close: () => {},
+  };
+}
+
+/** One line per check per round, once every location has reported or a second has passed. */
+export function plainView(opts: ViewOptions & { color?: boolean }): View {
+  const now = opts.now ?? Date.now;
+  const model = createModel(opts.checks, now());
+  const pending = new Map<string, { timer: NodeJS.Timeout; seen: Set<string> }>();
+  const write = (text: string) => opts.terminal.write(`${clock(now())} ${text}\n`);
+
+  const flush = (checkId: string) => {
+    const p = pending.get(checkId);
+    if (!p) return;
+    clearTimeout(p.timer);
+    pending.delete(checkId);
+    const row = model.rows.find((r) => r.id === checkId);
+    if (!row) return;
+    const cells = row.locations.map((l) => `${l} ${cellText(row.cells[l], row.failureThreshold).text}`);
+    write(`probe  ${row.id.padEnd(14)} ${shownOverall(row).padEnd(8)} ${cells.join(' · ')}`);
+  };
+
+  return {
+    event(e) {
+      const before = e.type === 'state' ? model.rows.find((r) => r.id === e.checkId)?.overall : undefined;
+      applyEvent(model, e, now());
+      if (e.type === 'result') {
+        const row = model.rows.find((r) => r.id === e.checkId);
+        if (!row) return;
+        let p = pending.get(row.id);
+        if (!p) {
+          p = { timer: setTimeout(() => flush(row.id), 1_000), seen: new Set() };
+          pending.set(row.id, p);
+        }
+        p.seen.add(e.location);
+        if (row.locations.every((l) => p!.seen.has(l))) flush(row.id);
+        return;
+      }
+      if (e.type === 'state') {
+        if (e.overall !== (before ?? 'UP')) write(`state  ${e.checkId} is now ${e.overall}`);
+        return;
+      }
+      if (e.type === 'email') {
+        write(`email  to ${e.to.join(', ')} (channel ${e.channel})`);
+        opts.terminal.write(`${['  Subject: ' + e.subject, '', ...e.text.split('\n')].map((l) => `  | ${l}`.trimEnd()).join('\n')}\n`);
+        return;
+      }
+      const line = describe(e);
+      if (line) write(line.text);
+    },
+    close() {
+      for (const id of [...pending.keys()]) flush(id);
+    },
+  };
+}
+
+/** The live screen: redrawn in place at most every `intervalMs`, and once a second for the clock. */
+export function ttyView(opts: ViewOptions & { intervalMs?: number }): View {
+  const now = opts.now ?? Date.now;
+  const model = createModel(opts.checks, now());
+  let dirty = true;
+  const draw = () => {
+    dirty = false;
+    const lines = renderScreen(model, { now: now(), width: opts.terminal.columns?.() ?? 100, color: true, ...(opts.terminal.rows?.() !== undefined && { height: opts.terminal.rows!()! }) });
+    // Home, draw each line clearing its rest, then clear below: no flicker from a full-screen clear.
+    opts.terminal.write(`\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\n')}\n\x1b[J`);
+  };
+  opts.terminal.write('\x1b[?25l\x1b[2J');
+  const fast = setInterval(() => { if (dirty) draw(); }, opts.intervalMs ?? 200);
+  const slow = setInterval(draw, 1_000);
+  return {
+    event(e) {
+      applyEvent(model, e, now());
+      dirty = true;
+    },
+    close() {
+      clearInterval(fast);
+      clearInterval(slow);
+      draw();
+      opts.terminal.write('\x1b[?25h');
+    },
+  };
+}

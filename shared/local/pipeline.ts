@@ -1,0 +1,297 @@
+/**
+ * The whole Vantage pipeline on one machine, for `vantage dev`: the production code with local
+ * endpoints.
+ *
+ *   probe handler per location (probe-ticker.ts) ─► DynamoDB Local table (createTable, like CDK's)
+ *     ─► its stream, read with the Streams API (stream-poller.ts, filtered to result inserts)
+ *     ─► evaluator handler (functions/evaluator) ─► SNS topic (fauxqs, in-process)
+ *     ─► SQS queue ─► deliverer.ts (webhooks, email to the console)
+ *
+ * Everything the pipeline does is reported as a {@link PipelineEvent}; the CLI renders them. The
+ * store is wrapped only to report what was written (results, states), never to change it.
+ */
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { snsPublisher } from '../alert/publish.ts';
+import type { LoadedConfig } from '../config/load.ts';
+import type { Check } from '../config/schema.ts';
+import { VantageError } from '../errors.ts';
+import type { CheckState, Overall } from '../evaluate/index.ts';
+import type { Logger, LogFields } from '../../functions/evaluator/logger.ts';
+import { createEvaluatorHandler } from '../../functions/evaluator/handler.ts';
+import { createStore, type Store } from '../store/dynamo.ts';
+import { createTable } from '../store/table.ts';
+import { startDynamoDbLocal, type DynamoDbLocal, type DynamoDbLocalOptions } from './dynamodb-local.ts';
+import { createDeliverer, type DeliveryEvent } from './deliverer.ts';
+import { planTickGroups, runProbeTicker } from './probe-ticker.ts';
+import { startSnsEmulator, type SnsEmulator } from './sns-emulator.ts';
+import { createStreamPoller } from './stream-poller.ts';
+
+export const LOCAL_TABLE = 'vantage-results';
+export const LOCAL_TOPIC = 'vantage-alerts';
+export const LOCAL_REGION = 'us-east-1';
+
+export interface LocationView {
+  failing: boolean;
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  degraded: boolean;
+  silent: boolean;
+  reason?: string;
+}
+
+export type PipelineEvent =
+  | { type: 'starting'; what: string }
+  | {
+      type: 'ready';
+      dynamodb: string;
+      sns: string;
+      tableName: string;
+      topicArn: string;
+      region: string;
+      checks: string[];
+      locations: string[];
+      schedules: Array<{ location: string; everyMs: number; checks: number }>;
+    }
+  | { type: 'result'; checkId: string; location: string; ts: string; ok: boolean; status: string; latencyMs: number; reason?: string; message?: string; httpStatus?: number; retries: number }
+  | { type: 'state'; checkId: string; overall: Overall; version: number; incidentId?: string; locations: Record<string, LocationView> }
+  | { type: 'log'; source: 'probe' | 'evaluator'; level: string; message: string; fields?: Record<string, unknown> }
+  | { type: 'stream_discard'; shardId: string; records: number; reason: string }
+  | { type: 'error'; source: string; error: string }
+  | DeliveryEvent;
+
+export interface PipelineOptions {
+  config: LoadedConfig;
+  onEvent: (event: PipelineEvent) => void;
+  /** `${env:NAME}` values for probes. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Aborting it during start stops what was started and rejects. */
+  signal?: AbortSignal;
+  /** @default LOCAL_TABLE */
+  tableName?: string;
+  /** @default LOCAL_REGION */
+  region?: string;
+  dynamoDb?: DynamoDbLocalOptions;
+  /** @default startDynamoDbLocal */
+  startDynamoDb?: (opts: DynamoDbLocalOptions) => Promise<DynamoDbLocal>;
+}
+
+export interface Pipeline {
+  dynamodbEndpoint: string;
+  snsEndpoint: string;
+  tableName: string;
+  topicArn: string;
+  region: string;
+  /** Resolves with the error that broke the pipeline on its own (DynamoDB Local died); never rejects. */
+  failed: Promise<Error>;
+  /** Stops probing, then the stream poller and deliverer, then the emulators. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export class PipelineError extends VantageError {}
+
+/** Start was cancelled (Ctrl-C while DynamoDB Local was starting). */
+export class PipelineAbortedError extends PipelineError {
+  constructor() {
+    super('PIPELINE_ABORTED', 'stopped while starting');
+  }
+}
+
+const isResultInsert = (r: DynamoDBRecord) => r.eventName === 'INSERT' && r.dynamodb?.NewImage?.type?.S === 'RESULT';
+
+const messageOf = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+
+function locationView(state: CheckState, check: Check | undefined): Record<string, LocationView> {
+  const names = check?.locations ?? Object.keys(state.locations);
+  return Object.fromEntries(names.map((name) => {
+    const loc = state.locations[name];
+    return [name, {
+      failing: loc?.failing ?? false,
+      consecutiveFailures: loc?.consecutiveFailures ?? 0,
+      consecutiveSuccesses: loc?.consecutiveSuccesses ?? 0,
+      degraded: loc?.degraded ?? false,
+      silent: loc?.silentAfter !== undefined,
+      ...(loc?.lastFailure && { reason: loc.lastFailure.reason }),
+    }];
+  }));
+}
+
+function eventLogger(emit: (e: PipelineEvent) => void): Logger {
+  const log = (level: string) => (message: string, fields?: LogFields) => emit({ type: 'log', source: 'evaluator', level, message, ...(fields && { fields }) });
+  return { info: log('INFO'), warn: log('WARN'), error: log('ERROR') };
+}
+
+/** The probe handler's own lines: EMF metrics are dropped (no CloudWatch here), warnings and errors kept. */
+function probeLineWriter(emit: (e: PipelineEvent) => void) {
+  return (line: string) => {
+    let doc: Record<string, unknown>;
+    try {
+      doc = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    if (doc.level !== 'WARN' && doc.level !== 'ERROR') return;
+    const { level, message, ...fields } = doc;
+    emit({ type: 'log', source: 'probe', level: String(level), message: String(message), fields });
+  };
+}
+
+/** Waits for `work` unless `signal` fires first; then cleans up whatever `work` still produces. */
+async function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, cleanup: (value: T) => Promise<void>): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) {
+    void work.then(cleanup, () => {});
+    throw new PipelineAbortedError();
+  }
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<'aborted'>((resolve) => {
+    onAbort = () => resolve('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const first = await Promise.race([work, aborted]);
+    if (first === 'aborted') {
+      // Stop it as soon as it is up; DynamoDB Local also dies with this process if we exit first.
+      void work.then(cleanup, () => {});
+      throw new PipelineAbortedError();
+    }
+    return first as T;
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
+}
+
+export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
+  const emit = opts.onEvent;
+  const tableName = opts.tableName ?? LOCAL_TABLE;
+  const region = opts.region ?? LOCAL_REGION;
+  const checks = opts.config.checks.filter((c) => c.enabled);
+  const byId = new Map(opts.config.checks.map((c) => [c.id, c]));
+  const cleanups: Array<() => Promise<void>> = [];
+  const runCleanups = async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+  };
+
+  let db: DynamoDbLocal;
+  let sns: SnsEmulator;
+  try {
+    emit({ type: 'starting', what: 'DynamoDB Local and the SNS/SQS emulator' });
+    const dbStarting = (opts.startDynamoDb ?? startDynamoDbLocal)({ region, ...opts.dynamoDb });
+    const snsStarting = startSnsEmulator({ topicName: LOCAL_TOPIC, queueName: 'vantage-deliveries', region });
+    // Both settle before anything is decided, so a failure of one never leaves the other running.
+    const [dbOutcome, snsOutcome] = await Promise.allSettled([
+      unlessAborted(dbStarting, opts.signal, (d) => d.stop()),
+      unlessAborted(snsStarting, opts.signal, (s) => s.stop()),
+    ]);
+    if (dbOutcome.status === 'fulfilled') cleanups.push(() => dbOutcome.value.stop());
+    if (snsOutcome.status === 'fulfilled') cleanups.push(() => snsOutcome.value.stop());
+    if (dbOutcome.status === 'rejected') throw dbOutcome.reason;
+    if (snsOutcome.status === 'rejected') throw snsOutcome.reason;
+    db = dbOutcome.value;
+    sns = snsOutcome.value;
+
+    emit({ type: 'starting', what: `table ${tableName} with its stream` });
+    const table = await unlessAborted(createTable(db.client, tableName), opts.signal, async () => {});
+
+    const baseStore = createStore({ client: db.client, tableName });
+    const stop = new AbortController();
+    const store: Store = {
+      ...baseStore,
+      async putResults(results) {
+        const out = await baseStore.putResults(results);
+        for (const r of results) {
+          emit({
+            type: 'result', checkId: r.checkId ?? '?', location: r.location ?? '?', ts: r.startedAt, ok: r.ok, status: r.status,
+            latencyMs: Math.round(r.phases.total * 10) / 10, retries: r.retries ?? 0,
+            ...(r.failure && { reason: r.failure.reason, message: r.failure.message }),
+            ...(r.http && { httpStatus: r.http.status }),
+          });
+        }
+        return out;
+      },
+      async putState(state, expectedVersion) {
+        const version = await baseStore.putState(state, expectedVersion);
+        const s = state as unknown as CheckState;
+        emit({ type: 'state', checkId: s.checkId, overall: s.overall, version, ...(s.incident && { incidentId: s.incident.id }), locations: locationView(s, byId.get(s.checkId)) });
+        return version;
+      },
+    };
+
+    const streams = new DynamoDBStreamsClient(db.clientConfig);
+    cleanups.push(async () => streams.destroy());
+    const evaluator = createEvaluatorHandler({
+      store,
+      publisher: snsPublisher(sns.sns, sns.topicArn),
+      checks: byId,
+      channels: opts.config.channels,
+      clock: Date.now,
+      logger: eventLogger(emit),
+    });
+    const poller = createStreamPoller({
+      streams,
+      streamArn: table.streamArn,
+      awsRegion: region,
+      handler: (event) => evaluator(event, { awsRequestId: 'local' } as never),
+      filter: isResultInsert,
+      onDiscard: (d) => emit({ type: 'stream_discard', shardId: d.shardId, records: d.records.length, reason: d.reason }),
+    });
+
+    /** The poller, restarted after a failed Streams call; its cursors survive, so nothing is re-read. */
+    const polling = (async () => {
+      while (!stop.signal.aborted) {
+        try {
+          await poller.run(stop.signal);
+        } catch (err) {
+          if (stop.signal.aborted) break;
+          emit({ type: 'error', source: 'stream-poller', error: messageOf(err) });
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        }
+      }
+    })();
+
+    const delivering = createDeliverer({ sqs: sns.sqs, queueUrl: sns.queueUrl, channels: opts.config.channels, onEvent: emit }).run(stop.signal);
+
+    const probing = runProbeTicker({
+      checks,
+      store,
+      signal: stop.signal,
+      env: opts.env ?? process.env,
+      write: probeLineWriter(emit),
+      onError: (location, err) => emit({ type: 'error', source: `probe ${location}`, error: messageOf(err) }),
+    });
+
+    // Probes first (nothing new is written), then the readers, then the emulators they read from.
+    cleanups.push(async () => {
+      stop.abort();
+      await probing;
+      await Promise.all([polling, delivering]);
+    });
+
+    const groups = planTickGroups(checks);
+    emit({
+      type: 'ready',
+      dynamodb: db.endpoint,
+      sns: sns.endpoint,
+      tableName,
+      topicArn: sns.topicArn,
+      region,
+      checks: checks.map((c) => c.id),
+      locations: [...new Set(checks.flatMap((c) => c.locations))],
+      schedules: groups.map((g) => ({ location: g.location, everyMs: g.everyMs, checks: g.checks.length })),
+    });
+
+    let stopped: Promise<void> | undefined;
+    return {
+      dynamodbEndpoint: db.endpoint,
+      snsEndpoint: sns.endpoint,
+      tableName,
+      topicArn: sns.topicArn,
+      region,
+      failed: db.died,
+      stop: () => (stopped ??= runCleanups()),
+    };
+  } catch (err) {
+    await runCleanups();
+    throw err;
+  }
+}
