@@ -11,6 +11,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   validate: { summary: 'validate a config and report every problem: vantage validate --config checks.yaml', load: async () => (await import('./commands/validate.ts')).validate },
   cost: { summary: 'monthly AWS cost of a config at list prices, beside CloudWatch Synthetics: vantage cost --config checks.yaml', load: async () => (await import('./commands/cost.ts')).cost },
   replay: { summary: 'backtest a policy on recorded results: vantage replay --config F --results R.jsonl', load: async () => (await import('./commands/replay.ts')).replay },
+  dev: { summary: 'the whole pipeline on this machine (DynamoDB Local, SNS emulator, live view): vantage dev --config checks.yaml [--demo]', load: async () => (await import('./commands/dev.ts')).dev },
+  status: { summary: "each check's current state from the table: vantage status --endpoint http://127.0.0.1:PORT, or --region/--table for AWS", load: async () => (await import('./commands/status.ts')).status },
 };
 
 function usage(): string {
