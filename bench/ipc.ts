@@ -5,7 +5,7 @@
  * per role and one request in flight.
  */
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { spawnOwned, stopOwned } from './proc.ts';
 
 export interface IpcChild {
@@ -15,7 +15,7 @@ export interface IpcChild {
 }
 
 export async function startIpcChild(script: string, args: string[] = [], execArgv: string[] = []): Promise<IpcChild> {
-  const child: ChildProcess = spawnOwned(process.execPath, [...execArgv, join(import.meta.dirname, script), ...args], {
+  const child: ChildProcess = spawnOwned(process.execPath, [...execArgv, isAbsolute(script) ? script : join(import.meta.dirname, script), ...args], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 1;
