@@ -4,7 +4,7 @@
  * response, and reports every assertion. The request itself lives in ./http-exchange.ts.
  */
 import { isIP } from 'node:net';
-import { createSecureContext, type ConnectionOptions } from 'node:tls';
+import { createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import type { HttpCheck } from '../config/schema.ts';
 import { classifyError, failureFrom } from './classify.ts';
 import { exchange, type Exchange } from './http-exchange.ts';
@@ -188,6 +188,87 @@ function judge(v: Verdict, spec: HttpSpec, ex: Exchange, totalMs: number): void 
   }
 }
 
+/**
+ * Secure contexts per check. Parsing the CA bundle, certificate and key costs about a tenth of an
+ * HTTPS probe's CPU and gives the same result every run. A client context stores no sessions (Node
+ * keeps none in OpenSSL's internal cache), so sharing one never turns a handshake into a resumption.
+ * A key from a secret is compared on each probe, so a rotated key gets a new context.
+ */
+const contexts = new WeakMap<HttpSpec, { key: ConnectionOptions['key']; context: SecureContext }>();
+
+function secureContextFor(spec: HttpSpec, o: ConnectionOptions): SecureContext {
+  const hit = contexts.get(spec);
+  if (hit !== undefined && hit.key === o.key) return hit.context;
+  const context = createSecureContext({ ca: o.ca, cert: o.cert, key: o.key, minVersion: o.minVersion, maxVersion: o.maxVersion });
+  contexts.set(spec, { key: o.key, context });
+  return context;
+}
+
+/**
+ * TLS options per hop. The context is made before the first https hop dials: that turns an unusable
+ * CA, certificate or key into a setup failure with its own message instead of a connect error
+ * blamed on the target, and every later hop shares it.
+ */
+function tlsOptionsFor(spec: HttpSpec, ctx: ProbeContext): (url: URL) => Promise<ConnectionOptions> {
+  let base: ConnectionOptions | undefined;
+  let baseHost: string | undefined;
+  return async (url) => {
+    const host = bareHost(url);
+    if (base === undefined) {
+      const o = await tlsConnectOptions(host, spec.tls, ctx);
+      // With secureContext given, tls.connect uses it and ignores ca/cert/key/versions.
+      base = { ...o, secureContext: secureContextFor(spec, o) };
+      baseHost = host;
+    }
+    if (host === baseHost || spec.tls?.serverName !== undefined) return base;
+    // A redirect to another host: SNI and verification follow the new host.
+    const { servername: _, ...rest } = base;
+    return isIP(host) === 0 ? { ...rest, servername: host } : rest;
+  };
+}
+
+/** Phase sums across hops, as Blackbox reports them; a phase no hop reached stays undefined. */
+class PhaseSums {
+  dns: number | undefined;
+  connect: number | undefined;
+  tls: number | undefined;
+  ttfb: number | undefined;
+  transfer: number | undefined;
+
+  add(ex: Exchange): void {
+    if (ex.dns !== undefined) this.dns = (this.dns ?? 0) + ex.dns;
+    if (ex.connect !== undefined) this.connect = (this.connect ?? 0) + ex.connect;
+    if (ex.tls !== undefined) this.tls = (this.tls ?? 0) + ex.tls;
+    if (ex.ttfb !== undefined) this.ttfb = (this.ttfb ?? 0) + ex.ttfb;
+    if (ex.transfer !== undefined) this.transfer = (this.transfer ?? 0) + ex.transfer;
+  }
+
+  phases(total: number): Phases {
+    const p: Phases = { total };
+    if (this.dns !== undefined) p.dns = this.dns;
+    if (this.connect !== undefined) p.connect = this.connect;
+    if (this.tls !== undefined) p.tls = this.tls;
+    if (this.ttfb !== undefined) p.ttfb = this.ttfb;
+    if (this.transfer !== undefined) p.transfer = this.transfer;
+    return p;
+  }
+}
+
+/** Where a redirect leads, or why it cannot be followed. */
+function redirectTarget(ex: Exchange, from: URL, followed: number, max: number): URL | Failure {
+  const location = headerValue(ex.headers!, 'location')!;
+  let to: URL;
+  try {
+    to = new URL(location, from);
+  } catch {
+    return { reason: 'protocol_error', message: `redirect to an invalid Location "${shorten(location)}"` };
+  }
+  if (to.protocol !== 'http:' && to.protocol !== 'https:') return { reason: 'protocol_error', message: `redirect to unsupported scheme ${to.protocol}` };
+  // maxRedirects counts redirects followed; one more than that is a loop or a chain too long to trust.
+  if (followed >= max) return { reason: 'too_many_redirects', message: `stopped after ${followed} redirects (next: ${publicUrl(to)})` };
+  return to;
+}
+
 export const probeHttp: ProbeFn<HttpCheck> = async (check, ctx) => {
   const spec = check.http;
   const url = new URL(spec.url);
@@ -202,66 +283,34 @@ export const probeHttp: ProbeFn<HttpCheck> = async (check, ctx) => {
   const { secrets } = prepared;
   const hide = secrets.length === 0 ? (s: string) => s : (s: string) => scrub(s, secrets);
   const keepBody = spec.assert.bodyMatches.length > 0 || spec.assert.bodyNotMatches.length > 0 || Object.keys(spec.assert.jsonPath).length > 0;
+  const tlsFor = tlsOptionsFor(spec, ctx);
 
-  let tlsBase: ConnectionOptions | undefined;
-  let tlsBaseHost: string | undefined;
-  const tlsFor = async (u: URL): Promise<ConnectionOptions> => {
-    const host = bareHost(u);
-    if (tlsBase === undefined) {
-      // Building the context here turns an unusable CA, certificate or key into a setup failure
-      // with its own message, instead of a connect error blamed on the target; every hop shares it.
-      const { ca, cert, key, minVersion, maxVersion, ...rest } = await tlsConnectOptions(host, spec.tls, ctx);
-      tlsBase = { ...rest, secureContext: createSecureContext({ ca, cert, key, minVersion, maxVersion }) };
-      tlsBaseHost = host;
-    }
-    if (host === tlsBaseHost || spec.tls?.serverName !== undefined) return tlsBase;
-    // A redirect to another host: SNI and verification follow the new host.
-    const { servername: _, ...rest } = tlsBase;
-    return isIP(host) === 0 ? { ...rest, servername: host } : rest;
-  };
-
+  // The clock starts once the request is ready: resolving secrets is Vantage's work, not the target's.
   const t0 = performance.now();
+  const sums = new PhaseSums();
   let hop: Hop = { url, method: spec.method, body: spec.body, headers: prepared.headers };
   let redirects = 0;
-  let dns: number | undefined, connect: number | undefined, tls: number | undefined, ttfb: number | undefined, transfer: number | undefined;
   let ex: Exchange;
   let failure: Failure | undefined;
   for (;;) {
-    const https = hop.url.protocol === 'https:';
-    let tlsOpts: ConnectionOptions | undefined;
-    if (https) {
+    let tls: ConnectionOptions | undefined;
+    if (hop.url.protocol === 'https:') {
       try {
-        tlsOpts = await tlsFor(hop.url);
+        tls = await tlsFor(hop.url);
       } catch (err) {
-        return { target, ok: false, phases: { total: performance.now() - t0 }, assertions: [], failure: { reason: 'internal', message: hide(`cannot prepare TLS: ${(err as Error).message}`) } };
+        return { target, ok: false, phases: sums.phases(performance.now() - t0), assertions: [], failure: { reason: 'internal', message: hide(`cannot prepare TLS: ${(err as Error).message}`) } };
       }
     }
     ex = await exchange({
-      url: hop.url, method: hop.method, headers: hop.headers, body: hop.body, tls: tlsOpts,
+      url: hop.url, method: hop.method, headers: hop.headers, body: hop.body, tls,
       http2: spec.http2, family: spec.ipFamily, timeoutMs: ctx.timeoutMs, signal: ctx.signal,
       maxBodyBytes: spec.maxBodyBytes, keepBody, followRedirects: spec.followRedirects,
     });
-    if (ex.dns !== undefined) dns = (dns ?? 0) + ex.dns;
-    if (ex.connect !== undefined) connect = (connect ?? 0) + ex.connect;
-    if (ex.tls !== undefined) tls = (tls ?? 0) + ex.tls;
-    if (ex.ttfb !== undefined) ttfb = (ttfb ?? 0) + ex.ttfb;
-    if (ex.transfer !== undefined) transfer = (transfer ?? 0) + ex.transfer;
+    sums.add(ex);
     if (ex.end !== 'redirect') break;
-    const location = headerValue(ex.headers!, 'location')!;
-    let to: URL;
-    try {
-      to = new URL(location, hop.url);
-    } catch {
-      failure = { reason: 'protocol_error', message: hide(`redirect to an invalid Location "${shorten(location)}"`) };
-      break;
-    }
-    if (to.protocol !== 'http:' && to.protocol !== 'https:') {
-      failure = { reason: 'protocol_error', message: hide(`redirect to unsupported scheme ${to.protocol}`) };
-      break;
-    }
-    // maxRedirects counts redirects followed; one more than that is a loop or a chain too long to trust.
-    if (redirects >= spec.maxRedirects) {
-      failure = { reason: 'too_many_redirects', message: hide(`stopped after ${redirects} redirects (next: ${publicUrl(to)})`) };
+    const to = redirectTarget(ex, hop.url, redirects, spec.maxRedirects);
+    if (!(to instanceof URL)) {
+      failure = to;
       break;
     }
     redirects++;
@@ -275,13 +324,7 @@ export const probeHttp: ProbeFn<HttpCheck> = async (check, ctx) => {
   else if (ex.end === 'too_large') verdict.fail({ reason: 'body_too_large', message: `body larger than ${spec.maxBodyBytes} bytes; stopped reading at ${ex.bodyBytes}` });
   if (ex.status !== undefined && ex.end !== 'redirect') judge(verdict, spec, ex, total);
 
-  const phases: Phases = { total };
-  if (dns !== undefined) phases.dns = dns;
-  if (connect !== undefined) phases.connect = connect;
-  if (tls !== undefined) phases.tls = tls;
-  if (ttfb !== undefined) phases.ttfb = ttfb;
-  if (transfer !== undefined) phases.transfer = transfer;
-  const out: ProbeOutcome = { target, ok: verdict.failure === undefined, phases, assertions: verdict.assertions };
+  const out: ProbeOutcome = { target, ok: verdict.failure === undefined, phases: sums.phases(total), assertions: verdict.assertions };
   if (ex.status !== undefined) out.http = { status: ex.status, version: ex.version!, redirects, bodyBytes: ex.bodyBytes };
   if (ex.tlsInfo) out.tls = ex.tlsInfo;
   if (ex.remoteAddress) out.remoteAddress = ex.remoteAddress;

@@ -318,6 +318,18 @@ describe('HTTPS', () => {
     expect(r.phases.tls).toBeGreaterThan(0);
   });
 
+  it('makes a full handshake on a new connection for every probe', async () => {
+    const reused: boolean[] = [];
+    const count = (s: import('node:tls').TLSSocket) => reused.push(s.isSessionReused());
+    trusted.server.on('secureConnection', count);
+    try {
+      for (let i = 0; i < 3; i++) expect((await withCa(trusted.url('/'))).phases.tls).toBeGreaterThan(0);
+    } finally {
+      trusted.server.off('secureConnection', count);
+    }
+    expect(reused).toEqual([false, false, false]);
+  });
+
   it('classifies certificate problems', async () => {
     expect((await withCa(selfSigned.url('/'))).failure?.reason).toBe('cert_untrusted');
     expect((await withCa(expired.url('/'))).failure?.reason).toBe('cert_expired');
@@ -387,6 +399,9 @@ describe('HTTPS', () => {
     expect(r.failure).toBeUndefined();
     expect(r.http).toMatchObject({ status: 200, version: 'HTTP/2', bodyBytes: 7 });
     expect(r.tls?.alpn).toBe('h2');
+    expect(r.phases.tls).toBeGreaterThan(0);
+    expect(r.phases.ttfb).toBeGreaterThan(0);
+    expect(r.phases.transfer).toBeGreaterThanOrEqual(0);
   });
 
   it('falls back to HTTP/1.1 with http2 on when the server declines h2', async () => {

@@ -16,6 +16,8 @@ import type { ProbeContext } from '../../shared/probe/types.ts';
 import type { TestPki } from './certs.ts';
 
 export interface Running {
+  /** The server itself, for tests that watch its events. */
+  server: Listening;
   port: number;
   /** `http://127.0.0.1:<port><path>` (or https). */
   url(path?: string): string;
@@ -42,6 +44,7 @@ async function track(server: Listening, scheme: 'http' | 'https'): Promise<Runni
   });
   const port = (server.address() as net.AddressInfo).port;
   return {
+    server,
     port,
     url: (path = '/') => `${scheme}://127.0.0.1:${port}${path}`,
     get connections() { return connections; },
