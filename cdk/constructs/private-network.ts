@@ -15,6 +15,7 @@
  * DNS needs no rule: security groups do not filter traffic to the Route 53 Resolver at VPC+2.
  * https://docs.aws.amazon.com/vpc/latest/userguide/vpc-security-groups.html
  */
+import { Annotations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import type { PrivateLocationConfig } from '../../shared/config/deployment.ts';
@@ -30,6 +31,9 @@ export class PrivateNetwork extends Construct {
   constructor(scope: Construct, id: string, props: PrivateNetworkProps) {
     super(scope, id);
     const loc = props.location;
+    // The imported subnets carry no route table ids: nothing here adds routes or gateway endpoints,
+    // which are the only users of them, so CDK's warning about it does not apply.
+    Annotations.of(this).acknowledgeWarning('@aws-cdk/aws-ec2:noSubnetRouteTableId', 'no routes or gateway endpoints are added to the imported subnets');
     this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
       vpcId: loc.vpcId,
       availabilityZones: loc.availabilityZones,

@@ -14,7 +14,7 @@ import { buildVantage, type VantageStacks } from '../../cdk/vantage.ts';
 import { parseDefinitions } from '../../shared/config/definitions.ts';
 import { loadConfigFile, type LoadedConfig } from '../../shared/config/load.ts';
 import { RESULT_INSERT_FILTER } from '../../shared/store/keys.ts';
-import { acknowledgements, actionsOf, policiesOf } from './template-walk.ts';
+import { acknowledgements, actionsOf, cdkContext, policiesOf } from './template-walk.ts';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:vantage/checkout-token-AbCdEf';
 const TABLE_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:us-east-1:', { Ref: 'AWS::AccountId' }, ':table/vantage-results']] };
@@ -34,7 +34,8 @@ beforeAll(() => {
   // Prepare: a throwaway cloud assembly directory, so tests leave nothing in the checkout.
   outdir = mkdtempSync(join(tmpdir(), 'vantage-cdk-'));
   config = loadConfigFile('examples/checks.yaml');
-  app = new App({ outdir });
+  // The feature flags of cdk.json, as the CLI passes them, so the test synthesizes what `cdk synth` does.
+  app = new App({ outdir, context: cdkContext() });
   const t0 = performance.now();
   stacks = buildVantage(app, config);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -166,14 +167,14 @@ describe('home stack', () => {
       Environment: { Variables: { TABLE_NAME: { Ref: Match.stringLikeRegexp('^ResultsTable') }, TOPIC_ARN: { Ref: Match.stringLikeRegexp('^AlertsTopic') } } },
     });
     const statements = policiesOf(raw.get('Vantage-Home')!).filter((p) => p.type === 'AWS::IAM::Policy').flatMap((p) => p.statements);
-    expect(statements.map((s) => actionsOf(s).join(',')).sort()).toEqual([
+    expect(statements.map((s) => actionsOf(s).sort().join(',')).sort()).toEqual([
+      'dynamodb:BatchGetItem,dynamodb:GetItem,dynamodb:PutItem',
       'dynamodb:DescribeStream,dynamodb:GetRecords,dynamodb:GetShardIterator',
-      'dynamodb:GetItem,dynamodb:BatchGetItem,dynamodb:PutItem',
       'dynamodb:ListStreams',
       'kms:Decrypt,kms:GenerateDataKey',
       'logs:CreateLogStream,logs:PutLogEvents',
       'sns:Publish',
-      'sqs:SendMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl',
+      'sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:SendMessage',
     ]);
   });
 
@@ -270,7 +271,7 @@ describe('probe stacks', () => {
     } as const;
     for (const [location, hasSecrets] of Object.entries(expected)) {
       const statements = policiesOf(raw.get(`Vantage-Probe-${location}`)!).filter((p) => p.type === 'AWS::IAM::Policy' && p.where.startsWith('ProbeHandlerRole')).flatMap((p) => p.statements);
-      const byAction = statements.map((s) => ({ actions: actionsOf(s), resource: s['Resource'] }));
+      const byAction = statements.map((s) => ({ actions: actionsOf(s).sort(), resource: s['Resource'] }));
       expect(byAction.filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')))).toEqual([{ actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'], resource: TABLE_ARN }]);
       const reads = byAction.filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:') || a.startsWith('ssm:')));
       expect(reads).toEqual(hasSecrets ? [

@@ -2,6 +2,7 @@
  * Helpers for reading synthesized templates: every policy document in a template, and every IAM action
  * in them, whatever resource type carries it.
  */
+import { readFileSync } from 'node:fs';
 import { Validations, type App } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
@@ -59,6 +60,11 @@ export function acknowledgements(root: IConstruct): Array<{ path: string; id: st
     }
   }
   return out;
+}
+
+/** cdk.json's context (feature flags and the default config), which the CLI hands to the app. */
+export function cdkContext(): Record<string, unknown> {
+  return (JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Record<string, unknown> }).context;
 }
 
 export type { App };

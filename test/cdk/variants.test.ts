@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SecretReferenceError } from '../../cdk/secret-refs.ts';
 import { buildVantage, DeploymentMissingError } from '../../cdk/vantage.ts';
 import { loadConfigText } from '../../shared/config/load.ts';
+import { cdkContext } from './template-walk.ts';
 
 const outdirs: string[] = [];
 afterAll(() => outdirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -19,7 +20,7 @@ afterAll(() => outdirs.forEach((d) => rmSync(d, { recursive: true, force: true }
 function synth(yaml: string, opts: Parameters<typeof buildVantage>[2] = {}) {
   const outdir = mkdtempSync(join(tmpdir(), 'vantage-cdk-variant-'));
   outdirs.push(outdir);
-  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ outdir, context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] } });
   const stacks = buildVantage(app, loadConfigText(yaml), opts);
   return { app, stacks, template: (name: string) => Template.fromJSON(app.synth().getStackByName(name).template) };
 }
