@@ -1,0 +1,121 @@
+/**
+ * `vantage status` against DynamoDB Local, with states made by the real policy and written by the
+ * real store, as the evaluator writes them; plus the ways it can be pointed at the wrong place.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatStatus, toCheckStatus } from '../../cli/commands/status.ts';
+import { loadConfigObject } from '../../shared/config/load.ts';
+import type { Check } from '../../shared/config/schema.ts';
+import { evaluate, policyFor, type CheckState, type ResultRecord } from '../../shared/evaluate/index.ts';
+import { createStore } from '../../shared/store/dynamo.ts';
+import { runCli } from '../support/cli.ts';
+import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb-local.ts';
+
+const LOCATIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
+const CONFIG = {
+  defaults: { locations: LOCATIONS, interval: '10s', timeout: '2s' },
+  checks: [
+    { id: 'api', http: { url: 'http://127.0.0.1:1/health' } },
+    { id: 'web', http: { url: 'http://127.0.0.1:1/' } },
+    { id: 'quiet', tcp: { host: '127.0.0.1', port: 1 } },
+  ],
+};
+const config = loadConfigObject(CONFIG);
+const checkOf = (id: string) => config.checks.find((c) => c.id === id) as Check;
+const T0 = Date.parse('2026-11-20T10:00:00.000Z');
+
+/** Two failed rounds from the given locations (and passes from the others), through the real policy. */
+function stateAfterFailures(id: string, failing: string[]): CheckState {
+  const results: ResultRecord[] = [0, 1].flatMap((round) => LOCATIONS.map((location) => ({
+    checkId: id, location, ts: T0 + round * 10_000, ok: !failing.includes(location), status: failing.includes(location) ? 'down' as const : 'up' as const,
+    latencyMs: 5, ...(failing.includes(location) && { failure: { reason: 'status_code', message: 'status 503' } }),
+  })));
+  return evaluate(undefined, results, policyFor(checkOf(id)), T0 + 10_000).state;
+}
+
+let db: TestDynamoDb;
+let tableName: string;
+let dir: string;
+let configPath: string;
+
+beforeAll(async () => {
+  db = await startTestDynamoDb();
+  tableName = (await db.newTable('status')).tableName;
+  const store = createStore({ client: db.client, tableName });
+  await store.putState(stateAfterFailures('api', LOCATIONS));
+  await store.putState(stateAfterFailures('web', ['eu-west-1']));
+  for (const l of LOCATIONS) await store.putHeartbeat(l, { lastSeen: new Date().toISOString(), checksRun: 3, failures: l === 'eu-west-1' ? 2 : 1 });
+  dir = mkdtempSync(join(tmpdir(), 'vantage-status-'));
+  configPath = join(dir, 'checks.yaml');
+  writeFileSync(configPath, JSON.stringify(CONFIG));
+});
+
+afterAll(async () => {
+  await db?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('vantage status', () => {
+  it('prints each configured check with its state, failing locations and the locations\' last runs; exits 1 when one is DOWN', async () => {
+    const run = await runCli(['status', '--endpoint', db.endpoint, '--table', tableName, '--config', configPath]);
+
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(1);
+    const lines = run.stdout.split('\n');
+    expect(lines.find((l) => l.startsWith('api '))).toMatch(/DOWN\s+since 2026-11-20T10:00:00.000Z\s+us-east-1 failing \(status_code\), eu-west-1 failing \(status_code\), ap-southeast-1 failing \(status_code\)/);
+    expect(lines.find((l) => l.startsWith('web '))).toMatch(/PARTIAL .*us-east-1 up, eu-west-1 failing \(status_code\), ap-southeast-1 up/);
+    // Never written: the evaluator writes nothing while a check stays up.
+    expect(lines.find((l) => l.startsWith('quiet '))).toMatch(/UP\?/);
+    expect(run.stdout).toMatch(/eu-west-1\s+\d+s ago \(3 check\(s\), 2 failed\)/);
+  });
+
+  it('without a config, lists every stored state as JSON, and the table can come from VANTAGE_TABLE', async () => {
+    const run = await runCli(['status', '--endpoint', db.endpoint, '--json'], { env: { VANTAGE_TABLE: tableName } });
+
+    expect(run.code).toBe(1);
+    const rows = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { checkId: string; overall: string; version: number });
+    expect(rows.map((r) => [r.checkId, r.overall, r.version])).toEqual([['api', 'DOWN', 1], ['web', 'PARTIAL', 1]]);
+  });
+
+  it('names the table and how to fix it when the table does not exist', async () => {
+    const run = await runCli(['status', '--endpoint', db.endpoint, '--table', 'no-such-table']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/no table named no-such-table: pass --table or set VANTAGE_TABLE/);
+  });
+
+  it('says whether vantage dev is running when nothing answers at the endpoint', async () => {
+    const server = net.createServer();
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise((done) => server.close(done));
+
+    const run = await runCli(['status', '--endpoint', `http://127.0.0.1:${port}`]);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/cannot read http:\/\/127\.0\.0\.1:\d+ .*ECONNREFUSED.*is `vantage dev` still running/);
+  });
+
+  it('needs a region for AWS', async () => {
+    const run = await runCli(['status'], { env: {} });
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/no region: pass --region or set AWS_REGION/);
+  });
+});
+
+describe('formatStatus', () => {
+  it('shows a never-written check as UP? with the reason, and heartbeat ages', () => {
+    const now = T0 + 90_000;
+    const text = formatStatus([toCheckStatus('quiet', undefined, ['a', 'b'])], [{ location: 'a', lastSeen: new Date(T0).toISOString(), checksRun: 1 }], now);
+
+    expect(text).toContain('quiet  UP?');
+    expect(text).toContain('a up, b up');
+    expect(text).toMatch(/UP\? = no state stored/);
+    expect(text).toMatch(/a\s+90s ago \(1 check\(s\), 0 failed\)/);
+  });
+});
