@@ -1,0 +1,134 @@
+/**
+ * `vantage replay`: backtests the alert policy on recorded results and prints the notifications it
+ * would have sent. The policy is the evaluator's own (shared/evaluate), so what replay prints is what
+ * the stream handler would have decided, given the same results.
+ */
+import { readFileSync } from 'node:fs';
+import { loadConfigFile } from '../../shared/config/load.ts';
+import { ConfigError } from '../../shared/errors.ts';
+import { backtest, parseResultLines } from '../../shared/evaluate/backtest.ts';
+import { policyFor, type Notification, type PolicyInput } from '../../shared/evaluate/index.ts';
+import { parse, UsageError } from '../args.ts';
+import { EXIT, type CliIO, type Command } from '../io.ts';
+
+const HELP = `usage: vantage replay --config FILE --results RESULTS.jsonl [--json]
+
+Feeds recorded results through the alert policy of each check in the config, in time order, and
+prints the notifications it would have sent: "what would this policy have paged on last week?"
+
+Each line of RESULTS is one result:
+  {"checkId":"api","location":"eu-west-1","ts":"2026-11-03T12:00:00Z","ok":false,"status":"down",
+   "failure":{"reason":"connect_timeout","message":"..."}}
+ts is an ISO 8601 time with a zone, or epoch milliseconds. latencyMs, phases and target are optional.
+
+  --config, -c FILE     the checks config whose policies to test
+  --results, -r FILE    recorded results, JSON Lines
+  --json                one JSON object per notification:
+                        {event, checkId, at, locations, incidentId, dedupeKey[, durationMs]}
+
+Exits 0 after a replay (whatever it found), 2 on a usage, config or input error.
+`;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const parts = [[Math.floor(s / 3600), 'h'], [Math.floor((s % 3600) / 60), 'm'], [s % 60, 's']] as const;
+  return parts.filter(([v]) => v > 0).map(([v, u]) => `${v}${u}`).join(' ') || '0s';
+}
+
+function describe(n: Notification): string {
+  const failing = n.locations.filter((l) => l.failing && !l.silent).map((l) => `${l.location}${l.reason ? ` (${l.reason})` : ''}`);
+  switch (n.event) {
+    case 'DOWN':
+    case 'PARTIAL':
+    case 'REMINDER':
+      return `failing: ${failing.join(', ') || 'none'}${n.since !== undefined ? `, since ${iso(n.since)}` : ''}`;
+    case 'DEGRADED':
+      return `slow: ${n.locations.filter((l) => l.degraded).map((l) => l.location).join(', ')}`;
+    case 'RESOLVED':
+      return `after ${duration(n.durationMs ?? 0)}`;
+    case 'LOCATION_SILENT':
+      return `no results from ${n.locations.map((l) => l.location).join(', ')}`;
+  }
+}
+
+function readable(n: Notification): string {
+  return `${iso(n.at)}  ${n.event.padEnd(15)}  ${n.checkId}  ${describe(n)}  [${n.incidentId}]`;
+}
+
+function json(n: Notification): string {
+  return JSON.stringify({
+    event: n.event, checkId: n.checkId, at: iso(n.at), locations: n.locations, incidentId: n.incidentId, dedupeKey: n.dedupeKey,
+    ...(n.durationMs !== undefined && { durationMs: n.durationMs }),
+  });
+}
+
+function fail(io: CliIO, message: string): number {
+  io.stderr(`vantage replay: ${message}\n`);
+  return EXIT.USAGE;
+}
+
+/** At most this many input problems are listed; the rest are counted. */
+const MAX_LISTED_ISSUES = 20;
+
+export const replay: Command = async (argv, io) => {
+  let values;
+  try {
+    ({ values } = parse(argv, { config: { type: 'string', short: 'c' }, results: { type: 'string', short: 'r' }, json: { type: 'boolean' } }));
+  } catch (err) {
+    if (err instanceof UsageError) return fail(io, `${err.message}\n\n${HELP}`);
+    throw err;
+  }
+  if (values.help) {
+    io.stdout(HELP);
+    return EXIT.OK;
+  }
+  if (!values.config || !values.results) return fail(io, `${!values.config ? '--config' : '--results'} is required\n\n${HELP}`);
+
+  const policies = new Map<string, PolicyInput>();
+  try {
+    for (const check of loadConfigFile(values.config).checks) policies.set(check.id, policyFor(check));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return fail(io, err.message);
+  }
+
+  let text: string;
+  try {
+    text = readFileSync(values.results, 'utf8');
+  } catch (err) {
+    return fail(io, `cannot read ${values.results}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const { results, issues } = parseResultLines(text);
+  for (const { line, record } of results) {
+    if (!policies.has(record.checkId)) issues.push({ line, message: `unknown checkId "${record.checkId}" (not in ${values.config})` });
+  }
+  if (issues.length > 0) {
+    issues.sort((a, b) => a.line - b.line);
+    const listed = issues.slice(0, MAX_LISTED_ISSUES).map((i) => `  line ${i.line}: ${i.message}`);
+    const more = issues.length > MAX_LISTED_ISSUES ? [`  … and ${issues.length - MAX_LISTED_ISSUES} more`] : [];
+    return fail(io, `${values.results}: ${issues.length} problem(s)\n${[...listed, ...more].join('\n')}`);
+  }
+
+  // The policy ignores results from locations a check does not run in; say so rather than hide it.
+  const foreign = new Map<string, number>();
+  for (const { record } of results) {
+    if (!policies.get(record.checkId)!.locations.includes(record.location)) {
+      const key = `${record.checkId}@${record.location}`;
+      foreign.set(key, (foreign.get(key) ?? 0) + 1);
+    }
+  }
+  for (const [key, count] of foreign) io.stderr(`vantage replay: ignored ${count} result(s) from ${key}: not a location of the check\n`);
+
+  const { notifications } = backtest(policies, results.map((r) => r.record));
+  if (values.json) {
+    io.stdout(notifications.map((n) => `${json(n)}\n`).join(''));
+  } else {
+    io.stdout(notifications.map((n) => `${readable(n)}\n`).join(''));
+    const checks = new Set(results.map((r) => r.record.checkId)).size;
+    const pages = notifications.filter((n) => n.event === 'DOWN').length;
+    io.stdout(`${notifications.length} notification(s), ${pages} DOWN page(s), from ${results.length} result(s) of ${checks} check(s)\n`);
+  }
+  return EXIT.OK;
+};

@@ -1,0 +1,107 @@
+/**
+ * Backtesting: recorded results fed through the same policy the evaluator runs, to answer "what
+ * would this policy have paged on last week?". Used by `vantage replay`.
+ */
+import { z } from 'zod';
+import { evaluate } from './evaluate.ts';
+import type { CheckState, Notification, PolicyInput, ResultRecord } from './types.ts';
+
+/** An ISO 8601 time with an explicit zone, or epoch ms: a zone-less time would be read in the machine's zone. */
+const Timestamp = z.union([
+  z.number().int().positive(),
+  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+], { error: 'expected an ISO 8601 time with a zone (…Z or …+01:00) or epoch milliseconds' });
+
+/**
+ * One recorded result. Unknown keys are dropped rather than rejected: exports of the results table
+ * and `vantage run --json` lines carry more than the policy reads. `startedAt` (a probe result's
+ * name for the time) is accepted when `ts` is absent.
+ */
+const RecordedResult = z.object({
+  checkId: z.string().min(1),
+  location: z.string().min(1),
+  ts: Timestamp.optional(),
+  startedAt: Timestamp.optional(),
+  ok: z.boolean(),
+  status: z.enum(['up', 'degraded', 'down']),
+  failure: z.object({ reason: z.string(), message: z.string() }).optional(),
+  latencyMs: z.number().nonnegative().optional(),
+  phases: z.record(z.string(), z.number()).optional(),
+  target: z.string().optional(),
+}).superRefine((r, ctx) => {
+  if (r.ts === undefined && r.startedAt === undefined) ctx.addIssue({ code: 'custom', path: ['ts'], message: 'required' });
+  if (r.ok === (r.status === 'down')) ctx.addIssue({ code: 'custom', path: ['status'], message: `status "${r.status}" contradicts ok: ${r.ok}` });
+});
+
+export interface LineIssue {
+  /** 1-based. */
+  line: number;
+  message: string;
+}
+
+export interface ParsedResults {
+  /** In file order, each with its line number. */
+  results: Array<{ line: number; record: ResultRecord }>;
+  issues: LineIssue[];
+}
+
+/** Parses JSON Lines; blank lines are skipped, and every bad line is reported, not just the first. */
+export function parseResultLines(text: string): ParsedResults {
+  const out: ParsedResults = { results: [], issues: [] };
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = i + 1;
+    if (raw.trim() === '') return;
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch (err) {
+      out.issues.push({ line, message: `not JSON: ${(err as Error).message}` });
+      return;
+    }
+    const parsed = RecordedResult.safeParse(json);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+        out.issues.push({ line, message: `${where}${issue.code === 'invalid_type' && issue.input === undefined ? 'required' : issue.message}` });
+      }
+      return;
+    }
+    const { ts, startedAt, ...r } = parsed.data;
+    const record: ResultRecord = { checkId: r.checkId, location: r.location, ts: (ts ?? startedAt)!, ok: r.ok, status: r.status };
+    if (r.failure) record.failure = r.failure;
+    if (r.latencyMs !== undefined) record.latencyMs = r.latencyMs;
+    if (r.phases) record.phases = r.phases;
+    if (r.target !== undefined) record.target = r.target;
+    out.results.push({ line, record });
+  });
+  return out;
+}
+
+/**
+ * Feeds each check's results in ts order, one at a time with `now` at the result's ts, as if the
+ * evaluator had seen them live. Returns every notification, ordered by time (checks in the order of
+ * `policies` on ties), and each check's final state.
+ */
+export function backtest(policies: ReadonlyMap<string, PolicyInput>, results: readonly ResultRecord[]): { notifications: Notification[]; states: Map<string, CheckState> } {
+  const byCheck = new Map<string, ResultRecord[]>();
+  for (const r of results) {
+    const list = byCheck.get(r.checkId);
+    if (list) list.push(r);
+    else byCheck.set(r.checkId, [r]);
+  }
+  const notifications: Array<{ n: Notification; rank: number }> = [];
+  const states = new Map<string, CheckState>();
+  [...policies.entries()].forEach(([checkId, policy], rank) => {
+    const mine = (byCheck.get(checkId) ?? []).sort((a, b) => a.ts - b.ts);
+    let state: CheckState | undefined;
+    for (const r of mine) {
+      const ev = evaluate(state, [r], policy, r.ts);
+      // The outbox is the handler's to drain; a backtest "publishes" everything at once.
+      state = { ...ev.state, outbox: [] };
+      for (const n of ev.notifications) notifications.push({ n, rank });
+    }
+    if (state) states.set(checkId, state);
+  });
+  notifications.sort((a, b) => a.n.at - b.n.at || a.rank - b.rank);
+  return { notifications: notifications.map(({ n }) => n), states };
+}

@@ -1,0 +1,145 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.ts';
+
+const CONFIG = `
+defaults:
+  interval: 1m
+  locations: [eu, us, ap]
+checks:
+  - id: api
+    http: { url: https://api.example.com/health }
+  - id: db
+    tcp: { host: db.internal, port: 5432 }
+    alerting: { quorum: 1 }
+`;
+
+const T0 = Date.UTC(2026, 10, 3, 12, 0, 0);
+const OFFSET: Record<string, number> = { eu: 0, us: 1_000, ap: 2_000 };
+const at = (loc: string, minute: number) => T0 + minute * 60_000 + OFFSET[loc]!;
+
+/** api fails everywhere in minutes 2-5; db fails in ap only, minutes 3-4. */
+function recorded(): Array<Record<string, unknown>> {
+  const lines: Array<Record<string, unknown>> = [];
+  for (let minute = 0; minute <= 9; minute++) {
+    for (const loc of ['eu', 'us', 'ap']) {
+      const apiDown = minute >= 2 && minute <= 5;
+      const dbDown = loc === 'ap' && (minute === 3 || minute === 4);
+      // half the times as ISO strings, half as epoch ms: both are accepted
+      const ts = minute % 2 === 0 ? new Date(at(loc, minute)).toISOString() : at(loc, minute);
+      lines.push({ checkId: 'api', location: loc, ts, ok: !apiDown, status: apiDown ? 'down' : 'up', ...(apiDown && { failure: { reason: 'connect_timeout', message: 'no answer in 5s' } }), latencyMs: 80 });
+      lines.push({ checkId: 'db', location: loc, ts, ok: !dbDown, status: dbDown ? 'down' : 'up', ...(dbDown && { failure: { reason: 'connect_refused', message: 'ECONNREFUSED' } }) });
+    }
+  }
+  return lines;
+}
+
+let dir: string;
+let config: string;
+const file = (name: string, lines: Array<Record<string, unknown> | string>) => {
+  const path = join(dir, name);
+  writeFileSync(path, lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
+  return path;
+};
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vantage-replay-'));
+  config = join(dir, 'checks.yaml');
+  writeFileSync(config, CONFIG);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('vantage replay', () => {
+  it('prints what the policy would have sent, in time order, whatever the order of the file', async () => {
+    const results = file('week.jsonl', recorded().reverse());
+    const r = await runCli(['replay', '--config', config, '--results', results]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.map((l) => l.split(/\s+/).slice(0, 3).join(' '))).toEqual([
+      `${new Date(at('us', 3)).toISOString()} DOWN api`,
+      `${new Date(at('ap', 4)).toISOString()} DOWN db`,
+      `${new Date(at('ap', 6)).toISOString()} RESOLVED db`,
+      `${new Date(at('ap', 7)).toISOString()} RESOLVED api`,
+      '4 notification(s), 2',
+    ]);
+    expect(lines[0]).toContain('failing: eu (connect_timeout), us (connect_timeout), since 2026-11-03T12:02:00.000Z');
+    expect(lines[3]).toContain('after 5m 2s');
+    expect(lines[4]).toBe('4 notification(s), 2 DOWN page(s), from 60 result(s) of 2 check(s)');
+  });
+
+  it('prints one JSON object per notification with --json', async () => {
+    const results = file('json.jsonl', recorded());
+    const r = await runCli(['replay', '--json', '--config', config, '--results', results]);
+    expect(r.code).toBe(0);
+    const out = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(out.map((n) => [n.event, n.checkId])).toEqual([['DOWN', 'api'], ['DOWN', 'db'], ['RESOLVED', 'db'], ['RESOLVED', 'api']]);
+    const incidentId = `api:${new Date(at('eu', 2)).toISOString()}`;
+    expect(out[0]).toEqual({
+      event: 'DOWN', checkId: 'api', at: new Date(at('us', 3)).toISOString(), incidentId, dedupeKey: `${incidentId}:DOWN:1`,
+      locations: [
+        { location: 'eu', failing: true, reason: 'connect_timeout', message: 'no answer in 5s', since: at('eu', 2), latencyMs: 80 },
+        { location: 'us', failing: true, reason: 'connect_timeout', message: 'no answer in 5s', since: at('us', 2), latencyMs: 80 },
+        { location: 'ap', failing: false, reason: 'connect_timeout', message: 'no answer in 5s', since: at('ap', 2), latencyMs: 80 },
+      ],
+    });
+    expect(out[3]).toMatchObject({ incidentId, dedupeKey: `${incidentId}:RESOLVED:1`, durationMs: at('ap', 7) - at('eu', 2) });
+  });
+
+  it('gives the same answer for a file with every line twice (replays change nothing)', async () => {
+    const once = await runCli(['replay', '--json', '--config', config, '--results', file('once.jsonl', recorded())]);
+    const twice = await runCli(['replay', '--json', '--config', config, '--results', file('twice.jsonl', [...recorded(), ...recorded()])]);
+    expect(twice.stdout).toBe(once.stdout);
+  });
+
+  it('exits 2 naming each bad line', async () => {
+    const results = file('bad.jsonl', [
+      { checkId: 'api', location: 'eu', ts: T0, ok: true, status: 'up' },
+      '{"checkId": "api", "location": "eu"',
+      '',
+      { checkId: 'api', location: 'eu', ts: '2026-11-03 12:00', ok: true, status: 'up' },
+      { checkId: 'api', location: 'us', ts: T0, ok: false, status: 'up' },
+      { checkId: 'api', ts: T0, ok: true, status: 'fine' },
+    ]);
+    const r = await runCli(['replay', '--config', config, '--results', results]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('bad.jsonl: 5 problem(s)');
+    expect(r.stderr).toMatch(/line 2: not JSON/);
+    expect(r.stderr).toContain('line 4: ts: expected an ISO 8601 time with a zone');
+    expect(r.stderr).toContain('line 5: status: status "up" contradicts ok: false');
+    expect(r.stderr).toContain('line 6: location: required');
+    expect(r.stderr).toMatch(/line 6: status: .*"up"/);
+  });
+
+  it('exits 2 on a checkId the config does not have', async () => {
+    const results = file('unknown.jsonl', [{ checkId: 'api', location: 'eu', ts: T0, ok: true, status: 'up' }, { checkId: 'web', location: 'eu', ts: T0, ok: true, status: 'up' }]);
+    const r = await runCli(['replay', '--config', config, '--results', results]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`line 2: unknown checkId "web" (not in ${config})`);
+  });
+
+  it('warns about results from a location the check does not run in', async () => {
+    const results = file('foreign.jsonl', [{ checkId: 'api', location: 'eu', ts: T0, ok: true, status: 'up' }, { checkId: 'api', location: 'mars', ts: T0, ok: false, status: 'down' }]);
+    const r = await runCli(['replay', '--config', config, '--results', results]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('vantage replay: ignored 1 result(s) from api@mars: not a location of the check\n');
+  });
+
+  it('rejects unknown flags, and missing or unreadable inputs', async () => {
+    const unknown = await runCli(['replay', '--config', config, '--result', 'x.jsonl']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("Unknown option '--result'");
+    const missing = await runCli(['replay', '--config', config]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--results is required');
+    const unreadable = await runCli(['replay', '--config', config, '--results', join(dir, 'nope.jsonl')]);
+    expect(unreadable.code).toBe(2);
+    expect(unreadable.stderr).toContain('ENOENT');
+    const badConfig = await runCli(['replay', '--config', join(dir, 'nope.yaml'), '--results', join(dir, 'nope.jsonl')]);
+    expect(badConfig.code).toBe(2);
+    expect(badConfig.stderr).toContain('cannot read');
+  });
+});
