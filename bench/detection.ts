@@ -1,10 +1,21 @@
 /**
- * Measurement 6: detection latency in the local pipeline (`vantage dev`): with a 5 s interval and
- * failureThreshold 2, the time from the start of an outage to DOWN at the webhook, and from recovery
- * to RESOLVED, over several outages, beside the floor of interval × threshold.
+ * Measurement 6: detection latency in the local pipeline. The bench runs the real `vantage dev`
+ * (cli/vantage.mjs, its own process: DynamoDB Local, the probe handler on its schedule, the stream
+ * poller, the evaluator, the SNS emulator and the webhook deliverer) on a config with one HTTP check,
+ * a 5 s interval, failureThreshold 2 and recoveryThreshold 2, one location. The target and the webhook
+ * receiver live in the bench process, so both ends of each latency are read from one clock:
+ *
+ *   to DOWN      = the webhook receives DOWN      − the target starts answering 503
+ *   to RESOLVED  = the webhook receives RESOLVED  − the target answers 200 again
+ *
+ * Each outage starts at a random point of the probe schedule. The floor is interval × threshold: with
+ * `threshold` failed runs needed, an outage that begins just after a probe waits that long for them.
  */
-import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createInterface } from 'node:readline';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnOwned, stopOwned } from './proc.ts';
 
 export interface DetectionSample {
   downMs: number;
@@ -14,20 +25,113 @@ export interface DetectionSample {
 export interface DetectionResult {
   intervalMs: number;
   threshold: number;
-  /** interval × threshold: no detector that needs `threshold` failed runs can be faster on average. */
+  /** interval × threshold. */
   floorMs: number;
   /** The target: floor + 2 s. */
   boundMs: number;
   samples: DetectionSample[];
-  /** Set when it could not be measured, with the reason. */
+  /** Set when it could not be measured (or not completely), with the reason. */
   notMeasured?: string;
 }
 
 export const INTERVAL_MS = 5_000;
 export const THRESHOLD = 2;
 
-export async function measureDetection(opts: { root: string }): Promise<DetectionResult> {
-  const base = { intervalMs: INTERVAL_MS, threshold: THRESHOLD, floorMs: INTERVAL_MS * THRESHOLD, boundMs: INTERVAL_MS * THRESHOLD + 2_000, samples: [] };
-  if (!existsSync(join(opts.root, 'cli/commands/dev.ts'))) return { ...base, notMeasured: 'vantage dev not available (cli/commands/dev.ts does not exist yet)' };
-  return { ...base, notMeasured: 'vantage dev exists, but the bench does not drive it yet' };
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+}
+
+export async function measureDetection(opts: { root: string; dir: string; outages: number; log: (s: string) => void }): Promise<DetectionResult> {
+  const base: DetectionResult = { intervalMs: INTERVAL_MS, threshold: THRESHOLD, floorMs: INTERVAL_MS * THRESHOLD, boundMs: INTERVAL_MS * THRESHOLD + 2_000, samples: [] };
+
+  let failing = false;
+  const target = createServer((req, res) => {
+    req.resume();
+    res.writeHead(failing ? 503 : 200, { 'content-type': 'text/plain', connection: 'close' }).end(failing ? 'down\n' : 'ok\n');
+  });
+  const waiters: Array<{ event: string; resolve: (t: number) => void }> = [];
+  const hook = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const at = performance.now();
+      res.writeHead(200).end();
+      let event: string | undefined;
+      try {
+        event = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { event?: string }).event;
+      } catch { /* not ours */ }
+      const i = waiters.findIndex((w) => w.event === event);
+      if (i >= 0) waiters.splice(i, 1)[0]!.resolve(at);
+    });
+  });
+  const waitFor = (event: string, timeoutMs: number) => new Promise<number | undefined>((resolve) => {
+    const w = { event, resolve: (t: number) => { clearTimeout(timer); resolve(t); } };
+    const timer = setTimeout(() => { waiters.splice(waiters.indexOf(w), 1); resolve(undefined); }, timeoutMs);
+    waiters.push(w);
+  });
+
+  const [targetPort, hookPort] = await Promise.all([listen(target), listen(hook)]);
+  const config = join(opts.dir, 'detection.yaml');
+  writeFileSync(config, [
+    'defaults:',
+    `  interval: ${INTERVAL_MS / 1000}s`,
+    '  timeout: 2s',
+    '  retries: 0',
+    '  locations: [local]',
+    `  alerting: { failureThreshold: ${THRESHOLD}, recoveryThreshold: ${THRESHOLD}, channels: [hook] }`,
+    'channels:',
+    `  hook: { webhook: ["http://127.0.0.1:${hookPort}/hook"] }`,
+    'checks:',
+    `  - { id: bench-detect, http: { url: "http://127.0.0.1:${targetPort}/health", validStatusCodes: [200] } }`,
+    '',
+  ].join('\n'));
+
+  const dev = spawnOwned(process.execPath, [join(opts.root, 'cli/vantage.mjs'), 'dev', '--config', config, '--json'], { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.root });
+  let stderr = '';
+  dev.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-2000); });
+  let results = 0;
+  const ready = new Promise<boolean>((resolve) => {
+    const rl = createInterface({ input: dev.stdout! });
+    rl.on('line', (line) => {
+      let e: { type?: string } = {};
+      try { e = JSON.parse(line) as { type?: string }; } catch { return; }
+      if (e.type === 'ready') resolve(true);
+      if (e.type === 'result') results++;
+    });
+    dev.once('exit', () => resolve(false));
+  });
+  try {
+    const up = await Promise.race([ready, sleep(90_000).then(() => false)]);
+    if (!up) return { ...base, notMeasured: `vantage dev did not become ready: ${stderr.trim().split('\n').pop() ?? 'no output'}` };
+    // Two passing runs first, so the check is UP and at rest.
+    const deadline = Date.now() + 4 * INTERVAL_MS;
+    while (results < 2 && Date.now() < deadline) await sleep(200);
+
+    for (let i = 0; i < opts.outages; i++) {
+      await sleep(Math.random() * INTERVAL_MS);
+      const down = waitFor('DOWN', 60_000);
+      failing = true;
+      const t0 = performance.now();
+      const tDown = await down;
+      if (tDown === undefined) return { ...base, notMeasured: `no DOWN reached the webhook within 60 s (outage ${i + 1})` };
+      await sleep(Math.random() * INTERVAL_MS);
+      const resolved = waitFor('RESOLVED', 60_000);
+      failing = false;
+      const t1 = performance.now();
+      const tResolved = await resolved;
+      if (tResolved === undefined) return { ...base, notMeasured: `no RESOLVED reached the webhook within 60 s (outage ${i + 1})` };
+      base.samples.push({ downMs: tDown - t0, resolvedMs: tResolved - t1 });
+      opts.log(`  outage ${i + 1}: DOWN after ${((tDown - t0) / 1000).toFixed(1)} s, RESOLVED after ${((tResolved - t1) / 1000).toFixed(1)} s`);
+    }
+    return base;
+  } finally {
+    // vantage dev stops DynamoDB Local itself on SIGTERM; give it the time to.
+    await stopOwned(dev, 20_000);
+    target.close();
+    hook.close();
+    target.closeAllConnections();
+    hook.closeAllConnections();
+  }
 }

@@ -92,7 +92,12 @@ export function evaluateTargets(r: BenchResults): Target[] {
   if (!d || d.samples.length === 0) notMeasured('Detection latency (outage → DOWN at webhook)', '≤ interval × threshold + 2 s', d?.notMeasured ?? r.skipped.detection ?? '');
   else {
     const worst = Math.max(...d.samples.map((s) => s.downMs));
-    out.push({ name: 'Detection latency (outage → DOWN at webhook, worst)', goal: `≤ ${d.boundMs / 1000} s`, measured: `${f(worst / 1000, 1)} s`, verdict: worst <= d.boundMs ? 'met' : 'not met' });
+    const worstResolved = Math.max(...d.samples.map((s) => s.resolvedMs));
+    out.push({
+      name: `Detection latency, outage → DOWN at webhook (worst of ${d.samples.length})`, goal: `≤ ${d.boundMs / 1000} s`,
+      measured: `${f(worst / 1000, 1)} s (RESOLVED worst ${f(worstResolved / 1000, 1)} s)`, verdict: worst <= d.boundMs ? 'met' : 'not met',
+      ...(d.notMeasured && { why: d.notMeasured }),
+    });
   }
 
   const ref = r.cost?.cases[0];

@@ -44,8 +44,8 @@ if (unknown.length) {
 
 /** Sizes: the quick run keeps every measurement but with fewer samples. */
 const SIZE = quick
-  ? { n: 300, rounds: 2, concurrencies: [1, 10, 100], accuracyRuns: 8, inFlight: 2000, pureRounds: 2000, steadyBatches: 5, coldRuns: 8 }
-  : { n: 2000, rounds: 3, concurrencies: [1, 10, 100], accuracyRuns: 30, inFlight: 2000, pureRounds: 20000, steadyBatches: 30, coldRuns: 20 };
+  ? { n: 300, rounds: 2, concurrencies: [1, 10, 100], accuracyRuns: 8, inFlight: 2000, pureRounds: 2000, steadyBatches: 5, coldRuns: 8, outages: 1 }
+  : { n: 2000, rounds: 3, concurrencies: [1, 10, 100], accuracyRuns: 30, inFlight: 2000, pureRounds: 20000, steadyBatches: 30, coldRuns: 20, outages: 5 };
 
 const ROOT = join(import.meta.dirname, '..');
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -159,7 +159,7 @@ async function main(): Promise<number> {
     if (only.has('detection')) {
       log('bench: 6/7 detection latency');
       try {
-        results.detection = await measureDetection({ root: ROOT });
+        results.detection = await measureDetection({ root: ROOT, dir, outages: SIZE.outages, log });
       } catch (err) {
         results.skipped.detection = errText(err);
       }
