@@ -1,0 +1,84 @@
+/**
+ * The live view's model and rendering, fed events the way the pipeline emits them. Pure: time and
+ * terminal width are passed in.
+ */
+import { describe, expect, it } from 'vitest';
+import { applyEvent, createModel, plainView, renderScreen, shownOverall, type ViewEvent } from '../../cli/live-view.ts';
+import { loadConfigObject } from '../../shared/config/load.ts';
+
+const config = loadConfigObject({
+  defaults: { locations: ['us-east-1', 'eu-west-1', 'ap-southeast-1'], interval: '5s', timeout: '2s' },
+  checks: [{ id: 'demo-api', http: { url: 'http://127.0.0.1:47801/health' } }, { id: 'demo-tcp', tcp: { host: '127.0.0.1', port: 47802 } }],
+});
+const T0 = Date.parse('2026-11-20T10:00:00.000Z');
+const result = (checkId: string, location: string, ok: boolean, extra: Partial<Extract<ViewEvent, { type: 'result' }>> = {}): ViewEvent => ({
+  type: 'result', checkId, location, ts: new Date(T0).toISOString(), ok, status: ok ? 'up' : 'down', latencyMs: 4.2, retries: 0,
+  ...(!ok && { reason: 'status_code', httpStatus: 503 }), ...extra,
+});
+const failingState = (failing: string[]): ViewEvent => ({
+  type: 'state', checkId: 'demo-api', overall: failing.length >= 2 ? 'DOWN' : 'PARTIAL', version: 3,
+  locations: Object.fromEntries(['us-east-1', 'eu-west-1', 'ap-southeast-1'].map((l) => [l, {
+    failing: failing.includes(l), consecutiveFailures: failing.includes(l) ? 2 : 0, consecutiveSuccesses: 0, degraded: false, silent: false,
+  }])),
+});
+
+describe('live view', () => {
+  it('shows one row per check with each location\'s state, latency and failure reason', () => {
+    const model = createModel(config.checks, T0);
+    for (const l of ['us-east-1', 'eu-west-1', 'ap-southeast-1']) {
+      applyEvent(model, result('demo-api', l, l === 'us-east-1'), T0);
+      applyEvent(model, result('demo-tcp', l, true), T0);
+    }
+    applyEvent(model, failingState(['eu-west-1', 'ap-southeast-1']), T0);
+
+    const lines = renderScreen(model, { now: T0 + 65_000, width: 120, color: false });
+
+    expect(lines[0]).toMatch(/^Vantage dev · up 1m05s · starting/);
+    const api = lines.find((l) => l.startsWith('demo-api'))!;
+    expect(api).toMatch(/^demo-api\s+DOWN\s+up 4\.2ms\s+FAILING 503\s+FAILING 503$/);
+    expect(lines.find((l) => l.startsWith('demo-tcp'))).toMatch(/UP\s+up 4\.2ms\s+up 4\.2ms\s+up 4\.2ms/);
+    expect(lines).toContain('  (none yet)');
+  });
+
+  it('counts failures below the threshold as pending, and shows UP only once every location passed', () => {
+    const model = createModel(config.checks, T0);
+    applyEvent(model, result('demo-api', 'us-east-1', true), T0);
+    expect(shownOverall(model.rows[0]!)).toBe('PENDING');
+    applyEvent(model, result('demo-api', 'eu-west-1', false, { reason: 'connect_refused', httpStatus: undefined }), T0);
+    applyEvent(model, result('demo-api', 'ap-southeast-1', true), T0);
+
+    const api = renderScreen(model, { now: T0, width: 120, color: false }).find((l) => l.startsWith('demo-api'))!;
+
+    expect(api).toMatch(/PENDING\s+up 4\.2ms\s+fail 1\/2 connect_refused\s+up 4\.2ms/);
+  });
+
+  it('lists notifications newest first and shows the last email, cut to the terminal height', () => {
+    const model = createModel(config.checks, T0);
+    applyEvent(model, { type: 'notification', messageId: 'm1', event: 'DOWN', checkId: 'demo-api', subject: '[DOWN] demo-api: 3/3 locations failing', channels: ['hooks'] }, T0);
+    applyEvent(model, { type: 'notification', messageId: 'm2', event: 'RESOLVED', checkId: 'demo-api', subject: '[RESOLVED] demo-api: up again after 40s', channels: ['hooks'] }, T0 + 40_000);
+    applyEvent(model, { type: 'email', messageId: 'm2', channel: 'console', to: ['oncall@example.com'], subject: '[RESOLVED] demo-api', text: Array.from({ length: 30 }, (_, i) => `line ${i}`).join('\n') }, T0 + 40_000);
+
+    const lines = renderScreen(model, { now: T0 + 41_000, width: 100, color: false, height: 30 });
+
+    const i = lines.indexOf('Recent notifications');
+    expect(lines.slice(i + 1, i + 3)).toEqual(['  10:00:40  [RESOLVED] demo-api: up again after 40s', '  10:00:00  [DOWN] demo-api: 3/3 locations failing']);
+    expect(lines.some((l) => l.startsWith('Last email (10:00:40) to oncall@example.com'))).toBe(true);
+    expect(lines.some((l) => /… \d+ more line\(s\)/.test(l))).toBe(true);
+    expect(lines.length).toBeLessThanOrEqual(30);
+    expect(lines.every((l) => l.length <= 100)).toBe(true);
+  });
+
+  it('in plain mode, writes one line per check and round, and a line when the state changes', () => {
+    let out = '';
+    const view = plainView({ checks: config.checks, terminal: { write: (t) => { out += t; } }, now: () => T0 });
+    for (const l of ['us-east-1', 'eu-west-1', 'ap-southeast-1']) view.event(result('demo-api', l, l === 'us-east-1'));
+    view.event(failingState(['eu-west-1', 'ap-southeast-1']));
+    view.event(failingState(['eu-west-1', 'ap-southeast-1']));
+    view.close();
+
+    expect(out.split('\n').filter(Boolean)).toEqual([
+      '10:00:00 probe  demo-api       PENDING  us-east-1 up 4.2ms · eu-west-1 fail 1/2 503 · ap-southeast-1 fail 1/2 503',
+      '10:00:00 state  demo-api is now DOWN',
+    ]);
+  });
+});
