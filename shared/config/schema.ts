@@ -30,7 +30,7 @@ const Regex = z.string().superRefine((src, ctx) => {
   try {
     new RegExp(src);
   } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
   }
 });
 
@@ -43,7 +43,7 @@ export const SecretRef = z.union([
   z.string(),
   z.strictObject({ secretsManager: z.string().min(1), key: z.string().min(1).optional() }),
   z.strictObject({ ssm: z.string().min(1) }),
-]);
+], { error: 'expected a string, {secretsManager: arn, key?} or {ssm: name}' });
 export type SecretRef = z.infer<typeof SecretRef>;
 
 /** A PEM file path, relative to the config file; the loader replaces it with the file's contents. */
@@ -79,7 +79,7 @@ export function makeSchemas(opts: SchemaOptions) {
     /** Client certificate (PEM) for mTLS. */
     cert: pemFile.optional(),
     /** Client private key (PEM) for mTLS; a file, or a secret reference so it stays out of the bundle. */
-    key: z.union([pemFile, z.strictObject({ secretsManager: z.string().min(1), key: z.string().optional() }), z.strictObject({ ssm: z.string().min(1) })]).optional(),
+    key: z.union([pemFile, z.strictObject({ secretsManager: z.string().min(1), key: z.string().optional() }), z.strictObject({ ssm: z.string().min(1) })], { error: 'expected a PEM file path, {secretsManager: arn, key?} or {ssm: name}' }).optional(),
     /** SNI and the name the certificate is verified against. @default the target's host */
     serverName: z.string().min(1).optional(),
     /** Turns certificate verification off. @default false */
@@ -99,7 +99,7 @@ export function makeSchemas(opts: SchemaOptions) {
   const Port = z.number().int().min(1).max(65535);
 
   /** `validStatusCodes` entries: a code (200) or a class ("2xx"). */
-  const StatusCode = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/, 'expected a status code or a class like "2xx"')]);
+  const StatusCode = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/, 'expected a status code (100-599) or a class like "2xx"')], { error: 'expected a status code (100-599) or a class like "2xx"' });
 
   const HttpAssert = z.strictObject({
     /** Each regex must match the body. */
