@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
+import { parseServer } from './host-port.ts';
 import { Deployment, unknownLocationIssues } from './deployment.ts';
 
 export const CHECK_KINDS = ['http', 'tcp', 'dns', 'grpc', 'tls'] as const;
@@ -168,7 +169,7 @@ export function makeSchemas(opts: SchemaOptions) {
     name: z.string().min(1),
     type: z.enum(DNS_TYPES).default('A'),
     /** `host` or `host:port` (`[v6]:port`). @default the system resolver */
-    server: z.string().min(1).optional(),
+    server: z.string().min(1).refine((s) => parseServer(s) !== undefined, 'expected host, host:port or [ipv6]:port').optional(),
     transport: z.enum(['udp', 'tcp']).default('udp'),
     recursionDesired: z.boolean().default(true),
     validRcodes: z.array(z.enum(DNS_RCODES)).min(1).default(['NOERROR']),

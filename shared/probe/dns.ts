@@ -6,33 +6,20 @@
 import { randomInt } from 'node:crypto';
 import dns from 'node:dns';
 import { isIP } from 'node:net';
+import { parseServer } from '../config/host-port.ts';
 import type { DnsCheck } from '../config/schema.ts';
+
+export { parseServer };
 import { failureFrom } from './classify.ts';
 import { encodeQuery, exchangeTcp, exchangeUdp, type DnsQuestion, type DnsServer, type Exchange } from './dns-exchange.ts';
 import { renderRecord } from './dns-render.ts';
 import { lookupAddress } from './lookup.ts';
 import type { Assertion, Failure, Phases, ProbeFn, ProbeOutcome } from './types.ts';
 
-const DEFAULT_PORT = 53;
 
 export interface DnsProberDeps {
   /** The system's resolvers, used when a check names no server. @default dns.getServers() */
   systemServers?: () => string[];
-}
-
-/** `host`, `host:port`, `[v6]:port` or a bare IPv6 address (the forms `dns.getServers()` returns). */
-export function parseServer(text: string): { host: string; port: number } | undefined {
-  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text);
-  if (bracketed) return withPort(bracketed[1]!, bracketed[2]);
-  if (isIP(text) === 6) return { host: text, port: DEFAULT_PORT };
-  const hostPort = /^([^:\s[\]]+)(?::(\d{1,5}))?$/.exec(text);
-  if (hostPort) return withPort(hostPort[1]!, hostPort[2]);
-  return undefined;
-}
-
-function withPort(host: string, port: string | undefined) {
-  const n = port === undefined ? DEFAULT_PORT : Number(port);
-  return n >= 1 && n <= 65535 ? { host, port: n } : undefined;
 }
 
 function answerAssertions(spec: DnsCheck['dns'], rcode: string, answers: string[]): { assertions: Assertion[]; failure?: Failure } {
