@@ -15,7 +15,7 @@ export const CHECK_KINDS = ['http', 'tcp', 'dns', 'grpc', 'tls'] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
 /** A duration string such as `500ms`, `5s` or `2m`, parsed to milliseconds. */
-export const Duration = z.string().transform((text, ctx) => {
+export const Duration = z.string().meta({ format: 'duration' }).transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: `invalid duration "${text}": expected a number and a unit (ms, s, m, h, d), e.g. 500ms or 5s` });
