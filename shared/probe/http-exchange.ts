@@ -132,10 +132,12 @@ class TimedExchange implements Dispatcher.DispatchHandler {
     return (opts, callback) => {
       const socket = (inner as unknown as (o: buildConnector.Options, cb: buildConnector.Callback) => Socket)(opts, callback);
       this.socket = socket;
-      socket.once('lookup', this.onLookup);
-      socket.once('connect', this.onConnect);
+      // Ahead of the connector's own listeners: those hand the socket to undici, which writes the
+      // request before returning, so a mark taken after them would count the write as connecting.
+      socket.prependOnceListener('lookup', this.onLookup);
+      socket.prependOnceListener('connect', this.onConnect);
+      if (this.https) socket.prependOnceListener('secureConnect', this.onSecureConnect);
       socket.on('error', this.onSocketError);
-      if (this.https) socket.once('secureConnect', this.onSecureConnect);
       this.peekStatusLine(socket);
     };
   }

@@ -85,6 +85,7 @@ describe('plain HTTP/1.1', () => {
     expect(r.phases.tls).toBeUndefined();
     expect(r.phases.ttfb).toBeGreaterThan(0);
     expect(r.phases.transfer).toBeGreaterThanOrEqual(0);
+    // Phases are consecutive intervals of one timeline: they never add up to more than the total.
     const parts = r.phases.dns! + r.phases.connect! + r.phases.ttfb! + r.phases.transfer!;
     expect(parts).toBeLessThanOrEqual(r.phases.total + 0.001);
   });
@@ -316,6 +317,8 @@ describe('HTTPS', () => {
     expect(r.tls?.certExpiresAt).toBe(pki.server.raw.notAfter.toISOString());
     expect(r.tls?.certDaysLeft).toBeGreaterThanOrEqual(88);
     expect(r.phases.tls).toBeGreaterThan(0);
+    const parts = r.phases.dns! + r.phases.connect! + r.phases.tls! + r.phases.ttfb! + r.phases.transfer!;
+    expect(parts).toBeLessThanOrEqual(r.phases.total + 0.001);
   });
 
   it('makes a full handshake on a new connection for every probe', async () => {
