@@ -94,15 +94,15 @@ class TimedExchange implements Dispatcher.DispatchHandler {
   socket: Socket | undefined;
   /** The first error the socket itself raised: the root cause, which undici may replace with a later one. */
   socketError: Error | undefined;
-  controller: Dispatcher.DispatchController | null = null;
 
   tStart = 0;
   tLookup: number | undefined;
+  /** Node emits `lookup` for a failed resolution too; the error that follows belongs to the dns stage. */
+  lookupFailed = false;
   tConnect: number | undefined;
   tSecure: number | undefined;
   tSent: number | undefined;
   tFirstByte: number | undefined;
-  tHeaders: number | undefined;
 
   status: number | undefined;
   headers: ResponseHeaders | undefined;
@@ -122,7 +122,7 @@ class TimedExchange implements Dispatcher.DispatchHandler {
   }
 
   stage(): Stage {
-    if (this.tConnect === undefined) return this.needsLookup && this.tLookup === undefined ? 'dns' : 'connect';
+    if (this.tConnect === undefined) return this.needsLookup && (this.tLookup === undefined || this.lookupFailed) ? 'dns' : 'connect';
     if (this.https && this.tSecure === undefined) return 'tls';
     return 'response';
   }
@@ -143,7 +143,10 @@ class TimedExchange implements Dispatcher.DispatchHandler {
   }
 
   onSocketError = (err: Error): void => { this.socketError ??= err; };
-  onLookup = (): void => { this.tLookup = performance.now(); };
+  onLookup = (err: Error | null): void => {
+    this.tLookup = performance.now();
+    this.lookupFailed = err !== null;
+  };
   onConnect = (): void => {
     this.tConnect = performance.now();
     this.remoteAddress = this.socket?.remoteAddress;
@@ -181,9 +184,8 @@ class TimedExchange implements Dispatcher.DispatchHandler {
     this.fail(this.req.signal.reason, 'aborted');
   };
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-  }
+  /** undici calls this unconditionally; the controller arrives again with every later callback. */
+  onRequestStart(): void {}
 
   onRequestSent(): void {
     this.tSent = performance.now();
@@ -196,8 +198,7 @@ class TimedExchange implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: ResponseHeaders): void {
     if (this.settled) return;
     if (statusCode < 200) return; // 1xx: the real response follows
-    this.tHeaders = performance.now();
-    this.tFirstByte ??= this.tHeaders;
+    this.tFirstByte ??= performance.now();
     this.status = statusCode;
     this.headers = headers;
     if (this.req.followRedirects && isRedirect(statusCode) && headers.location !== undefined) {

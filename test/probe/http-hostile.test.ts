@@ -200,6 +200,8 @@ describe('hostile targets', () => {
   it('a name that cannot resolve (RFC 6761 .invalid): dns', async () => {
     const { r, ms } = await timed({ url: 'http://vantage-probe-test.invalid/' });
     expect(r.failure?.reason).toBe('dns');
+    expect(r.failure?.message).toMatch(/\(ENOTFOUND\)$/);
+    expect(r.phases.dns).toBeGreaterThan(0); // the failed lookup is still timed
     expect(r.phases.connect).toBeUndefined();
     expect(ms).toBeLessThan(TIMEOUT_MS + GRACE_MS);
   });

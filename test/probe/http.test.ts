@@ -188,6 +188,8 @@ describe('plain HTTP/1.1', () => {
     expect(r.http).toMatchObject({ status: 200, redirects: 2, bodyBytes: 'hello vantage'.length });
     expect(server.connections - before).toBe(3);
     expect(r.target).toBe(server.url('/r1'));
+    const parts = r.phases.dns! + r.phases.connect! + r.phases.ttfb! + r.phases.transfer!;
+    expect(parts).toBeLessThanOrEqual(r.phases.total + 0.001);
   });
 
   it('judges the redirect itself when redirects are not followed', async () => {
