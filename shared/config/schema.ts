@@ -141,6 +141,9 @@ export function makeSchemas(opts: SchemaOptions) {
     if (http.tls && http.url.startsWith('http:')) {
       ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls options need an https:// url' });
     }
+    if (http.assert.certMinDaysLeft !== undefined && http.url.startsWith('http:')) {
+      ctx.addIssue({ code: 'custom', path: ['assert', 'certMinDaysLeft'], message: 'a certificate check needs an https:// url' });
+    }
     if (http.validHttpVersions?.includes('HTTP/2') && !http.http2 && http.validHttpVersions.length === 1) {
       ctx.addIssue({ code: 'custom', path: ['validHttpVersions'], message: 'only HTTP/2 is valid but http2 is false' });
     }
