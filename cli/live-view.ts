@@ -30,6 +30,8 @@ export interface LocationCell {
   /** From the evaluator's state. */
   failing: boolean;
   consecutiveFailures: number;
+  /** Recovery progress while failing. */
+  consecutiveSuccesses: number;
   silent: boolean;
 }
 
@@ -38,6 +40,7 @@ export interface CheckRow {
   name: string;
   locations: string[];
   failureThreshold: number;
+  recoveryThreshold: number;
   /** The evaluator's decision; absent until it first writes a state (steady UP writes nothing). */
   overall?: Overall;
   cells: Record<string, LocationCell>;
@@ -72,7 +75,8 @@ export function createModel(checks: readonly Check[], now: number): ViewModel {
       name: c.name?.trim() || c.id,
       locations: [...c.locations],
       failureThreshold: c.alerting.failureThreshold,
-      cells: Object.fromEntries(c.locations.map((l) => [l, { failing: false, consecutiveFailures: 0, silent: false }])),
+      recoveryThreshold: c.alerting.recoveryThreshold,
+      cells: Object.fromEntries(c.locations.map((l) => [l, { failing: false, consecutiveFailures: 0, consecutiveSuccesses: 0, silent: false }])),
     })),
     notifications: [],
     activity: [],
@@ -156,6 +160,7 @@ export function applyEvent(model: ViewModel, event: ViewEvent, at: number): void
         if (!cell) continue;
         cell.failing = loc.failing;
         cell.consecutiveFailures = loc.consecutiveFailures;
+        cell.consecutiveSuccesses = loc.consecutiveSuccesses;
         cell.silent = loc.silent;
       }
       break;
@@ -202,12 +207,14 @@ function latency(ms: number | undefined): string {
 }
 
 /** A location's cell: what its last run saw and what the evaluator makes of it. */
-export function cellText(cell: LocationCell | undefined, threshold: number): { text: string; tone: Tone } {
+export function cellText(cell: LocationCell | undefined, row: Pick<CheckRow, 'failureThreshold' | 'recoveryThreshold'>): { text: string; tone: Tone } {
   if (!cell?.status) return { text: '…', tone: 'dim' };
   const why = cell.reason === 'status_code' && cell.httpStatus !== undefined ? String(cell.httpStatus) : cell.reason ?? '';
   if (cell.silent) return { text: 'silent', tone: 'warn' };
+  // The state event for a result arrives after the result itself: until then, count this run in.
+  if (cell.failing && cell.status !== 'down') return { text: `recovering ${Math.max(1, cell.consecutiveSuccesses)}/${row.recoveryThreshold} ${latency(cell.latencyMs)}`, tone: 'warn' };
   if (cell.failing) return { text: `FAILING ${why}`.trim(), tone: 'bad' };
-  if (cell.status === 'down') return { text: `fail ${Math.min(cell.consecutiveFailures, threshold - 1) || 1}/${threshold} ${why}`.trim(), tone: 'warn' };
+  if (cell.status === 'down') return { text: `fail ${Math.min(cell.consecutiveFailures, row.failureThreshold - 1) || 1}/${row.failureThreshold} ${why}`.trim(), tone: 'warn' };
   if (cell.status === 'degraded') return { text: `slow ${latency(cell.latencyMs)}`, tone: 'warn' };
   return { text: `up ${latency(cell.latencyMs)}`, tone: 'good' };
 }
@@ -246,7 +253,7 @@ export function renderScreen(model: ViewModel, opts: RenderOptions): string[] {
     const overall = shownOverall(row);
     const cells = locations.map((l) => {
       if (!row.locations.includes(l)) return pad('', cellWidth);
-      const c = cellText(row.cells[l], row.failureThreshold);
+      const c = cellText(row.cells[l], row);
       return paint(pad(c.text, cellWidth), c.tone);
     });
     lines.push([pad(row.id, idWidth), paint(pad(overall, stateWidth), OVERALL_TONE[overall]), ...cells].join(' ').trimEnd());
@@ -317,7 +324,7 @@ export function plainView(opts: ViewOptions & { color?: boolean }): View {
     pending.delete(checkId);
     const row = model.rows.find((r) => r.id === checkId);
     if (!row) return;
-    const cells = row.locations.map((l) => `${l} ${cellText(row.cells[l], row.failureThreshold).text}`);
+    const cells = row.locations.map((l) => `${l} ${cellText(row.cells[l], row).text}`);
     write(`probe  ${row.id.padEnd(14)} ${shownOverall(row).padEnd(8)} ${cells.join(' · ')}`);
   };
 

@@ -52,6 +52,17 @@ describe('live view', () => {
     expect(api).toMatch(/PENDING\s+up 4\.2ms\s+fail 1\/2 connect_refused\s+up 4\.2ms/);
   });
 
+  it('shows a failing location that passes again as recovering until the evaluator clears it', () => {
+    const model = createModel(config.checks, T0);
+    for (const l of ['us-east-1', 'eu-west-1', 'ap-southeast-1']) applyEvent(model, result('demo-api', l, false), T0);
+    applyEvent(model, failingState(['us-east-1', 'eu-west-1', 'ap-southeast-1']), T0);
+    applyEvent(model, result('demo-api', 'us-east-1', true, { latencyMs: 2 }), T0 + 5_000);
+
+    const api = renderScreen(model, { now: T0, width: 120, color: false }).find((l) => l.startsWith('demo-api'))!;
+
+    expect(api).toMatch(/DOWN\s+recovering 1\/2 2\.0ms\s+FAILING 503\s+FAILING 503/);
+  });
+
   it('lists notifications newest first and shows the last email, cut to the terminal height', () => {
     const model = createModel(config.checks, T0);
     applyEvent(model, { type: 'notification', messageId: 'm1', event: 'DOWN', checkId: 'demo-api', subject: '[DOWN] demo-api: 3/3 locations failing', channels: ['hooks'] }, T0);
