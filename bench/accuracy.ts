@@ -11,6 +11,11 @@
  *   transfer  ≈ time_total − time_starttransfer             (first byte → last byte)
  *   total     ≈ time_total
  * curl's ttfb so includes writing the request, which Vantage's starts after; on loopback that is a few µs.
+ *
+ * curl is a new process per run, and its first TLS handshake pays OpenSSL's first-use set-up (about
+ * 1.5 ms here, the same with -k, so not the CA file), which the long-running Vantage process paid once.
+ * So each curl run makes two transfers, each on a new connection (`Connection: close`) with a full
+ * handshake (`--no-sessionid`): a warm-up request to /ok, then the measured one, whose line is used.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -66,10 +71,16 @@ export interface AccuracyResult {
 }
 
 async function curlOnce(curl: string, url: string, pki: Pki): Promise<Timings> {
-  const fmt = '%{time_namelookup} %{time_connect} %{time_appconnect} %{time_starttransfer} %{time_total} %{http_code}';
-  const { stdout } = await run(curl, ['-s', '-o', '/dev/null', '--http1.1', '--cacert', pki.caFile, '-w', fmt, url]);
-  const [lookup, connect, app, start, total, code] = stdout.trim().split(' ').map(Number) as [number, number, number, number, number, number];
+  const fmt = '%{time_namelookup} %{time_connect} %{time_appconnect} %{time_starttransfer} %{time_total} %{http_code} %{num_connects}\n';
+  const warmUp = new URL('/ok', url).href;
+  const { stdout } = await run(curl, [
+    '-s', '--http1.1', '--no-sessionid', '-H', 'Connection: close', '--cacert', pki.caFile, '-w', fmt,
+    '-o', '/dev/null', warmUp, '-o', '/dev/null', url,
+  ]);
+  const last = stdout.trim().split('\n').pop()!;
+  const [lookup, connect, app, start, total, code, connects] = last.split(' ').map(Number) as [number, number, number, number, number, number, number];
   if (code !== 200) throw new Error(`curl got HTTP ${code} from ${url}`);
+  if (connects !== 1) throw new Error(`curl reused a connection for ${url}; the comparison needs a new one`);
   const s = (v: number) => v * 1000;
   const https = url.startsWith('https:');
   return {

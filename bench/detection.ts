@@ -105,9 +105,9 @@ export async function measureDetection(opts: { root: string; dir: string; outage
   try {
     const up = await Promise.race([ready, sleep(90_000).then(() => false)]);
     if (!up) return { ...base, notMeasured: `vantage dev did not become ready: ${stderr.trim().split('\n').pop() ?? 'no output'}` };
-    // Two passing runs first, so the check is UP and at rest.
-    const deadline = Date.now() + 4 * INTERVAL_MS;
-    while (results < 2 && Date.now() < deadline) await sleep(200);
+    // One passing run first, so the check has a state and is UP.
+    const deadline = Date.now() + 3 * INTERVAL_MS;
+    while (results < 1 && Date.now() < deadline) await sleep(200);
 
     for (let i = 0; i < opts.outages; i++) {
       await sleep(Math.random() * INTERVAL_MS);

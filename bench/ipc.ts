@@ -41,7 +41,12 @@ export async function startIpcChild(script: string, args: string[] = [], execArg
       });
     },
     async stop() {
-      child.disconnect?.();
+      // Disconnecting lets the child exit by itself (and write a --cpu-prof profile); a signal follows only if it does not.
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        if (child.connected) child.disconnect();
+        await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, 3000))]);
+      }
       await stopOwned(child);
     },
   };

@@ -21,6 +21,8 @@ export interface MemoryRun {
   ok: number;
   failed: number;
   wallMs: number;
+  /** Vantage only: process.memoryUsage() in the middle of the burst, in MB. */
+  midBurst?: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
   note?: string;
 }
 
@@ -31,6 +33,8 @@ export interface MemorySetup {
   delayMs: number;
   /** The Vantage worker to start (the bundled ./vantage-worker.ts). */
   workerScript: string;
+  /** Node flags for the Vantage worker (to try GC settings); none by default. */
+  execArgv?: string[];
   exporterBin?: string;
   blackboxConfig?: string;
   log: (s: string) => void;
@@ -41,7 +45,7 @@ interface BatchReply { ok: number; failed: number; wallMs: number; reasons?: Rec
 const mb = (kb: number) => kb / 1024;
 
 export async function measureVantageMemory(s: MemorySetup): Promise<MemoryRun> {
-  const worker = await startIpcChild(s.workerScript);
+  const worker = await startIpcChild(s.workerScript, [], s.execArgv ?? []);
   try {
     const url = `${s.targets.http}/delay?ms=${s.delayMs}`;
     const check = vantageCheck('http', url, s.pki, '15s');
@@ -50,11 +54,15 @@ export async function measureVantageMemory(s: MemorySetup): Promise<MemoryRun> {
     const baseline = memKb(worker.pid).rss;
     await s.targets.resetStats();
     const sampler = new RssSampler(worker.pid);
-    const r = await worker.request<BatchReply>({ op: 'batch', check, n: s.inFlight, concurrency: s.inFlight });
+    const burst = worker.request<BatchReply>({ op: 'batch', check, n: s.inFlight, concurrency: s.inFlight });
+    await new Promise((resolve) => setTimeout(resolve, s.delayMs * 0.75));
+    const usage = await worker.request<Record<string, number>>({ op: 'mem' });
+    const r = await burst;
     const peak = sampler.stop();
+    const midBurst = { rss: mb(usage.rss! / 1024), heapTotal: mb(usage.heapTotal! / 1024), heapUsed: mb(usage.heapUsed! / 1024), external: mb(usage.external! / 1024), arrayBuffers: mb(usage.arrayBuffers! / 1024) };
     const stats = await s.targets.stats();
     return {
-      peer: 'vantage', inFlight: s.inFlight, baselineMb: mb(baseline), peakMb: mb(peak.peakKb), targetMaxInFlight: stats.maxInFlight,
+      peer: 'vantage', inFlight: s.inFlight, baselineMb: mb(baseline), peakMb: mb(peak.peakKb), targetMaxInFlight: stats.maxInFlight, midBurst,
       ok: r.ok, failed: r.failed, wallMs: r.wallMs, ...(r.failed && { note: `failures: ${JSON.stringify(r.reasons)}` }),
     };
   } finally {

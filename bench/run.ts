@@ -44,12 +44,23 @@ if (unknown.length) {
 
 /** Sizes: the quick run keeps every measurement but with fewer samples. */
 const SIZE = quick
-  ? { n: 300, rounds: 2, concurrencies: [1, 10, 100], accuracyRuns: 8, inFlight: 2000, pureRounds: 2000, steadyBatches: 5, coldRuns: 8, outages: 1 }
-  : { n: 2000, rounds: 3, concurrencies: [1, 10, 100], accuracyRuns: 30, inFlight: 2000, pureRounds: 20000, steadyBatches: 30, coldRuns: 20, outages: 5 };
+  ? { n: 200, rounds: 2, concurrencies: [1, 10, 100], accuracyRuns: 6, inFlight: 2000, pureRounds: 2000, steadyBatches: 5, coldRuns: 8, outages: 1 }
+  : { n: 2000, rounds: 3, concurrencies: [1, 10, 100], accuracyRuns: 20, inFlight: 2000, pureRounds: 20000, steadyBatches: 30, coldRuns: 20, outages: 5 };
 
 const ROOT = join(import.meta.dirname, '..');
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const errText = (err: unknown) => ((err as Error)?.message ?? String(err)).split('\n')[0]!;
+
+/** Wall seconds per section, printed with the results. */
+const sectionSeconds: Record<string, number> = {};
+async function timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await fn();
+  } finally {
+    sectionSeconds[name] = Math.round((performance.now() - t0) / 100) / 10;
+  }
+}
 
 async function main(): Promise<number> {
   const started = performance.now();
@@ -80,32 +91,36 @@ async function main(): Promise<number> {
 
     if (only.has('throughput')) {
       log('bench: 1/7 probe throughput');
-      try {
-        if (exporterTool.path) {
-          exporter = await startExporter(exporterTool.path, blackboxConfig);
-          driver = await startIpcChild('exporter-driver.ts');
+      await timed('throughput', async () => {
+        try {
+          if (exporterTool.path) {
+            exporter = await startExporter(exporterTool.path, blackboxConfig);
+            driver = await startIpcChild('exporter-driver.ts');
+          }
+          results.throughput = await measureThroughput({ vantage: vantage!, ...(driver && { driver }), ...(exporter && { exporter }), targets: targets!, pki, n: SIZE.n, rounds: SIZE.rounds, concurrencies: SIZE.concurrencies, log });
+          if (exporterTool.missing) results.throughput.notes.push(`exporter not measured: ${exporterTool.missing}`);
+        } catch (err) {
+          results.skipped.throughput = errText(err);
+        } finally {
+          await exporter?.stop();
+          await driver?.stop();
+          exporter = undefined;
+          driver = undefined;
         }
-        results.throughput = await measureThroughput({ vantage: vantage!, ...(driver && { driver }), ...(exporter && { exporter }), targets: targets!, pki, n: SIZE.n, rounds: SIZE.rounds, concurrencies: SIZE.concurrencies, log });
-        if (exporterTool.missing) results.throughput.notes.push(`exporter not measured: ${exporterTool.missing}`);
-      } catch (err) {
-        results.skipped.throughput = errText(err);
-      } finally {
-        await exporter?.stop();
-        await driver?.stop();
-        exporter = undefined;
-        driver = undefined;
-      }
+      });
     }
 
     if (only.has('accuracy')) {
       log('bench: 2/7 timing accuracy vs curl');
       if (!curlTool.path) results.skipped.accuracy = curlTool.missing ?? 'curl unavailable';
       else {
-        try {
-          results.accuracy = await measureAccuracy({ vantage: vantage!, curl: curlTool.path, targets: targets!, pki, runs: SIZE.accuracyRuns, log });
-        } catch (err) {
-          results.skipped.accuracy = errText(err);
-        }
+        await timed('accuracy', async () => {
+          try {
+            results.accuracy = await measureAccuracy({ vantage: vantage!, curl: curlTool.path!, targets: targets!, pki, runs: SIZE.accuracyRuns, log });
+          } catch (err) {
+            results.skipped.accuracy = errText(err);
+          }
+        });
       }
     }
 
@@ -118,57 +133,71 @@ async function main(): Promise<number> {
       vantage = undefined;
     }
 
-    if (only.has('memory')) {
-      log(`bench: 3/7 memory with ${SIZE.inFlight} probes in flight`);
-      const notes: string[] = [];
-      results.memory = { notes };
-      const setup = { targets: targets!, pki, inFlight: SIZE.inFlight, delayMs: 2000, workerScript: worker.file, ...(exporterTool.path && { exporterBin: exporterTool.path, blackboxConfig }), log };
-      try {
-        results.memory.vantage = await measureVantageMemory(setup);
-      } catch (err) {
-        notes.push(`Vantage: ${errText(err)}`);
-      }
-      if (exporterTool.path) {
-        try {
-          results.memory.exporter = await measureExporterMemory(setup);
-        } catch (err) {
-          notes.push(`exporter: ${errText(err)}`);
-        }
-      } else notes.push(`exporter not measured: ${exporterTool.missing}`);
-    }
-    await targets?.stop();
-
-    if (only.has('evaluator')) {
-      log('bench: 4/7 evaluator (pure policy, then the stream handler on DynamoDB Local)');
-      try {
-        results.evaluator = await measureEvaluator({ pureRounds: SIZE.pureRounds, steadyBatches: SIZE.steadyBatches, log });
-      } catch (err) {
-        results.skipped.evaluator = errText(err);
-      }
-    }
-
-    if (only.has('coldstart')) {
-      log('bench: 5/7 cold start (bundle sizes, module init)');
-      try {
-        results.coldStart = await measureColdStart({ dir, root: ROOT, runs: SIZE.coldRuns, log });
-      } catch (err) {
-        results.skipped.coldStart = errText(err);
-      }
-    }
-
-    if (only.has('detection')) {
-      log('bench: 6/7 detection latency');
+    // Detection latency takes most of a minute per outage, nearly all of it waiting. The quick run
+    // overlaps it with the sections that follow (RSS, evaluator, cold start), which its mostly idle
+    // pipeline barely disturbs; the full run keeps it on its own.
+    const detection = async () => {
+      log(`bench: 6/7 detection latency (${SIZE.outages} outage(s))`);
       try {
         results.detection = await measureDetection({ root: ROOT, dir, outages: SIZE.outages, log });
       } catch (err) {
         results.skipped.detection = errText(err);
       }
+    };
+    const detecting = only.has('detection') && quick ? timed('detection (overlapped)', detection) : undefined;
+
+    if (only.has('memory')) {
+      log(`bench: 3/7 memory with ${SIZE.inFlight} probes in flight`);
+      await timed('memory', async () => {
+        const notes: string[] = [];
+        results.memory = { notes };
+        const setup = { targets: targets!, pki, inFlight: SIZE.inFlight, delayMs: 2000, workerScript: worker.file, ...(exporterTool.path && { exporterBin: exporterTool.path, blackboxConfig }), log };
+        try {
+          results.memory.vantage = await measureVantageMemory(setup);
+        } catch (err) {
+          notes.push(`Vantage: ${errText(err)}`);
+        }
+        if (exporterTool.path) {
+          try {
+            results.memory.exporter = await measureExporterMemory(setup);
+          } catch (err) {
+            notes.push(`exporter: ${errText(err)}`);
+          }
+        } else notes.push(`exporter not measured: ${exporterTool.missing}`);
+      });
     }
+    await targets?.stop();
+
+    if (only.has('evaluator')) {
+      log('bench: 4/7 evaluator (pure policy, then the stream handler on DynamoDB Local)');
+      await timed('evaluator', async () => {
+        try {
+          results.evaluator = await measureEvaluator({ pureRounds: SIZE.pureRounds, steadyBatches: SIZE.steadyBatches, log });
+        } catch (err) {
+          results.skipped.evaluator = errText(err);
+        }
+      });
+    }
+
+    if (only.has('coldstart')) {
+      log('bench: 5/7 cold start (bundle sizes, module init)');
+      await timed('cold start', async () => {
+        try {
+          results.coldStart = await measureColdStart({ dir, root: ROOT, runs: SIZE.coldRuns, log });
+        } catch (err) {
+          results.skipped.coldStart = errText(err);
+        }
+      });
+    }
+
+    if (detecting) await detecting;
+    else if (only.has('detection')) await timed('detection', detection);
 
     if (only.has('cost')) {
       log('bench: 7/7 cost per million check runs');
       try {
         const h = results.evaluator?.handler;
+        // The outage phase takes 5 checks through DOWN and RESOLVED once each.
         const writesPerIncident = h ? h.outage.writes / 5 : undefined;
         results.cost = measureCost({ root: ROOT, ...(sample && { sample }), ...(writesPerIncident !== undefined && { writesPerIncident }) });
       } catch (err) {
@@ -190,6 +219,7 @@ async function main(): Promise<number> {
     `Vantage bench (${quick ? 'quick' : 'full'}), ${new Date().toISOString()}, node ${process.version}, ${wallS.toFixed(0)} s`,
     noise,
     ...(installs.length ? [`installed for this run: ${installs.join(', ')}`] : []),
+    `seconds per section: ${Object.entries(sectionSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     'Figures are medians of interleaved runs on a shared, noisy machine: compare ratios, not single timings.',
   ].join('\n');
   const targets = evaluateTargets(results);
@@ -201,7 +231,7 @@ async function main(): Promise<number> {
   ];
   if (notes.length) process.stdout.write(`\nNotes\n${notes.map((n) => `  - ${n}`).join('\n')}\n`);
   const file = join(ROOT, 'bench/results.json');
-  writeFileSync(file, `${JSON.stringify({ mode: quick ? 'quick' : 'full', at: new Date().toISOString(), node: process.version, wallSeconds: wallS, machine: { ...load0, load1End: load1.load1, busyFraction: utilization }, installs, targets, results, notes }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ mode: quick ? 'quick' : 'full', at: new Date().toISOString(), node: process.version, wallSeconds: wallS, machine: { ...load0, load1End: load1.load1, busyFraction: utilization }, installs, sectionSeconds, targets, results, notes }, null, 2)}\n`);
   log(`bench: wrote ${file} (${wallS.toFixed(0)} s)`);
   return 0;
 }

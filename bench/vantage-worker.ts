@@ -10,7 +10,7 @@ import { runChecks, runProbe } from '../shared/probe/index.ts';
 
 interface Msg {
   id: number;
-  op: 'ping' | 'batch' | 'probe' | 'gc';
+  op: 'ping' | 'batch' | 'probe' | 'gc' | 'mem';
   /** A check as a user writes it (YAML shape), e.g. `{ id, http: { url } }`. */
   check?: Record<string, unknown>;
   /** For a CA file path in the check. */
@@ -35,6 +35,10 @@ process.on('message', async (m: Msg) => {
     switch (m.op) {
       case 'ping':
         process.send!({ id: m.id });
+        return;
+      case 'mem':
+        // Answered while a batch is in flight too: where the memory sits (V8 heap or outside it).
+        process.send!({ id: m.id, ...process.memoryUsage() });
         return;
       case 'gc':
         (globalThis as { gc?: () => void }).gc?.();
