@@ -18,7 +18,7 @@ import type { Check } from '../config/schema.ts';
 import { VantageError } from '../errors.ts';
 import type { CheckState, Overall } from '../evaluate/index.ts';
 import type { Logger, LogFields } from '../../functions/evaluator/logger.ts';
-import { createEvaluatorHandler } from '../../functions/evaluator/handler.ts';
+import { createEvaluatorHandler } from '../../functions/evaluator/evaluator-handler.ts';
 import { createStore, type Store } from '../store/dynamo.ts';
 import { createTable } from '../store/table.ts';
 import { startDynamoDbLocal, type DynamoDbLocal, type DynamoDbLocalOptions } from './dynamodb-local.ts';
