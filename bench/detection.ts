@@ -8,8 +8,11 @@
  *   to DOWN      = the webhook receives DOWN      − the target starts answering 503
  *   to RESOLVED  = the webhook receives RESOLVED  − the target answers 200 again
  *
- * Each outage starts at a random point of the probe schedule. The floor is interval × threshold: with
- * `threshold` failed runs needed, an outage that begins just after a probe waits that long for them.
+ * Each outage starts at a random point of the probe schedule. Probing alone then takes between
+ * (threshold − 1) × interval (the outage began just before a probe) and threshold × interval (just
+ * after one): the issue's floor, interval × threshold, is that worst case, and the target allows 2 s
+ * more for the pipeline. The pipeline's own share is measured too: from `vantage dev` reporting the
+ * result that completed the threshold (its `result` event on stdout) to the webhook receiving the alert.
  */
 import { createServer, type Server } from 'node:http';
 import { createInterface } from 'node:readline';
@@ -20,6 +23,9 @@ import { spawnOwned, stopOwned } from './proc.ts';
 export interface DetectionSample {
   downMs: number;
   resolvedMs: number;
+  /** From the result that crossed the threshold being written to the alert at the webhook. */
+  downPipelineMs?: number;
+  resolvedPipelineMs?: number;
 }
 
 export interface DetectionResult {
@@ -92,13 +98,18 @@ export async function measureDetection(opts: { root: string; dir: string; outage
   let stderr = '';
   dev.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-2000); });
   let results = 0;
+  /** When each result was reported (bench clock), and whether it passed. */
+  const seen: Array<{ at: number; ok: boolean }> = [];
   const ready = new Promise<boolean>((resolve) => {
     const rl = createInterface({ input: dev.stdout! });
     rl.on('line', (line) => {
-      let e: { type?: string } = {};
-      try { e = JSON.parse(line) as { type?: string }; } catch { return; }
+      let e: { type?: string; ok?: boolean } = {};
+      try { e = JSON.parse(line) as { type?: string; ok?: boolean }; } catch { return; }
       if (e.type === 'ready') resolve(true);
-      if (e.type === 'result') results++;
+      if (e.type === 'result') {
+        results++;
+        seen.push({ at: performance.now(), ok: e.ok === true });
+      }
     });
     dev.once('exit', () => resolve(false));
   });
@@ -122,8 +133,16 @@ export async function measureDetection(opts: { root: string; dir: string; outage
       const t1 = performance.now();
       const tResolved = await resolved;
       if (tResolved === undefined) return { ...base, notMeasured: `no RESOLVED reached the webhook within 60 s (outage ${i + 1})` };
-      base.samples.push({ downMs: tDown - t0, resolvedMs: tResolved - t1 });
-      opts.log(`  outage ${i + 1}: DOWN after ${((tDown - t0) / 1000).toFixed(1)} s, RESOLVED after ${((tResolved - t1) / 1000).toFixed(1)} s`);
+      // The THRESHOLD-th failing (passing) result after the flip is the one that decided DOWN (RESOLVED).
+      const decided = (from: number, ok: boolean) => seen.filter((r) => r.at > from && r.ok === ok)[THRESHOLD - 1]?.at;
+      const dDown = decided(t0, false);
+      const dUp = decided(t1, true);
+      const sample: DetectionSample = { downMs: tDown - t0, resolvedMs: tResolved - t1 };
+      if (dDown !== undefined && dDown <= tDown) sample.downPipelineMs = tDown - dDown;
+      if (dUp !== undefined && dUp <= tResolved) sample.resolvedPipelineMs = tResolved - dUp;
+      base.samples.push(sample);
+      const pipe = (v: number | undefined) => (v === undefined ? '?' : `${(v / 1000).toFixed(2)} s`);
+      opts.log(`  outage ${i + 1}: DOWN after ${(sample.downMs / 1000).toFixed(1)} s (pipeline ${pipe(sample.downPipelineMs)}), RESOLVED after ${(sample.resolvedMs / 1000).toFixed(1)} s (pipeline ${pipe(sample.resolvedPipelineMs)})`);
     }
     return base;
   } finally {

@@ -172,8 +172,10 @@ export function renderReport(r: BenchResults, targets: Target[], header: string)
 
   if (r.detection && r.detection.samples.length) {
     const d = r.detection;
-    parts.push(`6. Detection latency (vantage dev, interval ${d.intervalMs / 1000} s, failureThreshold ${d.threshold}; floor ${d.floorMs / 1000} s)`,
-      table(['outage', 'to DOWN s', 'to RESOLVED s'], d.samples.map((s, i) => [String(i + 1), f(s.downMs / 1000, 1), f(s.resolvedMs / 1000, 1)])));
+    const sec = (v: number | undefined) => (v === undefined ? '-' : f(v / 1000, 2));
+    parts.push(`6. Detection latency (real \`vantage dev\`, 1 location, interval ${d.intervalMs / 1000} s, failure/recoveryThreshold ${d.threshold}; probing alone takes ${(d.threshold - 1) * d.intervalMs / 1000}-${d.floorMs / 1000} s by schedule phase; floor interval × threshold = ${d.floorMs / 1000} s)`,
+      table(['outage', 'to DOWN s', 'of which pipeline s', 'to RESOLVED s', 'of which pipeline s'], d.samples.map((s, i) => [String(i + 1), f(s.downMs / 1000, 1), sec(s.downPipelineMs), f(s.resolvedMs / 1000, 1), sec(s.resolvedPipelineMs)])),
+      '   pipeline = from vantage dev reporting the result that crossed the threshold to the alert at the webhook (stream poll, evaluator, SNS/SQS emulator, deliverer)');
   } else parts.push(`6. Detection latency: not measured: ${r.detection?.notMeasured ?? r.skipped.detection}`);
 
   if (r.cost) {
