@@ -84,8 +84,10 @@ function listen(server: Server): Promise<number> {
   });
 }
 
-const http = createHttp({ keepAliveTimeout: 1000 }, handle);
-const https = createHttps({ cert: readFileSync(process.env.BENCH_TLS_CERT!), key: readFileSync(process.env.BENCH_TLS_KEY!), keepAliveTimeout: 1000 }, handle);
+// Node's default keep-alive timeout (5 s), as most servers have: the probers close their connections
+// themselves, and a shorter one would make undici take its reset path on every response.
+const http = createHttp({ keepAliveTimeout: 5000 }, handle);
+const https = createHttps({ cert: readFileSync(process.env.BENCH_TLS_CERT!), key: readFileSync(process.env.BENCH_TLS_KEY!), keepAliveTimeout: 5000 }, handle);
 const [httpPort, httpsPort] = await Promise.all([listen(http), listen(https)]);
 process.stdout.write(`${JSON.stringify({ http: httpPort, https: httpsPort })}\n`);
 process.on('SIGTERM', () => process.exit(0));
