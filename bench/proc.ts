@@ -104,15 +104,39 @@ function killAll(signal: NodeJS.Signals): void {
   }
 }
 
+const cleanups: Array<() => void> = [];
+/** Synchronous clean-up (temp files) that must run however the bench ends. */
+export function onExit(fn: () => void): void {
+  hook();
+  cleanups.push(fn);
+}
+
+let stopping = false;
+/** True once Ctrl-C or SIGTERM arrived: failures after that are the shutdown, not news. */
+export const isStopping = () => stopping;
+
 function hook(): void {
   if (hooked) return;
   hooked = true;
-  process.once('exit', () => killAll('SIGKILL'));
+  process.once('exit', () => {
+    killAll('SIGKILL');
+    for (const fn of cleanups) {
+      try { fn(); } catch { /* best effort */ }
+    }
+  });
+  // Children dying under a signal reject whatever was waiting on them; that is expected then.
+  process.on('unhandledRejection', (err) => {
+    if (stopping) return;
+    process.stderr.write(`bench: unhandled: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(sig, () => {
+      stopping = true;
       process.stderr.write(`\nbench: ${sig}, stopping every process it started\n`);
       killAll('SIGTERM');
-      setTimeout(() => process.exit(130), 300).unref();
+      // Children that ignore SIGTERM get SIGKILL from the exit hook.
+      setTimeout(() => process.exit(130), 1000).unref();
     });
   }
 }

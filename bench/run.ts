@@ -24,7 +24,7 @@ import { measureEvaluator } from './evaluator.ts';
 import { startIpcChild, type IpcChild } from './ipc.ts';
 import { measureExporterMemory, measureVantageMemory } from './memory.ts';
 import { ensureCurl, ensureExporter, startExporter, writeBlackboxConfig, type Exporter, type Tool } from './peers.ts';
-import { machineBusySeconds, machineLoad, stopAllOwned } from './proc.ts';
+import { isStopping, machineBusySeconds, machineLoad, onExit, stopAllOwned } from './proc.ts';
 import { evaluateTargets, renderReport, type BenchResults } from './report.ts';
 import { startTargets, writePki } from './targets.ts';
 import { measureThroughput, vantageCheck } from './throughput.ts';
@@ -70,6 +70,7 @@ async function main(): Promise<number> {
   const results: BenchResults = { skipped: {} };
   const installs: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'vantage-bench-'));
+  onExit(() => rmSync(dir, { recursive: true, force: true }));
   let vantage: IpcChild | undefined;
   let driver: IpcChild | undefined;
   let exporter: Exporter | undefined;
@@ -237,6 +238,7 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => process.exit(code), async (err) => {
+  if (isStopping()) return;
   process.stderr.write(`bench: failed: ${(err as Error)?.stack ?? String(err)}\n`);
   await stopAllOwned();
   process.exit(1);
