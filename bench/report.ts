@@ -128,7 +128,7 @@ export function renderReport(r: BenchResults, targets: Target[], header: string)
       }
     }
     const n = t.cells[0];
-    parts.push(`1. Probe throughput, new connection per probe (N=${n?.n} per run, median of ${n?.runs.length} interleaved runs; CPU = utime+stime of the prober process only)`,
+    parts.push(`1. Probe throughput, new connection per probe (N=${n?.n} per run, median of ${n?.runs.length} interleaved runs; CPU = the prober process's own, from /proc/<pid>/task/*/schedstat)`,
       table(['protocol', 'V probes/s', 'V CPU-s/1k', 'V probes/CPU-s', 'BB probes/s', 'BB CPU-s/1k', 'BB probes/CPU-s', 'V/BB per CPU-s'], rows));
   } else parts.push(`1. Probe throughput: not measured: ${r.skipped.throughput}`);
 

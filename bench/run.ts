@@ -44,7 +44,7 @@ if (unknown.length) {
 
 /** Sizes: the quick run keeps every measurement but with fewer samples. */
 const SIZE = quick
-  ? { n: 200, rounds: 2, concurrencies: [1, 10, 100], accuracyRuns: 6, inFlight: 2000, pureRounds: 2000, steadyBatches: 5, coldRuns: 8, outages: 1 }
+  ? { n: 300, rounds: 2, concurrencies: [1, 10, 100], accuracyRuns: 6, inFlight: 2000, pureRounds: 2000, steadyBatches: 5, coldRuns: 8, outages: 1 }
   : { n: 2000, rounds: 3, concurrencies: [1, 10, 100], accuracyRuns: 20, inFlight: 2000, pureRounds: 20000, steadyBatches: 30, coldRuns: 20, outages: 5 };
 
 const ROOT = join(import.meta.dirname, '..');

@@ -1,11 +1,11 @@
 /**
  * Measurement 1: probe throughput with a fresh connection per probe, at concurrency 1, 10 and 100,
  * Vantage beside Blackbox Exporter, interleaved round by round (the order alternates) so that the noise
- * of a shared machine falls on both. CPU is utime + stime of the prober's own process from /proc.
+ * of a shared machine falls on both. CPU is the prober's own process's, from /proc (see proc.ts).
  */
 import type { IpcChild } from './ipc.ts';
 import type { Exporter } from './peers.ts';
-import { cpuSeconds } from './proc.ts';
+import { cpuSeconds, cpuTickSeconds } from './proc.ts';
 import { median } from './stats.ts';
 import type { Pki, Targets } from './targets.ts';
 
@@ -14,7 +14,10 @@ export type Peer = 'vantage' | 'exporter';
 
 export interface Run {
   probesPerSec: number;
+  /** From schedstat (ns resolution). */
   cpuSeconds: number;
+  /** utime + stime from /proc/<pid>/stat over the same run, as a cross-check (10 ms ticks). */
+  cpuTickSeconds: number;
   cpuPer1000: number;
   ok: number;
   failed: number;
@@ -67,23 +70,26 @@ export function vantageCheck(protocol: Protocol, url: string, pki: Pki, timeout 
 async function runVantage(s: ThroughputSetup, protocol: Protocol, concurrency: number, n: number): Promise<Run> {
   const url = `${protocol === 'http' ? s.targets.http : s.targets.https}/ok`;
   const before = cpuSeconds(s.vantage.pid);
+  const ticks = cpuTickSeconds(s.vantage.pid);
   const r = await s.vantage.request<BatchReply>({ op: 'batch', check: vantageCheck(protocol, url, s.pki), n, concurrency });
   const cpu = cpuSeconds(s.vantage.pid) - before;
-  return summarize(r, cpu, n, r.failed ? `failures: ${JSON.stringify(r.reasons)}` : undefined);
+  return summarize(r, cpu, cpuTickSeconds(s.vantage.pid) - ticks, n, r.failed ? `failures: ${JSON.stringify(r.reasons)}` : undefined);
 }
 
 async function runExporter(s: ThroughputSetup, protocol: Protocol, concurrency: number, n: number): Promise<Run> {
   const url = `${protocol === 'http' ? s.targets.http : s.targets.https}/ok`;
   const before = cpuSeconds(s.exporter!.pid);
+  const ticks = cpuTickSeconds(s.exporter!.pid);
   const r = await s.driver!.request<BatchReply>({ op: 'batch', exporter: s.exporter!.origin, target: url, module: protocol === 'http' ? 'http_2xx' : 'https_2xx', n, concurrency });
   const cpu = cpuSeconds(s.exporter!.pid) - before;
-  return summarize(r, cpu, n, r.failed ? `probe_success was not 1 for ${r.failed}: ${r.sample}` : undefined);
+  return summarize(r, cpu, cpuTickSeconds(s.exporter!.pid) - ticks, n, r.failed ? `probe_success was not 1 for ${r.failed}: ${r.sample}` : undefined);
 }
 
-function summarize(r: BatchReply, cpu: number, n: number, note: string | undefined): Run {
+function summarize(r: BatchReply, cpu: number, ticks: number, n: number, note: string | undefined): Run {
   return {
     probesPerSec: (n / r.wallMs) * 1000,
     cpuSeconds: cpu,
+    cpuTickSeconds: ticks,
     cpuPer1000: (cpu / n) * 1000,
     ok: r.ok,
     failed: r.failed,
@@ -97,10 +103,13 @@ export async function measureThroughput(s: ThroughputSetup): Promise<ThroughputR
   const withExporter = s.exporter !== undefined && s.driver !== undefined;
   if (!withExporter) notes.push('exporter not measured: Blackbox Exporter unavailable');
 
-  // Warm-up, not counted: V8's JIT for Vantage, connection setup for the driver.
+  // Warm-up, not counted. V8 compiles hot code on background threads of the prober's own process, so
+  // until the engine's code is optimised those threads' CPU lands in the figures: 200 probes were not
+  // enough (the first measured round came out 40-70% dearer than the next). Both peers get the same.
   for (const protocol of ['http', 'https'] as const) {
-    await runVantage(s, protocol, 10, 200);
-    if (withExporter) await runExporter(s, protocol, 10, 200);
+    const n = protocol === 'http' ? 1500 : 600;
+    await runVantage(s, protocol, 10, n);
+    if (withExporter) await runExporter(s, protocol, 10, n);
   }
 
   const cells = new Map<string, ThroughputCell>();
@@ -125,6 +134,9 @@ export async function measureThroughput(s: ThroughputSetup): Promise<ThroughputR
     }
   }
   for (const c of cells.values()) {
+    // schedstat and tick counts must agree within the ticks' resolution; a gap means a thread exited mid-run.
+    const off = c.runs.filter((r) => Math.abs(r.cpuSeconds - r.cpuTickSeconds) > Math.max(0.03, 0.2 * r.cpuTickSeconds));
+    if (off.length) notes.push(`${c.peer} ${c.protocol} c=${c.concurrency}: schedstat CPU and /proc stat ticks disagree in ${off.length} run(s) (${off.map((r) => `${r.cpuSeconds.toFixed(3)} vs ${r.cpuTickSeconds.toFixed(2)} s`).join(', ')})`);
     const counted = c.runs.filter((r) => r.counted);
     if (counted.length < c.runs.length) notes.push(`${c.peer} ${c.protocol} c=${c.concurrency}: ${c.runs.length - counted.length} run(s) left out because a probe failed (${c.runs.find((r) => !r.counted)?.note})`);
     c.probesPerSec = median(counted.map((r) => r.probesPerSec));
