@@ -9,7 +9,15 @@
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Libraries.html
  *
  * Pure: no clock, no I/O. The metric names here are the contract with the dashboard and the alarms
- * in cdk/, which import them.
+ * in cdk/, which import them, and with the cost model (shared/cost), which counts what is declared.
+ *
+ * Only what the deployment reads is declared as a metric, because CloudWatch bills every metric name ×
+ * dimension-value combination as a custom metric at $0.30 a month however rarely it is written
+ * (https://aws.amazon.com/cloudwatch/pricing/): Success and Latency per check × location (the
+ * dashboard) and Heartbeat per location (the missing-heartbeat alarm). Everything else rides in the
+ * same line as a plain property, which costs only its bytes of log ingestion and stays queryable with
+ * Logs Insights, e.g. `stats pct(PhaseTls, 95) by CheckId, Location` (the specification above: members
+ * that no MetricDirective names stay in the log event and become no metric).
  */
 import type { Phases, ProbeResult } from '../probe/types.ts';
 
@@ -26,7 +34,11 @@ export const METRICS = {
   heartbeat: 'Heartbeat',
 } as const;
 
-/** Phase → metric name, each in milliseconds (Blackbox Exporter's `probe_http_duration_seconds{phase}`). */
+/**
+ * Phase → field name, each in milliseconds (Blackbox Exporter's `probe_http_duration_seconds{phase}`).
+ * A property of the line by default; a metric too with `phaseMetrics` (`deployment.metrics.phases`).
+ * The name is the same either way, so a Logs Insights query works on both.
+ */
 export const PHASE_METRICS = {
   dns: 'PhaseDns',
   connect: 'PhaseConnect',
@@ -45,17 +57,23 @@ export interface EmfDocument {
   [key: string]: unknown;
 }
 
+export interface EmfOptions {
+  /** Declare the phases as metrics (up to 5 more custom metrics per check × location). @default false */
+  phaseMetrics?: boolean;
+}
+
 /** Rounded to 0.1 ms: finer digits are noise from performance.now(), and they bloat every log line. */
 function ms(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
 /**
- * The EMF document for one result. Metrics carry the dimensions [CheckId, Location]; status, kind and
- * failure reason ride along as plain properties for Logs Insights (they are not dimensions, which would
- * multiply the metric count and cost). The target is left out: a URL's query string can hold a token.
+ * The EMF document for one result. Metrics carry the dimensions [CheckId, Location]; the phases (unless
+ * `phaseMetrics`), status, kind and failure reason ride along as plain properties for Logs Insights
+ * (they are not dimensions, which would multiply the metric count and cost). The target is left out:
+ * a URL's query string can hold a token.
  */
-export function probeResultEmf(result: ProbeResult, fallbackLocation = 'unknown'): EmfDocument {
+export function probeResultEmf(result: ProbeResult, fallbackLocation = 'unknown', options: EmfOptions = {}): EmfDocument {
   if (!result.checkId) throw new TypeError('a result needs a checkId to become a metric');
   const metrics: MetricDef[] = [
     { Name: METRICS.success, Unit: 'Count' },
@@ -68,7 +86,7 @@ export function probeResultEmf(result: ProbeResult, fallbackLocation = 'unknown'
   for (const [phase, name] of Object.entries(PHASE_METRICS) as Array<[keyof typeof PHASE_METRICS, string]>) {
     const v = result.phases[phase];
     if (v === undefined || !Number.isFinite(v)) continue;
-    metrics.push({ Name: name, Unit: 'Milliseconds' });
+    if (options.phaseMetrics) metrics.push({ Name: name, Unit: 'Milliseconds' });
     values[name] = ms(v);
   }
   const parsedStart = Date.parse(result.startedAt);
@@ -88,8 +106,8 @@ export function probeResultEmf(result: ProbeResult, fallbackLocation = 'unknown'
 }
 
 /** One line, ready for stdout (without the trailing newline). */
-export function probeResultEmfLine(result: ProbeResult, fallbackLocation?: string): string {
-  return JSON.stringify(probeResultEmf(result, fallbackLocation));
+export function probeResultEmfLine(result: ProbeResult, fallbackLocation?: string, options?: EmfOptions): string {
+  return JSON.stringify(probeResultEmf(result, fallbackLocation, options));
 }
 
 /** The per-location heartbeat: `Heartbeat` = 1 with the single dimension Location. */
@@ -106,4 +124,12 @@ export function heartbeatEmf(location: string, timestampMs: number): EmfDocument
 
 export function heartbeatEmfLine(location: string, timestampMs: number): string {
   return JSON.stringify(heartbeatEmf(location, timestampMs));
+}
+
+/**
+ * The custom metrics a document declares: each metric name once per dimension set. Over a month, the
+ * distinct (name, dimension values) pairs written are what CloudWatch bills.
+ */
+export function declaredMetrics(doc: EmfDocument): number {
+  return doc._aws.CloudWatchMetrics.reduce((n, d) => n + d.Metrics.length * d.Dimensions.length, 0);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { heartbeatEmfLine, NAMESPACE, PHASE_METRICS, probeResultEmfLine } from '../../shared/metrics/emf.ts';
+import { declaredMetrics, heartbeatEmf, heartbeatEmfLine, NAMESPACE, PHASE_METRICS, probeResultEmf, probeResultEmfLine } from '../../shared/metrics/emf.ts';
 import type { ProbeResult } from '../../shared/probe/types.ts';
 
 const base: ProbeResult = {
@@ -25,7 +25,7 @@ function extracted(line: string) {
 }
 
 describe('probeResultEmfLine', () => {
-  it('is one JSON line with namespace Vantage, dimensions [[CheckId, Location]], Success, Latency and each phase in ms', () => {
+  it('is one JSON line with namespace Vantage, dimensions [[CheckId, Location]], and only Success and Latency as metrics', () => {
     const line = probeResultEmfLine(base);
     expect(line).not.toContain('\n');
     const { doc, directive, metrics, dimensions } = extracted(line);
@@ -37,25 +37,53 @@ describe('probeResultEmfLine', () => {
     expect(metrics).toEqual({
       Success: { value: 1, unit: 'Count' },
       Latency: { value: 65.8, unit: 'Milliseconds' },
+    });
+    expect(doc._aws.CloudWatchMetrics).toHaveLength(1);
+  });
+
+  it('carries each phase in ms as a plain property, for Logs Insights, not as a metric', () => {
+    const { doc, directive } = extracted(probeResultEmfLine(base));
+    expect(doc).toMatchObject({ PhaseDns: 1.2, PhaseConnect: 10, PhaseTls: 20.5, PhaseTtfb: 30, PhaseTransfer: 4 });
+    expect(directive.Metrics.map((m) => m.Name)).toEqual(['Success', 'Latency']);
+    expect(JSON.stringify(doc._aws)).not.toContain('Phase');
+  });
+
+  it('declares the phases as metrics too when phaseMetrics is on, Success and Latency unchanged', () => {
+    const line = probeResultEmfLine(base, undefined, { phaseMetrics: true });
+    const { directive, metrics, dimensions } = extracted(line);
+    expect(directive.Dimensions).toEqual([['CheckId', 'Location']]);
+    expect(dimensions).toEqual([{ CheckId: 'api', Location: 'eu-west-1' }]);
+    expect(metrics).toEqual({
+      Success: { value: 1, unit: 'Count' },
+      Latency: { value: 65.8, unit: 'Milliseconds' },
       PhaseDns: { value: 1.2, unit: 'Milliseconds' },
       PhaseConnect: { value: 10, unit: 'Milliseconds' },
       PhaseTls: { value: 20.5, unit: 'Milliseconds' },
       PhaseTtfb: { value: 30, unit: 'Milliseconds' },
       PhaseTransfer: { value: 4, unit: 'Milliseconds' },
     });
+    // The same fields at the same place: only the directive differs.
+    const { _aws: _withDirective, ...withMetrics } = JSON.parse(line) as Record<string, unknown>;
+    const { _aws: _without, ...withProperties } = JSON.parse(probeResultEmfLine(base)) as Record<string, unknown>;
+    expect(withMetrics).toEqual(withProperties);
   });
 
   it('reports a failure as Success 0 with its reason, and only the phases the probe reached', () => {
-    const { doc, metrics } = extracted(probeResultEmfLine({
+    const failed: ProbeResult = {
       ...base, ok: false, status: 'down', phases: { dns: 2, total: 5000 }, failure: { reason: 'connect_timeout', message: 'no SYN-ACK' }, retries: 1,
-    }));
+    };
+    const { doc, metrics } = extracted(probeResultEmfLine(failed));
     expect(metrics).toEqual({
+      Success: { value: 0, unit: 'Count' },
+      Latency: { value: 5000, unit: 'Milliseconds' },
+    });
+    expect(doc).toMatchObject({ status: 'down', kind: 'http', failureReason: 'connect_timeout', retries: 1, PhaseDns: 2 });
+    expect(doc).not.toHaveProperty(PHASE_METRICS.connect);
+    expect(extracted(probeResultEmfLine(failed, undefined, { phaseMetrics: true })).metrics).toEqual({
       Success: { value: 0, unit: 'Count' },
       Latency: { value: 5000, unit: 'Milliseconds' },
       PhaseDns: { value: 2, unit: 'Milliseconds' },
     });
-    expect(doc).toMatchObject({ status: 'down', kind: 'http', failureReason: 'connect_timeout', retries: 1 });
-    expect(doc).not.toHaveProperty(PHASE_METRICS.connect);
   });
 
   it('counts a degraded run as a success', () => {
@@ -82,5 +110,15 @@ describe('heartbeatEmfLine', () => {
     expect(directive.Dimensions).toEqual([['Location']]);
     expect(dimensions).toEqual([{ Location: 'ap-southeast-1' }]);
     expect(metrics).toEqual({ Heartbeat: { value: 1, unit: 'Count' } });
+  });
+});
+
+describe('declaredMetrics', () => {
+  it('counts the custom metrics a line creates: 2 per result, 7 for HTTPS with phases, 1 per heartbeat', () => {
+    expect(declaredMetrics(probeResultEmf(base))).toBe(2);
+    expect(declaredMetrics(probeResultEmf(base, undefined, { phaseMetrics: true }))).toBe(7);
+    const { tls: _, ...plainHttp } = base.phases;
+    expect(declaredMetrics(probeResultEmf({ ...base, phases: plainHttp }, undefined, { phaseMetrics: true }))).toBe(6);
+    expect(declaredMetrics(heartbeatEmf('eu-west-1', 0))).toBe(1);
   });
 });
