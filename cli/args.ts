@@ -1,7 +1,19 @@
-/** Shared argument parsing: strict, so a mistyped flag is an error rather than silently ignored. */
+/**
+ * What every command shares: strict flag parsing (a mistyped flag is an error, not silently ignored),
+ * `--help`, and turning usage and config problems into exit 2 with a message, in one place.
+ */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError } from '../shared/errors.ts';
+import { EXIT, type CliIO, type Command } from './io.ts';
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  /** Whether the command's help follows the message (it does for flag mistakes, not for bad values). */
+  readonly showHelp: boolean;
+  constructor(message: string, opts: { showHelp?: boolean } = {}) {
+    super(message);
+    this.showHelp = opts.showHelp ?? true;
+  }
+}
 
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = false) {
   try {
@@ -9,4 +21,36 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: s
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+}
+
+/** The value of a required flag, or a UsageError naming it. */
+export function required<T>(value: T | undefined, flag: string): T {
+  if (value === undefined || value === '') throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+/**
+ * A command whose body throws UsageError and ConfigError instead of printing them: both become exit 2
+ * with `vantage <name>: <message>` (and the help text for flag mistakes); `--help` prints the help.
+ */
+export function defineCommand(name: string, help: string, body: (argv: string[], io: CliIO) => Promise<number>): Command {
+  return async (argv, io) => {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.stdout(help);
+      return EXIT.OK;
+    }
+    try {
+      return await body(argv, io);
+    } catch (err) {
+      if (err instanceof UsageError) {
+        io.stderr(`vantage ${name}: ${err.message}\n${err.showHelp ? `\n${help}` : ''}`);
+        return EXIT.USAGE;
+      }
+      if (err instanceof ConfigError) {
+        io.stderr(`${err.message}\n`);
+        return EXIT.USAGE;
+      }
+      throw err;
+    }
+  };
 }

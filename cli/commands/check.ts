@@ -2,9 +2,9 @@ import { parseDuration } from '../../shared/config/duration.ts';
 import { loadConfigObject } from '../../shared/config/load.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { runProbe } from '../../shared/probe/index.ts';
-import { parse, UsageError } from '../args.ts';
+import { defineCommand, parse, UsageError } from '../args.ts';
 import { formatJsonLines, formatTable } from '../format.ts';
-import { EXIT, type Command } from '../io.ts';
+import { EXIT } from '../io.ts';
 
 const HELP = `usage: vantage check <target> [options]
 
@@ -172,37 +172,26 @@ export function adHocCheck(target: string, v: Values): Record<string, unknown> {
   }
 }
 
-export const check: Command = async (argv, io) => {
-  let values: Values;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parse(argv, OPTIONS, true));
-    if (values.help) { io.stdout(HELP); return EXIT.OK; }
-    if (positionals.length !== 1) throw new UsageError('give exactly one target');
-  } catch (err) {
-    if (err instanceof UsageError) { io.stderr(`vantage check: ${err.message}\n\n${HELP}`); return EXIT.USAGE; }
-    throw err;
-  }
+export const check = defineCommand('check', HELP, async (argv, io) => {
+  const { values, positionals } = parse(argv, OPTIONS, true);
+  if (positionals.length !== 1) throw new UsageError('give exactly one target');
   const timeout = values.timeout ?? '5s';
   const timeoutMs = parseDuration(timeout);
+  const spec = adHocCheck(positionals[0]!, values);
   let cfg;
   try {
-    const spec = adHocCheck(positionals[0]!, values);
     cfg = loadConfigObject({
       // The interval is irrelevant for one run; it only has to be at least the timeout to validate.
       defaults: { timeout, interval: timeoutMs !== undefined && timeoutMs > 60_000 ? timeout : '60s', retries: 0 },
       checks: [{ id: 'adhoc', ...spec }],
     }, { baseDir: process.cwd(), source: 'vantage check' });
   } catch (err) {
-    if (err instanceof UsageError) { io.stderr(`vantage check: ${err.message}\n`); return EXIT.USAGE; }
-    if (err instanceof ConfigError) {
-      io.stderr(`vantage check: ${err.issues.map((i) => `${i.path.replace(/^checks\[0\]\.|^defaults\./, '')}: ${i.message}`).join('\n  ')}\n`);
-      return EXIT.USAGE;
-    }
-    throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    // Name the flag's field, not the synthetic config around it.
+    throw new UsageError(err.issues.map((i) => `${i.path.replace(/^checks\[0\]\.|^defaults\./, '')}: ${i.message}`).join('\n  '), { showHelp: false });
   }
   const result = await runProbe(cfg.checks[0]!, { signal: io.signal, env: io.env, ...(values.location !== undefined && { location: values.location }) });
   const { checkId: _omit, ...shown } = result;
   io.stdout(values.json ? formatJsonLines([shown]) : formatTable([{ ...shown, checkId: positionals[0]! }], { color: io.isTTY }));
   return result.status === 'down' ? EXIT.DOWN : EXIT.OK;
-};
+});

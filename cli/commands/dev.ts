@@ -1,10 +1,9 @@
-import { loadConfigFile, type LoadedConfig } from '../../shared/config/load.ts';
-import { ConfigError } from '../../shared/errors.ts';
+import { loadConfigFile } from '../../shared/config/load.ts';
 import { DemoPortBusyError, startDemoTargets, type DemoTargets } from '../../shared/local/demo-targets.ts';
 import { JavaMissingError } from '../../shared/local/dynamodb-local.ts';
 import { PipelineAbortedError, startPipeline, type Pipeline } from '../../shared/local/pipeline.ts';
-import { parse, UsageError } from '../args.ts';
-import { EXIT, type Command } from '../io.ts';
+import { defineCommand, parse, required, UsageError } from '../args.ts';
+import { EXIT } from '../io.ts';
 import { jsonView, plainView, ttyView, type View, type ViewEvent } from '../live-view.ts';
 
 const HELP = `usage: vantage dev --config FILE [--demo] [--json]
@@ -20,30 +19,14 @@ Exit codes: 0 stopped by you, 1 a part of the pipeline failed (e.g. DynamoDB Loc
 config or environment error (Java missing, a demo port in use).
 `;
 
-export const dev: Command = async (argv, io) => {
-  let values;
-  try {
-    ({ values } = parse(argv, {
-      config: { type: 'string', short: 'c' },
-      demo: { type: 'boolean' },
-      json: { type: 'boolean' },
-    }));
-  } catch (err) {
-    if (err instanceof UsageError) { io.stderr(`vantage dev: ${err.message}\n\n${HELP}`); return EXIT.USAGE; }
-    throw err;
-  }
-  if (values.help) { io.stdout(HELP); return EXIT.OK; }
-  if (!values.config) { io.stderr(`vantage dev: --config is required\n\n${HELP}`); return EXIT.USAGE; }
-
-  let config: LoadedConfig;
-  try {
-    config = loadConfigFile(values.config);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    io.stderr(`${err.message}\n`);
-    return EXIT.USAGE;
-  }
-  if (!config.checks.some((c) => c.enabled)) { io.stderr('vantage dev: the config has no enabled checks\n'); return EXIT.USAGE; }
+export const dev = defineCommand('dev', HELP, async (argv, io) => {
+  const { values } = parse(argv, {
+    config: { type: 'string', short: 'c' },
+    demo: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  const config = loadConfigFile(required(values.config, '--config'));
+  if (!config.checks.some((c) => c.enabled)) throw new UsageError('the config has no enabled checks', { showHelp: false });
 
   const terminal = {
     write: io.stdout,
@@ -100,4 +83,4 @@ export const dev: Command = async (argv, io) => {
     process.removeListener('SIGINT', holdSignals);
     process.removeListener('SIGTERM', holdSignals);
   }
-};
+});

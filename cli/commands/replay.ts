@@ -5,11 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadConfigFile } from '../../shared/config/load.ts';
-import { ConfigError } from '../../shared/errors.ts';
 import { backtest, parseResultLines } from '../../shared/evaluate/backtest.ts';
 import { policyFor, type Notification, type PolicyInput } from '../../shared/evaluate/index.ts';
-import { parse, UsageError } from '../args.ts';
-import { EXIT, type CliIO, type Command } from '../io.ts';
+import { defineCommand, parse, required, UsageError } from '../args.ts';
+import { EXIT } from '../io.ts';
 
 const HELP = `usage: vantage replay --config FILE --results RESULTS.jsonl [--json]
 
@@ -64,51 +63,33 @@ function json(n: Notification): string {
   });
 }
 
-function fail(io: CliIO, message: string): number {
-  io.stderr(`vantage replay: ${message}\n`);
-  return EXIT.USAGE;
-}
 
 /** At most this many input problems are listed; the rest are counted. */
 const MAX_LISTED_ISSUES = 20;
 
-export const replay: Command = async (argv, io) => {
-  let values;
-  try {
-    ({ values } = parse(argv, { config: { type: 'string', short: 'c' }, results: { type: 'string', short: 'r' }, json: { type: 'boolean' } }));
-  } catch (err) {
-    if (err instanceof UsageError) return fail(io, `${err.message}\n\n${HELP}`);
-    throw err;
-  }
-  if (values.help) {
-    io.stdout(HELP);
-    return EXIT.OK;
-  }
-  if (!values.config || !values.results) return fail(io, `${!values.config ? '--config' : '--results'} is required\n\n${HELP}`);
+export const replay = defineCommand('replay', HELP, async (argv, io) => {
+  const { values } = parse(argv, { config: { type: 'string', short: 'c' }, results: { type: 'string', short: 'r' }, json: { type: 'boolean' } });
+  const configPath = required(values.config, '--config');
+  const resultsPath = required(values.results, '--results');
 
   const policies = new Map<string, PolicyInput>();
-  try {
-    for (const check of loadConfigFile(values.config).checks) policies.set(check.id, policyFor(check));
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    return fail(io, err.message);
-  }
+  for (const check of loadConfigFile(configPath).checks) policies.set(check.id, policyFor(check));
 
   let text: string;
   try {
-    text = readFileSync(values.results, 'utf8');
+    text = readFileSync(resultsPath, 'utf8');
   } catch (err) {
-    return fail(io, `cannot read ${values.results}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new UsageError(`cannot read ${resultsPath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { showHelp: false });
   }
   const { results, issues } = parseResultLines(text);
   for (const { line, record } of results) {
-    if (!policies.has(record.checkId)) issues.push({ line, message: `unknown checkId "${record.checkId}" (not in ${values.config})` });
+    if (!policies.has(record.checkId)) issues.push({ line, message: `unknown checkId "${record.checkId}" (not in ${configPath})` });
   }
   if (issues.length > 0) {
     issues.sort((a, b) => a.line - b.line);
     const listed = issues.slice(0, MAX_LISTED_ISSUES).map((i) => `  line ${i.line}: ${i.message}`);
     const more = issues.length > MAX_LISTED_ISSUES ? [`  … and ${issues.length - MAX_LISTED_ISSUES} more`] : [];
-    return fail(io, `${values.results}: ${issues.length} problem(s)\n${[...listed, ...more].join('\n')}`);
+    throw new UsageError(`${resultsPath}: ${issues.length} problem(s)\n${[...listed, ...more].join('\n')}`, { showHelp: false });
   }
 
   // The policy ignores results from locations a check does not run in; say so rather than hide it.
@@ -131,4 +112,4 @@ export const replay: Command = async (argv, io) => {
     io.stdout(`${notifications.length} notification(s), ${pages} DOWN page(s), from ${results.length} result(s) of ${checks} check(s)\n`);
   }
   return EXIT.OK;
-};
+});

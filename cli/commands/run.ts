@@ -1,9 +1,8 @@
 import { loadConfigFile } from '../../shared/config/load.ts';
-import { ConfigError } from '../../shared/errors.ts';
 import { runChecks } from '../../shared/probe/index.ts';
-import { parse, UsageError } from '../args.ts';
+import { defineCommand, parse, required, UsageError } from '../args.ts';
 import { formatJsonLines, formatTable } from '../format.ts';
-import { EXIT, type Command } from '../io.ts';
+import { EXIT } from '../io.ts';
 
 const HELP = `usage: vantage run --config FILE [--location NAME] [--check ID ...] [--concurrency N] [--json]
 
@@ -15,41 +14,25 @@ Runs every enabled check in a config once, from this machine, and prints the res
 Exit codes: 0 all up or degraded, 1 any down, 2 usage or config error.
 `;
 
-export const run: Command = async (argv, io) => {
-  let values;
-  try {
-    ({ values } = parse(argv, {
-      config: { type: 'string', short: 'c' },
-      location: { type: 'string', short: 'l' },
-      check: { type: 'string', multiple: true },
-      concurrency: { type: 'string' },
-      json: { type: 'boolean' },
-    }));
-  } catch (err) {
-    if (err instanceof UsageError) { io.stderr(`vantage run: ${err.message}\n\n${HELP}`); return EXIT.USAGE; }
-    throw err;
-  }
-  if (values.help) { io.stdout(HELP); return EXIT.OK; }
-  if (!values.config) { io.stderr(`vantage run: --config is required\n\n${HELP}`); return EXIT.USAGE; }
+export const run = defineCommand('run', HELP, async (argv, io) => {
+  const { values } = parse(argv, {
+    config: { type: 'string', short: 'c' },
+    location: { type: 'string', short: 'l' },
+    check: { type: 'string', multiple: true },
+    concurrency: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const cfg = loadConfigFile(required(values.config, '--config'));
   const concurrency = values.concurrency === undefined ? 32 : Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1) { io.stderr('vantage run: --concurrency must be a positive integer\n'); return EXIT.USAGE; }
-
-  let cfg;
-  try {
-    cfg = loadConfigFile(values.config);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    io.stderr(`${err.message}\n`);
-    return EXIT.USAGE;
-  }
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
   let checks = cfg.checks.filter((c) => c.enabled);
   if (values.location) checks = checks.filter((c) => c.locations.includes(values.location!));
   if (values.check?.length) {
     const unknown = values.check.filter((id) => !cfg.checks.some((c) => c.id === id));
-    if (unknown.length) { io.stderr(`vantage run: unknown check id(s): ${unknown.join(', ')}\n`); return EXIT.USAGE; }
+    if (unknown.length) throw new UsageError(`unknown check id(s): ${unknown.join(', ')}`, { showHelp: false });
     checks = checks.filter((c) => values.check!.includes(c.id));
   }
-  if (checks.length === 0) { io.stderr('vantage run: no checks to run\n'); return EXIT.USAGE; }
+  if (checks.length === 0) throw new UsageError('no checks to run', { showHelp: false });
 
   const results = await runChecks(checks, {
     concurrency,
@@ -59,4 +42,4 @@ export const run: Command = async (argv, io) => {
   });
   io.stdout(values.json ? formatJsonLines(results) : formatTable(results, { color: io.isTTY }));
   return results.some((r) => r.status === 'down') ? EXIT.DOWN : EXIT.OK;
-};
+});

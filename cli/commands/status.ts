@@ -1,13 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { loadConfigFile, type LoadedConfig } from '../../shared/config/load.ts';
-import { ConfigError } from '../../shared/errors.ts';
+import { loadConfigFile } from '../../shared/config/load.ts';
 import type { CheckState } from '../../shared/evaluate/index.ts';
 import { LOCAL_REGION, LOCAL_TABLE } from '../../shared/local/pipeline.ts';
 import { createStore } from '../../shared/store/dynamo.ts';
 import { StoreError } from '../../shared/store/errors.ts';
 import type { Heartbeat } from '../../shared/store/items.ts';
-import { parse, UsageError } from '../args.ts';
-import { EXIT, type Command } from '../io.ts';
+import { defineCommand, parse, UsageError } from '../args.ts';
+import { EXIT } from '../io.ts';
 
 const HELP = `usage: vantage status [--config FILE] [--endpoint URL] [--table NAME] [--region REGION] [--json]
 
@@ -92,37 +91,20 @@ const isLoopback = (url: string) => {
   }
 };
 
-export const status: Command = async (argv, io) => {
-  let values;
-  try {
-    ({ values } = parse(argv, {
-      config: { type: 'string', short: 'c' },
-      endpoint: { type: 'string' },
-      table: { type: 'string' },
-      region: { type: 'string' },
-      json: { type: 'boolean' },
-    }));
-  } catch (err) {
-    if (err instanceof UsageError) { io.stderr(`vantage status: ${err.message}\n\n${HELP}`); return EXIT.USAGE; }
-    throw err;
-  }
-  if (values.help) { io.stdout(HELP); return EXIT.OK; }
-  if (values.endpoint !== undefined && !/^https?:\/\//.test(values.endpoint)) { io.stderr('vantage status: --endpoint must be an http:// or https:// URL\n'); return EXIT.USAGE; }
+export const status = defineCommand('status', HELP, async (argv, io) => {
+  const { values } = parse(argv, {
+    config: { type: 'string', short: 'c' },
+    endpoint: { type: 'string' },
+    table: { type: 'string' },
+    region: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (values.endpoint !== undefined && !/^https?:\/\//.test(values.endpoint)) throw new UsageError('--endpoint must be an http:// or https:// URL', { showHelp: false });
 
   const region = values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? (values.endpoint ? LOCAL_REGION : undefined);
-  if (!region) { io.stderr('vantage status: no region: pass --region or set AWS_REGION (or --endpoint for a local pipeline)\n'); return EXIT.USAGE; }
+  if (!region) throw new UsageError('no region: pass --region or set AWS_REGION (or --endpoint for a local pipeline)', { showHelp: false });
   const tableName = values.table ?? io.env.VANTAGE_TABLE ?? LOCAL_TABLE;
-
-  let config: LoadedConfig | undefined;
-  if (values.config) {
-    try {
-      config = loadConfigFile(values.config);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      io.stderr(`${err.message}\n`);
-      return EXIT.USAGE;
-    }
-  }
+  const config = values.config ? loadConfigFile(values.config) : undefined;
 
   const client = new DynamoDBClient({
     region,
@@ -161,4 +143,4 @@ export const status: Command = async (argv, io) => {
   else if (checks.length === 0) io.stdout(`no check states in ${where} yet: the evaluator writes one when a check first fails, and \`--config\` lists every check.\n`);
   else io.stdout(formatStatus(checks, heartbeats, Date.now()));
   return checks.some((c) => c.overall === 'DOWN') ? EXIT.DOWN : EXIT.OK;
-};
+});
