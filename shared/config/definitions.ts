@@ -17,7 +17,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { VantageError, type ConfigIssue } from '../errors.ts';
 import { formatDuration } from './duration.ts';
-import { formatPath, type LoadedConfig } from './load.ts';
+import type { LoadedConfig } from './load.ts';
+import { formatPath } from './paths.ts';
 import { makeSchemas, type AlertPolicy, type ChannelConfig, type Check, type ParsedCheck } from './schema.ts';
 
 export const DEFINITIONS_SCHEMA_VERSION = 1;

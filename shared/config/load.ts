@@ -7,7 +7,10 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
+import { formatPath } from './paths.ts';
 import { makeSchemas, type AlertPolicy, type Check, type ParsedCheck, type ParsedConfig } from './schema.ts';
+
+export { formatPath };
 
 export interface LoadedConfig {
   defaults: ParsedConfig['defaults'];
@@ -15,16 +18,6 @@ export interface LoadedConfig {
   checks: Check[];
   /** Present when the config has a `deployment` block (the CDK app needs one). */
   deployment?: ParsedConfig['deployment'];
-}
-
-/** `['checks', 2, 'http', 'tls', 'ca']` → `checks[2].http.tls.ca` */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out || '(root)';
 }
 
 function issuesOf(error: z.ZodError): ConfigIssue[] {
