@@ -169,16 +169,5 @@ export async function runProbeCycle(opts: ProbeCycleOptions): Promise<ProbeCycle
   };
 }
 
-/** A sleep that ends early, without throwing, when the signal fires. */
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
+/** Re-exported for the handler and the local ticker, which wait between rounds with it. */
+export { abortableSleep } from './sleep.ts';

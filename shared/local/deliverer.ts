@@ -24,6 +24,7 @@ import {
 import { Agent, request } from 'undici';
 import type { ChannelConfig } from '../config/schema.ts';
 import { decodeDelivery } from './sns-emulator.ts';
+import { abortableSleep } from '../sleep.ts';
 
 export type DeliveryEvent =
   | { type: 'notification'; messageId: string; event: string; checkId: string; subject: string; channels: string[] }
@@ -87,17 +88,6 @@ function undiciPost(agent: Agent): PostFn {
   };
 }
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 export function createDeliverer(opts: DelivererOptions): Deliverer {
   const baseDelayMs = opts.baseDelayMs ?? 1_000;

@@ -31,6 +31,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
 import { VantageError } from '../errors.ts';
+import { abortableSleep } from '../sleep.ts';
 
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
 
@@ -140,18 +141,6 @@ const seqOf = (r: DynamoDBRecord) => r.dynamodb?.SequenceNumber ?? '';
 /** Sequence numbers are decimal strings of varying length; compare them as numbers. */
 const seqLess = (a: string, b: string) => BigInt(a) < BigInt(b);
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 export function createStreamPoller(opts: StreamPollerOptions): StreamPoller {
   const batchSize = opts.batchSize ?? 100;
