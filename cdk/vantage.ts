@@ -85,6 +85,7 @@ export function buildVantage(app: App, config: LoadedConfig, opts: VantageOption
       homeRegion: d.homeRegion,
       opsTopicName: `${names.opsTopic}-${location.replace(/[^A-Za-z0-9_-]/g, '-')}`,
       opsEmails: d.opsEmail,
+      phaseMetrics: d.metrics.phases,
       secrets: secretGrants(here, { homeRegion: d.homeRegion, ...(d.account !== undefined && { account: d.account }) }),
       ...(privateLocation && { privateLocation }),
       ...retention,

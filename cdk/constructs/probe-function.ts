@@ -34,6 +34,8 @@ export interface ProbeFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** The handler module, relative to the repository root. @default 'functions/probe/handler.ts' */
   readonly entry?: string;
+  /** Emit the phases as EMF metrics too (`deployment.metrics.phases`). @default false */
+  readonly phaseMetrics?: boolean;
 }
 
 /**
@@ -66,7 +68,7 @@ export class ProbeFunction extends Construct {
       timeout: Duration.seconds(this.sizing.timeoutS),
       bundledFiles: props.bundledFiles,
       // Plain strings, not references: the table lives in another stack and usually another region.
-      environment: { TABLE_NAME: props.tableName, HOME_REGION: props.homeRegion, LOCATION: props.location },
+      environment: { TABLE_NAME: props.tableName, HOME_REGION: props.homeRegion, LOCATION: props.location, PHASE_METRICS: String(props.phaseMetrics ?? false) },
       ...(props.network && { vpc: props.network.functionPlacement() }),
       ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
     });

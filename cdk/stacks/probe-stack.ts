@@ -31,6 +31,8 @@ export interface ProbeStackProps extends StackProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default 'functions/probe/handler.ts' */
   readonly entry?: string;
+  /** Emit the phases as EMF metrics too (`deployment.metrics.phases`). @default false */
+  readonly phaseMetrics?: boolean;
 }
 
 export class ProbeStack extends Stack {
@@ -53,6 +55,7 @@ export class ProbeStack extends Stack {
       ...(this.network && { network: this.network }),
       ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
       ...(props.entry !== undefined && { entry: props.entry }),
+      ...(props.phaseMetrics !== undefined && { phaseMetrics: props.phaseMetrics }),
     });
 
     const ops = new OpsTopic(this, 'Ops', { topicName: props.opsTopicName, emails: props.opsEmails ?? [] });

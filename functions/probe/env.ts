@@ -24,6 +24,8 @@ const ProbeEnv = z.object({
   DEFINITIONS_PATH: z.string().min(1).optional(),
   /** @default 30 */
   RESULT_TTL_DAYS: z.coerce.number().int().min(1).max(3650).optional(),
+  /** `deployment.metrics.phases`: the phases as EMF metrics, not only properties. @default false */
+  PHASE_METRICS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 
 export type ProbeEnv = z.output<typeof ProbeEnv>;

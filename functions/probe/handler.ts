@@ -5,8 +5,8 @@
  * the bundled definitions are read and checked against LOCATION, and the AWS clients are created, so
  * a misconfigured function fails its init with every problem named instead of on its first probe.
  *
- * Environment (./env.ts): TABLE_NAME, HOME_REGION, LOCATION, optional DEFINITIONS_PATH and
- * RESULT_TTL_DAYS. Definitions are read from `definitions.json` next to this bundle unless
+ * Environment (./env.ts): TABLE_NAME, HOME_REGION, LOCATION, optional DEFINITIONS_PATH,
+ * RESULT_TTL_DAYS and PHASE_METRICS. Definitions are read from `definitions.json` next to this bundle unless
  * DEFINITIONS_PATH says otherwise; the CDK app writes that file with `toDefinitions(config, location)`.
  *
  * The logic is in ./probe-handler.ts (`createProbeHandler`), which tests build with their own parts.
@@ -62,4 +62,5 @@ export const handler = createProbeHandler({
   location: env.LOCATION,
   store: createStore({ client: dynamo, tableName: env.TABLE_NAME, ...(env.RESULT_TTL_DAYS !== undefined && { resultTtlDays: env.RESULT_TTL_DAYS }) }),
   runner: { resolveSecret },
+  phaseMetrics: env.PHASE_METRICS,
 });

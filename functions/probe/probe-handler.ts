@@ -32,6 +32,8 @@ export interface ProbeHandlerDeps {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** One line of output (the structured log line and the EMF metric lines). @default stdout */
   write?: (line: string) => void;
+  /** Declare the phases as EMF metrics, not only properties (`deployment.metrics.phases`). @default false */
+  phaseMetrics?: boolean;
   /**
    * Cancel probes this long before the Lambda deadline, keeping the time for writing results (whose
    * retries of unprocessed items are bounded by the store's backoff). @default 5_000
@@ -72,7 +74,7 @@ export function createProbeHandler(deps: ProbeHandlerDeps) {
         now: clock,
         ...(concurrency !== undefined && { concurrency }),
       });
-      for (const result of results) write(probeResultEmfLine(result, deps.location));
+      for (const result of results) write(probeResultEmfLine(result, deps.location, { phaseMetrics: deps.phaseMetrics ?? false }));
       write(heartbeatEmfLine(deps.location, clock().getTime()));
       write(JSON.stringify({ level: summary.stoppedEarly ? 'WARN' : 'INFO', message: 'probe cycle', requestId, ...summary }));
       return summary;

@@ -62,6 +62,17 @@ export const Deployment = z.strictObject({
   privateLocations: z.array(PrivateLocation).default([]),
   /** Who hears when Vantage itself is unwell (evaluator errors, stream lag, dead letters, silent probes). @default nobody; subscribe to the ops topics yourself */
   opsEmail: z.array(z.email()).default([]),
+  /**
+   * Which probe values become CloudWatch custom metrics, each billed $0.30 a month per check ×
+   * location (https://aws.amazon.com/cloudwatch/pricing/). Success and Latency per check × location
+   * (the dashboard) and Heartbeat per location (the missing-heartbeat alarm) always are. The phases
+   * are always in the probe's EMF log line, queryable with Logs Insights at no metric cost.
+   * @default { phases: false }
+   */
+  metrics: z.strictObject({
+    /** Also emit dns, connect, tls, ttfb and transfer as metrics: up to 5 more per check × location. @default false */
+    phases: z.boolean().default(false),
+  }).default({ phases: false }),
 }).superRefine((d, ctx) => {
   d.privateLocations.forEach((p, i) => {
     if (p.dynamoDbPrefixListId !== undefined && p.region !== d.homeRegion) {

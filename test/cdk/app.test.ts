@@ -252,10 +252,10 @@ describe('probe stacks', () => {
     }
   });
 
-  it('pass the table name and home region as plain strings, and the location name', () => {
+  it('pass the table name and home region as plain strings, the location name, and phase metrics off by default', () => {
     for (const location of ['us-east-1', 'eu-west-1', 'ap-southeast-1', 'office-dc']) {
       probe(location).hasResourceProperties('AWS::Lambda::Function', {
-        Environment: { Variables: { TABLE_NAME: 'vantage-results', HOME_REGION: 'us-east-1', LOCATION: location, NODE_OPTIONS: '--enable-source-maps' } },
+        Environment: { Variables: { TABLE_NAME: 'vantage-results', HOME_REGION: 'us-east-1', LOCATION: location, PHASE_METRICS: 'false', NODE_OPTIONS: '--enable-source-maps' } },
       });
     }
   });

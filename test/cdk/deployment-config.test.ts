@@ -32,7 +32,7 @@ describe('the deployment block', () => {
     expect(config.checks[0]!.locations).toEqual(['local']);
   });
 
-  it('loads with defaults filled in (tcp egress, no prefix list, no ops email)', () => {
+  it('loads with defaults filled in (tcp egress, no prefix list, no ops email, no phase metrics)', () => {
     const config = loadConfigText(`${DEPLOYMENT}defaults: { locations: [us-east-1] }\nchecks:\n  - id: a\n    locations: [office-dc]\n    tcp: { host: 10.0.0.5, port: 5432 }\n`);
     expect(config.deployment).toEqual({
       homeRegion: 'us-east-1',
@@ -44,7 +44,14 @@ describe('the deployment block', () => {
         egress: [{ cidr: '10.0.0.0/16', ports: [443], protocol: 'tcp' }],
       }],
       opsEmail: [],
+      metrics: { phases: false },
     });
+  });
+
+  it('takes metrics.phases to emit the phases as CloudWatch metrics, and fills in false for an empty metrics block', () => {
+    const yaml = (metrics: string) => `deployment:\n  homeRegion: us-east-1\n  locations: [us-east-1]\n  metrics: ${metrics}\ndefaults: { locations: [us-east-1] }\nchecks: []\n`;
+    expect(loadConfigText(yaml('{ phases: true }')).deployment!.metrics).toEqual({ phases: true });
+    expect(loadConfigText(yaml('{}')).deployment!.metrics).toEqual({ phases: false });
   });
 
   it('reports every check location it does not declare, on the path where it was written', () => {
@@ -72,6 +79,8 @@ checks:
     ['no location at all', 'deployment:\n  homeRegion: us-east-1\n', 'deployment.locations', 'declare at least one location or private location'],
     ['a duplicate region', 'deployment:\n  homeRegion: us-east-1\n  locations: [us-east-1, us-east-1]\n', 'deployment.locations[1]', 'duplicate location "us-east-1" (also locations[0])'],
     ['an unknown key', 'deployment:\n  homeRegion: us-east-1\n  locations: [us-east-1]\n  regions: [eu-west-1]\n', 'deployment.regions', 'unknown key'],
+    ['an unknown metrics key', 'deployment:\n  homeRegion: us-east-1\n  locations: [us-east-1]\n  metrics: { phase: true }\n', 'deployment.metrics.phase', 'unknown key'],
+    ['metrics.phases that is not a boolean', 'deployment:\n  homeRegion: us-east-1\n  locations: [us-east-1]\n  metrics: { phases: "yes" }\n', 'deployment.metrics.phases', 'Invalid input: expected boolean, received string'],
   ])('rejects %s', (_, yaml, path, message) => {
     expect(issues(`${yaml}checks: []\n`)).toContainEqual({ path, message });
   });

@@ -86,6 +86,13 @@ describe('variants', () => {
     expect(() => synth(yaml)).toThrow(/^checks\[0\]\.http\.headers\.Authorization: "prod\/token" is not a complete secret ARN/);
   });
 
+  it('passes deployment.metrics.phases to every probe function as PHASE_METRICS', () => {
+    const yaml = HOME_PRIVATE.replace('  account: "123456789012"\n', '  account: "123456789012"\n  metrics: { phases: true }\n');
+    expect(yaml).not.toBe(HOME_PRIVATE);
+    synth(yaml).template('Vantage-Probe-dc').hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { LOCATION: 'dc', PHASE_METRICS: 'true' } } });
+    synth(HOME_PRIVATE).template('Vantage-Probe-dc').hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { LOCATION: 'dc', PHASE_METRICS: 'false' } } });
+  });
+
   it('needs a deployment block, and says so', () => {
     expect(() => synth('checks: []\n')).toThrow(DeploymentMissingError);
   });

@@ -72,7 +72,7 @@ function context(remainingMs: number): Context {
   return { awsRequestId: 'req-1', getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
 }
 
-async function setup(checks: Array<Record<string, unknown>>, over: { stopBeforeDeadlineMs?: number; sleep?: (ms: number, s: AbortSignal) => Promise<void> } = {}) {
+async function setup(checks: Array<Record<string, unknown>>, over: { stopBeforeDeadlineMs?: number; sleep?: (ms: number, s: AbortSignal) => Promise<void>; phaseMetrics?: boolean } = {}) {
   const { tableName } = await db.newTable();
   const store = createStore({ client: db.client, tableName });
   const lines: string[] = [];
@@ -132,6 +132,21 @@ describe('probe handler', () => {
     expect(parsed.filter((l) => '_aws' in l).map((l) => [l.CheckId ?? null, l.Success ?? null, l.Heartbeat ?? null])).toEqual([
       ['ok', 1, null], ['down', 0, null], [null, null, 1],
     ]);
+    // Only what the dashboard and the alarm read is a metric; the phases are plain fields of the line.
+    const declared = (l: Record<string, unknown>) => (l._aws as { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> }).CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name));
+    expect(parsed.filter((l) => '_aws' in l).map(declared)).toEqual([['Success', 'Latency'], ['Success', 'Latency'], ['Heartbeat']]);
+    expect(parsed.find((l) => l.CheckId === 'ok')).toMatchObject({ PhaseDns: expect.any(Number), PhaseConnect: expect.any(Number), PhaseTtfb: expect.any(Number) });
+  });
+
+  it('declares the phases as metrics too with phaseMetrics (deployment.metrics.phases)', async () => {
+    const { handler, lines } = await setup([{ id: 'ok', http: { url: `${base}/ok` } }], { phaseMetrics: true });
+
+    await handler({ time: MINUTE }, context(60_000));
+
+    const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.CheckId === 'ok')!;
+    const names = (line._aws as { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> }).CloudWatchMetrics[0]!.Metrics.map((m) => m.Name);
+    // Plain HTTP on loopback: no TLS phase.
+    expect(names).toEqual(['Success', 'Latency', 'PhaseDns', 'PhaseConnect', 'PhaseTtfb', 'PhaseTransfer']);
   });
 
   it('runs a 15 s check as four rounds in one invocation', async () => {
@@ -198,6 +213,14 @@ describe('environment', () => {
     expect(error.issues.map((i) => i.path).sort()).toEqual(['HOME_REGION', 'LOCATION', 'RESULT_TTL_DAYS', 'TABLE_NAME']);
     expect(error.issues.find((i) => i.path === 'TABLE_NAME')?.message).toBe('required');
     expect(error.message).not.toContain('Europe');
+  });
+
+  it('reads PHASE_METRICS as a boolean, false when absent, and refuses anything but true or false', () => {
+    const env = { TABLE_NAME: 'vantage-results', HOME_REGION: 'us-east-1', LOCATION: 'eu-west-1' };
+    expect(parseProbeEnv(env).PHASE_METRICS).toBe(false);
+    expect(parseProbeEnv({ ...env, PHASE_METRICS: 'false' }).PHASE_METRICS).toBe(false);
+    expect(parseProbeEnv({ ...env, PHASE_METRICS: 'true' }).PHASE_METRICS).toBe(true);
+    expect(() => parseProbeEnv({ ...env, PHASE_METRICS: 'yes' })).toThrow(/PHASE_METRICS/);
   });
 });
 
