@@ -8,7 +8,7 @@
  * dropped at the cap without ever becoming a stream.
  */
 import { isIP, type Socket } from 'node:net';
-import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import { checkServerIdentity, type ConnectionOptions, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { buildConnector, Client, type Dispatcher } from 'undici';
 import type { Stage } from './classify.ts';
 import { tlsInfo } from './tls-common.ts';
@@ -112,6 +112,8 @@ class TimedExchange implements Dispatcher.DispatchHandler {
   bodyBytes = 0;
   stopping: ExchangeEnd | undefined;
   tls: TlsInfo | undefined;
+  /** The certificate Node handed to the hostname check; undefined when the check did not run. */
+  peerCert: DetailedPeerCertificate | undefined;
   remoteAddress: string | undefined;
 
   constructor(req: ExchangeRequest) {
@@ -142,6 +144,15 @@ class TimedExchange implements Dispatcher.DispatchHandler {
     };
   }
 
+  /**
+   * Node builds the detailed peer certificate (with its issuer links) to check the hostname, and
+   * only this callback sees it; kept here, the chain report does not build it a second time.
+   */
+  checkServerIdentity = (host: string, cert: PeerCertificate): Error | undefined => {
+    this.peerCert = cert as DetailedPeerCertificate;
+    return (this.req.tls?.checkServerIdentity ?? checkServerIdentity)(host, cert);
+  };
+
   onSocketError = (err: Error): void => { this.socketError ??= err; };
   onLookup = (err: Error | null): void => {
     this.tLookup = performance.now();
@@ -154,7 +165,7 @@ class TimedExchange implements Dispatcher.DispatchHandler {
   onSecureConnect = (): void => {
     this.tSecure = performance.now();
     try {
-      this.tls = tlsInfo(this.socket as TLSSocket);
+      this.tls = tlsInfo(this.socket as TLSSocket, this.peerCert);
     } catch {
       // A socket listener that throws takes the process down; a certificate too odd to describe
       // costs only its description.
@@ -282,7 +293,7 @@ export async function exchange(req: ExchangeRequest): Promise<Exchange> {
   const ex = new TimedExchange(req);
   const h2 = req.http2 && ex.https;
   const inner = buildConnector({
-    ...(ex.https ? req.tls : undefined),
+    ...(ex.https && { ...req.tls, checkServerIdentity: ex.checkServerIdentity }),
     ...(req.family !== undefined && { family: req.family }),
     allowH2: h2,
     preferH2: h2,

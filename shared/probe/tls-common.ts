@@ -3,7 +3,7 @@
  * `tls: {ca, serverName, insecureSkipVerify, ...}` means the same thing for every protocol.
  */
 import { isIP } from 'node:net';
-import type { ConnectionOptions, PeerCertificate, TLSSocket } from 'node:tls';
+import type { ConnectionOptions, DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
 import type { TlsOptions } from '../config/schema.ts';
 import type { Assertion, CertInfo, Failure, ProbeContext, TlsInfo } from './types.ts';
 import { resolveSecretRef } from './secrets.ts';
@@ -39,26 +39,33 @@ function nameOf(subject: PeerCertificate['subject'] | undefined): string {
   return Object.entries(subject).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(', ');
 }
 
-/** The presented chain, leaf first, stopping at the self-issued root or where the peer stopped sending. */
-export function peerChain(socket: TLSSocket): CertInfo[] {
+/**
+ * The presented chain, leaf first, stopping at the self-issued root or where the peer stopped sending.
+ * `leaf` is the detailed certificate Node already built for the hostname check, when the caller kept
+ * it: building it costs as much as the rest of the probe's TLS bookkeeping (a JS object per
+ * certificate with its DER and three fingerprints), so it is built again only when that check did
+ * not run (verification off, or a resumed session).
+ */
+export function peerChain(socket: TLSSocket, leaf?: DetailedPeerCertificate): CertInfo[] {
   const chain: CertInfo[] = [];
   const seen = new Set<string>();
-  let cert = socket.getPeerCertificate(true) as (PeerCertificate & { issuerCertificate?: PeerCertificate }) | undefined;
+  let cert: DetailedPeerCertificate | undefined = leaf ?? socket.getPeerCertificate(true);
   while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
     seen.add(cert.fingerprint256);
     chain.push({ subject: nameOf(cert.subject), issuer: nameOf(cert.issuer), notAfter: new Date(cert.valid_to).toISOString() });
-    cert = cert.issuerCertificate as typeof cert;
+    cert = cert.issuerCertificate;
   }
   return chain;
 }
 
-/** Version, cipher, ALPN and the earliest expiry of an established TLS socket. */
-export function tlsInfo(socket: TLSSocket, now = Date.now()): TlsInfo {
-  const chain = peerChain(socket);
+/** Version, cipher, ALPN and the earliest expiry of an established TLS socket; `leaf` as for peerChain. */
+export function tlsInfo(socket: TLSSocket, leaf?: DetailedPeerCertificate, now = Date.now()): TlsInfo {
+  const chain = peerChain(socket, leaf);
   const earliest = chain.reduce<string | undefined>((min, c) => (min === undefined || c.notAfter < min ? c.notAfter : min), undefined);
+  const cipher = socket.getCipher();
   return {
     version: socket.getProtocol() ?? 'unknown',
-    cipher: socket.getCipher()?.standardName ?? socket.getCipher()?.name ?? 'unknown',
+    cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
     ...(socket.alpnProtocol ? { alpn: socket.alpnProtocol } : {}),
     ...(earliest && { certExpiresAt: earliest, certDaysLeft: Math.floor((Date.parse(earliest) - now) / DAY_MS) }),
     chain,

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { probeHttp } from '../../shared/probe/http.ts';
 import type { ProbeContext } from '../../shared/probe/types.ts';
 import { makeTestPki, type TestPki } from '../support/certs.ts';
@@ -321,6 +321,35 @@ describe('HTTPS', () => {
     expect(r.phases.tls).toBeGreaterThan(0);
     const parts = r.phases.dns! + r.phases.connect! + r.phases.tls! + r.phases.ttfb! + r.phases.transfer!;
     expect(parts).toBeLessThanOrEqual(r.phases.total + 0.001);
+  });
+
+  it('builds the peer certificate once per probe, and reports the same chain with and without verification', async () => {
+    const { TLSSocket } = await import('node:tls');
+    // Client sockets only: their remote port is the server's.
+    const callsTo = (port: number) => spy.mock.contexts.filter((s) => (s as import('node:tls').TLSSocket).remotePort === port).length;
+    const spy = vi.spyOn(TLSSocket.prototype, 'getPeerCertificate');
+    try {
+      const verified = await withCa(trusted.url('/'));
+      expect(verified.tls?.chain?.map((c) => c.subject)).toEqual(['CN=localhost', 'CN=Vantage Test CA']);
+      expect(verified.tls?.chain?.map((c) => c.issuer)).toEqual(['CN=Vantage Test CA', 'CN=Vantage Test CA']);
+      expect(verified.tls?.certExpiresAt).toBe(pki.server.raw.notAfter.toISOString());
+      expect(callsTo(trusted.port)).toBe(1);
+      // Verified against serverName (a check of our own): still the one certificate Node built.
+      const named = await withCa(sni.url('/'), {}, { serverName: 'localhost' });
+      expect(named.tls?.chain?.map((c) => c.subject)).toEqual(['CN=localhost', 'CN=Vantage Test CA']);
+      expect(callsTo(sni.port)).toBe(1);
+      // Verification off and the chain untrusted: Node checks no hostname, so the report builds it.
+      const skipped = await probe({ url: selfSigned.url('/'), tls: { insecureSkipVerify: true } });
+      expect(skipped.tls?.chain?.map((c) => c.subject)).toEqual(['CN=localhost']);
+      expect(skipped.tls?.certExpiresAt).toBe(pki.selfSigned.raw.notAfter.toISOString());
+      expect(callsTo(selfSigned.port)).toBe(1);
+      // Verification off over a trusted chain: the hostname check runs, and its certificate is reused.
+      const skippedTrusted = await withCa(trusted.url('/'), {}, { insecureSkipVerify: true });
+      expect(skippedTrusted.tls?.chain).toEqual(verified.tls?.chain);
+      expect(callsTo(trusted.port)).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('makes a full handshake on a new connection for every probe', async () => {
