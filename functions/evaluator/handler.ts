@@ -18,7 +18,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { snsPublisher } from '../../shared/alert/publish.ts';
-import { DEFINITIONS_FILE, loadDefinitionsFile } from '../../shared/config/definitions.ts';
+import { DEFINITIONS_FILE, loadDefinitionsFile } from '../../shared/config/definitions-file.ts';
 import { createStore } from '../../shared/store/dynamo.ts';
 import { parseEvaluatorEnv } from './env.ts';
 import { checksById, createEvaluatorHandler, type EvaluatorDeps } from './evaluator-handler.ts';

@@ -16,7 +16,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createSecretResolver } from '../../shared/aws/secrets.ts';
-import { DEFINITIONS_FILE, DefinitionsError, loadDefinitionsFile } from '../../shared/config/definitions.ts';
+import { DEFINITIONS_FILE, DefinitionsError, loadDefinitionsFile } from '../../shared/config/definitions-file.ts';
 import { createStore } from '../../shared/store/dynamo.ts';
 import { parseProbeEnv } from './env.ts';
 import { createProbeHandler } from './probe-handler.ts';

@@ -1,61 +1,78 @@
 /**
- * Definitions: the checks JSON bundled with each function at synth time (`definitions.json` next to
- * the handler bundle). A probe function gets the checks of its own location; the evaluator gets every
- * check and the alert channels.
+ * Writing the definitions file at `cdk synth`, and validating one with the full zod schema.
  *
- * The checks are written back in the config's own input form (durations as `"5000ms"`, no `kind`,
- * every default spelled out, PEM files inlined) and read with the same zod schema that validated the
- * config. One schema stays the single source of truth: a bundle that no longer matches it (an old
- * bundle, a hand edit, a new field the writer forgot) fails at cold start with every problem and its
- * path, not halfway through a probe. `toDefinitions` reads its own output back, so such drift already
- * fails at `cdk synth`.
+ * `toDefinitions` writes the checks in the engine's form, exactly as the loader produced them (see
+ * ./definitions-file.ts for the format and for what the functions check at cold start without zod).
+ * Before it returns, it proves the file it wrote: the checks survive JSON unchanged, and
+ * `parseDefinitions` reads the file back through the same zod schema that validated the config. So a
+ * field the schema does not accept, or one JSON would lose, fails the synth rather than a cold start,
+ * and the hash then pins the file to what was proven.
  *
  * Secret references (`{secretsManager}`, `{ssm}`, `${env:NAME}`) are copied as references: no value is
  * ever resolved into a bundle.
  */
-import { readFileSync } from 'node:fs';
-import { z } from 'zod';
-import { VantageError, type ConfigIssue } from '../errors.ts';
+import type { ConfigIssue } from '../errors.ts';
+import {
+  DEFINITIONS_SCHEMA_VERSION, DefinitionsError, definitionsHash, definitionsIssues, readDefinitions,
+  type Definitions, type DefinitionsDocument,
+} from './definitions-file.ts';
 import { formatDuration } from './duration.ts';
 import type { LoadedConfig } from './load.ts';
 import { formatPath } from './paths.ts';
-import { makeSchemas, type AlertPolicy, type ChannelConfig, type Check, type ParsedCheck } from './schema.ts';
+import { CHECK_KINDS, makeSchemas, type AlertPolicy, type Check, type ParsedCheck } from './schema.ts';
 
-export const DEFINITIONS_SCHEMA_VERSION = 1;
+export {
+  DEFINITIONS_FILE, DEFINITIONS_SCHEMA_VERSION, DefinitionsError, definitionsHash, definitionsIssues, loadDefinitionsFile, readDefinitions,
+  type Definitions, type DefinitionsDocument,
+} from './definitions-file.ts';
 
-/** The file name the CDK app bundles next to each handler, and the handlers read by default. */
-export const DEFINITIONS_FILE = 'definitions.json';
-
-export class DefinitionsError extends VantageError {
-  readonly issues: ConfigIssue[];
-  constructor(issues: ConfigIssue[], source = DEFINITIONS_FILE) {
-    super('DEFINITIONS_INVALID', `${source}: ${issues.length} problem(s)\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
-    this.issues = issues;
+/**
+ * Where `a` and `b` differ as JSON values, as paths; an object key whose value is `undefined` counts as
+ * absent, as in JSON.
+ */
+function differences(a: unknown, b: unknown, path: PropertyKey[] = []): string[] {
+  if (Object.is(a, b)) return [];
+  const kindOf = (v: unknown) => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v);
+  if (kindOf(a) !== kindOf(b) || typeof a !== 'object' || a === null) return [formatPath(path)];
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    if (a.length !== bb.length) return [formatPath(path)];
+    return a.flatMap((v, i) => differences(v, bb[i], [...path, i]));
   }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(ao), ...Object.keys(bo)].filter((k) => ao[k] !== undefined || bo[k] !== undefined));
+  return [...keys].flatMap((k) => differences(ao[k], bo[k], [...path, k]));
 }
 
-export interface Definitions {
-  schemaVersion: typeof DEFINITIONS_SCHEMA_VERSION;
-  /** The probe location these are for; absent in the evaluator's bundle, which has every check. */
-  location?: string;
-  /** Ready to run: every default applied, exactly as the loader produced them. */
-  checks: Check[];
-  /** Alert channels; empty in a probe's bundle, since probes never alert. */
-  channels: Record<string, ChannelConfig>;
+/**
+ * The file for one probe location (only its enabled checks, no channels), or, with no location, the
+ * evaluator's file (every check and the channels). Throws DefinitionsError when the file would not
+ * hold exactly the validated checks.
+ */
+export function toDefinitions(config: LoadedConfig, location?: string): DefinitionsDocument {
+  const checks = location === undefined ? config.checks : config.checks.filter((c) => c.enabled && c.locations.includes(location));
+  const content: Definitions = {
+    schemaVersion: DEFINITIONS_SCHEMA_VERSION,
+    ...(location !== undefined && { location }),
+    checks,
+    channels: location === undefined ? config.channels : {},
+  };
+  const json = JSON.parse(JSON.stringify(content)) as Definitions;
+  const lost = differences(content, json);
+  if (lost.length > 0) throw new DefinitionsError(lost.map((path) => ({ path, message: 'does not survive JSON unchanged' })), '(toDefinitions)');
+  const doc: DefinitionsDocument = { ...json, sha256: definitionsHash(json) };
+  // Read it back now: a field the schema does not accept fails the synth, not a cold start.
+  parseDefinitions(doc, '(toDefinitions)');
+  return doc;
 }
 
-/** The JSON document as written to the bundle. */
-export interface DefinitionsDocument {
-  schemaVersion: typeof DEFINITIONS_SCHEMA_VERSION;
-  location?: string;
-  checks: Record<string, unknown>[];
-  channels: Record<string, ChannelConfig>;
-}
+// ---- back to the config's input form, for zod -----------------------------------------------------
 
-/** Milliseconds back to the input form; `formatDuration` always gives a string the parser reads back exactly. */
+/** `formatDuration` always gives a string the parser reads back exactly. */
 const duration = (ms: number | undefined) => (ms === undefined ? undefined : formatDuration(ms));
 
-function alertingInput(a: AlertPolicy): Record<string, unknown> {
+function alertingInput(a: Partial<AlertPolicy> = {}): Record<string, unknown> {
   return {
     failureThreshold: a.failureThreshold,
     recoveryThreshold: a.recoveryThreshold,
@@ -69,38 +86,22 @@ function alertingInput(a: AlertPolicy): Record<string, unknown> {
 function specInput(check: Check): Record<string, unknown> {
   const spec = { ...(check as unknown as Record<string, Record<string, unknown>>)[check.kind] } as Record<string, unknown>;
   if (typeof spec.degradedAfter === 'number') spec.degradedAfter = duration(spec.degradedAfter);
-  if (check.kind === 'http' && check.http.assert.maxResponseTime !== undefined) {
+  if (check.kind === 'http' && check.http.assert?.maxResponseTime !== undefined) {
     spec.assert = { ...check.http.assert, maxResponseTime: duration(check.http.assert.maxResponseTime) };
   }
   return spec;
 }
 
-/** A loaded check in the config's input form, with every default explicit. */
+/** A check in the config's input form, with every default explicit. */
 function checkInput(check: Check): Record<string, unknown> {
   const { kind, interval, timeout, alerting, ...rest } = check as Check & Record<string, unknown>;
   delete rest[kind];
   return { ...rest, interval: duration(interval), timeout: duration(timeout), alerting: alertingInput(alerting), [kind]: specInput(check) };
 }
 
-/**
- * The bundle for one probe location (only its enabled checks, no channels), or, with no location,
- * the evaluator's bundle (every check and the channels).
- */
-export function toDefinitions(config: LoadedConfig, location?: string): DefinitionsDocument {
-  const checks = location === undefined ? config.checks : config.checks.filter((c) => c.enabled && c.locations.includes(location));
-  const doc: DefinitionsDocument = {
-    schemaVersion: DEFINITIONS_SCHEMA_VERSION,
-    ...(location !== undefined && { location }),
-    checks: checks.map(checkInput),
-    channels: location === undefined ? config.channels : {},
-  };
-  // Read it back now: a field that does not survive the round trip fails the synth, not a cold start.
-  parseDefinitions(JSON.parse(JSON.stringify(doc)), '(toDefinitions)');
-  return doc;
-}
-
+/** What the schema makes of a check's input form, with the policy fields as the loader builds them. */
 function withPolicy(parsed: ParsedCheck): Check {
-  // Every field is explicit in a bundle; these fallbacks only satisfy the types.
+  // Every field is explicit in a file; these fallbacks only satisfy the types.
   const a = parsed.alerting ?? {};
   const locations = parsed.locations ?? [];
   const spec = (parsed as unknown as Record<string, { degradedAfter?: number }>)[parsed.kind] ?? {};
@@ -117,19 +118,24 @@ function withPolicy(parsed: ParsedCheck): Check {
   return { ...parsed, interval: parsed.interval ?? 60_000, timeout: parsed.timeout ?? 5_000, locations, retries: parsed.retries ?? 1, alerting } as Check;
 }
 
-/** A bundle spells out what the loader would otherwise fill in from `defaults`, which it does not carry. */
-const EXPLICIT = ['interval', 'timeout', 'locations', 'retries', 'alerting'] as const;
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function missingExplicit(input: unknown): ConfigIssue[] {
-  const checks = (input as { checks?: unknown } | null)?.checks;
-  if (!Array.isArray(checks)) return [];
-  return checks.flatMap((c, i) => (typeof c === 'object' && c !== null
-    ? EXPLICIT.filter((k) => !(k in c)).map((k) => ({ path: `checks[${i}].${k}`, message: 'required in a bundle' }))
-    : []));
+function hasSpec(check: unknown): check is Check {
+  return isRecord(check) && (CHECK_KINDS as readonly unknown[]).includes(check.kind) && isRecord(check[check.kind as string]);
 }
 
-/** Validates a bundle (the parsed JSON, or its text). Throws DefinitionsError with every problem. */
-export function parseDefinitions(json: unknown, source = DEFINITIONS_FILE): Definitions {
+function zodIssues(error: { issues: ReadonlyArray<{ code: string; path: PropertyKey[]; message: string; keys?: string[] }> }, at: PropertyKey[]): ConfigIssue[] {
+  return error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys'
+    ? (issue.keys ?? []).map((key) => ({ path: formatPath([...at, ...issue.path, key]), message: 'unknown key' }))
+    : [{ path: formatPath([...at, ...issue.path]), message: issue.message }]));
+}
+
+/**
+ * The full validation, for synth time and tests: the light check of ./definitions-file.ts (version,
+ * hash, shape), then every check and channel through the zod schema, which must give back exactly
+ * what the file holds. Throws DefinitionsError with every problem and its path.
+ */
+export function parseDefinitions(json: unknown, source?: string): Definitions {
   let input = json;
   if (typeof json === 'string') {
     try {
@@ -138,47 +144,28 @@ export function parseDefinitions(json: unknown, source = DEFINITIONS_FILE): Defi
       throw new DefinitionsError([{ path: '(json)', message: (err as Error).message }], source);
     }
   }
+  const issues = definitionsIssues(input);
+  if (issues.some((i) => i.path === 'schemaVersion' || i.path === '(root)')) throw new DefinitionsError(issues, source);
+  const doc = input as Record<string, unknown>;
   // PEM contents are already inlined, so a "file" is its own content.
   const { CheckInput, Channel } = makeSchemas({ readFile: (text) => text });
-  const Envelope = z.strictObject({
-    schemaVersion: z.literal(DEFINITIONS_SCHEMA_VERSION, { error: `expected schemaVersion ${DEFINITIONS_SCHEMA_VERSION}: rebuild the bundle with this version of vantage` }),
-    location: z.string().min(1).optional(),
-    checks: z.array(CheckInput),
-    channels: z.record(z.string(), Channel),
-  }).superRefine((doc, ctx) => {
-    const seen = new Set<string>();
-    doc.checks.forEach((c, i) => {
-      if (seen.has(c.id)) ctx.addIssue({ code: 'custom', path: ['checks', i, 'id'], message: `duplicate id "${c.id}"` });
-      seen.add(c.id);
-      if (doc.location !== undefined && !(c.locations ?? []).includes(doc.location)) {
-        ctx.addIssue({ code: 'custom', path: ['checks', i, 'locations'], message: `does not include this bundle's location "${doc.location}"` });
-      }
-    });
+  const shapeOk = (prefix: string) => !issues.some((i) => i.path === prefix || i.path.startsWith(`${prefix}.`) || i.path.startsWith(`${prefix}[`));
+  const drift = (path: string) => ({ path, message: 'differs from what the schema makes of it' });
+  const schemaIssues: ConfigIssue[] = [];
+  (Array.isArray(doc.checks) ? doc.checks as unknown[] : []).forEach((check, i) => {
+    // Without a known kind and its spec there is no input form to rebuild; the light check named that.
+    if (!hasSpec(check)) return;
+    const parsed = CheckInput.safeParse(checkInput(check));
+    if (!parsed.success) schemaIssues.push(...zodIssues(parsed.error, ['checks', i]));
+    else if (shapeOk(`checks[${i}]`)) schemaIssues.push(...differences(check, withPolicy(parsed.data), ['checks', i]).map(drift));
   });
-  const parsed = Envelope.safeParse(input);
-  const issues = [
-    ...(parsed.success ? [] : parsed.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown key' }))
-      : [{ path: formatPath(issue.path), message: issue.message }]))),
-    ...missingExplicit(input),
-  ];
-  if (!parsed.success || issues.length > 0) throw new DefinitionsError(issues, source);
-  const doc = parsed.data;
-  return {
-    schemaVersion: DEFINITIONS_SCHEMA_VERSION,
-    ...(doc.location !== undefined && { location: doc.location }),
-    checks: doc.checks.map(withPolicy),
-    channels: doc.channels,
-  };
-}
-
-/** Reads and validates a bundle file; a missing or unreadable file is a DefinitionsError too. */
-export function loadDefinitionsFile(path: string): Definitions {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new DefinitionsError([{ path: '(file)', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }], path);
+  for (const [name, channel] of Object.entries(isRecord(doc.channels) ? doc.channels : {})) {
+    const parsed = Channel.safeParse(channel);
+    if (!parsed.success) schemaIssues.push(...zodIssues(parsed.error, ['channels', name]));
+    else if (shapeOk(formatPath(['channels', name]))) schemaIssues.push(...differences(channel, parsed.data, ['channels', name]).map(drift));
   }
-  return parseDefinitions(text, path);
+  // One problem per path: the light check's word on a field comes first.
+  const all = [...issues, ...schemaIssues.filter((z) => !issues.some((i) => i.path === z.path))];
+  if (all.length > 0) throw new DefinitionsError(all, source);
+  return readDefinitions(doc, source);
 }

@@ -1,0 +1,215 @@
+/**
+ * The definitions file (`definitions.json`), as the functions read it at cold start. The CDK app writes
+ * it next to each handler bundle with `toDefinitions` (./definitions.ts): a probe function gets the
+ * checks of its own location, the evaluator every check and the alert channels.
+ *
+ * The file holds the checks in the engine's form, exactly as the loader produced them and zod
+ * validated them at `cdk synth` (durations in ms, an explicit `kind`, every default merged in, PEM
+ * files inlined), plus a schemaVersion and the SHA-256 of its content. This module is the runtime
+ * half and deliberately imports neither zod nor yaml: re-validating with the full schema cost every
+ * cold start about 456 KB of bundle and 40 ms of init to re-prove what the synth already proved.
+ * What it checks instead still makes a bad file fail the init loudly, with every problem and its path:
+ *  - schemaVersion: a file from another version of the format is refused outright;
+ *  - sha256: any change after the synth wrote it (a hand edit, a truncated copy) is refused;
+ *  - shape: every field the engine relies on is present with the right type, ids are unique, and a
+ *    probe's checks are for its location. The tables below are typed against the schema's output
+ *    types, so a new required field that is missing here fails to compile.
+ * The full zod validation (`parseDefinitions`) stays in ./definitions.ts for synth time and tests.
+ *
+ * Secret references (`{secretsManager}`, `{ssm}`, `${env:NAME}`) are copied as references: no value is
+ * ever resolved into a file.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { VantageError, type ConfigIssue } from '../errors.ts';
+import { formatPath } from './paths.ts';
+import type { AlertPolicy, ChannelConfig, Check, CheckKind, CheckOf } from './schema.ts';
+
+/** 2: the engine's form with a content hash (1 was the config's input form, re-validated with zod at init). */
+export const DEFINITIONS_SCHEMA_VERSION = 2;
+
+/** The file name the CDK app bundles next to each handler, and the handlers read by default. */
+export const DEFINITIONS_FILE = 'definitions.json';
+
+export class DefinitionsError extends VantageError {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[], source = DEFINITIONS_FILE) {
+    super('DEFINITIONS_INVALID', `${source}: ${issues.length} problem(s)\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+    this.issues = issues;
+  }
+}
+
+export interface Definitions {
+  schemaVersion: typeof DEFINITIONS_SCHEMA_VERSION;
+  /** The probe location these are for; absent in the evaluator's file, which has every check. */
+  location?: string;
+  /** Ready to run: every default applied, exactly as the loader produced them. */
+  checks: Check[];
+  /** Alert channels; empty in a probe's file, since probes never alert. */
+  channels: Record<string, ChannelConfig>;
+}
+
+/** The JSON document as written to the bundle. */
+export interface DefinitionsDocument extends Definitions {
+  /** Hex SHA-256 of the canonical JSON of every other field (`definitionsHash`). */
+  sha256: string;
+}
+
+/** JSON with object keys sorted, so the hash does not depend on key order or formatting. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    return `{${Object.keys(obj).sort().filter((k) => obj[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The content hash of a document: every field but `sha256` itself. */
+export function definitionsHash(doc: object): string {
+  const { sha256: _ignored, ...content } = doc as Record<string, unknown>;
+  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+}
+
+// ---- shape tables, typed against the schema's output -------------------------------------------------
+
+type Shape = 'string' | 'id' | 'positive' | 'count' | 'boolean' | 'object' | 'array' | 'strings' | 'boolean|object';
+
+const SHAPES: Record<Shape, [test: (v: unknown) => boolean, expected: string]> = {
+  string: [(v) => typeof v === 'string', 'a string'],
+  id: [(v) => typeof v === 'string' && v.length > 0, 'a non-empty string'],
+  positive: [(v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a number of milliseconds above 0'],
+  count: [(v) => Number.isInteger(v) && (v as number) >= 0, 'a whole number'],
+  boolean: [(v) => typeof v === 'boolean', 'true or false'],
+  object: [(v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'an object'],
+  array: [Array.isArray, 'an array'],
+  strings: [(v) => Array.isArray(v) && v.every((s) => typeof s === 'string'), 'an array of strings'],
+  'boolean|object': [(v) => typeof v === 'boolean' || (typeof v === 'object' && v !== null && !Array.isArray(v)), 'true, false or an object'],
+};
+
+/** The keys of T that are not optional: what the engine may read without a fallback. */
+type RequiredKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? never : K }[keyof T] & string;
+type SpecOf<K extends CheckKind> = CheckOf<K>[K & keyof CheckOf<K>];
+/** Exactly the required keys: a required field the table forgets, or an optional one it lists, fails to compile. */
+type ShapeTable<T> = { [F in RequiredKeys<T>]: Shape };
+
+const COMMON: ShapeTable<Omit<CheckOf<'http'>, 'http'>> = {
+  id: 'id', kind: 'id', enabled: 'boolean', interval: 'positive', timeout: 'positive', locations: 'strings', retries: 'count', alerting: 'object',
+};
+
+const ALERTING: ShapeTable<AlertPolicy> = {
+  failureThreshold: 'count', recoveryThreshold: 'count', quorum: 'count', intervalMs: 'positive', channels: 'strings',
+};
+
+const SPECS: { [K in CheckKind]: ShapeTable<SpecOf<K>> } = {
+  http: { url: 'id', method: 'id', headers: 'object', validStatusCodes: 'array', http2: 'boolean', followRedirects: 'boolean', maxRedirects: 'count', assert: 'object', maxBodyBytes: 'count' },
+  tcp: { host: 'id', port: 'count', tls: 'boolean|object', steps: 'array' },
+  dns: { name: 'id', type: 'id', transport: 'id', recursionDesired: 'boolean', validRcodes: 'strings', assert: 'object' },
+  grpc: { target: 'id', service: 'string', tls: 'boolean|object' },
+  tls: { host: 'id', port: 'count', insecureSkipVerify: 'boolean', assert: 'object' },
+};
+
+/** Typed by CheckKind, so a new kind without an entry fails to compile. */
+const KINDS = Object.keys(SPECS) as CheckKind[];
+
+const CHANNEL: ShapeTable<ChannelConfig> = { email: 'strings', webhook: 'strings' };
+
+function shapeIssues(obj: Record<string, unknown>, table: Record<string, Shape>, path: PropertyKey[]): ConfigIssue[] {
+  return Object.entries(table).flatMap(([key, shape]) => {
+    const v = obj[key];
+    if (v === undefined) return [{ path: formatPath([...path, key]), message: 'required' }];
+    const [test, expected] = SHAPES[shape];
+    return test(v) ? [] : [{ path: formatPath([...path, key]), message: `expected ${expected}` }];
+  });
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => SHAPES.object[0](v);
+
+function checkIssues(check: unknown, i: number, location: string | undefined): ConfigIssue[] {
+  const at: PropertyKey[] = ['checks', i];
+  if (!isObject(check)) return [{ path: formatPath(at), message: 'expected an object' }];
+  const issues = shapeIssues(check, COMMON, at);
+  const kind = check.kind as CheckKind;
+  if (typeof kind === 'string' && !KINDS.includes(kind)) {
+    issues.push({ path: formatPath([...at, 'kind']), message: `expected one of ${KINDS.join(', ')}` });
+  } else if (typeof kind === 'string') {
+    const spec = check[kind];
+    if (!isObject(spec)) issues.push({ path: formatPath([...at, kind]), message: spec === undefined ? 'required' : 'expected an object' });
+    else issues.push(...shapeIssues(spec, SPECS[kind], [...at, kind]));
+  }
+  if (isObject(check.alerting)) issues.push(...shapeIssues(check.alerting, ALERTING, [...at, 'alerting']));
+  if (location !== undefined && Array.isArray(check.locations) && !check.locations.includes(location)) {
+    issues.push({ path: formatPath([...at, 'locations']), message: `does not include this file's location "${location}"` });
+  }
+  return issues;
+}
+
+/**
+ * The light check: every problem found in a parsed document, each with its path; none means the
+ * document is what `toDefinitions` wrote. A wrong schemaVersion is the only problem reported then,
+ * since nothing else about such a file can be read the same way.
+ */
+export function definitionsIssues(input: unknown): ConfigIssue[] {
+  if (!isObject(input)) return [{ path: '(root)', message: 'expected an object' }];
+  if (input.schemaVersion !== DEFINITIONS_SCHEMA_VERSION) {
+    return [{ path: 'schemaVersion', message: `expected schemaVersion ${DEFINITIONS_SCHEMA_VERSION}, found ${JSON.stringify(input.schemaVersion) ?? 'none'}: rebuild the bundle with this version of vantage` }];
+  }
+  const issues: ConfigIssue[] = [];
+  if (typeof input.sha256 !== 'string') issues.push({ path: 'sha256', message: 'required' });
+  else if (input.sha256 !== definitionsHash(input)) {
+    issues.push({ path: 'sha256', message: 'does not match the content: the file was changed after `cdk synth` wrote it; rebuild the bundle' });
+  }
+  const location = input.location;
+  if (location !== undefined && (typeof location !== 'string' || location === '')) issues.push({ path: 'location', message: 'expected a non-empty string' });
+  const where = typeof location === 'string' ? location : undefined;
+  if (!Array.isArray(input.checks)) issues.push({ path: 'checks', message: input.checks === undefined ? 'required' : 'expected an array' });
+  else {
+    const seen = new Set<unknown>();
+    input.checks.forEach((check, i) => {
+      issues.push(...checkIssues(check, i, where));
+      const id = isObject(check) ? check.id : undefined;
+      if (typeof id === 'string' && seen.has(id)) issues.push({ path: `checks[${i}].id`, message: `duplicate id "${id}"` });
+      seen.add(id);
+    });
+  }
+  if (!isObject(input.channels)) issues.push({ path: 'channels', message: input.channels === undefined ? 'required' : 'expected an object' });
+  else {
+    for (const [name, channel] of Object.entries(input.channels)) {
+      if (!isObject(channel)) issues.push({ path: formatPath(['channels', name]), message: 'expected an object' });
+      else issues.push(...shapeIssues(channel, CHANNEL, ['channels', name]));
+    }
+  }
+  return issues;
+}
+
+/** Parses a document's text (or takes the parsed JSON) and runs the light check; throws DefinitionsError with every problem. */
+export function readDefinitions(json: unknown, source = DEFINITIONS_FILE): Definitions {
+  let input = json;
+  if (typeof json === 'string') {
+    try {
+      input = JSON.parse(json);
+    } catch (err) {
+      throw new DefinitionsError([{ path: '(json)', message: (err as Error).message }], source);
+    }
+  }
+  const issues = definitionsIssues(input);
+  if (issues.length > 0) throw new DefinitionsError(issues, source);
+  const doc = input as DefinitionsDocument;
+  return {
+    schemaVersion: DEFINITIONS_SCHEMA_VERSION,
+    ...(doc.location !== undefined && { location: doc.location }),
+    checks: doc.checks,
+    channels: doc.channels,
+  };
+}
+
+/** Reads and checks a definitions file; a missing or unreadable file is a DefinitionsError too. */
+export function loadDefinitionsFile(path: string): Definitions {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new DefinitionsError([{ path: '(file)', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }], path);
+  }
+  return readDefinitions(text, path);
+}
