@@ -1,7 +1,7 @@
 /** The bench's printed tables and its targets, each judged met / not met / not measured. */
 import type { AccuracyResult } from './accuracy.ts';
 import type { ColdStartResult } from './coldstart.ts';
-import type { CostResult } from './cost.ts';
+import { costSection, costTarget, type CostResult } from './cost.ts';
 import type { DetectionResult } from './detection.ts';
 import type { EvaluatorResult } from './evaluator.ts';
 import type { MemoryRun } from './memory.ts';
@@ -31,7 +31,6 @@ export interface BenchResults {
 
 const f = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
 const int = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : Math.round(v).toLocaleString('en-US'));
-const usd = (v: number) => (v >= 100 ? `$${Math.round(v).toLocaleString('en-US')}` : `$${v.toFixed(2)}`);
 
 /** `align`: one letter per column, `l` or `r`; by default the first column is left-aligned and the rest right. */
 export function table(header: string[], rows: string[][], align?: string): string {
@@ -100,16 +99,7 @@ export function evaluateTargets(r: BenchResults): Target[] {
     });
   }
 
-  const ref = r.cost?.cases[0];
-  if (!ref) notMeasured('All-in cost per million check runs', '≤ $2', r.skipped.cost ?? '');
-  else {
-    const e = ref.estimate;
-    out.push({
-      name: 'All-in cost per million check runs (reference config)', goal: '≤ $2',
-      measured: `${usd(e.perMillionRunsUsd)} (${usd(e.perMillionRunsExcludingMetricsUsd)} without EMF custom metrics)`,
-      verdict: e.perMillionRunsUsd <= 2 ? 'met' : 'not met',
-    });
-  }
+  out.push(costTarget(r.cost, r.skipped.cost));
   return out;
 }
 
@@ -178,13 +168,7 @@ export function renderReport(r: BenchResults, targets: Target[], header: string)
       '   pipeline = from vantage dev reporting the result that crossed the threshold to the alert at the webhook (stream poll, evaluator, SNS/SQS emulator, deliverer)');
   } else parts.push(`6. Detection latency: not measured: ${r.detection?.notMeasured ?? r.skipped.detection}`);
 
-  if (r.cost) {
-    const rows = r.cost.cases.map((c) => [c.name, int(c.estimate.checkRunsPerMonth), usd(c.estimate.totalUsd), usd(c.estimate.perMillionRunsUsd), usd(c.estimate.perMillionRunsExcludingMetricsUsd), usd(c.estimate.synthetics.perMillionRunsUsd)]);
-    const m = r.cost.measured;
-    parts.push('7. Cost (us-east-1 on-demand list prices as constants in shared/cost/prices.ts; NOT re-verified online from this machine; free tiers not applied)',
-      table(['config', 'runs/month', 'USD/month', 'per 1M runs', 'per 1M w/o metrics', 'Synthetics per 1M'], rows),
-      `   measured inputs: result item ${f(m.resultItemBytes, 0)} B, EMF line ${f(m.emfLineBytes, 0)} B, ${m.writesPerIncident === undefined ? 'writes per outage assumed' : `${f(m.writesPerIncident, 1)} state/incident writes per outage`}`);
-  } else parts.push(`7. Cost: not measured: ${r.skipped.cost}`);
+  parts.push(r.cost ? costSection(r.cost) : `7. Cost: not measured: ${r.skipped.cost}`);
 
   parts.push('Targets', table(['target', 'goal', 'measured', 'verdict'], targets.map((t) => [t.name, t.goal, t.measured, t.verdict]), 'llll'));
   const why = targets.filter((t) => t.why).map((t) => `   ${t.name}: not measured: ${t.why}`);

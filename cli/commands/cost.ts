@@ -1,18 +1,22 @@
 import { loadConfigFile } from '../../shared/config/load.ts';
-import { ConfigError } from '../../shared/errors.ts';
+import { formatDuration } from '../../shared/config/duration.ts';
 import { sizeProbe } from '../../cdk/sizing.ts';
-import { estimateMonthlyCost, type CostAssumptions, type CostEstimate } from '../../shared/cost/index.ts';
-import { parse, UsageError } from '../args.ts';
-import { EXIT, type Command } from '../io.ts';
+import { estimateMonthlyCost, type CostAssumptions, type CostEstimate, type CostLine, type FixedScope } from '../../shared/cost/index.ts';
+import { defineCommand, parse, required, UsageError } from '../args.ts';
+import { EXIT } from '../io.ts';
 
 const HELP = `usage: vantage cost --config FILE [options] [--json]
 
 Estimates what a checks config costs a month on AWS (us-east-1 on-demand list prices, free tiers not
 applied), and what the same check runs would cost on CloudWatch Synthetics ($0.0012 per canary run).
+Costs are split into per-run costs (Lambda, DynamoDB, SNS, EventBridge, CloudWatch Logs), which grow
+with check runs, and fixed monthly costs (custom metrics, alarms, the dashboard, KMS keys), which do
+not; the cost per million check runs is given both ways.
   --probe-memory MB      probe function memory (default: what cdk/sizing.ts deploys per location, 512 MB or more)
   --evaluator-memory MB  evaluator function memory (default 512, as cdk/constructs/evaluator.ts deploys)
   --probe-ms MS          wall time of one probe against a real endpoint (default 250)
   --item-bytes N         billed size of one result item (default: sized per check from a representative result)
+  --phase-metrics        count the five phases as custom metrics too (default: the config's deployment.metrics.phases)
   --no-metrics           leave out the CloudWatch custom metrics that the EMF lines create
   --json                 the whole estimate as JSON
 The prices are constants in shared/cost/prices.ts, each with its source page and date.
@@ -32,74 +36,99 @@ function usd(v: number): string {
 }
 
 function qty(v: number): string {
-  if (v === 0) return '0';
-  if (v >= 100) return Math.round(v).toLocaleString('en-US');
+  if (Number.isInteger(v) || v >= 100) return Math.round(v).toLocaleString('en-US');
   return v.toPrecision(3);
 }
 
+const int = (v: number) => Math.round(v).toLocaleString('en-US');
+
+/** `Lambda $0.55, DynamoDB $2.56, ...`: the lines' cost by service, in the order they appear. */
+function byService(lines: CostLine[]): string {
+  const sums = new Map<string, number>();
+  for (const l of lines) sums.set(l.service, (sums.get(l.service) ?? 0) + l.usd);
+  return [...sums].map(([service, v]) => `${service} ${usd(v)}`).join(', ');
+}
+
+/** `custom metrics $36.90 (123)`: fixed lines summed by service, with their quantity. */
+function fixedSummary(lines: CostLine[]): string {
+  const sums = new Map<string, { usd: number; n: number }>();
+  for (const l of lines) {
+    const name = { 'CloudWatch metrics': 'custom metrics', 'CloudWatch alarms': 'alarms', 'CloudWatch dashboards': 'dashboard', KMS: 'KMS keys' }[l.service as string] ?? l.service;
+    const s = sums.get(name) ?? { usd: 0, n: 0 };
+    sums.set(name, { usd: s.usd + l.usd, n: s.n + l.quantity });
+  }
+  return [...sums].map(([name, v]) => `${name} ${usd(v.usd)} (${qty(v.n)})`).join(', ');
+}
+
 export function formatEstimate(e: CostEstimate, source: string): string {
-  const rows = e.lines.map((l) => [l.service, l.item, `${qty(l.quantity)} ${l.unit}`, usd(l.usd)]);
   const header = ['SERVICE', 'ITEM', 'QUANTITY / MONTH', 'USD / MONTH'];
+  const row = (l: CostLine) => [l.service, l.item, `${qty(l.quantity)} ${l.unit}`, usd(l.usd)];
+  const perRun = e.lines.filter((l) => l.perRun);
+  const fixed = e.lines.filter((l) => !l.perRun);
+  const rows = [...perRun, ...fixed].map(row);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const a = e.assumptions;
+  const pmWidth = Math.max(usd(e.perMillionRunsPerRunOnlyUsd).length, usd(e.perMillionRunsUsd).length);
+  const pm = (v: number) => usd(v).padStart(pmWidth);
+  const scopes: Array<[FixedScope, string]> = [['check × location', 'per check × location'], ['location', 'per location'], ['deployment', 'for the deployment']];
+  const split = scopes.filter(([scope]) => e.fixedPer[scope].units > 0)
+    .map(([scope, label]) => `${usd(e.fixedPer[scope].eachUsd)} ${label}${scope === 'deployment' ? '' : ` × ${int(e.fixedPer[scope].units)}`}`).join(' + ');
+  const atIntervals = e.fixedAtIntervals.map((f) => `  at ${formatDuration(f.intervalMs)} (${int(f.checkLocations)} check × location) each runs ${int(f.runsPerCheckLocation)} times a month, so its ${usd(e.fixedPer['check × location'].eachUsd)} adds ${usd(f.perMillionRunsUsd)} per million of its runs`);
   return [
-    `${source}: ${e.checks} check(s) in ${e.locations} location(s), ${Math.round(e.checkRunsPerMonth).toLocaleString('en-US')} check runs a month`,
+    `${source}: ${e.checks} check(s) in ${e.locations} location(s) (${e.checkLocations} check × location), ${int(e.checkRunsPerMonth)} check runs a month`,
     '',
     fmt(header),
-    ...rows.map(fmt),
+    ...perRun.map((l) => fmt(row(l))),
+    ...(fixed.length ? ['', ...fixed.map((l) => fmt(row(l)))] : []),
     '',
-    `Total                          ${usd(e.totalUsd)} a month (${usd(e.perRunUsd)} grows with runs, ${usd(e.fixedUsd)} fixed per check and location)`,
-    `Per million check runs         ${usd(e.perMillionRunsUsd)} all-in, ${usd(e.perMillionRunsExcludingMetricsUsd)} without custom metrics`,
+    `Per-run costs                  ${usd(e.perRunUsd)} a month, growing with check runs: ${byService(perRun)}`,
+    `Fixed costs                    ${usd(e.fixedUsd)} a month, whatever the interval${fixed.length ? `: ${fixedSummary(fixed)}` : ''}`,
+    ...(split ? [`                               = ${split}`] : []),
+    `Total                          ${usd(e.totalUsd)} a month`,
+    '',
+    'Per million check runs',
+    `  per-run costs only           ${pm(e.perMillionRunsPerRunOnlyUsd)}  the usage-billed lines only, over this config's runs`,
+    `  all-in                       ${pm(e.perMillionRunsUsd)}  fixed costs included, spread over this config's ${int(e.checkRunsPerMonth)} runs`,
+    ...(atIntervals.length && e.fixedPer['check × location'].eachUsd > 0 ? [
+      '  The all-in figure holds for these intervals only: the fixed costs are billed per resource and month, not per run.',
+      ...atIntervals,
+    ] : []),
     `CloudWatch Synthetics          ${usd(e.synthetics.usd)} a month for the same runs (${usd(e.synthetics.perMillionRunsUsd)} per million; canary Lambda, S3 and logs extra)`,
     '',
     `Assumptions: probe ${e.probeMemoryMb.join('/')} MB arm64, ${a.probeMs} ms per probe, ${a.probeConcurrency} in flight; evaluator ${a.evaluatorMemoryMb} MB; ` +
-      `result item ${Math.round(e.resultItemBytes)} B, ${a.resultTtlDays}-day TTL; ${a.incidentsPerCheckMonth} outage(s) per check a month; ${(a.failureRate * 100).toFixed(0)}% of runs retested.`,
+      `result item ${Math.round(e.resultItemBytes)} B, EMF line ${Math.round(e.emfLineBytes)} B, ${a.resultTtlDays}-day TTL; ${a.incidentsPerCheckMonth} outage(s) per check a month; ${(a.failureRate * 100).toFixed(0)}% of runs retested; ` +
+      `phases ${e.phaseMetrics ? 'as custom metrics (deployment.metrics.phases)' : 'as log fields, not metrics'}; KMS keys at their first-year price.`,
     `Prices: ${e.note}.`,
     '',
   ].join('\n');
 }
 
-export const cost: Command = async (argv, io) => {
-  let values;
-  let overrides: Partial<CostAssumptions> = {};
-  let itemBytes: number | undefined;
-  try {
-    ({ values } = parse(argv, {
-      config: { type: 'string', short: 'c' },
-      'probe-memory': { type: 'string' },
-      'evaluator-memory': { type: 'string' },
-      'probe-ms': { type: 'string' },
-      'item-bytes': { type: 'string' },
-      'no-metrics': { type: 'boolean' },
-      json: { type: 'boolean' },
-    }));
-    const probeMemoryMb = positive('probe-memory', values['probe-memory']);
-    const evaluatorMemoryMb = positive('evaluator-memory', values['evaluator-memory']);
-    const probeMs = positive('probe-ms', values['probe-ms']);
-    itemBytes = positive('item-bytes', values['item-bytes']);
-    overrides = {
-      probeMemoryFor: (checks) => sizeProbe(checks).memoryMb,
-      ...(probeMemoryMb !== undefined && { probeMemoryMb }),
-      ...(evaluatorMemoryMb !== undefined && { evaluatorMemoryMb }),
-      ...(probeMs !== undefined && { probeMs }),
-      ...(values['no-metrics'] && { includeMetrics: false }),
-    };
-  } catch (err) {
-    if (err instanceof UsageError) { io.stderr(`vantage cost: ${err.message}\n\n${HELP}`); return EXIT.USAGE; }
-    throw err;
-  }
-  if (values.help) { io.stdout(HELP); return EXIT.OK; }
-  if (!values.config) { io.stderr(`vantage cost: --config is required\n\n${HELP}`); return EXIT.USAGE; }
-  let cfg;
-  try {
-    cfg = loadConfigFile(values.config);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    io.stderr(`${err.message}\n`);
-    return EXIT.USAGE;
-  }
-  const estimate = estimateMonthlyCost(cfg, itemBytes, overrides);
-  io.stdout(values.json ? `${JSON.stringify(estimate, null, 2)}\n` : formatEstimate(estimate, values.config));
+export const cost = defineCommand('cost', HELP, async (argv, io) => {
+  const { values } = parse(argv, {
+    config: { type: 'string', short: 'c' },
+    'probe-memory': { type: 'string' },
+    'evaluator-memory': { type: 'string' },
+    'probe-ms': { type: 'string' },
+    'item-bytes': { type: 'string' },
+    'phase-metrics': { type: 'boolean' },
+    'no-metrics': { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  const probeMemoryMb = positive('probe-memory', values['probe-memory']);
+  const evaluatorMemoryMb = positive('evaluator-memory', values['evaluator-memory']);
+  const probeMs = positive('probe-ms', values['probe-ms']);
+  const itemBytes = positive('item-bytes', values['item-bytes']);
+  const overrides: Partial<CostAssumptions> = {
+    probeMemoryFor: (checks) => sizeProbe(checks).memoryMb,
+    ...(probeMemoryMb !== undefined && { probeMemoryMb }),
+    ...(evaluatorMemoryMb !== undefined && { evaluatorMemoryMb }),
+    ...(probeMs !== undefined && { probeMs }),
+    ...(values['phase-metrics'] && { phaseMetrics: true }),
+    ...(values['no-metrics'] && { includeMetrics: false }),
+  };
+  const file = required(values.config, '--config');
+  const estimate = estimateMonthlyCost(loadConfigFile(file), itemBytes, overrides);
+  io.stdout(values.json ? `${JSON.stringify(estimate, null, 2)}\n` : formatEstimate(estimate, file));
   return EXIT.OK;
-};
+});

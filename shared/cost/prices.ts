@@ -33,6 +33,11 @@ export const DDB_STORAGE_PER_GB_MONTH = 0.25;
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
  */
 export const DDB_STORAGE_OVERHEAD_BYTES = 100;
+/**
+ * Continuous backups (point-in-time recovery, on for the results table in
+ * cdk/constructs/results-table.ts): $0.20 per GB-month of table size. Same on-demand pricing page (2025).
+ */
+export const DDB_PITR_PER_GB_MONTH = 0.20;
 /*
  * Not charged, hence no constant: stream GetRecords calls made by a Lambda trigger ("GetRecords API
  * calls invoked by AWS Lambda as part of DynamoDB triggers are free", the on-demand pricing page above),
@@ -74,6 +79,25 @@ export const LOGS_EVENT_OVERHEAD_BYTES = 26;
  * combination is one), with no PutMetricData charge. Source: https://aws.amazon.com/cloudwatch/pricing/ (2025).
  */
 export const CW_PER_CUSTOM_METRIC_MONTH = 0.30;
+
+/**
+ * CloudWatch alarms and dashboards. Source: https://aws.amazon.com/cloudwatch/pricing/ (2025): $0.10 per
+ * standard-resolution metric alarm a month (one metric, period of 60 s or more, as every Vantage alarm
+ * is), $3.00 per dashboard a month. The free tier (10 alarms, 3 dashboards of up to 50 metrics each,
+ * 10 custom metrics) is not applied, as nowhere in this file; the Vantage dashboard graphs three series
+ * per check × location, so beyond a handful of checks it is past 50 metrics anyway.
+ */
+export const CW_PER_STANDARD_ALARM_MONTH = 0.10;
+export const CW_PER_DASHBOARD_MONTH = 3.00;
+
+/**
+ * AWS KMS: $1.00 a month per customer managed key, prorated hourly. Source: https://aws.amazon.com/kms/pricing/
+ * (2025). With automatic rotation, on for every Vantage key, each of the first two rotations adds $1 a
+ * month and later ones are free (the rotation price cap of 2024-05): a key is $1 in its first year and
+ * $3 from its third. This is the first year's figure. Requests ($0.03 per 10,000) are left out: the
+ * only ones are SNS's data keys for the few alert and alarm publishes of a month.
+ */
+export const KMS_PER_KEY_MONTH = 1.00;
 
 /**
  * CloudWatch Synthetics: $0.0012 per canary run. Source: https://aws.amazon.com/cloudwatch/pricing/

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildVantage, type VantageStacks } from '../../cdk/vantage.ts';
 import { parseDefinitions } from '../../shared/config/definitions.ts';
 import { loadConfigFile, type LoadedConfig } from '../../shared/config/load.ts';
+import { DEPLOYED } from '../../shared/cost/index.ts';
 import { RESULT_INSERT_FILTER } from '../../shared/store/keys.ts';
 import { acknowledgements, actionsOf, cdkContext, policiesOf } from './template-walk.ts';
 
@@ -321,6 +322,29 @@ describe('probe stacks', () => {
     // Public locations are not in a VPC at all.
     probe('eu-west-1').resourceCountIs('AWS::EC2::SecurityGroup', 0);
     expect(JSON.stringify(raw.get('Vantage-Probe-eu-west-1'))).not.toContain('VpcConfig');
+  });
+});
+
+describe('what the cost model bills (shared/cost/estimate.ts)', () => {
+  it('has exactly the alarms, dashboards and KMS keys it counts, per deployment and per location', () => {
+    const count = (t: Template, type: string) => Object.keys(t.findResources(type)).length;
+    expect(count(home(), 'AWS::CloudWatch::Alarm')).toBe(DEPLOYED.evaluatorAlarms);
+    expect(count(home(), 'AWS::CloudWatch::Dashboard')).toBe(DEPLOYED.dashboards);
+    expect(count(home(), 'AWS::KMS::Key')).toBe(DEPLOYED.homeKmsKeys);
+    for (const location of ['us-east-1', 'eu-west-1', 'ap-southeast-1', 'office-dc']) {
+      expect(count(probe(location), 'AWS::CloudWatch::Alarm')).toBe(DEPLOYED.alarmsPerLocation);
+      expect(count(probe(location), 'AWS::CloudWatch::Dashboard')).toBe(0);
+      expect(count(probe(location), 'AWS::KMS::Key')).toBe(DEPLOYED.kmsKeysPerLocation);
+    }
+  });
+
+  it('reads only the metrics a probe declares by default: Success, Latency and Heartbeat, no phase', () => {
+    const names = (json: string) => [...new Set([...json.matchAll(/"Vantage\\?",\\?"(\w+)\\?"/g)].map((m) => m[1]))].sort();
+    const dashboard = JSON.stringify(home().findResources('AWS::CloudWatch::Dashboard'));
+    expect(names(dashboard)).toEqual(['Heartbeat', 'Latency', 'Success']);
+    const alarms = [home(), ...PROBE_STACKS.map((n) => templates.get(n)!)].flatMap((t) => Object.values(t.findResources('AWS::CloudWatch::Alarm')));
+    expect(alarms.map((a) => a['Properties']['MetricName']).filter((m) => m !== undefined && !['Errors', 'IteratorAge', 'ApproximateNumberOfMessagesVisible'].includes(m)).sort()).toEqual(['Heartbeat', 'Heartbeat', 'Heartbeat', 'Heartbeat']);
+    expect(dashboard).not.toContain('Phase');
   });
 });
 

@@ -2,11 +2,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfigObject } from '../../shared/config/load.ts';
-import { estimateMonthlyCost, type CostAssumptions, type CostEstimate } from '../../shared/cost/index.ts';
+import { loadConfigFile, loadConfigObject } from '../../shared/config/load.ts';
+import { estimateMonthlyCost, representativeResult, type CostAssumptions, type CostEstimate } from '../../shared/cost/index.ts';
+import { probeResultEmfLine } from '../../shared/metrics/emf.ts';
 import { runCli } from '../support/cli.ts';
 
-/** Everything that is not under test switched off, so each figure below can be worked out by hand. */
+/**
+ * Everything that is not under test switched off, so each figure below can be worked out by hand. The
+ * deployment's fixed resources stay: one location's are $6.40 a month (alarms 4 × $0.10, dashboard $3,
+ * KMS keys 3 × $1).
+ */
 const BARE: Partial<CostAssumptions> = { failureRate: 0, incidentsPerCheckMonth: 0, includeMetrics: false, probeMemoryMb: 256, evaluatorMemoryMb: 256 };
 
 function config(checks: unknown[], defaults: Record<string, unknown> = {}) {
@@ -24,10 +29,10 @@ function qtyOf(e: CostEstimate, item: string): number {
 }
 
 describe('estimateMonthlyCost: one HTTP check, every minute, one location', () => {
-  // Prepare: 730 h × 3600 s / 60 s = 43,800 runs and 43,800 probe invocations a month.
+  // Prepare: 730 h × 3600 s / 60 s = 43,800 runs and 43,800 probe invocations a month; a 560-byte EMF line.
   const cfg = config([{ id: 'api', http: { url: 'http://example.com/' } }], { interval: '1m' });
   // Act
-  const e = estimateMonthlyCost(cfg, 400, BARE);
+  const e = estimateMonthlyCost(cfg, 400, { ...BARE, logBytesPerResult: 560 });
 
   // Assess
   it('counts 43,800 runs and invocations', () => {
@@ -56,10 +61,13 @@ describe('estimateMonthlyCost: one HTTP check, every minute, one location', () =
     expect(usdOf(e, 'state and incident writes')).toBe(0);
   });
 
-  it('stores 30 days of results with 100 bytes of overhead each', () => {
+  it('stores 30 days of results with 100 bytes of overhead each, and backs them up continuously', () => {
     // 30 days of a 730-hour month = 43,200 items × 500 B = 21,600,000 B = 0.0201166 GiB → $0.0050291
     expect(qtyOf(e, 'result storage')).toBeCloseTo(21_600_000 / 1024 ** 3, 9);
     expect(usdOf(e, 'result storage')).toBeCloseTo(0.0050291, 6);
+    // PITR bills the same table size at $0.20: $0.0040233
+    expect(qtyOf(e, 'point-in-time recovery')).toBeCloseTo(21_600_000 / 1024 ** 3, 9);
+    expect(usdOf(e, 'point-in-time recovery')).toBeCloseTo(0.0040233, 6);
   });
 
   it('meters log events at their size plus 26 bytes', () => {
@@ -79,11 +87,26 @@ describe('estimateMonthlyCost: one HTTP check, every minute, one location', () =
     expect(e.synthetics.perMillionRunsUsd).toBeCloseTo(1_200, 8);
   });
 
-  it('adds up, and divides by runs for the per-million figure', () => {
+  it('bills the deployment\'s fixed resources by the month: 4 alarms, the dashboard and 3 KMS keys', () => {
+    expect(qtyOf(e, 'missing-heartbeat alarm')).toBe(1);
+    expect(qtyOf(e, 'evaluator alarms')).toBe(3);
+    expect(usdOf(e, 'home dashboard')).toBe(3);
+    expect(qtyOf(e, 'key of each probe location')).toBe(1);
+    expect(qtyOf(e, 'keys of the alert and home ops topics')).toBe(2);
+    // 0.10 + 0.30 + 3 + 1 + 2
+    expect(e.fixedUsd).toBeCloseTo(6.4, 10);
+    expect(e.lines.filter((l) => !l.perRun).map((l) => l.service)).toEqual(['CloudWatch alarms', 'CloudWatch alarms', 'CloudWatch dashboards', 'KMS', 'KMS']);
+  });
+
+  it('adds up, and divides by runs for the per-million figures: all-in and per-run lines only', () => {
     const sum = e.lines.reduce((s, l) => s + l.usd, 0);
+    const perRun = e.lines.filter((l) => l.perRun).reduce((s, l) => s + l.usd, 0);
     expect(e.totalUsd).toBeCloseTo(sum, 12);
+    expect(e.perRunUsd).toBeCloseTo(perRun, 12);
+    expect(e.perRunUsd + e.fixedUsd).toBeCloseTo(e.totalUsd, 12);
     expect(e.perMillionRunsUsd).toBeCloseTo((sum / 43_800) * 1e6, 9);
-    expect(e.fixedUsd).toBe(0);
+    expect(e.perMillionRunsPerRunOnlyUsd).toBeCloseTo((perRun / 43_800) * 1e6, 9);
+    expect(e.lines.filter((l) => l.perRun).map((l) => l.service)).not.toContain('CloudWatch metrics');
   });
 });
 
@@ -114,16 +137,105 @@ describe('estimateMonthlyCost: shapes of workload', () => {
     expect(qtyOf(e, 'result writes')).toBe(87_600);
   });
 
-  it('counts 2 + phases custom metrics per check and location, plus a heartbeat per location', () => {
-    // HTTPS: Success, Latency and 5 phases = 7 per location; 3 locations → 21 + 3 heartbeats = 24 → $7.20
+  it('counts Success and Latency per check and location plus a Heartbeat per location by default', () => {
+    // 1 HTTPS check × 3 locations: 2 × 3 + 3 heartbeats = 9 metrics → $2.70
     const e = estimateMonthlyCost(
       config([{ id: 'api', http: { url: 'https://example.com/' } }], { interval: '1m', locations: ['us-east-1', 'eu-west-1', 'ap-south-1'] }),
       400,
       { ...BARE, includeMetrics: true },
     );
-    expect(qtyOf(e, 'custom metrics')).toBe(24);
-    expect(e.fixedUsd).toBeCloseTo(7.2, 10);
-    expect(e.perMillionRunsExcludingMetricsUsd).toBeCloseTo(((e.totalUsd - 7.2) / 131_400) * 1e6, 9);
+    expect(e.phaseMetrics).toBe(false);
+    expect(qtyOf(e, 'custom metrics: Success and Latency per check × location')).toBe(6);
+    expect(qtyOf(e, 'custom metrics: Heartbeat per location')).toBe(3);
+    expect(e.customMetrics).toBe(9);
+    // metrics $2.70 + alarms (3 + 3) × $0.10 + dashboard $3 + keys (3 + 2) × $1 = $11.30
+    expect(e.fixedUsd).toBeCloseTo(11.3, 10);
+    expect(e.fixedPer['check × location']).toEqual({ units: 3, eachUsd: expect.closeTo(0.6, 10) });
+    expect(e.fixedPer.location).toEqual({ units: 3, eachUsd: expect.closeTo(0.3 + 0.1 + 1, 10) });
+    expect(e.fixedPer.deployment).toEqual({ units: 1, eachUsd: expect.closeTo(0.3 + 3 + 2, 10) });
+    expect(e.perMillionRunsPerRunOnlyUsd).toBeCloseTo(((e.totalUsd - 11.3) / 131_400) * 1e6, 9);
+  });
+
+  it('counts 2 + phases per check and location with deployment.metrics.phases, or the phaseMetrics override', () => {
+    // HTTPS: Success, Latency and 5 phases = 7 per location; plain HTTP has no TLS phase: 6.
+    // 3 locations → 21 + 18 + 3 heartbeats = 42 metrics → $12.60
+    const withPhases = loadConfigObject({
+      deployment: { homeRegion: 'us-east-1', locations: ['us-east-1', 'eu-west-1', 'ap-south-1'], metrics: { phases: true } },
+      defaults: { retries: 0, interval: '1m', locations: ['us-east-1', 'eu-west-1', 'ap-south-1'] },
+      checks: [{ id: 'tls', http: { url: 'https://example.com/' } }, { id: 'plain', http: { url: 'http://example.com/' } }],
+    });
+    const on = estimateMonthlyCost(withPhases, 400, { ...BARE, includeMetrics: true });
+    expect(on.phaseMetrics).toBe(true);
+    expect(qtyOf(on, 'custom metrics: Success, Latency and phases per check × location')).toBe(39);
+    expect(on.customMetrics).toBe(42);
+    expect(usdOf(on, 'custom metrics: Success, Latency')).toBeCloseTo(11.7, 10);
+    expect(on.fixedPer['check × location']).toEqual({ units: 6, eachUsd: expect.closeTo(1.95, 10) });
+    // The override wins over the config, either way.
+    expect(estimateMonthlyCost(withPhases, 400, { ...BARE, includeMetrics: true, phaseMetrics: false }).customMetrics).toBe(15);
+    const noDeployment = config([{ id: 'tls', http: { url: 'https://example.com/' } }], { interval: '1m' });
+    expect(estimateMonthlyCost(noDeployment, 400, { ...BARE, includeMetrics: true, phaseMetrics: true }).customMetrics).toBe(8);
+  });
+
+  it('counts 123 custom metrics for the reference config ($36.90), 423 with phases ($126.90)', () => {
+    const reference = loadConfigFile('bench/reference-checks.yaml');
+    const off = estimateMonthlyCost(reference);
+    const on = estimateMonthlyCost(reference, undefined, { phaseMetrics: true });
+    expect(off.customMetrics).toBe(20 * 3 * 2 + 3);
+    expect(off.lines.filter((l) => l.service === 'CloudWatch metrics').reduce((s, l) => s + l.usd, 0)).toBeCloseTo(36.9, 10);
+    expect(on.customMetrics).toBe(20 * 3 * 7 + 3);
+    expect(on.lines.filter((l) => l.service === 'CloudWatch metrics').reduce((s, l) => s + l.usd, 0)).toBeCloseTo(126.9, 10);
+    // Everything else fixed: 6 alarms $0.60, dashboard $3, 5 keys $5.
+    expect(off.fixedUsd).toBeCloseTo(36.9 + 0.6 + 3 + 5, 10);
+    // Metrics are per check × location a month: at 1 minute, $0.60 spread over 43,800 runs is $13.70 a million.
+    expect(off.fixedAtIntervals).toEqual([{ intervalMs: 60_000, checkLocations: 60, runsPerCheckLocation: 43_800, perMillionRunsUsd: expect.closeTo(0.6 / 43_800 * 1e6, 9) }]);
+  });
+
+  it('spreads the fixed cost of a check × location over its own interval\'s runs', () => {
+    const e = estimateMonthlyCost(
+      config([{ id: 'fast', interval: '15s', http: { url: 'http://example.com/' } }, { id: 'slow', interval: '5m', http: { url: 'http://example.com/' } }]),
+      400,
+      { ...BARE, includeMetrics: true },
+    );
+    // $0.60 each: 175,200 runs at 15 s → $3.42 a million; 8,760 at 5 m → $68.49 a million.
+    expect(e.fixedAtIntervals).toEqual([
+      { intervalMs: 15_000, checkLocations: 1, runsPerCheckLocation: 175_200, perMillionRunsUsd: expect.closeTo(0.6 / 175_200 * 1e6, 9) },
+      { intervalMs: 300_000, checkLocations: 1, runsPerCheckLocation: 8_760, perMillionRunsUsd: expect.closeTo(0.6 / 8_760 * 1e6, 9) },
+    ]);
+  });
+
+  it('bills a declared location with no checks: its invocations, heartbeat, alarm, metric and key', () => {
+    const cfg = loadConfigObject({
+      deployment: { homeRegion: 'us-east-1', locations: ['us-east-1', 'eu-west-1'] },
+      defaults: { retries: 0, interval: '1m', locations: ['us-east-1'] },
+      checks: [{ id: 'api', http: { url: 'http://example.com/' } }],
+    });
+    const e = estimateMonthlyCost(cfg, 400, { ...BARE, includeMetrics: true });
+    expect(e.locations).toBe(2);
+    expect(e.checkLocations).toBe(1);
+    expect(qtyOf(e, 'probe requests')).toBe(2 * 43_800);
+    expect(qtyOf(e, 'heartbeat writes')).toBe(2 * 43_800);
+    // The idle location is billed its 60 ms of overhead a minute: (310 + 60) ms × 43,800 × 0.25 GB.
+    expect(qtyOf(e, 'probe duration')).toBeCloseTo(43_800 * 0.37 * 0.25, 6);
+    expect(qtyOf(e, 'evaluator requests')).toBe(43_800);
+    expect(qtyOf(e, 'custom metrics: Heartbeat')).toBe(2);
+    expect(qtyOf(e, 'missing-heartbeat alarm')).toBe(2);
+    expect(qtyOf(e, 'key of each probe location')).toBe(2);
+  });
+
+  it('meters each run\'s EMF line as written, measured from a representative result: longer with phase metrics', () => {
+    const cfg = config([{ id: 'api', http: { url: 'https://example.com/' } }], { interval: '1m' });
+    const check = cfg.checks[0]!;
+    const line = Buffer.byteLength(probeResultEmfLine(representativeResult(check, 'us-east-1'), 'us-east-1'));
+    const withPhases = Buffer.byteLength(probeResultEmfLine(representativeResult(check, 'us-east-1'), 'us-east-1', { phaseMetrics: true }));
+    const off = estimateMonthlyCost(cfg, 400, BARE);
+    const on = estimateMonthlyCost(cfg, 400, { ...BARE, phaseMetrics: true });
+    expect(off.emfLineBytes).toBe(line);
+    expect(on.emfLineBytes).toBe(withPhases);
+    // The directive names five more metrics, about 40 bytes each.
+    expect(withPhases - line).toBeGreaterThan(150);
+    // results 43,800 × (line + 26) + invocations 43,800 × (700 + 4 × 26) + evaluator 43,800 × (400 + 3 × 26)
+    expect(qtyOf(off, 'ingestion')).toBeCloseTo(43_800 * (line + 26 + 804 + 478) / 1024 ** 3, 12);
+    expect(usdOf(on, 'ingestion') - usdOf(off, 'ingestion')).toBeCloseTo(43_800 * (withPhases - line) / 1024 ** 3 * 0.5, 12);
   });
 
   it('sends DOWN and RESOLVED per outage to every address of the check\'s channels', () => {
@@ -177,6 +289,28 @@ describe('vantage cost', () => {
     expect(r.stdout).toContain('Per million check runs');
     expect(r.stdout).toContain('$52.56 a month for the same runs ($1,200.00 per million');
     expect(r.stdout).toContain('not re-verified online');
+  });
+
+  it('splits per-run from fixed monthly costs and gives the per-million figure both ways, with the interval it holds for', async () => {
+    const r = await runCli(['cost', '--config', file]);
+    const e = estimateMonthlyCost(loadConfigFile(file));
+    const line = (start: string) => r.stdout.split('\n').find((l) => l.trimStart().startsWith(start)) ?? '';
+    expect(line('Per-run costs')).toMatch(/a month, growing with check runs: Lambda \$[\d.]+, DynamoDB \$[\d.]+, SNS \$[\d.]+, EventBridge \$0\.00, CloudWatch Logs \$[\d.]+$/);
+    // 3 metrics $0.90, 4 alarms $0.40, the dashboard $3, 3 keys $3 = $7.30
+    expect(line('Fixed costs')).toContain('$7.30 a month, whatever the interval: custom metrics $0.90 (3), alarms $0.40 (4), dashboard $3.00 (1), KMS keys $3.00 (3)');
+    expect(r.stdout).toContain('= $0.60 per check × location × 1 + $1.40 per location × 1 + $5.30 for the deployment');
+    expect(line('per-run costs only')).toContain(`$${e.perMillionRunsPerRunOnlyUsd.toFixed(2)}`);
+    expect(line('all-in')).toContain(`$${e.perMillionRunsUsd.toFixed(2)}`);
+    expect(e.perMillionRunsUsd - e.perMillionRunsPerRunOnlyUsd).toBeCloseTo(7.3 / 43_800 * 1e6, 6);
+    expect(r.stdout).toContain('at 1m (1 check × location) each runs 43,800 times a month, so its $0.60 adds $13.70 per million of its runs');
+  });
+
+  it('counts the phases as metrics with --phase-metrics', async () => {
+    const r = await runCli(['cost', '--config', file, '--json', '--phase-metrics']);
+    const e = JSON.parse(r.stdout) as CostEstimate;
+    expect(e.phaseMetrics).toBe(true);
+    expect(e.customMetrics).toBe(8);
+    expect(e.fixedPer['check × location'].eachUsd).toBeCloseTo(2.1, 10);
   });
 
   it('gives JSON with --json, honouring the overrides', async () => {
