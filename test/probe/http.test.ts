@@ -251,6 +251,32 @@ describe('plain HTTP/1.1', () => {
   });
 });
 
+describe('a server that keeps the connection open', () => {
+  let server: Running;
+  let closedByClient = 0;
+  beforeAll(async () => {
+    // Answers every request with keep-alive, whatever the request asked for, and never closes first.
+    server = await startTcp((s) => {
+      s.on('data', () => s.write('HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok'));
+      s.on('end', () => { closedByClient++; s.end(); });
+      s.on('error', () => {});
+    });
+  });
+  afterAll(() => server.close());
+
+  it('still gets a new connection per probe, closed by the prober when the probe returns', async () => {
+    const runs = 3;
+    for (let i = 0; i < runs; i++) {
+      const r = await probe({ url: server.url('/') });
+      expect(r.ok).toBe(true);
+      expect(r.http).toMatchObject({ status: 200, bodyBytes: 2 });
+      expect(r.phases.connect).toBeGreaterThan(0);
+      expect(server.connections).toBe(i + 1);
+      await expect.poll(() => closedByClient).toBe(i + 1);
+    }
+  });
+});
+
 describe('HTTP/1.0', () => {
   let server: Running;
   beforeAll(async () => {
