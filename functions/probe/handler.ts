@@ -17,6 +17,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createSecretResolver } from '../../shared/aws/secrets.ts';
 import { DEFINITIONS_FILE, DefinitionsError, loadDefinitionsFile } from '../../shared/config/definitions-file.ts';
+import { loadProbers } from '../../shared/probe/index.ts';
 import { createStore } from '../../shared/store/dynamo.ts';
 import { parseProbeEnv } from './env.ts';
 import { createProbeHandler } from './probe-handler.ts';
@@ -30,6 +31,8 @@ if (definitions.location !== env.LOCATION) {
   // A bundle built for another location would probe the wrong checks under this location's name.
   throw new DefinitionsError([{ path: 'location', message: `the bundle is for "${definitions.location ?? '(every location)'}", this function is LOCATION "${env.LOCATION}"` }], definitionsPath);
 }
+// gRPC support loads only where gRPC checks run, and then during init rather than in the first probe.
+await loadProbers(definitions.checks);
 
 /**
  * Bounded requests: the SDK waits forever by default, and a hung write must not use up the time

@@ -3,15 +3,29 @@
  * the deadline, the total time, the up/degraded/down status and the result's bookkeeping fields
  * (the Blackbox Exporter split between `prober/handler.go` and the per-protocol probers).
  */
-import type { Check } from '../config/schema.ts';
+import type { Check, GrpcCheck } from '../config/schema.ts';
 import { probeDns } from './dns.ts';
-import { probeGrpc } from './grpc.ts';
 import { probeHttp } from './http.ts';
 import { probeTcp } from './tcp.ts';
 import { probeTls } from './tls.ts';
 import type { ProbeContext, ProbeFn, ProbeOutcome, ProbeResult, ProberRegistry } from './types.ts';
 
+/**
+ * @grpc/grpc-js and protobufjs are about 400 KB of the probe bundle and the largest share of its
+ * module evaluation, so only a location that runs gRPC checks pays for them: esbuild keeps grpc.ts in
+ * the one-file bundle but evaluates it (and grpc-js) on the first `import()`. The prober times its
+ * phases from its own start, so a first probe's import never shows in them; `loadProbers` moves that
+ * cost to the Lambda init.
+ */
+const loadGrpc = () => import('./grpc.ts');
+const probeGrpc: ProbeFn<GrpcCheck> = async (check, ctx) => (await loadGrpc()).probeGrpc(check, ctx);
+
 export const PROBERS: ProberRegistry = { http: probeHttp, tcp: probeTcp, dns: probeDns, grpc: probeGrpc, tls: probeTls };
+
+/** Loads the lazily loaded probers these checks need, so that none of their probes waits for it. */
+export async function loadProbers(checks: readonly Check[]): Promise<void> {
+  if (checks.some((c) => c.kind === 'grpc')) await loadGrpc();
+}
 
 /**
  * A prober that ignores its signal must still not hold the result past its timeout. The grace covers

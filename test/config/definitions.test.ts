@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definitionsHash, loadDefinitionsFile, parseDefinitions, readDefinitions, toDefinitions } from '../../shared/config/definitions.ts';
 import { loadConfigFile, type LoadedConfig } from '../../shared/config/load.ts';
+import type { HttpCheck } from '../../shared/config/schema.ts';
 
 let dir: string;
 let config: LoadedConfig;
@@ -106,12 +107,12 @@ describe('toDefinitions / parseDefinitions', () => {
 
 describe('toDefinitions fails the synth, not a cold start', () => {
   it('on a value JSON would not keep, or one the schema would not accept', () => {
-    const api = config.checks[0]!;
+    const api = config.checks[0] as HttpCheck;
 
     expect(() => toDefinitions({ ...config, checks: [{ ...api, timeout: Number.NaN }] })).toThrow(expect.objectContaining({
       issues: [{ path: 'checks[0].timeout', message: 'does not survive JSON unchanged' }],
     }));
-    expect(() => toDefinitions({ ...config, checks: [{ ...api, http: { ...api.http, method: 'FETCH' } } as typeof api] })).toThrow(/\(toDefinitions\).*\n.*checks\[0\]\.http\.method/);
+    expect(() => toDefinitions({ ...config, checks: [{ ...api, http: { ...api.http, method: 'FETCH' } } as unknown as HttpCheck] })).toThrow(/\(toDefinitions\).*\n.*checks\[0\]\.http\.method/);
   });
 });
 
