@@ -9,7 +9,11 @@
  */
 import { isIP, type Socket } from 'node:net';
 import { checkServerIdentity, type ConnectionOptions, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
-import { buildConnector, Client, type Dispatcher } from 'undici';
+import type { buildConnector as Connector, Dispatcher } from 'undici';
+// From their own files, not the package index: the index also loads fetch, WebSocket, the cache,
+// mock and proxy agents, which the exchange never uses (about 280 KB of the probe bundle).
+import buildConnector from 'undici/lib/core/connect.js';
+import Client from 'undici/lib/dispatcher/client.js';
 import type { Stage } from './classify.ts';
 import { tlsInfo } from './tls-common.ts';
 import type { TlsInfo } from './types.ts';
@@ -130,9 +134,9 @@ class TimedExchange implements Dispatcher.DispatchHandler {
   }
 
   /** Wraps the connector so that the socket it opens is timed and can be destroyed from here. */
-  connector(inner: buildConnector.connector): buildConnector.connector {
+  connector(inner: Connector.connector): Connector.connector {
     return (opts, callback) => {
-      const socket = (inner as unknown as (o: buildConnector.Options, cb: buildConnector.Callback) => Socket)(opts, callback);
+      const socket = (inner as unknown as (o: Connector.Options, cb: Connector.Callback) => Socket)(opts, callback);
       this.socket = socket;
       // Ahead of the connector's own listeners: those hand the socket to undici, which writes the
       // request before returning, so a mark taken after them would count the write as connecting.

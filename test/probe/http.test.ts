@@ -16,6 +16,14 @@ function probe(spec: Record<string, unknown>, opts: { timeout?: string; baseDir?
   return probeHttp(check, probeContext(check, opts.ctx));
 }
 
+describe('undici modules imported by path', () => {
+  it('are the same values the package index exports', async () => {
+    const undici = await import('undici');
+    expect((await import('undici/lib/dispatcher/client.js')).default).toBe(undici.Client);
+    expect((await import('undici/lib/core/connect.js')).default).toBe(undici.buildConnector);
+  });
+});
+
 describe('plain HTTP/1.1', () => {
   let server: Running;
   /** Request headers as the server received them, by path. */
