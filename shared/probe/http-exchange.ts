@@ -296,6 +296,17 @@ class TimedExchange implements Dispatcher.DispatchHandler {
 }
 
 /**
+ * Each request URL's origin as undici's Client takes it: a URL object with path `/` is used as it
+ * is, where an origin string would be parsed again for every exchange.
+ */
+const origins = new WeakMap<URL, URL>();
+function originOf(url: URL): URL {
+  let origin = origins.get(url);
+  if (origin === undefined) origins.set(url, (origin = new URL(url.origin)));
+  return origin;
+}
+
+/**
  * Sends one request on a new connection and reads the response within the cap. Never throws for
  * anything the target does; the connection is gone when the promise settles.
  */
@@ -312,7 +323,7 @@ export async function exchange(req: ExchangeRequest): Promise<Exchange> {
     maxCachedSessions: 0,
     keepAlive: false,
   });
-  const client = new Client(req.url.origin, {
+  const client = new Client(originOf(req.url), {
     connect: ex.connector(inner),
     pipelining: 1,
     allowH2: h2,

@@ -26,6 +26,17 @@ function publicUrl(url: URL): string {
   return copy.href;
 }
 
+/**
+ * Each check's URL, parsed once rather than on every probe. Nothing mutates a URL once parsed
+ * (a redirect makes a new one), so probes of the same check can share it.
+ */
+const urls = new WeakMap<HttpSpec, URL>();
+function urlOf(spec: HttpSpec): URL {
+  let url = urls.get(spec);
+  if (url === undefined) urls.set(spec, (url = new URL(spec.url)));
+  return url;
+}
+
 function bareHost(url: URL): string {
   const h = url.hostname;
   return h.startsWith('[') ? h.slice(1, -1) : h;
@@ -271,7 +282,7 @@ function redirectTarget(ex: Exchange, from: URL, followed: number, max: number):
 
 export const probeHttp: ProbeFn<HttpCheck> = async (check, ctx) => {
   const spec = check.http;
-  const url = new URL(spec.url);
+  const url = urlOf(spec);
   const target = publicUrl(url);
   let prepared: Prepared;
   try {
