@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { probeAliases } from '../cdk/lambda-build.ts';
 import { DEFINITIONS_FILE, toDefinitions } from '../shared/config/definitions.ts';
 import { loadConfigFile } from '../shared/config/load.ts';
 import { bundle } from './bundle.ts';
@@ -81,8 +82,10 @@ export async function measureColdStart(opts: { dir: string; root: string; runs: 
       // Each in its own folder with its definitions.json beside it, as Lambda gets it.
       const dir = join(opts.dir, `fn-${e.name}`);
       mkdirSync(dir, { recursive: true });
-      const b = await bundle(src, join(dir, 'handler.mjs'), { target: 'node22' });
-      writeFileSync(join(dir, DEFINITIONS_FILE), JSON.stringify(toDefinitions(reference, e.name === 'probe' ? 'us-east-1' : undefined)));
+      const definitions = toDefinitions(reference, e.name === 'probe' ? 'us-east-1' : undefined);
+      // The probe of a location without gRPC checks is bundled without gRPC support, as `cdk synth` does.
+      const b = await bundle(src, join(dir, 'handler.mjs'), e.name === 'probe' ? { alias: probeAliases(definitions.checks) } : {});
+      writeFileSync(join(dir, DEFINITIONS_FILE), JSON.stringify(definitions));
       e.bytes = b.bytes;
       files.set(e.name, b.file);
     } catch (err) {

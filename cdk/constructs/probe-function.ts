@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Check } from '../../shared/config/schema.ts';
 import type { SecretGrant } from '../secret-refs.ts';
+import { probeAliases } from '../lambda-build.ts';
 import { sizeProbe, type ProbeSizing } from '../sizing.ts';
 import type { PrivateNetwork } from './private-network.ts';
 import { VantageFunction } from './vantage-function.ts';
@@ -67,6 +68,8 @@ export class ProbeFunction extends Construct {
       memorySize: this.sizing.memoryMb,
       timeout: Duration.seconds(this.sizing.timeoutS),
       bundledFiles: props.bundledFiles,
+      // Without gRPC checks, the bundle leaves gRPC support out.
+      aliases: probeAliases(props.checks),
       // Plain strings, not references: the table lives in another stack and usually another region.
       environment: { TABLE_NAME: props.tableName, HOME_REGION: props.homeRegion, LOCATION: props.location, PHASE_METRICS: String(props.phaseMetrics ?? false) },
       ...(props.network && { vpc: props.network.functionPlacement() }),

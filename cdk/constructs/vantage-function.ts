@@ -12,15 +12,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BUNDLE_TARGET, ESM_REQUIRE_BANNER } from '../lambda-build.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/**
- * esbuild's ESM output has no `require`, but CommonJS dependencies bundled into it (parts of the AWS
- * SDK, @grpc/grpc-js) still call it for Node built-ins.
- * https://github.com/evanw/esbuild/issues/1921
- */
-const ESM_REQUIRE_BANNER = "import { createRequire as __vantageCreateRequire } from 'node:module'; const require = __vantageCreateRequire(import.meta.url);";
 
 export interface VantageFunctionProps {
   /** The handler module, relative to the repository root, e.g. `functions/probe/handler.ts`. */
@@ -43,6 +37,11 @@ export interface VantageFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** VPC placement for private locations. @default not in a VPC */
   readonly vpc?: Pick<lambda.FunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
+  /**
+   * esbuild aliases, package name → the file bundled in its place (see ../lambda-build.ts).
+   * @default none
+   */
+  readonly aliases?: Readonly<Record<string, string>>;
 }
 
 export class VantageFunction extends Construct {
@@ -90,7 +89,7 @@ export class VantageFunction extends Construct {
       ...props.vpc,
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node24',
+        target: BUNDLE_TARGET,
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
         minify: true,
@@ -100,6 +99,9 @@ export class VantageFunction extends Construct {
         // The SDK is bundled rather than taken from the runtime, so the deployed code runs the SDK
         // version the tests ran. https://docs.aws.amazon.com/lambda/latest/dg/nodejs-package.html
         bundleAwsSDK: true,
+        ...(props.aliases && Object.keys(props.aliases).length > 0 && {
+          esbuildArgs: { '--alias': Object.entries(props.aliases).map(([name, file]) => `${name}=${file}`) },
+        }),
         ...(staged && {
           commandHooks: {
             beforeBundling: () => [],

@@ -1,0 +1,93 @@
+/**
+ * The probe bundles as `cdk synth` writes them (real esbuild bundling): a location without gRPC checks
+ * gets a bundle without @grpc/grpc-js, a location with them keeps it, and a bundle that lacks it
+ * refuses definitions that need it at init rather than failing a probe later.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { App } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildVantage } from '../../cdk/vantage.ts';
+import { DEFINITIONS_FILE, toDefinitions } from '../../shared/config/definitions.ts';
+import { loadConfigText } from '../../shared/config/load.ts';
+import { cdkContext } from './template-walk.ts';
+
+const YAML = `
+deployment:
+  homeRegion: us-east-1
+  locations: [us-east-1, eu-west-1]
+defaults: { locations: [us-east-1, eu-west-1] }
+checks:
+  - id: web
+    http: { url: "https://example.com/" }
+  - id: rpc
+    locations: [eu-west-1]
+    grpc: { target: "grpc.example.com:443", tls: true }
+`;
+const STACKS = ['Vantage-Probe-us-east-1', 'Vantage-Probe-eu-west-1'];
+
+let outdir: string;
+const assets = new Map<string, string>();
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'vantage-cdk-bundles-'));
+  const app = new App({ outdir, context: { ...cdkContext(), 'aws:cdk:bundling-stacks': STACKS } });
+  buildVantage(app, loadConfigText(YAML));
+  const assembly = app.synth();
+  for (const name of STACKS) {
+    const fn = Object.values(assembly.getStackByName(name).template.Resources as Record<string, { Type: string; Properties: { Code: { S3Key: string } } }>)
+      .find((r) => r.Type === 'AWS::Lambda::Function')!;
+    assets.set(name, join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`));
+  }
+}, 120_000);
+afterAll(() => {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+/** Imports a bundle in a fresh Node process, as the Lambda init does, with placeholder AWS settings. */
+async function importBundle(dir: string, location: string): Promise<{ ok: true } | { ok: false; stderr: string }> {
+  const env = { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', TABLE_NAME: 'vantage-results', HOME_REGION: 'us-east-1', LOCATION: location };
+  try {
+    await promisify(execFile)(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(`file://${join(dir, 'index.mjs')}`)});`], { env, timeout: 30_000 });
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, stderr: (err as { stderr: string }).stderr };
+  }
+}
+
+describe('probe bundles', () => {
+  /** grpc-js's user agent, in its own source only. */
+  const hasGrpcJs = (code: string) => code.includes('grpc-node-js');
+  const leftOut = (code: string) => code.includes('@grpc/grpc-js was left out of this probe bundle');
+
+  it('leave @grpc/grpc-js out where no gRPC check runs, and keep it where one does', async () => {
+    const withoutGrpc = readFileSync(join(assets.get('Vantage-Probe-us-east-1')!, 'index.mjs'), 'utf8');
+    const withGrpc = readFileSync(join(assets.get('Vantage-Probe-eu-west-1')!, 'index.mjs'), 'utf8');
+
+    // Booleans, so that a failure does not print a megabyte of bundle.
+    expect({ grpcJs: hasGrpcJs(withoutGrpc), stub: leftOut(withoutGrpc) }).toEqual({ grpcJs: false, stub: true });
+    expect({ grpcJs: hasGrpcJs(withGrpc), stub: leftOut(withGrpc) }).toEqual({ grpcJs: true, stub: false });
+    expect(statSync(join(assets.get('Vantage-Probe-eu-west-1')!, 'index.mjs')).size - withoutGrpc.length).toBeGreaterThan(300_000);
+    // Both start (grpc-js is only evaluated where gRPC checks run).
+    expect(await importBundle(assets.get('Vantage-Probe-us-east-1')!, 'us-east-1')).toEqual({ ok: true });
+    expect(await importBundle(assets.get('Vantage-Probe-eu-west-1')!, 'eu-west-1')).toEqual({ ok: true });
+  }, 60_000);
+
+  it('fail the init, naming why, when a bundle without gRPC support is given gRPC checks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vantage-probe-swapped-'));
+    try {
+      cpSync(assets.get('Vantage-Probe-us-east-1')!, dir, { recursive: true });
+      const everywhere = YAML.replace('    locations: [eu-west-1]\n', '');
+      writeFileSync(join(dir, DEFINITIONS_FILE), JSON.stringify(toDefinitions(loadConfigText(everywhere), 'us-east-1')));
+
+      const r = await importBundle(dir, 'us-east-1');
+
+      expect(r).toMatchObject({ ok: false, stderr: expect.stringContaining('@grpc/grpc-js was left out of this probe bundle') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
