@@ -1,8 +1,8 @@
 /**
  * Bundles an entry point the way cdk/constructs/vantage-function.ts does for Lambda (esbuild, platform
- * node, ESM, minified, the AWS SDK included, a `require` shim for CommonJS dependencies, the target and
- * aliases of cdk/lambda-build.ts), so the bench measures the code Lambda runs rather than TypeScript
- * sources stripped at load time.
+ * node, ESM, minified, the AWS SDK included, a source map beside it, a `require` shim for CommonJS
+ * dependencies, the target and aliases of cdk/lambda-build.ts), so the bench measures the code Lambda
+ * runs rather than TypeScript sources stripped at load time. `bytes` is the bundle's own, not the map's.
  */
 import { statSync } from 'node:fs';
 import { build, type Plugin } from 'esbuild';
@@ -23,6 +23,9 @@ export async function bundle(entry: string, outfile: string, opts: { target?: st
     target: opts.target ?? BUNDLE_TARGET,
     mainFields: ['module', 'main'],
     minify: true,
+    // As the construct: a linked map without the sources, which Node reads at load with --enable-source-maps.
+    sourcemap: true,
+    sourcesContent: false,
     banner: { js: ESM_REQUIRE_BANNER },
     logLevel: 'error',
     ...(opts.plugins && { plugins: opts.plugins }),

@@ -1,13 +1,15 @@
 /**
  * Measurement 5: cold start. Each function is bundled as Lambda gets it (./bundle.ts); the figures
- * are the bundle's bytes and its module init time: a fresh `node` process that imports the bundle and
- * exits, wall time from spawn to exit, median of N runs, minus the median of the same process
+ * are the bundle's bytes and its module init time: a fresh `node` process, with the function's
+ * NODE_OPTIONS (and the probe's other runtime variables, cdk/lambda-build.ts), that imports the bundle
+ * and exits, wall time from spawn to exit, median of N runs, minus the median of a plain process
  * importing an empty module (Node's own start-up). Runs of the three take turns.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { probeAliases } from '../cdk/lambda-build.ts';
+import { NODE_OPTIONS, probeAliases, probeRuntimeEnvironment } from '../cdk/lambda-build.ts';
+import { sizeProbe } from '../cdk/sizing.ts';
 import { DEFINITIONS_FILE, toDefinitions } from '../shared/config/definitions.ts';
 import { loadConfigFile } from '../shared/config/load.ts';
 import { bundle } from './bundle.ts';
@@ -49,11 +51,12 @@ const LAMBDA_ENV = {
 /** The checks each bundle carries, as the CDK app writes them: the reference config's. */
 const REFERENCE_CONFIG = 'bench/reference-checks.yaml';
 
-function timeImport(file: string): Promise<{ ms: number; error?: string }> {
+/** `runtime`: the function's NODE_OPTIONS and the like, as the CDK constructs set them. */
+function timeImport(file: string, runtime: Record<string, string> = {}): Promise<{ ms: number; error?: string }> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     execFile(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(`file://${file}`)});`], {
-      env: { PATH: process.env.PATH ?? '', ...LAMBDA_ENV },
+      env: { PATH: process.env.PATH ?? '', ...LAMBDA_ENV, ...runtime },
       timeout: 30_000,
     }, (err, _stdout, stderr) => {
       const ms = performance.now() - t0;
@@ -71,6 +74,7 @@ export async function measureColdStart(opts: { dir: string; root: string; runs: 
     { name: 'evaluator', entry: 'functions/evaluator/handler.ts' },
   ];
   const files = new Map<string, string>();
+  const runtimes = new Map<string, Record<string, string>>();
   const reference = loadConfigFile(join(opts.root, REFERENCE_CONFIG));
   for (const e of entries) {
     const src = join(opts.root, e.entry);
@@ -88,6 +92,7 @@ export async function measureColdStart(opts: { dir: string; root: string; runs: 
       writeFileSync(join(dir, DEFINITIONS_FILE), JSON.stringify(definitions));
       e.bytes = b.bytes;
       files.set(e.name, b.file);
+      runtimes.set(e.name, e.name === 'probe' ? probeRuntimeEnvironment(sizeProbe(definitions.checks).memoryMb) : { NODE_OPTIONS });
     } catch (err) {
       e.note = `not measured: bundling failed: ${(err as Error).message.split('\n')[0]}`;
     }
@@ -101,7 +106,7 @@ export async function measureColdStart(opts: { dir: string; root: string; runs: 
     const order: Array<[string, string]> = [['baseline', empty], ...[...files.entries()]];
     const rotated = [...order.slice(i % order.length), ...order.slice(0, i % order.length)];
     for (const [name, file] of rotated) {
-      const r = await timeImport(file);
+      const r = await timeImport(file, runtimes.get(name));
       if (r.error) {
         const e = entries.find((x) => x.name === name);
         if (e && !e.note) e.note = `import failed: ${r.error}`;

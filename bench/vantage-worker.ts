@@ -2,9 +2,12 @@
  * The Vantage prober under test, alone in its process: it runs what the bench asks over IPC through
  * the real engine (`runChecks` / `runProbe` from shared/probe) and nothing else, so /proc's CPU and RSS
  * for this pid are the prober's.
+ *
+ * Like the probe function, it runs checks already loaded: a request may carry one (`loaded`, from
+ * `loadConfigObject` in the bench process), and then the config loader (zod, yaml) is never evaluated
+ * here, as it never is in Lambda. A check in the YAML shape (`check`) is loaded here, on first use.
  */
 import { dirname } from 'node:path';
-import { loadConfigObject } from '../shared/config/load.ts';
 import type { Check } from '../shared/config/schema.ts';
 import { runChecks, runProbe } from '../shared/probe/index.ts';
 
@@ -13,6 +16,8 @@ interface Msg {
   op: 'ping' | 'batch' | 'probe' | 'gc' | 'mem';
   /** A check as a user writes it (YAML shape), e.g. `{ id, http: { url } }`. */
   check?: Record<string, unknown>;
+  /** A check as the loader produced it (what a definitions file holds); used instead of `check`. */
+  loaded?: Check;
   /** For a CA file path in the check. */
   baseDir?: string;
   n?: number;
@@ -20,11 +25,13 @@ interface Msg {
 }
 
 const built = new Map<string, Check>();
-function build(raw: Record<string, unknown>, baseDir: string | undefined): Check {
-  const key = JSON.stringify(raw);
+async function build(m: Msg): Promise<Check> {
+  if (m.loaded) return m.loaded;
+  const key = JSON.stringify(m.check);
   let check = built.get(key);
   if (!check) {
-    check = loadConfigObject({ defaults: { retries: 0 }, checks: [raw] }, { baseDir: baseDir ?? dirname(process.cwd()) }).checks[0]!;
+    const { loadConfigObject } = await import('../shared/config/load.ts');
+    check = loadConfigObject({ defaults: { retries: 0 }, checks: [m.check] }, { baseDir: m.baseDir ?? dirname(process.cwd()) }).checks[0]!;
     built.set(key, check);
   }
   return check;
@@ -45,12 +52,12 @@ process.on('message', async (m: Msg) => {
         process.send!({ id: m.id });
         return;
       case 'probe': {
-        const result = await runProbe(build(m.check!, m.baseDir));
+        const result = await runProbe(await build(m));
         process.send!({ id: m.id, result });
         return;
       }
       case 'batch': {
-        const check = build(m.check!, m.baseDir);
+        const check = await build(m);
         const checks = new Array<Check>(m.n!).fill(check);
         const reasons: Record<string, number> = {};
         let ok = 0;

@@ -11,7 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Check } from '../../shared/config/schema.ts';
 import type { SecretGrant } from '../secret-refs.ts';
-import { probeAliases } from '../lambda-build.ts';
+import { probeAliases, probeRuntimeEnvironment } from '../lambda-build.ts';
 import { sizeProbe, type ProbeSizing } from '../sizing.ts';
 import type { PrivateNetwork } from './private-network.ts';
 import { VantageFunction } from './vantage-function.ts';
@@ -71,7 +71,11 @@ export class ProbeFunction extends Construct {
       // Without gRPC checks, the bundle leaves gRPC support out.
       aliases: probeAliases(props.checks),
       // Plain strings, not references: the table lives in another stack and usually another region.
-      environment: { TABLE_NAME: props.tableName, HOME_REGION: props.homeRegion, LOCATION: props.location, PHASE_METRICS: String(props.phaseMetrics ?? false) },
+      environment: {
+        // Node's flags and malloc's arenas, the same the bench runs the probe engine with.
+        ...probeRuntimeEnvironment(this.sizing.memoryMb),
+        TABLE_NAME: props.tableName, HOME_REGION: props.homeRegion, LOCATION: props.location, PHASE_METRICS: String(props.phaseMetrics ?? false),
+      },
       ...(props.network && { vpc: props.network.functionPlacement() }),
       ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
     });

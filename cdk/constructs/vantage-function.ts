@@ -12,7 +12,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BUNDLE_TARGET, ESM_REQUIRE_BANNER } from '../lambda-build.ts';
+import { BUNDLE_TARGET, ESM_REQUIRE_BANNER, NODE_OPTIONS } from '../lambda-build.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -85,7 +85,7 @@ export class VantageFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(30),
       role: this.role,
       logGroup: this.logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment: { NODE_OPTIONS, ...props.environment },
       ...props.vpc,
       bundling: {
         format: OutputFormat.ESM,

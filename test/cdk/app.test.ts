@@ -253,10 +253,14 @@ describe('probe stacks', () => {
     }
   });
 
-  it('pass the table name and home region as plain strings, the location name, and phase metrics off by default', () => {
+  it('pass the table name and home region as plain strings, the location name, phase metrics off by default, and the probe runtime (cdk/lambda-build.ts)', () => {
     for (const location of ['us-east-1', 'eu-west-1', 'ap-southeast-1', 'office-dc']) {
       probe(location).hasResourceProperties('AWS::Lambda::Function', {
-        Environment: { Variables: { TABLE_NAME: 'vantage-results', HOME_REGION: 'us-east-1', LOCATION: location, PHASE_METRICS: 'false', NODE_OPTIONS: '--enable-source-maps' } },
+        Environment: { Variables: {
+          TABLE_NAME: 'vantage-results', HOME_REGION: 'us-east-1', LOCATION: location, PHASE_METRICS: 'false',
+          // 512 MB functions: the old generation as Lambda's bootstrap would size it, an 8 MB young one.
+          NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=461', MALLOC_ARENA_MAX: '2',
+        } },
       });
     }
   });

@@ -1,7 +1,8 @@
 /**
- * The probe bundles as `cdk synth` writes them (real esbuild bundling): a location without gRPC checks
- * gets a bundle without @grpc/grpc-js, a location with them keeps it, and a bundle that lacks it
- * refuses definitions that need it at init rather than failing a probe later.
+ * The probe functions as `cdk synth` writes them (real esbuild bundling): a location without gRPC
+ * checks gets a bundle without @grpc/grpc-js, a location with them keeps it, and a bundle that lacks it
+ * refuses definitions that need it at init rather than failing a probe later. Each probe function
+ * starts with the runtime variables the bench runs the engine with.
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NODE_OPTIONS, probeRuntimeEnvironment } from '../../cdk/lambda-build.ts';
 import { buildVantage } from '../../cdk/vantage.ts';
 import { DEFINITIONS_FILE, toDefinitions } from '../../shared/config/definitions.ts';
 import { loadConfigText } from '../../shared/config/load.ts';
@@ -31,15 +33,19 @@ const STACKS = ['Vantage-Probe-us-east-1', 'Vantage-Probe-eu-west-1'];
 
 let outdir: string;
 const assets = new Map<string, string>();
+type Fn = { Type: string; Properties: { Code: { S3Key: string }; MemorySize: number; Environment: { Variables: Record<string, string> } } };
+const functions = new Map<string, Fn[]>();
 
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'vantage-cdk-bundles-'));
   const app = new App({ outdir, context: { ...cdkContext(), 'aws:cdk:bundling-stacks': STACKS } });
   buildVantage(app, loadConfigText(YAML));
   const assembly = app.synth();
+  for (const stack of assembly.stacks) {
+    functions.set(stack.stackName, Object.values(stack.template.Resources as Record<string, Fn>).filter((r) => r.Type === 'AWS::Lambda::Function'));
+  }
   for (const name of STACKS) {
-    const fn = Object.values(assembly.getStackByName(name).template.Resources as Record<string, { Type: string; Properties: { Code: { S3Key: string } } }>)
-      .find((r) => r.Type === 'AWS::Lambda::Function')!;
+    const fn = functions.get(name)![0]!;
     assets.set(name, join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`));
   }
 }, 120_000);
@@ -90,4 +96,21 @@ describe('probe bundles', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('probe functions', () => {
+  it("start with the probe runtime's Node flags and malloc arenas for their memory size; other functions with source maps", () => {
+    for (const name of STACKS) {
+      const [fn] = functions.get(name)!;
+      const { NODE_OPTIONS: options, MALLOC_ARENA_MAX } = fn!.Properties.Environment.Variables;
+
+      expect({ options, MALLOC_ARENA_MAX }).toEqual({ options: probeRuntimeEnvironment(fn!.Properties.MemorySize).NODE_OPTIONS, MALLOC_ARENA_MAX: '2' });
+      // Lambda's bootstrap leaves both heap limits to NODE_OPTIONS once it names one, so both are there;
+      // no source maps in the probe (their first use costs a probe in flight 43 ms).
+      expect(options).toBe(`--max-semi-space-size=8 --max-old-space-size=${fn!.Properties.MemorySize - Math.floor(fn!.Properties.MemorySize / 10)}`);
+    }
+    const home = functions.get('Vantage-Home')!;
+    expect(home.length).toBeGreaterThan(0);
+    for (const fn of home) expect(fn.Properties.Environment?.Variables?.NODE_OPTIONS).toBe(NODE_OPTIONS);
+  });
 });
