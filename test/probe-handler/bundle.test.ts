@@ -60,13 +60,13 @@ describe('the probe function bundle', () => {
 });
 
 describe('the evaluator function bundle', () => {
-  it('reads its definitions and environment without zod or yaml', async () => {
+  it('evaluates neither zod nor yaml at init (backtesting, which uses zod, stays out)', async () => {
     const entry = 'functions/evaluator/handler.ts';
     const meta = await graph(entry);
 
     const atImport = evaluatedAtImport(meta, entry);
 
-    expect(atImport.filter((f) => packageOf(f) === 'yaml')).toEqual([]);
-    expect(atImport.filter((f) => ['shared/config/schema.ts', 'shared/config/definitions.ts', 'shared/config/load.ts'].includes(f))).toEqual([]);
+    expect(atImport.filter((f) => ['zod', 'yaml'].includes(packageOf(f) ?? ''))).toEqual([]);
+    expect(atImport.filter((f) => ['shared/config/schema.ts', 'shared/config/definitions.ts', 'shared/config/load.ts', 'shared/evaluate/backtest.ts'].includes(f))).toEqual([]);
   });
 });
