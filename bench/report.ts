@@ -156,7 +156,7 @@ export function renderReport(r: BenchResults, targets: Target[], header: string)
   if (r.coldStart) {
     const c = r.coldStart;
     const rows = c.entries.map((e) => [e.name, e.bytes === undefined ? '-' : int(e.bytes), f(e.importMs, 0), f(e.initMs, 0), e.note ?? '']);
-    parts.push(`5. Cold start (esbuild: node22, ESM, minified, SDK bundled; init = median of ${c.runs} fresh \`node\` imports − empty-import baseline ${f(c.baselineMs, 0)} ms)`,
+    parts.push(`5. Cold start (the CDK build settings: esbuild node24, ESM, minified, SDK bundled, source maps; each function run with its own NODE_OPTIONS; init = median of ${c.runs} fresh \`node\` imports − empty-import baseline ${f(c.baselineMs, 0)} ms)`,
       table(['function', 'bundle bytes', 'import ms', 'init ms', 'note'], rows, 'lrrrl'));
   } else parts.push(`5. Cold start: not measured: ${r.skipped.coldStart}`);
 

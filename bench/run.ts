@@ -22,7 +22,8 @@ import { measureCost } from './cost.ts';
 import { measureDetection } from './detection.ts';
 import { measureEvaluator } from './evaluator.ts';
 import { startIpcChild, type IpcChild } from './ipc.ts';
-import { measureExporterMemory, measureVantageMemory } from './memory.ts';
+import { measureExporterMemory, measureVantageMemory, probeRuntimeFor, startVantageWorker } from './memory.ts';
+import { loadConfigObject } from '../shared/config/load.ts';
 import { ensureCurl, ensureExporter, startExporter, writeBlackboxConfig, type Exporter, type Tool } from './peers.ts';
 import { isStopping, machineBusySeconds, machineLoad, onExit, stopAllOwned } from './proc.ts';
 import { evaluateTargets, renderReport, type BenchResults } from './report.ts';
@@ -88,7 +89,10 @@ async function main(): Promise<number> {
     const blackboxConfig = writeBlackboxConfig(dir, pki.caFile);
     // The prober under test runs the engine bundled as Lambda runs it (./bundle.ts), in its own process.
     const worker = await bundle(join(ROOT, 'bench/vantage-worker.ts'), join(dir, 'vantage-worker.mjs'));
-    if (targets) vantage = await startIpcChild(worker.file);
+    // Throughput and accuracy run the engine with the runtime variables (NODE_OPTIONS among them) that a
+    // probe function sized for 100 one-minute HTTP checks gets, as the memory section does.
+    const sizedFor = loadConfigObject({ checks: Array.from({ length: 100 }, (_, i) => ({ id: `c${i}`, http: { url: 'http://127.0.0.1/' } })) }).checks;
+    if (targets) vantage = await startVantageWorker(worker.file, probeRuntimeFor(sizedFor));
 
     if (only.has('throughput')) {
       log('bench: 1/7 probe throughput');
