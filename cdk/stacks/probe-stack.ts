@@ -6,20 +6,14 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { PrivateLocationConfig } from '../../shared/config/deployment.ts';
-import type { Check } from '../../shared/config/schema.ts';
 import { HeartbeatAlarm } from '../constructs/heartbeat-alarm.ts';
 import { OpsTopic } from '../constructs/ops-topic.ts';
 import { PrivateNetwork } from '../constructs/private-network.ts';
-import { ProbeFunction } from '../constructs/probe-function.ts';
+import { ProbeFunction, type ProbeFunctionProps } from '../constructs/probe-function.ts';
 import type { SecretGrant } from '../secret-refs.ts';
 
-export interface ProbeStackProps extends StackProps {
-  readonly location: string;
-  readonly checks: readonly Check[];
-  readonly bundledFiles: Record<string, string>;
-  readonly tableName: string;
-  readonly tableArn: string;
-  readonly homeRegion: string;
+/** What the probe function needs (documented on ProbeFunctionProps), plus the stack's own parts. */
+export interface ProbeStackProps extends StackProps, Pick<ProbeFunctionProps, 'location' | 'checks' | 'bundledFiles' | 'tableName' | 'tableArn' | 'homeRegion'> {
   readonly opsTopicName: string;
   /** @default no subscriptions */
   readonly opsEmails?: readonly string[];

@@ -182,16 +182,19 @@ export function definitionsIssues(input: unknown): ConfigIssue[] {
   return issues;
 }
 
+/** The parsed document: text is parsed (a syntax error is a DefinitionsError), anything else is taken as parsed. */
+export function parseDocumentJson(json: unknown, source?: string): unknown {
+  if (typeof json !== 'string') return json;
+  try {
+    return JSON.parse(json);
+  } catch (err) {
+    throw new DefinitionsError([{ path: '(json)', message: (err as Error).message }], source);
+  }
+}
+
 /** Parses a document's text (or takes the parsed JSON) and runs the light check; throws DefinitionsError with every problem. */
 export function readDefinitions(json: unknown, source = DEFINITIONS_FILE): Definitions {
-  let input = json;
-  if (typeof json === 'string') {
-    try {
-      input = JSON.parse(json);
-    } catch (err) {
-      throw new DefinitionsError([{ path: '(json)', message: (err as Error).message }], source);
-    }
-  }
+  const input = parseDocumentJson(json, source);
   const issues = definitionsIssues(input);
   if (issues.length > 0) throw new DefinitionsError(issues, source);
   const doc = input as DefinitionsDocument;

@@ -13,7 +13,7 @@
  */
 import type { ConfigIssue } from '../errors.ts';
 import {
-  DEFINITIONS_SCHEMA_VERSION, DefinitionsError, definitionsHash, definitionsIssues, readDefinitions,
+  DEFINITIONS_SCHEMA_VERSION, DefinitionsError, definitionsHash, definitionsIssues, parseDocumentJson, readDefinitions,
   type Definitions, type DefinitionsDocument,
 } from './definitions-file.ts';
 import { formatDuration } from './duration.ts';
@@ -136,14 +136,7 @@ function zodIssues(error: { issues: ReadonlyArray<{ code: string; path: Property
  * what the file holds. Throws DefinitionsError with every problem and its path.
  */
 export function parseDefinitions(json: unknown, source?: string): Definitions {
-  let input = json;
-  if (typeof json === 'string') {
-    try {
-      input = JSON.parse(json);
-    } catch (err) {
-      throw new DefinitionsError([{ path: '(json)', message: (err as Error).message }], source);
-    }
-  }
+  const input = parseDocumentJson(json, source);
   const issues = definitionsIssues(input);
   if (issues.some((i) => i.path === 'schemaVersion' || i.path === '(root)')) throw new DefinitionsError(issues, source);
   const doc = input as Record<string, unknown>;
