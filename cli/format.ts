@@ -42,7 +42,15 @@ export function formatTable(results: readonly ProbeResult[], opts: { color?: boo
       return i === 2 && raw ? statusCell(raw, !!opts.color) + ' '.repeat(widths[i]! - c.length) : padded;
     }).join('  ').trimEnd();
   const failedAssertions = results.flatMap((r) => r.assertions.filter((a) => !a.ok).map((a) => `  ${r.checkId ?? r.target}: ${a.name}${a.detail ? ` (${a.detail})` : ''}`));
-  return [line(header), ...rows.map((row, i) => line(row, results[i])), ...(failedAssertions.length ? ['', 'failed assertions:', ...failedAssertions] : [])].join('\n') + '\n';
+  // The records as answer regexes see them (tab-separated, like dig and miekg/dns), so a person can
+  // write or fix an `answerMatches` from what is printed here.
+  const answers = results.flatMap((r) => (r.dns?.answers ?? []).map((a) => `  ${r.checkId ?? r.target}: ${a}`));
+  return [
+    line(header),
+    ...rows.map((row, i) => line(row, results[i])),
+    ...(answers.length ? ['', 'dns answers:', ...answers] : []),
+    ...(failedAssertions.length ? ['', 'failed assertions:', ...failedAssertions] : []),
+  ].join('\n') + '\n';
 }
 
 /** One JSON object per line, for machines (`--json`). */

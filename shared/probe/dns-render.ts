@@ -1,6 +1,10 @@
 /**
- * DNS records rendered as one line of zone-file text, the way `dig` and Blackbox Exporter show them
- * (`api.example.com. 300 IN A 10.0.0.1`), so that answer assertions are regexes over familiar text.
+ * DNS records rendered as one line of zone-file text, exactly as miekg/dns's `RR.String()` does, which
+ * is what Blackbox Exporter's `fail_if_matches_regexp` and friends are matched against: the owner name,
+ * TTL, class and type each followed by a tab, then the record data with its fields separated by single
+ * spaces (`api.example.com.\t300\tIN\tA\t10.0.0.1`, `example.com.\t300\tIN\tMX\t10 mx.example.com.`).
+ * A regex copied from a blackbox.yml module (`"www.example.org.\t300\tIN\tA\t..."`) therefore matches
+ * here the same way; one written with `\s+` between the fields matches both renderings.
  */
 import type { Answer } from 'dns-packet';
 
@@ -62,9 +66,9 @@ function rdata(answer: Answer): string {
   }
 }
 
-/** `name. ttl class type rdata` */
+/** `name.<TAB>ttl<TAB>class<TAB>type<TAB>rdata`, as miekg/dns's `RR_Header.String()` + the rdata. */
 export function renderRecord(answer: Answer): string {
   const ttl = 'ttl' in answer ? answer.ttl ?? 0 : 0;
   const cls = 'class' in answer ? answer.class ?? 'IN' : 'IN';
-  return `${fqdn(answer.name)} ${ttl} ${cls} ${answer.type} ${rdata(answer)}`.trimEnd();
+  return `${fqdn(answer.name)}\t${ttl}\t${cls}\t${answer.type}\t${rdata(answer)}`;
 }

@@ -106,11 +106,15 @@ describe('vantage check', () => {
   });
 
   it('dns:// queries the given server for the given type', async () => {
-    const r = await runCli(['check', `dns://${dns.server}/example.com?type=MX`, '--expect', 'MX 10 mail\\.example\\.com', '--json']);
+    const r = await runCli(['check', `dns://${dns.server}/example.com?type=MX`, '--expect', '\\tMX\\t10 mail\\.example\\.com', '--json']);
     expect(r.code).toBe(0);
     const result = JSON.parse(r.stdout);
     expect(result.dns.rcode).toBe('NOERROR');
     expect(result.dns.answers).toHaveLength(2);
+    // The table shows the records as the regexes see them, tabs included.
+    const human = await runCli(['check', `dns://${dns.server}/example.com?type=MX`]);
+    expect(human.stdout).toContain('dns answers:\n');
+    expect(human.stdout).toContain('example.com.\t300\tIN\tMX\t10 mail.example.com.\n');
     const nx = await runCli(['check', `dns://${dns.server}/nope.example.com?type=A&transport=tcp`, '--json']);
     expect(nx.code).toBe(1);
     expect(JSON.parse(nx.stdout)).toMatchObject({ dns: { rcode: 'NXDOMAIN' }, failure: { reason: 'dns_rcode' } });

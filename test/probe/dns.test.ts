@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfigObject } from '../../shared/config/load.ts';
+import { loadConfigObject, loadConfigText } from '../../shared/config/load.ts';
 import type { DnsCheck } from '../../shared/config/schema.ts';
 import { createDnsProber, parseServer, probeDns } from '../../shared/probe/dns.ts';
 import { renderRecord } from '../../shared/probe/dns-render.ts';
@@ -47,15 +47,15 @@ async function freeTcpPort(): Promise<number> {
 
 describe('record types are parsed and rendered as zone-file lines', () => {
   const cases: Array<[string, string, string[]]> = [
-    ['A', 'api.example.com', ['api.example.com. 300 IN A 10.0.0.1', 'api.example.com. 300 IN A 10.0.0.2']],
-    ['AAAA', 'api.example.com', ['api.example.com. 300 IN AAAA 2001:db8::1']],
-    ['CNAME', 'www.example.com', ['www.example.com. 300 IN CNAME api.example.com.']],
-    ['MX', 'example.com', ['example.com. 300 IN MX 10 mail.example.com.', 'example.com. 300 IN MX 20 backup.example.com.']],
-    ['TXT', 'example.com', ['example.com. 300 IN TXT "v=spf1 include:_spf.example.com ~all"', 'example.com. 300 IN TXT "say \\"hi\\"" "part two"']],
-    ['NS', 'example.com', ['example.com. 300 IN NS ns1.example.com.', 'example.com. 300 IN NS ns2.example.com.']],
-    ['SOA', 'example.com', ['example.com. 300 IN SOA ns1.example.com. hostmaster.example.com. 2024010101 7200 3600 1209600 300']],
-    ['SRV', '_sip._tcp.example.com', ['_sip._tcp.example.com. 300 IN SRV 10 60 5060 sip.example.com.']],
-    ['PTR', '1.0.0.10.in-addr.arpa', ['1.0.0.10.in-addr.arpa. 300 IN PTR api.example.com.']],
+    ['A', 'api.example.com', ['api.example.com.\t300\tIN\tA\t10.0.0.1', 'api.example.com.\t300\tIN\tA\t10.0.0.2']],
+    ['AAAA', 'api.example.com', ['api.example.com.\t300\tIN\tAAAA\t2001:db8::1']],
+    ['CNAME', 'www.example.com', ['www.example.com.\t300\tIN\tCNAME\tapi.example.com.']],
+    ['MX', 'example.com', ['example.com.\t300\tIN\tMX\t10 mail.example.com.', 'example.com.\t300\tIN\tMX\t20 backup.example.com.']],
+    ['TXT', 'example.com', ['example.com.\t300\tIN\tTXT\t"v=spf1 include:_spf.example.com ~all"', 'example.com.\t300\tIN\tTXT\t"say \\"hi\\"" "part two"']],
+    ['NS', 'example.com', ['example.com.\t300\tIN\tNS\tns1.example.com.', 'example.com.\t300\tIN\tNS\tns2.example.com.']],
+    ['SOA', 'example.com', ['example.com.\t300\tIN\tSOA\tns1.example.com. hostmaster.example.com. 2024010101 7200 3600 1209600 300']],
+    ['SRV', '_sip._tcp.example.com', ['_sip._tcp.example.com.\t300\tIN\tSRV\t10 60 5060 sip.example.com.']],
+    ['PTR', '1.0.0.10.in-addr.arpa', ['1.0.0.10.in-addr.arpa.\t300\tIN\tPTR\tapi.example.com.']],
   ];
   it.each(cases)('%s %s', async (type, name, lines) => {
     const r = await probe(dnsCheck({ name, type }));
@@ -68,15 +68,15 @@ describe('record types are parsed and rendered as zone-file lines', () => {
   it('follows a CNAME chain the way a resolver returns it', async () => {
     const r = await probe(dnsCheck({ name: 'www.example.com', type: 'A' }));
     expect(r.dns?.answers).toEqual([
-      'www.example.com. 300 IN CNAME api.example.com.',
-      'api.example.com. 300 IN A 10.0.0.1',
-      'api.example.com. 300 IN A 10.0.0.2',
+      'www.example.com.\t300\tIN\tCNAME\tapi.example.com.',
+      'api.example.com.\t300\tIN\tA\t10.0.0.1',
+      'api.example.com.\t300\tIN\tA\t10.0.0.2',
     ]);
   });
 
   it('renders types it does not know as RFC 3597 generic data', () => {
-    expect(renderRecord({ name: 'x.example', type: 'NULL', ttl: 5, class: 'IN', data: Buffer.from([0xab, 0x01]) })).toBe('x.example. 5 IN NULL \\# 2 ab01');
-    expect(renderRecord({ name: 'x.example', type: 'TXT', ttl: 5, class: 'IN', data: [Buffer.from([0x07, 0x41])] })).toBe('x.example. 5 IN TXT "\\007A"');
+    expect(renderRecord({ name: 'x.example', type: 'NULL', ttl: 5, class: 'IN', data: Buffer.from([0xab, 0x01]) })).toBe('x.example.\t5\tIN\tNULL\t\\# 2 ab01');
+    expect(renderRecord({ name: 'x.example', type: 'TXT', ttl: 5, class: 'IN', data: [Buffer.from([0x07, 0x41])] })).toBe('x.example.\t5\tIN\tTXT\t"\\007A"');
   });
 });
 
@@ -106,13 +106,13 @@ describe('answer assertions', () => {
   it('passes when every answerMatches regex matches some line and no answerNotMatches does', async () => {
     const r = await probe(dnsCheck({
       name: 'api.example.com',
-      assert: { answerMatches: ['IN A 10\\.0\\.0\\.1$', 'IN A 10\\.0\\.0\\.2$'], answerNotMatches: ['192\\.168\\.'], minAnswers: 2 },
+      assert: { answerMatches: ['\\tIN\\tA\\t10\\.0\\.0\\.1$', '\\sA\\s+10\\.0\\.0\\.2$'], answerNotMatches: ['192\\.168\\.'], minAnswers: 2 },
     }));
     expect(r.ok).toBe(true);
     expect(r.assertions.map((a) => [a.name, a.ok])).toEqual([
       ['rcode in [NOERROR]', true],
-      ['answer matches /IN A 10\\.0\\.0\\.1$/', true],
-      ['answer matches /IN A 10\\.0\\.0\\.2$/', true],
+      ['answer matches /\\tIN\\tA\\t10\\.0\\.0\\.1$/', true],
+      ['answer matches /\\sA\\s+10\\.0\\.0\\.2$/', true],
       ['no answer matches /192\\.168\\./', true],
       ['answers >= 2', true],
     ]);
@@ -129,7 +129,32 @@ describe('answer assertions', () => {
   it('fails answerNotMatches and names the offending line', async () => {
     const r = await probe(dnsCheck({ name: 'example.com', type: 'MX', assert: { answerNotMatches: ['backup'] } }));
     expect(r.failure?.reason).toBe('dns_answer');
-    expect(r.assertions[1]).toEqual({ name: 'no answer matches /backup/', ok: false, detail: 'example.com. 300 IN MX 20 backup.example.com.' });
+    expect(r.assertions[1]).toEqual({ name: 'no answer matches /backup/', ok: false, detail: 'example.com.\t300\tIN\tMX\t20 backup.example.com.' });
+  });
+
+  // Blackbox Exporter matches `validate_answer_rrs` regexes against miekg/dns's rendering, and its own
+  // example config spells them with YAML tab escapes; such a regex must behave the same here.
+  it('matches regexes written for Blackbox Exporter, tabs and all, from YAML', async () => {
+    const yaml = [
+      'checks:',
+      '  - id: bbe-parity',
+      '    dns:',
+      `      server: "${stub.server}"`,
+      '      name: api.example.com',
+      '      type: A',
+      '      assert:',
+      '        answerMatches: ["api.example.com.\\t300\\tIN\\tA\\t10.0.0.1"]',
+      '        answerNotMatches: ["api.example.com.\\t300\\tIN\\tA\\t10.0.0.2"]',
+    ].join('\n');
+    const check = loadConfigText(yaml).checks[0] as DnsCheck;
+    const r = await probe(check);
+    expect(r.assertions.map((a) => [a.ok, a.detail])).toEqual([
+      [true, 'NOERROR'],
+      [true, 'api.example.com.\t300\tIN\tA\t10.0.0.1'],
+      // The exporter's fail_if_matches_regexp fires on the present record; so does answerNotMatches.
+      [false, 'api.example.com.\t300\tIN\tA\t10.0.0.2'],
+    ]);
+    expect(r.failure?.reason).toBe('dns_answer');
   });
 
   it('fails minAnswers with the count seen', async () => {
@@ -230,7 +255,7 @@ describe('misbehaving servers', () => {
   it('ignores UDP answers with the wrong id or the wrong question', async () => {
     const r = await probe(dnsCheck({ name: SPECIAL.spoofed }));
     expect(r.ok).toBe(true);
-    expect(r.dns?.answers).toEqual([`${SPECIAL.spoofed}. 300 IN A 10.0.0.9`]);
+    expect(r.dns?.answers).toEqual([`${SPECIAL.spoofed}.\t300\tIN\tA\t10.0.0.9`]);
     expect(r.dns?.answers.join('\n')).not.toContain(SPOOFED_ADDRESS);
   });
 
