@@ -4,6 +4,7 @@ import { JavaMissingError } from '../../shared/local/dynamodb-local.ts';
 import { PipelineAbortedError, startPipeline, type Pipeline } from '../../shared/local/pipeline.ts';
 import { defineCommand, parse, required, UsageError } from '../args.ts';
 import { EXIT } from '../io.ts';
+import { exitNoLaterThan, watchLifetime } from '../lifetime.ts';
 import { jsonView, plainView, ttyView, type View, type ViewEvent } from '../live-view.ts';
 
 const HELP = `usage: vantage dev --config FILE [--demo] [--json]
@@ -14,10 +15,15 @@ to webhooks (HTTP POST) and to this console (email channels). Nothing leaves loo
 probes themselves. Intervals down to 1s are allowed here.
   --demo    also start the demo targets that examples/demo.yaml monitors (127.0.0.1:47801, 47802, 47810)
   --json    one JSON event per line instead of the live view
-Stop with Ctrl-C (or SIGTERM); everything it started stops with it.
+Stop with Ctrl-C (or SIGTERM, SIGHUP); it also stops when the process that started it exits (npm
+or npx under \`docker stop\`). Everything it started stops with it, DynamoDB Local even if this
+process is killed with SIGKILL.
 Exit codes: 0 stopped by you, 1 a part of the pipeline failed (e.g. DynamoDB Local crashed), 2 usage,
 config or environment error (Java missing, a demo port in use).
 `;
+
+/** Once stopping has begun, the longest this process may live on (a hung stop, a leaked handle). */
+const STOP_DEADLINE_MS = 15_000;
 
 export const dev = defineCommand('dev', HELP, async (argv, io) => {
   const { values } = parse(argv, {
@@ -25,7 +31,7 @@ export const dev = defineCommand('dev', HELP, async (argv, io) => {
     demo: { type: 'boolean' },
     json: { type: 'boolean' },
   });
-  const config = loadConfigFile(required(values.config, '--config'));
+  const config = loadConfigFile(required(values.config, '--config'), { local: { env: io.env, warn: io.stderr } });
   if (!config.checks.some((c) => c.enabled)) throw new UsageError('the config has no enabled checks', { showHelp: false });
 
   const terminal = {
@@ -38,21 +44,27 @@ export const dev = defineCommand('dev', HELP, async (argv, io) => {
     : io.isTTY ? ttyView({ checks: config.checks, terminal }) : plainView({ checks: config.checks, terminal });
   const emit = (e: ViewEvent) => view.event(e);
 
-  // A second Ctrl-C while stopping would otherwise kill this process before DynamoDB Local (which
-  // runs in its own process group, out of the terminal's reach) is stopped.
-  const holdSignals = () => {};
-  process.on('SIGINT', holdSignals);
-  process.on('SIGTERM', holdSignals);
+  const lifetime = watchLifetime();
+  const signal = AbortSignal.any([io.signal, lifetime.signal]);
+  let deadlineSet = false;
+  const stopWithinDeadline = () => {
+    if (deadlineSet) return;
+    deadlineSet = true;
+    exitNoLaterThan(STOP_DEADLINE_MS, () => {
+      io.stderr(`vantage dev: still running ${STOP_DEADLINE_MS / 1000} s after stopping began; exiting now\n`);
+    }, EXIT.DOWN);
+  };
+  signal.addEventListener('abort', stopWithinDeadline, { once: true });
 
   let demo: DemoTargets | undefined;
   let pipeline: Pipeline | undefined;
   try {
     if (values.demo) demo = await startDemoTargets({ onEvent: emit });
-    pipeline = await startPipeline({ config, onEvent: emit, env: io.env, signal: io.signal });
+    pipeline = await startPipeline({ config, onEvent: emit, env: io.env, signal });
   } catch (err) {
     view.close();
     await demo?.stop();
-    release();
+    lifetime.release();
     if (err instanceof PipelineAbortedError) return EXIT.OK;
     if (err instanceof JavaMissingError || err instanceof DemoPortBusyError) {
       io.stderr(`vantage dev: ${err.message}\n`);
@@ -62,25 +74,23 @@ export const dev = defineCommand('dev', HELP, async (argv, io) => {
     return EXIT.DOWN;
   }
 
-  const outcome = await new Promise<{ reason: string; error?: Error }>((resolve) => {
-    if (io.signal.aborted) return resolve({ reason: 'signal' });
-    io.signal.addEventListener('abort', () => resolve({ reason: 'signal' }), { once: true });
+  const outcome = await new Promise<{ reason?: string; error?: Error }>((resolve) => {
+    if (signal.aborted) return resolve({});
+    signal.addEventListener('abort', () => resolve({}), { once: true });
     void pipeline.failed.then((error) => resolve({ reason: 'DynamoDB Local stopped unexpectedly', error }));
   });
+  // Read after the await: every listener of the signal that woke us has run by now, ours included.
+  outcome.reason ??= lifetime.signal.aborted ? String(lifetime.signal.reason) : 'signal';
 
   const t0 = performance.now();
   if (outcome.error) emit({ type: 'fatal', error: outcome.error.message });
+  stopWithinDeadline();
   emit({ type: 'stopping', reason: outcome.reason });
   await Promise.all([pipeline.stop(), demo?.stop()]);
   const code = outcome.error ? EXIT.DOWN : EXIT.OK;
   emit({ type: 'stopped', exitCode: code, ms: Math.round(performance.now() - t0) });
   view.close();
-  release();
+  lifetime.release();
   if (outcome.error) io.stderr(`vantage dev: ${outcome.error.message}\n`);
   return code;
-
-  function release() {
-    process.removeListener('SIGINT', holdSignals);
-    process.removeListener('SIGTERM', holdSignals);
-  }
 });

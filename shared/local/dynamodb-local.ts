@@ -4,7 +4,8 @@
  * It runs the jar that ships inside the npm package `amplify-dynamodb-simulator`, the same way that
  * package launches it (`java -Djava.library.path=<dir>/DynamoDBLocal_lib -jar DynamoDBLocal.jar
  * -inMemory -port N`), but on a port we pick, in its own process group so `stop()` leaves no Java
- * behind, and with a death that is reported instead of a client that hangs.
+ * behind, and with a death that is reported instead of a client that hangs. The JVM also dies when
+ * this process dies without stopping it, even by SIGKILL (death-guard.ts).
  *
  * DynamoDB Local has no bind-address option: it listens on every interface. Clients always use
  * 127.0.0.1. `-sharedDb` gives one database regardless of the caller's credentials and region, so a
@@ -16,6 +17,8 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { VantageError } from '../errors.ts';
+import { findSetpriv, guardedCommand, startWatchdog, type DeathGuardKind } from './death-guard.ts';
+import { findExecutable } from './executable.ts';
 
 export class DynamoDbLocalError extends VantageError {}
 
@@ -45,6 +48,8 @@ export interface DynamoDbLocal {
   port: number;
   /** The JVM's pid, which is also its process group id. */
   pid: number;
+  /** What kills the JVM if this process dies without `stop()` (see death-guard.ts). */
+  guard: DeathGuardKind;
   client: DynamoDBClient;
   /** For building other clients (e.g. `new DynamoDBStreamsClient(clientConfig)`). */
   clientConfig: LocalClientConfig;
@@ -68,6 +73,11 @@ export interface DynamoDbLocalOptions {
   region?: string;
   /** Extra JVM options. @default a small heap and the serial GC, which start fastest */
   javaOpts?: string[];
+  /**
+   * util-linux `setpriv`, which makes the kernel kill the JVM when this process dies; `false` uses
+   * the pipe watchdog instead. @default `setpriv` on PATH if it supports `--pdeathsig`, else false
+   */
+  setpriv?: string | false;
 }
 
 const PORT_ATTEMPTS = 3;
@@ -110,6 +120,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 interface Launch {
   child: ChildProcess;
+  kind: DeathGuardKind;
   output: () => string;
   /** Settles when the process exits, with a description of how. */
   exit: Promise<string>;
@@ -119,13 +130,14 @@ interface Launch {
   gone: Promise<unknown>;
 }
 
-function launch(java: string, jarPath: string, port: number, javaOpts: string[]): Launch {
+function launch(java: string, jarPath: string, port: number, javaOpts: string[], setpriv: string | undefined): Launch {
   const dir = dirname(jarPath);
-  const child = spawn(
+  const { command, args, kind } = guardedCommand(
     java,
     [...javaOpts, `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', jarPath, '-inMemory', '-sharedDb', '-disableTelemetry', '-port', String(port)],
-    { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    setpriv,
   );
+  const child = spawn(command, args, { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   const collect = (chunk: Buffer) => {
     tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL);
@@ -140,7 +152,11 @@ function launch(java: string, jarPath: string, port: number, javaOpts: string[])
     spawnError = err;
     resolve();
   }));
-  return { child, output: () => tail, exit, spawnError: () => spawnError, gone: Promise.race([exit, failed]) };
+  if (kind === 'watchdog' && child.pid !== undefined) {
+    const watchdog = startWatchdog(child.pid);
+    void exit.then(() => watchdog.dismiss());
+  }
+  return { child, kind, output: () => tail, exit, spawnError: () => spawnError, gone: Promise.race([exit, failed]) };
 }
 
 async function waitUntilAnswering(client: DynamoDBClient, timeoutMs: number, gone: Promise<unknown>): Promise<'ready' | 'gone' | 'timeout'> {
@@ -165,7 +181,11 @@ async function waitUntilAnswering(client: DynamoDBClient, timeoutMs: number, gon
 }
 
 export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
-  const java = opts.java ?? defaultJava();
+  const javaName = opts.java ?? defaultJava();
+  // Resolved here, not by spawn: under setpriv a missing java would be setpriv's exit code 127.
+  const java = findExecutable(javaName);
+  if (!java) throw new JavaMissingError(javaName);
+  const setpriv = opts.setpriv === false ? undefined : (opts.setpriv ?? findSetpriv());
   const jarPath = opts.jarPath ?? defaultJarPath();
   const region = opts.region ?? 'us-east-1';
   const javaOpts = opts.javaOpts ?? ['-Xms64m', '-Xmx512m', '-XX:+UseSerialGC'];
@@ -176,7 +196,7 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}`;
     const clientConfig: LocalClientConfig = { endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-    const run = launch(java, jarPath, port, javaOpts);
+    const run = launch(java, jarPath, port, javaOpts, setpriv);
     // If this Node process exits without stop() (a crashed test worker), take the JVM with it.
     const onParentExit = () => killGroup(run.child, 'SIGKILL');
     process.once('exit', onParentExit);
@@ -187,7 +207,7 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
     if (spawnFailure) {
       client.destroy();
       process.removeListener('exit', onParentExit);
-      if ((spawnFailure as NodeJS.ErrnoException).code === 'ENOENT') throw new JavaMissingError(java, { cause: spawnFailure });
+      if ((spawnFailure as NodeJS.ErrnoException).code === 'ENOENT') throw new JavaMissingError(javaName, { cause: spawnFailure });
       throw new DynamoDbLocalError('DYNAMODB_LOCAL_SPAWN', `could not start ${java}: ${spawnFailure.message}`, { cause: spawnFailure });
     }
     if (state === 'ready') {
@@ -216,7 +236,7 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
         })();
         return stopped;
       };
-      return { endpoint, port, pid: run.child.pid!, client, clientConfig, died, stop };
+      return { endpoint, port, pid: run.child.pid!, guard: run.kind, client, clientConfig, died, stop };
     }
 
     client.destroy();
