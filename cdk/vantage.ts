@@ -5,9 +5,11 @@
 import type { App, Environment } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { DEFINITIONS_FILE, toDefinitions } from '../shared/config/definitions.ts';
+import { deployOnlyIssues } from '../shared/config/deploy-only.ts';
 import type { DeploymentConfig } from '../shared/config/deployment.ts';
 import type { LoadedConfig } from '../shared/config/load.ts';
 import type { Check } from '../shared/config/schema.ts';
+import { ConfigError } from '../shared/errors.ts';
 import { namesFor, tableArn, type Names } from './names.ts';
 import { secretGrants } from './secret-refs.ts';
 import { HomeStack } from './stacks/home-stack.ts';
@@ -49,6 +51,9 @@ export function regionsOf(d: DeploymentConfig): Map<string, string> {
 export function buildVantage(app: App, config: LoadedConfig, opts: VantageOptions = {}, source = 'config'): VantageStacks {
   const d = config.deployment;
   if (!d) throw new DeploymentMissingError(source);
+  // The loader already refused these for a deployed config; this holds for a config built any other way.
+  const unsafe = deployOnlyIssues(config);
+  if (unsafe.length > 0) throw new ConfigError(unsafe, source);
   const names = namesFor(opts.prefix);
   const account = d.account ?? opts.defaultAccount;
   const env = (region: string): Environment => ({ region, ...(account !== undefined && { account }) });

@@ -73,7 +73,7 @@ export const replay = defineCommand('replay', HELP, async (argv, io) => {
   const resultsPath = required(values.results, '--results');
 
   const policies = new Map<string, PolicyInput>();
-  for (const check of loadConfigFile(configPath).checks) policies.set(check.id, policyFor(check));
+  for (const check of loadConfigFile(configPath, { local: {} }).checks) policies.set(check.id, policyFor(check));
 
   let text: string;
   try {

@@ -188,7 +188,7 @@ export function buildText(facts: AlertFacts, check: Check): string {
 /** A channel hears an event unless it lists `events` without it. Unknown names are left out. */
 export function channelsFor(event: AlertEvent, names: readonly string[], channels: Readonly<Record<string, ChannelConfig>>): string[] {
   return names.filter((name) => {
-    const channel = channels[name];
+    const channel = Object.hasOwn(channels, name) ? channels[name] : undefined;
     return channel !== undefined && (channel.events === undefined || channel.events.includes(event));
   });
 }

@@ -102,7 +102,7 @@ const ALERTING: ShapeTable<AlertPolicy> = {
 };
 
 const SPECS: { [K in CheckKind]: ShapeTable<SpecOf<K>> } = {
-  http: { url: 'id', method: 'id', headers: 'object', validStatusCodes: 'array', http2: 'boolean', followRedirects: 'boolean', maxRedirects: 'count', assert: 'object', maxBodyBytes: 'count' },
+  http: { url: 'id', method: 'id', headers: 'object', validStatusCodes: 'array', followRedirects: 'boolean', maxRedirects: 'count', assert: 'object', maxBodyBytes: 'count' },
   tcp: { host: 'id', port: 'count', tls: 'boolean|object', steps: 'array' },
   dns: { name: 'id', type: 'id', transport: 'id', recursionDesired: 'boolean', validRcodes: 'strings', assert: 'object' },
   grpc: { target: 'id', service: 'string', tls: 'boolean|object' },

@@ -1,9 +1,11 @@
 /**
  * The `deployment` block of a checks config: where `cdk deploy` puts things. It is optional, because
  * the CLI and the local pipeline run configs without one; when it is present, every location a check
- * names must be one it declares.
+ * names must be one it declares, and the config is judged as deployed (./deploy-only.ts).
  */
 import { z } from 'zod';
+import type { ConfigIssue } from '../errors.ts';
+import { arrayOf, isRecord, issue, own, type RawPath, type RawRecord } from './raw.ts';
 
 /** `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-5`. */
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
@@ -41,14 +43,6 @@ export const PrivateLocation = z.strictObject({
    * @default none: HTTPS goes out through a NAT gateway to any address
    */
   dynamoDbPrefixListId: z.string().regex(/^pl-[0-9a-f]{8,17}$/, 'expected a prefix list id such as pl-6ea54007').optional(),
-}).superRefine((loc, ctx) => {
-  loc.availabilityZones.forEach((az, i) => {
-    if (!az.startsWith(loc.region)) ctx.addIssue({ code: 'custom', path: ['availabilityZones', i], message: `"${az}" is not in region ${loc.region}` });
-  });
-  // Vpc.fromVpcAttributes pairs subnets with AZs round-robin and rejects any other count.
-  if (loc.privateSubnetIds.length % loc.availabilityZones.length !== 0) {
-    ctx.addIssue({ code: 'custom', path: ['privateSubnetIds'], message: `${loc.privateSubnetIds.length} subnet(s) for ${loc.availabilityZones.length} availability zone(s): give one subnet per zone, in the same order` });
-  }
 });
 
 export const Deployment = z.strictObject({
@@ -73,27 +67,7 @@ export const Deployment = z.strictObject({
     /** Also emit dns, connect, tls, ttfb and transfer as metrics: up to 5 more per check × location. @default false */
     phases: z.boolean().default(false),
   }).default({ phases: false }),
-}).superRefine((d, ctx) => {
-  d.privateLocations.forEach((p, i) => {
-    if (p.dynamoDbPrefixListId !== undefined && p.region !== d.homeRegion) {
-      ctx.addIssue({ code: 'custom', path: ['privateLocations', i, 'dynamoDbPrefixListId'], message: `a gateway endpoint in ${p.region} cannot reach DynamoDB in the home region ${d.homeRegion}; remove it and route HTTPS through NAT` });
-    }
-  });
-  if (d.locations.length === 0 && d.privateLocations.length === 0) {
-    ctx.addIssue({ code: 'custom', path: ['locations'], message: 'declare at least one location or private location' });
-  }
-  const seen = new Map<string, string>();
-  d.locations.forEach((region, i) => {
-    const where = `locations[${i}]`;
-    const first = seen.get(region);
-    if (first) ctx.addIssue({ code: 'custom', path: ['locations', i], message: `duplicate location "${region}" (also ${first})` });
-    else seen.set(region, where);
-  });
-  d.privateLocations.forEach((p, i) => {
-    const first = seen.get(p.name);
-    if (first) ctx.addIssue({ code: 'custom', path: ['privateLocations', i, 'name'], message: `duplicate location "${p.name}" (also ${first})` });
-    else seen.set(p.name, `privateLocations[${i}].name`);
-  });
+  // Rules between the fields (zones in the region, duplicate names, …) are deploymentIssues below.
 });
 
 export type DeploymentConfig = z.output<typeof Deployment>;
@@ -105,35 +79,70 @@ export function declaredLocations(d: DeploymentConfig): string[] {
   return [...d.locations, ...d.privateLocations.map((p) => p.name)];
 }
 
-interface LocationsInput {
-  defaults: { locations: string[] };
-  checks: ReadonlyArray<{ locations?: string[] | undefined }>;
-  deployment?: DeploymentConfig | undefined;
+/**
+ * The rules that relate the block's parts to each other, read from the block as written (see
+ * ./raw.ts) so they are reported together with its schema errors.
+ */
+export function deploymentIssues(d: RawRecord): ConfigIssue[] {
+  const at: RawPath = ['deployment'];
+  const issues: ConfigIssue[] = [];
+  const home = own(d, 'homeRegion');
+  const locations = own(d, 'locations');
+  const privateLocations = own(d, 'privateLocations');
+  arrayOf(privateLocations).forEach((p, i) => {
+    const here: RawPath = [...at, 'privateLocations', i];
+    const region = own(p, 'region');
+    const zones = own(p, 'availabilityZones');
+    if (typeof region === 'string') {
+      arrayOf(zones).forEach((az, j) => {
+        if (typeof az === 'string' && !az.startsWith(region)) issues.push(issue([...here, 'availabilityZones', j], `"${az}" is not in region ${region}`));
+      });
+    }
+    // Vpc.fromVpcAttributes pairs subnets with AZs round-robin and rejects any other count.
+    const subnets = own(p, 'privateSubnetIds');
+    if (Array.isArray(subnets) && Array.isArray(zones) && zones.length > 0 && subnets.length % zones.length !== 0) {
+      issues.push(issue([...here, 'privateSubnetIds'], `${subnets.length} subnet(s) for ${zones.length} availability zone(s): give one subnet per zone, in the same order`));
+    }
+    if (own(p, 'dynamoDbPrefixListId') !== undefined && typeof region === 'string' && typeof home === 'string' && region !== home) {
+      issues.push(issue([...here, 'dynamoDbPrefixListId'], `a gateway endpoint in ${region} cannot reach DynamoDB in the home region ${home}; remove it and route HTTPS through NAT`));
+    }
+  });
+  const none = (v: unknown) => v === undefined || (Array.isArray(v) && v.length === 0);
+  if (none(locations) && none(privateLocations)) issues.push(issue([...at, 'locations'], 'declare at least one location or private location'));
+  const seen = new Map<string, string>();
+  arrayOf(locations).forEach((region, i) => {
+    if (typeof region !== 'string') return;
+    const first = seen.get(region);
+    if (first) issues.push(issue([...at, 'locations', i], `duplicate location "${region}" (also ${first})`));
+    else seen.set(region, `locations[${i}]`);
+  });
+  arrayOf(privateLocations).forEach((p, i) => {
+    const name = own(p, 'name');
+    if (typeof name !== 'string') return;
+    const first = seen.get(name);
+    if (first) issues.push(issue([...at, 'privateLocations', i, 'name'], `duplicate location "${name}" (also ${first})`));
+    else seen.set(name, `privateLocations[${i}].name`);
+  });
+  return issues;
 }
 
 /**
  * Issues for check locations the deployment does not declare, each on the path where the name was
  * written: `checks[2].locations[1]`, or `defaults.locations[0]` (reported once) when a check inherits it.
+ * Skipped when the declared locations are themselves malformed, since every name would look unknown.
  */
-export function unknownLocationIssues(cfg: LocationsInput): Array<{ path: Array<string | number>; message: string }> {
-  if (!cfg.deployment) return [];
-  const known = new Set(declaredLocations(cfg.deployment));
+export function unknownLocationIssues(d: RawRecord, defaults: RawRecord, checks: readonly unknown[]): ConfigIssue[] {
+  const regions = own(d, 'locations') ?? [];
+  const privates = own(d, 'privateLocations') ?? [];
+  if (!Array.isArray(regions) || !Array.isArray(privates)) return [];
+  const known = new Set([...regions, ...privates.map((p) => own(p, 'name'))].filter((n): n is string => typeof n === 'string'));
   const hint = `declare it in deployment.locations or deployment.privateLocations (declared: ${[...known].join(', ')})`;
-  const issues: Array<{ path: Array<string | number>; message: string }> = [];
-  let defaultsUsed = false;
-  cfg.checks.forEach((c, i) => {
-    if (!c.locations) {
-      defaultsUsed = true;
-      return;
-    }
-    c.locations.forEach((name, j) => {
-      if (!known.has(name)) issues.push({ path: ['checks', i, 'locations', j], message: `unknown location "${name}": ${hint}` });
-    });
-  });
-  if (defaultsUsed) {
-    cfg.defaults.locations.forEach((name, j) => {
-      if (!known.has(name)) issues.push({ path: ['defaults', 'locations', j], message: `unknown location "${name}": ${hint}` });
-    });
-  }
-  return issues;
+  const names = (list: unknown, at: RawPath) => arrayOf(list).flatMap((name, j) =>
+    (typeof name === 'string' && !known.has(name) ? [issue([...at, j], `unknown location "${name}": ${hint}`)] : []));
+  const inherit = checks.some((c) => isRecord(c) && own(c, 'locations') === undefined);
+  return [
+    ...checks.flatMap((c, i) => names(own(c, 'locations'), ['checks', i, 'locations'])),
+    // The schema's default is ["local"], which no deployment declares.
+    ...(inherit ? names(own(defaults, 'locations') ?? ['local'], ['defaults', 'locations']) : []),
+  ];
 }

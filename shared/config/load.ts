@@ -1,14 +1,18 @@
 /**
- * Loads a checks config from YAML text or a file: parse, validate with zod, merge defaults.
- * Every problem is reported with its path; nothing is half-loaded.
+ * Loads a checks config from YAML text or a file: parse (./yaml.ts), validate (structure, the zod
+ * schema, the rules between parts, the deploy-only rules), merge defaults. Every problem is reported
+ * with its path, in one run; nothing is half-loaded.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
+import { crossRefIssues } from './cross-refs.ts';
+import { deployOnlyIssues, missingEnvIssues } from './deploy-only.ts';
 import { formatPath } from './paths.ts';
+import { structureIssues } from './raw.ts';
 import { makeSchemas, type AlertPolicy, type Check, type ParsedCheck, type ParsedConfig } from './schema.ts';
+import { parseYaml } from './yaml.ts';
 
 export { formatPath };
 
@@ -64,53 +68,67 @@ function withDefaults(check: ParsedCheck, cfg: ParsedConfig): Check {
   return { ...check, interval, timeout: check.timeout ?? d.timeout, locations, retries: check.retries ?? d.retries, alerting } as Check;
 }
 
-/**
- * Found on the raw input rather than in the schema: zod skips an object's refinements once any field
- * inside it failed, and a duplicate id is worth reporting together with everything else.
- */
-function duplicateIds(input: unknown): ConfigIssue[] {
-  const checks = (input as { checks?: unknown } | null)?.checks;
-  if (!Array.isArray(checks)) return [];
-  const seen = new Map<string, number>();
-  const issues: ConfigIssue[] = [];
-  checks.forEach((c, i) => {
-    const id = (c as { id?: unknown } | null)?.id;
-    if (typeof id !== 'string') return;
-    const first = seen.get(id);
-    if (first !== undefined) issues.push({ path: `checks[${i}].id`, message: `duplicate id "${id}" (also checks[${first}])` });
-    else seen.set(id, i);
-  });
-  return issues;
+export interface LoadOptions {
+  /** Where PEM paths are relative to. @default the current directory */
+  baseDir?: string;
+  /** Names the file in messages. */
+  source?: string;
+  /**
+   * Set by the commands that run the config on this machine (check, run, dev, replay). Deploy-only
+   * rules (./deploy-only.ts) are then passed to `warn` instead of failing the load, and with `env`
+   * every `${env:NAME}` must be set in it.
+   * @default unset: the config is judged as `cdk synth` would deploy it when it has a deployment block
+   */
+  local?: { env?: Readonly<Record<string, string | undefined>>; warn?: (text: string) => void };
 }
 
-/** Validates an already-parsed object (YAML, JSON or a TypeScript literal). */
-export function loadConfigObject(input: unknown, opts: { baseDir?: string; source?: string } = {}): LoadedConfig {
+/** The same problem found by two rules (or at one path twice) is listed once. */
+function unique(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.path}\0${i.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+}
+
+/**
+ * Validates an already-parsed object (YAML, JSON or a TypeScript literal). Every rule runs on every
+ * input, so one run reports everything: the structure (./raw.ts), the schema, the rules between parts
+ * (./cross-refs.ts) and, where the config is deployed, the deploy-only rules.
+ */
+export function loadConfigObject(input: unknown, opts: LoadOptions = {}): LoadedConfig {
   const { Config } = makeSchemas({ readFile: readRelative(opts.baseDir ?? process.cwd()) });
   const parsed = Config.safeParse(input, { reportInput: true });
-  const issues = [...(parsed.success ? [] : issuesOf(parsed.error)), ...duplicateIds(input)];
+  const deployOnly = deployOnlyIssues(input);
+  if (opts.local?.warn && deployOnly.length > 0) opts.local.warn(deployOnlyWarning(deployOnly, opts.source));
+  const issues = unique([
+    ...structureIssues(input),
+    ...(parsed.success ? [] : issuesOf(parsed.error)),
+    ...crossRefIssues(input),
+    ...(opts.local ? [] : deployOnly),
+    ...(opts.local?.env ? missingEnvIssues(input, opts.local.env) : []),
+  ]);
   if (!parsed.success || issues.length > 0) throw new ConfigError(issues, opts.source);
   const cfg = parsed.data;
   return { defaults: cfg.defaults, channels: cfg.channels, checks: cfg.checks.map((c) => withDefaults(c, cfg)), ...(cfg.deployment && { deployment: cfg.deployment }) };
 }
 
-/** Parses YAML text; syntax errors are reported with their line and column. */
-export function loadConfigText(text: string, opts: { baseDir?: string; source?: string } = {}): LoadedConfig {
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => ({
-      path: e.linePos ? `line ${e.linePos[0].line}:${e.linePos[0].col}` : '(yaml)',
-      message: (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''),
-    })), opts.source);
-  }
-  return loadConfigObject(doc.toJS(), opts);
+function deployOnlyWarning(issues: ConfigIssue[], source?: string): string {
+  const lines = issues.map((i) => `  ${i.path}: ${i.message}`).join('\n');
+  return `${source ? `${source}: ` : ''}warning: ${issues.length} problem(s) that fail \`vantage validate\` and \`cdk synth\` (fine for running here)\n${lines}\n`;
 }
 
-export function loadConfigFile(path: string): LoadedConfig {
+/** Parses YAML text (see ./yaml.ts); syntax, alias and size errors are reported with their line. */
+export function loadConfigText(text: string, opts: LoadOptions = {}): LoadedConfig {
+  return loadConfigObject(parseYaml(text, opts.source), opts);
+}
+
+export function loadConfigFile(path: string, opts: Pick<LoadOptions, 'local'> = {}): LoadedConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError([{ path: '(file)', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }], path);
   }
-  return loadConfigText(text, { baseDir: dirname(resolve(path)), source: path });
+  return loadConfigText(text, { ...opts, baseDir: dirname(resolve(path)), source: path });
 }

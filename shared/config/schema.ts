@@ -7,24 +7,39 @@
  * resolved to their contents. Every object is strict, so a typo is an error rather than a silent no-op.
  */
 import { z } from 'zod';
-import { parseDuration } from './duration.ts';
+import { DURATION_MAX_MS, formatDuration, parseDuration } from './duration.ts';
 import { parseServer } from './host-port.ts';
-import { Deployment, unknownLocationIssues } from './deployment.ts';
+import { Deployment } from './deployment.ts';
 
 export const CHECK_KINDS = ['http', 'tcp', 'dns', 'grpc', 'tls'] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
-/** A duration string such as `500ms`, `5s` or `2m`, parsed to milliseconds. */
-export const Duration = z.string().meta({ format: 'duration' }).transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `invalid duration "${text}": expected a number and a unit (ms, s, m, h, d), e.g. 500ms or 5s` });
-    return z.NEVER;
-  }
-  return ms;
-});
+/** Long input (`1` and 400 zeros) is clipped in messages. */
+const quoted = (text: string) => JSON.stringify(text.length > 24 ? `${text.slice(0, 24)}…` : text);
 
-const PositiveDuration = Duration.refine((ms) => ms > 0, 'must be longer than 0');
+/** A duration string such as `500ms`, `5s` or `2m`, parsed to milliseconds, longer than 0 and at most `maxMs`. */
+function duration(maxMs: number) {
+  return z.string().meta({ format: 'duration', maxDuration: formatDuration(maxMs) }).transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `invalid duration ${quoted(text)}: expected a number and a unit (ms, s, m, h, d), e.g. 500ms or 5s` });
+      return z.NEVER;
+    }
+    if (ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: 'must be longer than 0' });
+      return z.NEVER;
+    }
+    if (ms > maxMs) {
+      ctx.addIssue({ code: 'custom', message: `${quoted(text)} is longer than the maximum of ${formatDuration(maxMs)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+const ProbeDuration = duration(DURATION_MAX_MS.probe);
+const IntervalDuration = duration(DURATION_MAX_MS.interval);
+const AlertingDuration = duration(DURATION_MAX_MS.alerting);
 
 /** A regular expression given as a string; rejected at load time if it does not compile. */
 const Regex = z.string().superRefine((src, ctx) => {
@@ -62,6 +77,13 @@ export const DNS_RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP
 export const EVENTS = ['DOWN', 'RESOLVED', 'PARTIAL', 'DEGRADED', 'REMINDER', 'CERT_EXPIRING', 'LOCATION_SILENT'] as const;
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const ID_RULE = 'expected lowercase letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)';
+/**
+ * A location name keys per-location state maps and DynamoDB items, so it follows the id rule (as the
+ * deployment's location names do) and `__proto__` can never be one; `constructor` can, so those maps
+ * are read by own key only.
+ */
+const LocationName = z.string().regex(ID, ID_RULE);
 
 export function makeSchemas(opts: SchemaOptions) {
   const pemFile = z.string().min(1).transform((path, ctx) => {
@@ -112,7 +134,7 @@ export function makeSchemas(opts: SchemaOptions) {
     /** Dotted path into a JSON body (`$.status`, `$.items[0].id`) → the value it must equal. */
     jsonPath: z.record(z.string().regex(/^\$/, 'a JSON path starts with $'), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
     /** The probe fails when it takes longer than this in total. */
-    maxResponseTime: PositiveDuration.optional(),
+    maxResponseTime: ProbeDuration.optional(),
     /** HTTPS only: fail when the earliest certificate in the chain expires sooner. */
     certMinDaysLeft: z.number().min(0).optional(),
   });
@@ -124,17 +146,22 @@ export function makeSchemas(opts: SchemaOptions) {
     body: z.string().optional(),
     /** @default 2xx, as in Blackbox Exporter */
     validStatusCodes: z.array(StatusCode).min(1).default(['2xx']),
-    /** @default any version */
-    validHttpVersions: z.array(z.enum(HTTP_VERSIONS)).min(1).optional(),
-    /** Offer HTTP/2 by ALPN on https (falls back to HTTP/1.1 when the server declines). @default false */
-    http2: z.boolean().default(false),
+    /** `HTTP/2.0`, Blackbox Exporter's spelling, is read as `HTTP/2`. @default any version */
+    validHttpVersions: z.array(z.enum([...HTTP_VERSIONS, 'HTTP/2.0']).transform((v) => (v === 'HTTP/2.0' ? 'HTTP/2' : v))).min(1).optional(),
+    /**
+     * https only. Unset: offer h2, then http/1.1, by ALPN and use what the server picks (Blackbox
+     * Exporter's `enable_http2: true`). `true`: HTTP/2 is required, and a server that picks
+     * http/1.1 fails with `http_version`. `false`: offer only http/1.1.
+     * @default offer both
+     */
+    http2: z.boolean().optional(),
     followRedirects: z.boolean().default(true),
     maxRedirects: z.number().int().min(0).max(30).default(10),
     ipFamily: IpFamily,
     tls: TlsOptions.optional(),
     assert: HttpAssert.default({ bodyMatches: [], bodyNotMatches: [], headers: {}, jsonPath: {} }),
     /** Passing but slower than this is `degraded`. */
-    degradedAfter: PositiveDuration.optional(),
+    degradedAfter: ProbeDuration.optional(),
     /** Bodies larger than this fail with `body_too_large`; the read stops there. @default 1 MiB */
     maxBodyBytes: z.number().int().min(0).default(1024 * 1024),
   }).superRefine((http, ctx) => {
@@ -144,8 +171,15 @@ export function makeSchemas(opts: SchemaOptions) {
     if (http.assert.certMinDaysLeft !== undefined && http.url.startsWith('http:')) {
       ctx.addIssue({ code: 'custom', path: ['assert', 'certMinDaysLeft'], message: 'a certificate check needs an https:// url' });
     }
-    if (http.validHttpVersions?.includes('HTTP/2') && !http.http2 && http.validHttpVersions.length === 1) {
-      ctx.addIssue({ code: 'custom', path: ['validHttpVersions'], message: 'only HTTP/2 is valid but http2 is false' });
+    if (http.http2 === false && http.validHttpVersions?.every((v) => v === 'HTTP/2')) {
+      ctx.addIssue({ code: 'custom', path: ['validHttpVersions'], message: 'only HTTP/2 is valid but http2: false offers only HTTP/1.1' });
+    }
+    if (http.http2 === true && http.validHttpVersions && !http.validHttpVersions.includes('HTTP/2')) {
+      ctx.addIssue({ code: 'custom', path: ['validHttpVersions'], message: 'http2: true requires HTTP/2, which validHttpVersions does not allow' });
+    }
+    if (http.http2 === true && http.url.startsWith('http:')) {
+      // HTTP/2 is negotiated in the TLS handshake (RFC 9113 §3.2); cleartext h2c is not offered.
+      ctx.addIssue({ code: 'custom', path: ['http2'], message: 'http2 needs an https:// url' });
     }
   });
 
@@ -162,7 +196,7 @@ export function makeSchemas(opts: SchemaOptions) {
     expect: Regex.optional(),
     /** Blackbox Exporter's `query_response`: sends and expectations, in order. */
     steps: z.array(TcpStep).default([]),
-    degradedAfter: PositiveDuration.optional(),
+    degradedAfter: ProbeDuration.optional(),
   }).transform(({ send, expect, steps, ...rest }) => ({
     ...rest,
     steps: [...(send !== undefined ? [{ send }] : []), ...(expect !== undefined ? [{ expect }] : []), ...steps] as Array<{ send: string } | { expect: string }>,
@@ -183,7 +217,7 @@ export function makeSchemas(opts: SchemaOptions) {
       answerNotMatches: z.array(Regex).default([]),
       minAnswers: z.number().int().min(0).optional(),
     }).default({ answerMatches: [], answerNotMatches: [] }),
-    degradedAfter: PositiveDuration.optional(),
+    degradedAfter: ProbeDuration.optional(),
   });
 
   const Grpc = z.strictObject({
@@ -193,7 +227,7 @@ export function makeSchemas(opts: SchemaOptions) {
     service: z.string().default(''),
     tls: z.union([z.boolean(), TlsOptions]).default(false),
     ipFamily: IpFamily,
-    degradedAfter: PositiveDuration.optional(),
+    degradedAfter: ProbeDuration.optional(),
   });
 
   const TlsCert = z.strictObject({
@@ -204,7 +238,7 @@ export function makeSchemas(opts: SchemaOptions) {
     insecureSkipVerify: z.boolean().default(false),
     ipFamily: IpFamily,
     assert: z.strictObject({ certMinDaysLeft: z.number().min(0).default(14) }).default({ certMinDaysLeft: 14 }),
-    degradedAfter: PositiveDuration.optional(),
+    degradedAfter: ProbeDuration.optional(),
   });
 
   /** When a failure becomes an alert. Semantics: ../shared/design.md "Evaluation semantics". */
@@ -212,23 +246,23 @@ export function makeSchemas(opts: SchemaOptions) {
     /** Consecutive failed runs before a location counts as failing. @default 2 */
     failureThreshold: z.number().int().min(1).optional(),
     /** Alternative to failureThreshold: failing continuously for this long (Prometheus `for:`). */
-    for: PositiveDuration.optional(),
+    for: AlertingDuration.optional(),
     /** Consecutive successes before a failing location is up again. @default 2 */
     recoveryThreshold: z.number().int().min(1).optional(),
     /** Failing locations needed for DOWN. @default a majority of the check's locations */
     quorum: z.number().int().min(1).optional(),
     /** Repeat a REMINDER this often while DOWN. @default never */
-    repeatInterval: PositiveDuration.optional(),
+    repeatInterval: AlertingDuration.optional(),
     /** Channel names from the top-level `channels`. */
     channels: z.array(z.string()).optional(),
   });
 
   const Common = {
-    id: z.string().regex(ID, 'expected lowercase letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)'),
+    id: z.string().regex(ID, ID_RULE),
     name: z.string().optional(),
-    interval: PositiveDuration.optional(),
-    timeout: PositiveDuration.optional(),
-    locations: z.array(z.string().min(1)).min(1).optional(),
+    interval: IntervalDuration.optional(),
+    timeout: ProbeDuration.optional(),
+    locations: z.array(LocationName).min(1).optional(),
     /** Immediate retests of a failed run before it is recorded as failed. */
     retries: z.number().int().min(0).max(3).optional(),
     tags: z.record(z.string(), z.string()).optional(),
@@ -247,11 +281,11 @@ export function makeSchemas(opts: SchemaOptions) {
   /** The kind is implied by the one protocol key a check has; `kind` itself is never written by users. */
   const CheckInput = z.preprocess((input, ctx) => {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
-    if ('kind' in input) {
+    if (Object.hasOwn(input, 'kind')) {
       ctx.addIssue({ code: 'custom', path: ['kind'], message: 'kind is implied by the protocol key; remove it', input });
       return input;
     }
-    const kinds = CHECK_KINDS.filter((k) => k in input);
+    const kinds = CHECK_KINDS.filter((k) => Object.hasOwn(input, k));
     if (kinds.length !== 1) {
       ctx.addIssue({
         code: 'custom',
@@ -273,9 +307,9 @@ export function makeSchemas(opts: SchemaOptions) {
   });
 
   const Defaults = z.strictObject({
-    interval: PositiveDuration.default(60_000),
-    timeout: PositiveDuration.default(5_000),
-    locations: z.array(z.string().min(1)).min(1).default(['local']),
+    interval: IntervalDuration.default(60_000),
+    timeout: ProbeDuration.default(5_000),
+    locations: z.array(LocationName).min(1).default(['local']),
     retries: z.number().int().min(0).max(3).default(1),
     alerting: Alerting.default({}),
   });
@@ -287,26 +321,8 @@ export function makeSchemas(opts: SchemaOptions) {
     checks: z.array(CheckInput),
     /** Where `cdk deploy` puts probes and the home stack; see ./deployment.ts. @default none (CLI and local runs) */
     deployment: Deployment.optional(),
-  }).superRefine((cfg, ctx) => {
-    for (const issue of unknownLocationIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
-    // Duplicate ids are found on the raw input by the loader, so they are reported alongside other errors.
-    cfg.checks.forEach((c, i) => {
-      const channels = c.alerting?.channels ?? cfg.defaults.alerting.channels ?? [];
-      channels.forEach((name, j) => {
-        if (!(name in cfg.channels)) {
-          const where = c.alerting?.channels ? ['checks', i, 'alerting', 'channels', j] : ['defaults', 'alerting', 'channels', j];
-          ctx.addIssue({ code: 'custom', path: where, message: `unknown channel "${name}"` });
-        }
-      });
-      const timeout = c.timeout ?? cfg.defaults.timeout;
-      const interval = c.interval ?? cfg.defaults.interval;
-      if (timeout > interval) ctx.addIssue({ code: 'custom', path: ['checks', i, 'timeout'], message: `timeout (${timeout}ms) is longer than the interval (${interval}ms)` });
-      const quorum = c.alerting?.quorum ?? cfg.defaults.alerting.quorum;
-      const locations = c.locations ?? cfg.defaults.locations;
-      if (quorum !== undefined && quorum > locations.length) {
-        ctx.addIssue({ code: 'custom', path: c.alerting?.quorum !== undefined ? ['checks', i, 'alerting', 'quorum'] : ['defaults', 'alerting', 'quorum'], message: `quorum ${quorum} is more than the ${locations.length} location(s) of check "${c.id}"` });
-      }
-    });
+    // Rules between parts of the config (channels, locations, timeout and interval, quorum) are in
+    // ./cross-refs.ts: they run on the input as written, so they are reported with these errors.
   });
 
   return { Config, CheckInput, TlsOptions, Alerting, Channel };

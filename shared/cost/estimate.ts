@@ -313,7 +313,7 @@ export function estimateMonthlyCost(
   let httpDeliveries = 0;
   for (const c of checks) {
     for (const name of c.alerting.channels) {
-      const ch = config.channels[name];
+      const ch = Object.hasOwn(config.channels, name) ? config.channels[name] : undefined;
       if (!ch) continue;
       emailDeliveries += a.incidentsPerCheckMonth * 2 * ch.email.length;
       httpDeliveries += a.incidentsPerCheckMonth * 2 * ch.webhook.length;

@@ -3,7 +3,7 @@
  * notifications out. Pure: no I/O, no clock, no randomness, and the inputs are not modified.
  * Semantics: ../shared/design.md "Evaluation semantics" and ./README.md.
  */
-import { applyResult, freshLocation, isAtRest } from './location.ts';
+import { applyResult, entryOf, freshLocation, isAtRest } from './location.ts';
 import { sameSignificantState } from './persistence.ts';
 import { tick, type Draft, type TickContext } from './tick.ts';
 import type { CheckState, Evaluate, Evaluation, Notification, Observations, PolicyInput, ResultRecord } from './types.ts';
@@ -40,7 +40,7 @@ export const evaluate: Evaluate = (
   let clock = -Infinity;
 
   for (const r of ordered) {
-    const prev = draft.locations[r.location];
+    const prev = entryOf(draft.locations, r.location);
     if (!prev || r.ts > prev.lastTs) {
       const next = applyResult(prev ?? freshLocation(), r, policy);
       draft.locations[r.location] = next;

@@ -4,6 +4,11 @@
  */
 import type { LocationState, PolicyInput, ResultRecord } from './types.ts';
 
+/** A location's entry, own keys only: a location may be named `constructor`. */
+export function entryOf<T>(map: Readonly<Record<string, T>>, name: string): T | undefined {
+  return Object.hasOwn(map, name) ? map[name] : undefined;
+}
+
 export function freshLocation(): LocationState {
   return { lastTs: 0, consecutiveFailures: 0, consecutiveSuccesses: 0, failing: false };
 }

@@ -3,7 +3,7 @@
  * is, and which notifications that transition sends. Runs after every applied result (at its ts) and
  * once more at `now`, so a batch decides the same as feeding its results one at a time.
  */
-import { freshLocation, isAtRest } from './location.ts';
+import { entryOf, freshLocation, isAtRest } from './location.ts';
 import type { CheckState, Incident, LocationState, Notification, NotificationEvent, NotificationLocation, Overall, PolicyInput } from './types.ts';
 
 /** design.md: "Locations with no result for 3 × interval are stale". */
@@ -30,7 +30,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The newest evidence that the location is alive: its newest result, its heartbeat, or the state's creation. */
 function evidence(draft: Draft, location: string, lastSeen: TickContext['lastSeen']): number {
-  return Math.max(draft.locations[location]?.lastTs ?? 0, lastSeen[location] ?? 0, draft.since);
+  return Math.max(entryOf(draft.locations, location)?.lastTs ?? 0, entryOf(lastSeen, location) ?? 0, draft.since);
 }
 
 function describe(location: string, loc: LocationState | undefined): NotificationLocation {
@@ -57,7 +57,7 @@ function updateSilence(draft: Draft, at: number, ctx: TickContext, out: Notifica
   const staleAfter = STALE_AFTER_INTERVALS * ctx.policy.intervalMs;
   for (const location of ctx.policy.locations) {
     const seen = evidence(draft, location, ctx.lastSeen);
-    let loc = draft.locations[location];
+    let loc = entryOf(draft.locations, location);
     if (loc?.silentAfter !== undefined) {
       if (seen <= loc.silentAfter) continue;
       loc = { ...loc };
@@ -79,7 +79,7 @@ function updateSilence(draft: Draft, at: number, ctx: TickContext, out: Notifica
 function liveLocations(draft: Draft, policy: PolicyInput): Array<[string, LocationState]> {
   const live: Array<[string, LocationState]> = [];
   for (const location of policy.locations) {
-    const loc = draft.locations[location];
+    const loc = entryOf(draft.locations, location);
     if (loc && loc.silentAfter === undefined) live.push([location, loc]);
   }
   return live;
@@ -127,7 +127,7 @@ function notify(draft: Draft, incident: Incident, event: NotificationEvent, at: 
   incident.sent[event] = n;
   const note: Notification = {
     event, checkId: draft.checkId, at, incidentId: incident.id, dedupeKey: `${incident.id}:${event}:${n}`,
-    severity: SEVERITY[event], locations: ctx.policy.locations.map((l) => describe(l, draft.locations[l])),
+    severity: SEVERITY[event], locations: ctx.policy.locations.map((l) => describe(l, entryOf(draft.locations, l))),
     since: incident.startedAt, overall: next, previous, channels: [...ctx.policy.channels],
   };
   if (event === 'RESOLVED') note.durationMs = Math.max(0, at - incident.startedAt);

@@ -131,7 +131,7 @@ export function createDeliverer(opts: DelivererOptions): Deliverer {
     if (!p.emailed) {
       const text = emailTextOf(delivery.rawMessage, delivery.message);
       for (const name of channelNames) {
-        const to = opts.channels[name]?.email ?? [];
+        const to = (Object.hasOwn(opts.channels, name) ? opts.channels[name]?.email : undefined) ?? [];
         if (to.length > 0) opts.onEvent({ type: 'email', messageId, channel: name, to, subject, text });
       }
       p.emailed = true;

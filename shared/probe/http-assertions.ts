@@ -44,7 +44,8 @@ export function regex(source: string): RegExp {
 
 /** A header's value as one string: repeated headers are joined as RFC 9110 §5.3 allows. */
 export function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const v = headers[name.toLowerCase()];
+  const key = name.toLowerCase();
+  const v = Object.hasOwn(headers, key) ? headers[key] : undefined;
   return Array.isArray(v) ? v.join(', ') : v;
 }
 

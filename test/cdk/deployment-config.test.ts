@@ -1,6 +1,14 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
+import { buildVantage } from '../../cdk/vantage.ts';
 import { loadConfigFile, loadConfigText } from '../../shared/config/load.ts';
 import { ConfigError } from '../../shared/errors.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
 
 const DEPLOYMENT = `
 deployment:
@@ -109,5 +117,46 @@ checks:
     expect(config.deployment!.locations).toHaveLength(3);
     expect(config.deployment!.privateLocations).toHaveLength(1);
     expect(new Set(config.checks.map((c) => c.kind))).toEqual(new Set(['http', 'tcp', 'dns', 'grpc', 'tls']));
+  });
+});
+
+describe('deploy-only rules at synth', () => {
+  const ENV_CONFIG = `deployment: { homeRegion: us-east-1, locations: [us-east-1] }
+defaults: { locations: [us-east-1] }
+channels: { ops: { webhook: ["https://u:p@hooks.example.com/x"] } }
+checks:
+  - id: api
+    http: { url: "https://example.com", headers: { Authorization: "Bearer \${env:API_TOKEN}", X-Api-Key: abc } }
+`;
+
+  it('buildVantage refuses a config that was loaded for a local run, naming every path', () => {
+    const local = loadConfigText(ENV_CONFIG, { local: { env: { API_TOKEN: 't' } } });
+    let error: unknown;
+    try {
+      buildVantage(new App(), local, {}, 'checks.yaml');
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues.map((i) => i.path)).toEqual(['checks[0].http.headers.Authorization', 'checks[0].http.headers.X-Api-Key', 'channels.ops.webhook[0]']);
+  });
+
+  it('the CDK app (what `cdk synth` runs) exits 2 with every path and the hint, and synthesizes nothing', () => {
+    const out = mkdtempSync(join(tmpdir(), 'vantage-synth-'));
+    try {
+      const r = spawnSync(join(ROOT, 'node_modules/.bin/node'), ['cdk/app.ts'], {
+        cwd: ROOT, encoding: 'utf8', timeout: 120_000,
+        env: { ...process.env, CDK_OUTDIR: out, CDK_CONTEXT_JSON: JSON.stringify({ config: 'test/config/fixtures/invalid-deploy-env-ref.yaml' }) },
+      });
+      expect(r.status).toBe(2);
+      for (const path of ['checks[0].http.url', 'checks[0].http.headers.Authorization', 'checks[0].http.headers.X-Trace', 'checks[1].tcp.send']) {
+        expect(r.stderr).toContain(`  ${path}: \${env:`);
+      }
+      expect(r.stderr).toContain('use {secretsManager: arn, key?} or {ssm: name}');
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,90 @@
+/**
+ * Rules that only hold where a config is deployed. `cdk synth` bundles the definitions into each
+ * function's asset in plain text, and nothing sets the probe function's environment from the config,
+ * so a deployed config may hold neither `${env:NAME}` references nor literal credentials. Where the
+ * config runs on this machine (`check`, `run`, `dev`, `replay`) both work, so there these are warnings.
+ *
+ * They read the config as written (./raw.ts) and also accept a loaded config: the fields they look
+ * at have the same paths in both, so `cdk/vantage.ts` can check what it is about to bundle.
+ */
+import type { ConfigIssue } from '../errors.ts';
+import { isCredentialHeaderName } from './credentials.ts';
+import { arrayOf, isRecord, issue, own, recordOf, walk, type RawPath } from './raw.ts';
+
+/** The same syntax as shared/probe/secrets.ts expands. */
+const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const HAS_ENV_REF = /\$\{env:[A-Za-z_][A-Za-z0-9_]*\}/;
+
+const USE_A_REFERENCE = 'use {secretsManager: arn, key?} or {ssm: name}';
+const BUNDLED = 'would be bundled into the Lambda asset in plain text';
+
+export interface EnvReference {
+  name: string;
+  path: RawPath;
+}
+
+/** Every `${env:NAME}` written anywhere in the config, with the path of the string that holds it. */
+export function envReferences(input: unknown): EnvReference[] {
+  const refs: EnvReference[] = [];
+  walk(input, (value, path) => {
+    if (typeof value === 'string') for (const m of value.matchAll(ENV_REF)) refs.push({ name: m[1]!, path });
+  });
+  return refs;
+}
+
+/** Whether a URL names a user or password. Unparseable text is the schema's to report. */
+function hasUserinfo(text: unknown): boolean {
+  if (typeof text !== 'string' || !URL.canParse(text)) return false;
+  const url = new URL(text);
+  return url.username !== '' || url.password !== '';
+}
+
+function literalCredentials(input: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  arrayOf(own(input, 'checks')).forEach((c, i) => {
+    const http = own(c, 'http');
+    const at: RawPath = ['checks', i, 'http'];
+    if (hasUserinfo(own(http, 'url'))) {
+      issues.push(issue([...at, 'url'], `the URL's user:password ${BUNDLED}; send it as an Authorization header and ${USE_A_REFERENCE}`));
+    }
+    const headers = recordOf(own(http, 'headers'));
+    for (const name of Object.keys(headers)) {
+      const value = headers[name];
+      // A value with an ${env:} reference is reported as one; a reference object is what is wanted.
+      if (typeof value !== 'string' || HAS_ENV_REF.test(value) || !isCredentialHeaderName(name)) continue;
+      issues.push(issue([...at, 'headers', name], `a literal credential ${BUNDLED}; ${USE_A_REFERENCE}`));
+    }
+    // The loader inlines a key file's contents, so the private key itself would ship.
+    for (const [kind, tlsAt] of [['http', [...at, 'tls']], ['tcp', ['checks', i, 'tcp', 'tls']], ['grpc', ['checks', i, 'grpc', 'tls']]] as const) {
+      const key = own(own(own(c, kind), 'tls'), 'key');
+      if (typeof key === 'string') issues.push(issue([...tlsAt, 'key'], `a private key file ${BUNDLED}; ${USE_A_REFERENCE}`));
+    }
+  });
+  const channels = recordOf(own(input, 'channels'));
+  for (const name of Object.keys(channels)) {
+    arrayOf(own(channels[name], 'webhook')).forEach((url, j) => {
+      if (hasUserinfo(url)) issues.push(issue(['channels', name, 'webhook', j], "the URL's user:password would be bundled into the evaluator's Lambda asset in plain text; remove it"));
+    });
+  }
+  return issues;
+}
+
+/** Whether the config is meant for `cdk deploy`: it has a deployment block. */
+export function isDeployed(input: unknown): boolean {
+  return isRecord(input) && own(input, 'deployment') !== undefined;
+}
+
+/** What makes a deployed config unsafe or unrunnable, each with its path; empty for a config without a deployment block. */
+export function deployOnlyIssues(input: unknown): ConfigIssue[] {
+  if (!isDeployed(input)) return [];
+  const env = envReferences(input).map(({ name, path }) =>
+    issue(path, `\${env:${name}} is local only: nothing passes environment variables to a deployed probe; ${USE_A_REFERENCE}`));
+  return [...env, ...literalCredentials(input)];
+}
+
+/** `${env:NAME}` references whose variable is unset in `env`, for the commands that probe from this machine. */
+export function missingEnvIssues(input: unknown, env: Readonly<Record<string, string | undefined>>): ConfigIssue[] {
+  return envReferences(input)
+    .filter(({ name }) => !Object.hasOwn(env, name) || env[name] === undefined)
+    .map(({ name, path }) => issue(path, `environment variable ${name} is not set`));
+}
