@@ -17,7 +17,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createSecretResolver } from '../../shared/aws/secrets.ts';
 import { DEFINITIONS_FILE, DefinitionsError, loadDefinitionsFile } from '../../shared/config/definitions-file.ts';
-import { loadProbers } from '../../shared/probe/index.ts';
+import { installProbeContainment, loadProbers } from '../../shared/probe/index.ts';
+import { warmUp } from '../../shared/probe/warmup.ts';
 import { createStore } from '../../shared/store/dynamo.ts';
 import { parseProbeEnv } from './env.ts';
 import { createProbeHandler } from './probe-handler.ts';
@@ -33,6 +34,10 @@ if (definitions.location !== env.LOCATION) {
 }
 // gRPC support loads only where gRPC checks run, and then during init rather than in the first probe.
 await loadProbers(definitions.checks);
+// The first probe of a cold container then measures the network, not module loading and JIT.
+await warmUp();
+// After the runtime's own handlers, which still get every error that is not a probe's (containment.ts).
+installProbeContainment();
 
 /**
  * Bounded requests: the SDK waits forever by default, and a hung write must not use up the time

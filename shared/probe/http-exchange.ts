@@ -6,6 +6,11 @@
  * it ends. Phases come from the socket's `lookup`, `connect` and `secureConnect` events and from the
  * dispatch handler's callbacks; the raw handler API also lets the body be counted chunk by chunk and
  * dropped at the cap without ever becoming a stream.
+ *
+ * Once undici has the connection, only undici ends it: the request through its dispatch controller,
+ * then the client. An HTTP/2 socket destroyed under a pending request puts that request back in the
+ * client's queue, and undici then fails `assert(client[kPending] === 0)` outside any call stack of
+ * ours: an uncaught exception that takes the whole process down.
  */
 import { isIP, type Socket } from 'node:net';
 import { checkServerIdentity, type ConnectionOptions, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
@@ -14,8 +19,10 @@ import type { buildConnector as Connector, Dispatcher } from 'undici';
 // mock and proxy agents, which the exchange never uses (about 280 KB of the probe bundle).
 import buildConnector from 'undici/lib/core/connect.js';
 import Client from 'undici/lib/dispatcher/client.js';
+import { BodyBuffer, contentLength } from './body-buffer.ts';
 import type { Stage } from './classify.ts';
 import { tlsInfo } from './tls-common.ts';
+import { keepPeerForFailure } from './tls-peer.ts';
 import type { TlsInfo } from './types.ts';
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
@@ -27,7 +34,7 @@ export interface ExchangeRequest {
   body: string | undefined;
   /** Node TLS options for an https URL (CA, client certificate, SNI, verification). */
   tls: ConnectionOptions | undefined;
-  /** Offer h2 by ALPN (https only). */
+  /** Offer h2 ahead of http/1.1 by ALPN (https only); otherwise only http/1.1 is offered. */
   http2: boolean;
   family: 4 | 6 | undefined;
   timeoutMs: number;
@@ -96,6 +103,10 @@ class TimedExchange implements Dispatcher.DispatchHandler {
   resolve!: (ex: Exchange) => void;
   settled = false;
   socket: Socket | undefined;
+  /** Set once the connector has handed the socket to undici; from then on undici closes it. */
+  handedOver = false;
+  /** undici's handle on the request, from its first callback; aborting it is how the request is cancelled. */
+  controller: Dispatcher.DispatchController | undefined;
   /** The first error the socket itself raised: the root cause, which undici may replace with a later one. */
   socketError: Error | undefined;
 
@@ -105,14 +116,16 @@ class TimedExchange implements Dispatcher.DispatchHandler {
   lookupFailed = false;
   tConnect: number | undefined;
   tSecure: number | undefined;
-  tSent: number | undefined;
+  /** The connection is ready for the request, after this exchange's own bookkeeping at its events. */
+  tReady: number | undefined;
+  /** The first response bytes reached undici: read off an HTTP/1 socket, or an HTTP/2 stream's HEADERS. */
   tFirstByte: number | undefined;
 
   status: number | undefined;
   headers: ResponseHeaders | undefined;
   /** Minor version from the status line (undici does not expose it). */
   h1Minor: number | undefined;
-  chunks: Buffer[] | undefined;
+  body: BodyBuffer | undefined;
   bodyBytes = 0;
   stopping: ExchangeEnd | undefined;
   tls: TlsInfo | undefined;
@@ -136,13 +149,18 @@ class TimedExchange implements Dispatcher.DispatchHandler {
   /** Wraps the connector so that the socket it opens is timed and can be destroyed from here. */
   connector(inner: Connector.connector): Connector.connector {
     return (opts, callback) => {
-      const socket = (inner as unknown as (o: Connector.Options, cb: Connector.Callback) => Socket)(opts, callback);
+      const socket = (inner as unknown as (o: Connector.Options, cb: Connector.Callback) => Socket)(opts, (err, sock) => {
+        if (err === null) this.handedOver = true;
+        (callback as (e: Error | null, s: Socket | null) => void)(err, sock as Socket | null);
+      });
       this.socket = socket;
       // Ahead of the connector's own listeners: those hand the socket to undici, which writes the
       // request before returning, so a mark taken after them would count the write as connecting.
       socket.prependOnceListener('lookup', this.onLookup);
       socket.prependOnceListener('connect', this.onConnect);
       if (this.https) socket.prependOnceListener('secureConnect', this.onSecureConnect);
+      // A rejected certificate is gone by the time its error arrives; the failure message names it.
+      if (this.https) keepPeerForFailure(socket as TLSSocket);
       socket.on('error', this.onSocketError);
       this.peekStatusLine(socket);
     };
@@ -165,15 +183,18 @@ class TimedExchange implements Dispatcher.DispatchHandler {
   onConnect = (): void => {
     this.tConnect = performance.now();
     this.remoteAddress = this.socket?.remoteAddress;
+    if (!this.https) this.tReady = this.tConnect;
   };
   onSecureConnect = (): void => {
     this.tSecure = performance.now();
     try {
-      this.tls = tlsInfo(this.socket as TLSSocket, this.peerCert);
+      this.tls = tlsInfo(this.socket as TLSSocket, this.peerCert, { ca: this.req.tls?.ca });
     } catch {
       // A socket listener that throws takes the process down; a certificate too odd to describe
       // costs only its description.
     }
+    // Describing the certificate is Vantage's work: it counts in total but in no phase.
+    this.tReady = performance.now();
   };
 
   /**
@@ -186,6 +207,9 @@ class TimedExchange implements Dispatcher.DispatchHandler {
     socket.read = (size?: number) => {
       const chunk: unknown = read.call(socket, size);
       if (Buffer.isBuffer(chunk) && chunk.length > 0) {
+        // The first byte as it arrives, before undici parses anything: parsing belongs to transfer.
+        // (An h2 session reads the socket natively, and its first bytes would be SETTINGS anyway.)
+        if ((socket as TLSSocket).alpnProtocol !== 'h2') this.tFirstByte ??= performance.now();
         if (chunk.length >= 8 && chunk[0] === 0x48 && chunk[4] === 0x2f && chunk[5] === 0x31 && chunk[6] === 0x2e) {
           this.h1Minor = chunk[7]! - 0x30;
         }
@@ -197,13 +221,12 @@ class TimedExchange implements Dispatcher.DispatchHandler {
 
   onAbort = (): void => {
     this.fail(this.req.signal.reason, 'aborted');
+    // Ends the request now, wherever it is: an HTTP/2 stream is reset, an HTTP/1 socket destroyed.
+    this.controller?.abort(this.req.signal.reason);
   };
 
-  /** undici calls this unconditionally; the controller arrives again with every later callback. */
-  onRequestStart(): void {}
-
-  onRequestSent(): void {
-    this.tSent = performance.now();
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
   }
 
   onResponseStarted(): void {
@@ -221,18 +244,18 @@ class TimedExchange implements Dispatcher.DispatchHandler {
       this.stop(controller, 'redirect');
       return;
     }
-    if (this.req.keepBody) this.chunks = [];
+    if (this.req.keepBody) this.body = new BodyBuffer(this.req.maxBodyBytes, contentLength(headers['content-length']));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.settled) return;
     this.bodyBytes += chunk.length;
     if (this.bodyBytes > this.req.maxBodyBytes) {
-      this.chunks = undefined;
+      this.body = undefined;
       this.stop(controller, 'too_large');
       return;
     }
-    this.chunks?.push(chunk);
+    this.body?.append(chunk);
   }
 
   onResponseEnd(): void {
@@ -251,6 +274,18 @@ class TimedExchange implements Dispatcher.DispatchHandler {
     // A TLS 1.3 server that rejects the client certificate sends its alert after our handshake has
     // completed; undici then reports the close that follows ("other side closed"), not the alert.
     else this.fail(this.socketError ?? err, 'error');
+  }
+
+  /**
+   * Ends the exchange's connection however far it got. A socket still connecting or in its handshake
+   * is ours to destroy (undici is only waiting for it); after that, the request is cancelled through
+   * its controller (a no-op once it completed) and the client destroys what it holds. Awaited, so
+   * nothing of the exchange is left when it returns.
+   */
+  async close(client: InstanceType<typeof Client>): Promise<void> {
+    if (!this.handedOver) this.socket?.destroy(DONE);
+    this.controller?.abort(DONE);
+    await client.destroy(DONE).catch(noop);
   }
 
   stop(controller: Dispatcher.DispatchController, end: ExchangeEnd): void {
@@ -273,14 +308,15 @@ class TimedExchange implements Dispatcher.DispatchHandler {
     this.req.signal.removeEventListener('abort', this.onAbort);
     const ex: Exchange = { end, bodyBytes: this.bodyBytes };
     if (error) ex.error = error;
-    const tReady = this.tSecure ?? this.tConnect;
     if (this.tLookup !== undefined) ex.dns = this.tLookup - this.tStart;
     else if (!this.needsLookup) ex.dns = 0;
     if (this.tConnect !== undefined) ex.connect = this.tConnect - (this.tLookup ?? this.tStart);
     if (this.tSecure !== undefined && this.tConnect !== undefined) ex.tls = this.tSecure - this.tConnect;
-    const tWritten = this.tSent ?? tReady;
-    if (this.tFirstByte !== undefined && tWritten !== undefined) {
-      ex.ttfb = this.tFirstByte - tWritten;
+    // ttfb runs from the connection being ready, so it includes writing the request, as Blackbox
+    // Exporter's `processing` does (from httptrace's GotConn to GotFirstResponseByte): the phases
+    // then follow one another with no gap, and their sum is the exchange.
+    if (this.tFirstByte !== undefined && this.tReady !== undefined) {
+      ex.ttfb = this.tFirstByte - this.tReady;
       ex.transfer = tEnd - this.tFirstByte;
     }
     if (this.status !== undefined) {
@@ -288,7 +324,7 @@ class TimedExchange implements Dispatcher.DispatchHandler {
       ex.headers = this.headers!;
       ex.version = this.socket && (this.socket as TLSSocket).alpnProtocol === 'h2' ? 'HTTP/2' : `HTTP/1.${this.h1Minor ?? 1}`;
     }
-    if (end === 'complete' && this.chunks) ex.body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bodyBytes);
+    if (end === 'complete' && this.body) ex.body = this.body.bytes();
     if (this.tls) ex.tlsInfo = this.tls;
     if (this.remoteAddress) ex.remoteAddress = this.remoteAddress;
     this.resolve(ex);
@@ -351,7 +387,6 @@ export async function exchange(req: ExchangeRequest): Promise<Exchange> {
     return await ex.done;
   } finally {
     req.signal.removeEventListener('abort', ex.onAbort);
-    ex.socket?.destroy();
-    client.destroy(DONE, noop);
+    await ex.close(client);
   }
 }

@@ -472,15 +472,38 @@ describe('HTTPS', () => {
     expect(r.phases.transfer).toBeGreaterThanOrEqual(0);
   });
 
-  it('falls back to HTTP/1.1 with http2 on when the server declines h2', async () => {
-    const r = await withCa(trusted.url('/'), { http2: true, validHttpVersions: ['HTTP/2'] });
-    expect(r.http?.version).toBe('HTTP/1.1');
-    expect(r.failure).toEqual({ reason: 'http_version', message: 'HTTP/1.1, expected one of HTTP/2' });
+  it('offers h2 then http/1.1 by default, as Blackbox Exporter does, and uses what the server picks', async () => {
+    const h2only = await withCa(h2.url('/'), { assert: { bodyMatches: ['over h2'] } });
+    expect(h2only.failure).toBeUndefined();
+    expect(h2only.http?.version).toBe('HTTP/2');
+    expect(h2only.tls?.alpn).toBe('h2');
+    const h1only = await withCa(trusted.url('/'));
+    expect(h1only.failure).toBeUndefined();
+    expect(h1only.http?.version).toBe('HTTP/1.1');
+    expect(h1only.tls?.alpn).toBe('http/1.1');
   });
 
-  it('fails, classified, against an HTTP/2-only server without http2', async () => {
-    const r = await withCa(h2.url('/'));
+  it('fails with http_version when http2: true and the server picks HTTP/1.1', async () => {
+    const r = await withCa(trusted.url('/'), { http2: true });
+    expect(r.http?.version).toBe('HTTP/1.1');
+    expect(r.failure).toEqual({ reason: 'http_version', message: 'HTTP/1.1, but http2: true requires HTTP/2' });
+    expect(r.assertions.at(-1)).toEqual({ name: 'version is HTTP/2', ok: false, detail: 'HTTP/1.1' });
+  });
+
+  it('offers only http/1.1 with http2: false, so an HTTP/2-only server fails the handshake', async () => {
+    const r = await withCa(h2.url('/'), { http2: false });
     expect(r.ok).toBe(false);
     expect(r.failure?.reason).toBe('tls_handshake');
+    const h1 = await withCa(trusted.url('/'), { http2: false });
+    expect(h1.failure).toBeUndefined();
+    expect(h1.tls?.alpn).toBe('http/1.1');
+  });
+
+  it('accepts Blackbox Exporter\'s spelling HTTP/2.0 in validHttpVersions', async () => {
+    const r = await withCa(h2.url('/'), { validHttpVersions: ['HTTP/2.0'] });
+    expect(r.failure).toBeUndefined();
+    expect(r.assertions[1]).toEqual({ name: 'version in [HTTP/2]', ok: true, detail: 'HTTP/2' });
+    const h1 = await withCa(trusted.url('/'), { validHttpVersions: ['HTTP/2.0'] });
+    expect(h1.failure).toEqual({ reason: 'http_version', message: 'HTTP/1.1, expected one of HTTP/2' });
   });
 });

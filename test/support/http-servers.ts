@@ -131,3 +131,29 @@ export function httpCheck(spec: Record<string, unknown>, opts: { timeout?: strin
 export function probeContext(check: HttpCheck, extra: Partial<ProbeContext> = {}): ProbeContext {
   return { signal: AbortSignal.timeout(check.timeout), timeoutMs: check.timeout, ...extra };
 }
+
+/**
+ * A server whose body comes as `total` one-byte chunks of chunked transfer coding (`1\r\na\r\n` each),
+ * written in large batches so the test is quick: undici's parser hands each chunk over as a view of
+ * its own, a million for 1 MiB, which is what the body cap must hold against.
+ */
+export function startOneByteChunks(total: number): Promise<Running> {
+  const batchChunks = 8192;
+  const batch = Buffer.from('1\r\na\r\n'.repeat(batchChunks));
+  return startTcp((s) => {
+    s.on('error', () => {});
+    s.once('data', () => {
+      s.write('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n');
+      let sent = 0;
+      const pump = () => {
+        while (sent < total && !s.destroyed) {
+          const n = Math.min(batchChunks, total - sent);
+          sent += n;
+          if (!s.write(n === batchChunks ? batch : batch.subarray(0, n * 6))) return void s.once('drain', pump);
+        }
+        if (!s.destroyed) s.end('0\r\n\r\n');
+      };
+      pump();
+    });
+  });
+}
