@@ -7,5 +7,8 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.stderr.write(`vantage needs Node >= 22.18 (found ${process.versions.node}). Run it as \`npx vantage\` inside the checkout to use the pinned Node 24.\n`);
   process.exit(2);
 }
+// An error a prober raises where no caller sees it ends that probe, not the run (shared/probe/containment.ts).
+const { installProbeContainment } = await import('../shared/probe/containment.ts');
+installProbeContainment();
 const { main } = await import('./main.ts');
 process.exitCode = await main(process.argv.slice(2));

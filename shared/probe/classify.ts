@@ -3,6 +3,7 @@
  * verify codes, undici's `UND_ERR_*`, llhttp's `HPE_*`), walking the `cause` chain because undici
  * wraps socket errors. Never matches on message text, which changes between versions and locales.
  */
+import { tlsFailureMessage } from './tls-failure.ts';
 import type { Failure, FailureReason } from './types.ts';
 
 /** Where the probe was when the error happened; the same code means different things before and after connect. */
@@ -72,9 +73,22 @@ export function classifyError(err: unknown, stage: Stage): FailureReason {
   }
 }
 
-/** A failure value with the error's code kept in the message, for people. */
+/** Messages are one line: a newline in an error's text (OpenSSL ends its with one) would break a table or a log line. */
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+/**
+ * A failure value with a message for people and the error's code kept in it. TLS errors get a
+ * sentence chosen by code (tls-failure.ts); an OpenSSL error's own text is never used, since it is a
+ * source path and a line number rather than a reason.
+ */
 export function failureFrom(err: unknown, stage: Stage, scrub: (s: string) => string = (s) => s): Failure {
   const codes = codesOf(err);
-  const message = (err as Error)?.message ?? String(err);
-  return { reason: classifyError(err, stage), message: scrub(codes.length ? `${message} (${codes[0]})` : message) };
+  const reason = classifyError(err, stage);
+  const sentence = tlsFailureMessage(err, codes[0], reason);
+  const fromOpenSsl = typeof (err as { library?: unknown })?.library === 'string';
+  const own = (err as Error)?.message ?? String(err);
+  const message = sentence ?? (fromOpenSsl ? `${stage === 'tls' ? 'TLS handshake failed' : 'OpenSSL error'}` : oneLine(own));
+  return { reason, message: scrub(codes.length ? `${message} (${codes[0]})` : message) };
 }

@@ -176,7 +176,8 @@ export const probeGrpc: ProbeFn<GrpcCheck> = async (check, ctx) => {
     }
   }
 
-  const client = new grpc.Client(channelTarget(address, port), new TracedCredentials(tlsOptions, trace), channelOptions(spec.target));
+  const credentials = new TracedCredentials(tlsOptions, trace, ctx.signal);
+  const client = new grpc.Client(channelTarget(address, port), credentials, channelOptions(spec.target));
   try {
     const connectStart = performance.now();
     const connected = await connect(client.getChannel(), deadline, ctx.signal);
@@ -198,5 +199,7 @@ export const probeGrpc: ProbeFn<GrpcCheck> = async (check, ctx) => {
       : fail({ reason: 'grpc_not_serving', message: `health status of ${spec.service === '' ? 'the server' : `service "${spec.service}"`} is ${status}` }, { grpc: grpcInfo });
   } finally {
     client.close();
+    // grpc-js leaves a socket mid-handshake open when the channel closes; the credentials do not.
+    credentials.close();
   }
 };

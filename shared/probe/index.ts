@@ -8,6 +8,8 @@ import { probeDns } from './dns.ts';
 import { probeHttp } from './http.ts';
 import { probeTcp } from './tcp.ts';
 import { probeTls } from './tls.ts';
+import { redactUrl } from './redact-url.ts';
+import { crashMessage, withinProbe, type ProbeScope } from './containment.ts';
 import type { ProbeContext, ProbeFn, ProbeOutcome, ProbeResult, ProberRegistry } from './types.ts';
 
 /**
@@ -19,6 +21,8 @@ import type { ProbeContext, ProbeFn, ProbeOutcome, ProbeResult, ProberRegistry }
  */
 const loadGrpc = () => import('./grpc.ts');
 const probeGrpc: ProbeFn<GrpcCheck> = async (check, ctx) => (await loadGrpc()).probeGrpc(check, ctx);
+
+export { installProbeContainment } from './containment.ts';
 
 export const PROBERS: ProberRegistry = { http: probeHttp, tcp: probeTcp, dns: probeDns, grpc: probeGrpc, tls: probeTls };
 
@@ -44,12 +48,7 @@ export interface RunOptions {
 
 function targetOf(check: Check): string {
   switch (check.kind) {
-    case 'http': {
-      const u = new URL(check.http.url);
-      u.username = '';
-      u.password = '';
-      return u.toString();
-    }
+    case 'http': return redactUrl(check.http.url);
     case 'tcp': return `${check.tcp.host}:${check.tcp.port}`;
     case 'dns': return `${check.dns.name} ${check.dns.type}${check.dns.server ? ` @${check.dns.server}` : ''}`;
     case 'grpc': return check.grpc.target;
@@ -66,7 +65,9 @@ export async function runProbe(check: Check, opts: RunOptions = {}): Promise<Pro
   const startedAt = new Date();
   const t0 = performance.now();
   const timeoutSignal = AbortSignal.timeout(check.timeout);
-  const signal = opts.signal ? AbortSignal.any([opts.signal, timeoutSignal]) : timeoutSignal;
+  // Fired when the prober crashed asynchronously: whatever it still has open, it should let go.
+  const crashed = new AbortController();
+  const signal = AbortSignal.any(opts.signal ? [opts.signal, timeoutSignal, crashed.signal] : [timeoutSignal, crashed.signal]);
   const ctx: ProbeContext = {
     signal,
     timeoutMs: check.timeout,
@@ -75,29 +76,39 @@ export async function runProbe(check: Check, opts: RunOptions = {}): Promise<Pro
     ...(opts.env && { env: opts.env }),
   };
   const prober = registry[check.kind] as ProbeFn;
+  const failed = (failure: ProbeOutcome['failure']): ProbeOutcome => ({
+    target: targetOf(check),
+    ok: false,
+    phases: { total: performance.now() - t0 },
+    assertions: [],
+    failure,
+  });
   let timer: NodeJS.Timeout | undefined;
   const guard = new Promise<ProbeOutcome>((resolve) => {
-    timer = setTimeout(() => resolve({
-      target: targetOf(check),
-      ok: false,
-      phases: { total: performance.now() - t0 },
-      assertions: [],
-      failure: { reason: 'timeout', message: `no result within ${check.timeout}ms` },
-    }), check.timeout + DEADLINE_GRACE_MS);
+    timer = setTimeout(() => resolve(failed({ reason: 'timeout', message: `no result within ${check.timeout}ms` })), check.timeout + DEADLINE_GRACE_MS);
   });
+  // An error the prober raised where no caller sees it (see containment.ts) ends this probe only.
+  let ended = false;
+  let onCrash: (o: ProbeOutcome) => void = () => {};
+  const crash = new Promise<ProbeOutcome>((resolve) => { onCrash = resolve; });
+  const scope: ProbeScope = {
+    checkId: check.id,
+    crash: (err) => {
+      if (ended) return false;
+      ended = true;
+      onCrash(failed({ reason: 'internal', message: crashMessage(err) }));
+      crashed.abort();
+      return true;
+    },
+  };
   let outcome: ProbeOutcome;
   try {
-    outcome = await Promise.race([prober(check, ctx), guard]);
+    outcome = await Promise.race([withinProbe(scope, () => prober(check, ctx)), guard, crash]);
   } catch (err) {
     // Probers return failures as values; an exception here is a bug in Vantage, reported as such.
-    outcome = {
-      target: targetOf(check),
-      ok: false,
-      phases: { total: performance.now() - t0 },
-      assertions: [],
-      failure: { reason: 'internal', message: `prober crashed: ${(err as Error)?.message ?? String(err)}` },
-    };
+    outcome = failed({ reason: 'internal', message: `prober crashed: ${(err as Error)?.message ?? String(err)}` });
   } finally {
+    ended = true;
     clearTimeout(timer);
   }
   if (!outcome.ok && opts.signal?.aborted && outcome.failure) {

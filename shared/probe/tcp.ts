@@ -38,7 +38,7 @@ export const probeTcp: ProbeFn<TcpCheck> = async (check, ctx) => {
     return { target, ok: false, phases: { ...conn.phases, total: total() }, assertions: [], failure: conn.failure, ...remote };
   }
   try {
-    const tlsFacts = conn.tlsSocket ? { tls: tlsInfo(conn.tlsSocket) } : {};
+    const tlsFacts = conn.tlsSocket ? { tls: tlsInfo(conn.tlsSocket, undefined, { ca: tls?.ca }) } : {};
     const out = await runSteps(conn.socket, steps, ctx);
     return {
       target,

@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { classifyError, failureFrom, type Stage } from './classify.ts';
+import { keepPeerForFailure } from './tls-peer.ts';
 import type { Failure, Phases, ProbeContext } from './types.ts';
 
 export interface SocketTarget {
@@ -92,6 +93,7 @@ export async function openTimedSocket(target: SocketTarget, ctx: Pick<ProbeConte
     // `host` is what Node verifies the certificate against when no servername is set (IP targets).
     tlsSocket = tlsConnect({ ...target.tls, socket: raw, host: target.host });
     tlsSocket.on('error', keepAlive);
+    keepPeerForFailure(tlsSocket);
     try {
       await once(tlsSocket, 'secureConnect', { signal: ctx.signal });
     } catch (err) {

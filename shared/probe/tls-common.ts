@@ -3,10 +3,11 @@
  * `tls: {ca, serverName, insecureSkipVerify, ...}` means the same thing for every protocol.
  */
 import { isIP } from 'node:net';
-import type { ConnectionOptions, DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
+import { getCACertificates, type ConnectionOptions, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import type { TlsOptions } from '../config/schema.ts';
 import type { Assertion, CertInfo, Failure, ProbeContext, TlsInfo } from './types.ts';
 import { resolveSecretRef } from './secrets.ts';
+import { keptPeerCertificate, nameOf } from './tls-peer.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -34,40 +35,105 @@ export async function tlsConnectOptions(host: string, opts: TlsOptions | true | 
   return out;
 }
 
-function nameOf(subject: PeerCertificate['subject'] | undefined): string {
-  if (!subject) return '';
-  return Object.entries(subject).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(', ');
+/** The certificates a probe trusts, as base64 DER: the `ca` option when given (it replaces the defaults), else Node's defaults. */
+type Anchors = ReadonlySet<string>;
+
+function pemBodies(pems: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const pem of pems) {
+    for (const m of pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)) out.add(m[1]!.replace(/\s+/g, ''));
+  }
+  return out;
+}
+
+let defaultAnchors: Anchors | undefined;
+/** Bounded: one entry per distinct `ca` bundle in the config, which is a handful. */
+const anchorsByCa = new Map<string, Anchors>();
+
+function anchorsFor(ca: ConnectionOptions['ca']): Anchors {
+  if (ca === undefined) return (defaultAnchors ??= pemBodies(getCACertificates('default')));
+  const pems = (Array.isArray(ca) ? ca : [ca]).map((c) => (typeof c === 'string' ? c : Buffer.from(c as Uint8Array).toString('utf8')));
+  const key = pems.join('\n');
+  let anchors = anchorsByCa.get(key);
+  if (anchors === undefined) {
+    if (anchorsByCa.size >= 64) anchorsByCa.clear();
+    anchorsByCa.set(key, (anchors = pemBodies(pems)));
+  }
+  return anchors;
+}
+
+interface LinkedCert extends CertInfo {
+  der: string;
 }
 
 /**
- * The presented chain, leaf first, stopping at the self-issued root or where the peer stopped sending.
+ * The chain as Node links it, leaf first: the presented certificates by issuer, then, where the
+ * last one presented is not self-issued, issuers Node found in the trust store, up to a root.
  * `leaf` is the detailed certificate Node already built for the hostname check, when the caller kept
  * it: building it costs as much as the rest of the probe's TLS bookkeeping (a JS object per
- * certificate with its DER and three fingerprints), so it is built again only when that check did
- * not run (verification off, or a resumed session).
+ * certificate with its DER and three fingerprints), so it is built again only when neither that
+ * check nor a failed verification (tls-peer.ts) built it (a resumed session).
  */
-export function peerChain(socket: TLSSocket, leaf?: DetailedPeerCertificate): CertInfo[] {
-  const chain: CertInfo[] = [];
+function linkedChain(socket: TLSSocket, leaf?: DetailedPeerCertificate): LinkedCert[] {
+  const chain: LinkedCert[] = [];
   const seen = new Set<string>();
-  let cert: DetailedPeerCertificate | undefined = leaf ?? socket.getPeerCertificate(true);
+  let cert: DetailedPeerCertificate | undefined = leaf ?? keptPeerCertificate(socket) ?? socket.getPeerCertificate(true);
   while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
     seen.add(cert.fingerprint256);
-    chain.push({ subject: nameOf(cert.subject), issuer: nameOf(cert.issuer), notAfter: new Date(cert.valid_to).toISOString() });
+    chain.push({ subject: nameOf(cert.subject), issuer: nameOf(cert.issuer), notAfter: new Date(cert.valid_to).toISOString(), der: cert.raw.toString('base64') });
     cert = cert.issuerCertificate;
   }
   return chain;
 }
 
-/** Version, cipher, ALPN and the earliest expiry of an established TLS socket; `leaf` as for peerChain. */
-export function tlsInfo(socket: TLSSocket, leaf?: DetailedPeerCertificate, now = Date.now()): TlsInfo {
-  const chain = peerChain(socket, leaf);
-  const earliest = chain.reduce<string | undefined>((min, c) => (min === undefined || c.notAfter < min ? c.notAfter : min), undefined);
+/**
+ * How many of the linked chain's certificates the server presented. Node adds trust-store issuers
+ * only after the last presented certificate, so they are a suffix, and each is a trust anchor: the
+ * presented part ends where that suffix of anchors starts (the leaf always counts as presented).
+ * A server that also sends a root the prober trusts cannot be told apart from one that does not
+ * (Node's API exposes only the linked chain); the root then counts as the store's, which moves the
+ * earliest expiry only when that root expires before everything the server sent.
+ */
+function presentedLength(chain: readonly LinkedCert[], anchors: Anchors): number {
+  let n = chain.length;
+  while (n > 1 && anchors.has(chain[n - 1]!.der)) n--;
+  return n;
+}
+
+const earliestOf = (chain: readonly CertInfo[]): string | undefined =>
+  chain.reduce<string | undefined>((min, c) => (min === undefined || c.notAfter < min ? c.notAfter : min), undefined);
+
+/** Certificates the server did not send are marked `fromTrustStore` (see presentedLength). */
+function reportChain(linked: readonly LinkedCert[], ca: ConnectionOptions['ca']): CertInfo[] {
+  const presented = linked.length > 1 ? presentedLength(linked, anchorsFor(ca)) : linked.length;
+  return linked.map(({ der: _, ...c }, i) => (i < presented ? c : { ...c, fromTrustStore: true }));
+}
+
+export interface TlsInfoOptions {
+  /** The `ca` the connection was made with; the trust store Node completed the chain from. @default Node's defaults */
+  ca?: ConnectionOptions['ca'];
+  now?: number;
+}
+
+/**
+ * Version, cipher, ALPN and the certificate expiries of an established TLS socket; `leaf` as for
+ * linkedChain. `certExpiresAt` is the earliest of the presented certificates (Blackbox Exporter's
+ * `probe_ssl_earliest_cert_expiry`); `verifiedChainExpiresAt` the earliest of the chain that verified
+ * (its `probe_ssl_last_chain_expiry_timestamp_seconds`, for the one chain Node builds).
+ */
+export function tlsInfo(socket: TLSSocket, leaf?: DetailedPeerCertificate, opts: TlsInfoOptions = {}): TlsInfo {
+  const chain = reportChain(linkedChain(socket, leaf), opts.ca);
+  const presented = chain.filter((c) => !c.fromTrustStore);
+  const earliest = earliestOf(presented);
+  const verifiedEarliest = socket.authorized ? earliestOf(chain) : undefined;
+  const now = opts.now ?? Date.now();
   const cipher = socket.getCipher();
   return {
     version: socket.getProtocol() ?? 'unknown',
     cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
     ...(socket.alpnProtocol ? { alpn: socket.alpnProtocol } : {}),
     ...(earliest && { certExpiresAt: earliest, certDaysLeft: Math.floor((Date.parse(earliest) - now) / DAY_MS) }),
+    ...(verifiedEarliest && { verifiedChainExpiresAt: verifiedEarliest }),
     chain,
     authorized: socket.authorized,
   };

@@ -12,10 +12,12 @@ import { classifyError } from './classify.ts';
 import { hostPort } from './tcp.ts';
 import { openTimedSocket } from './timed-socket.ts';
 import { certDaysAssertion, tlsConnectOptions, tlsInfo } from './tls-common.ts';
-import type { Assertion, Failure, ProbeFn, TlsInfo } from './types.ts';
+import { certificateMessage } from './tls-failure.ts';
+import { factsOf, keptPeerCertificate } from './tls-peer.ts';
+import type { Assertion, Failure, ProbeFn } from './types.ts';
 
 /**
- * Why the presented certificate does not verify for `name`, as an error code, or undefined when it
+ * Why the presented certificate does not verify for `name`: its error code, or undefined when it
  * does. Node leaves the OpenSSL code string (CERT_HAS_EXPIRED, …) in `authorizationError`, typed as an
  * Error; the name is checked here in any case, since Node only checks it once the chain is trusted.
  */
@@ -29,12 +31,13 @@ function verificationCode(socket: TLSSocket, name: string): string | undefined {
   return err ? (err.code ?? 'ERR_TLS_CERT_ALTNAME_INVALID') : undefined;
 }
 
-function verificationFailure(code: string, name: string, info: TlsInfo): Failure {
-  const reason = classifyError({ code }, 'tls');
-  const leaf = info.chain?.[0];
-  const presented = leaf ? `; presented ${leaf.subject} issued by ${leaf.issuer}, expires ${leaf.notAfter}` : '';
+function verificationFailure(code: string, name: string, socket: TLSSocket): Failure {
+  const classified = classifyError({ code }, 'tls');
   // Every verify code is a certificate problem; one the shared table does not know yet is still one.
-  return { reason: reason === 'tls_handshake' ? 'cert_untrusted' : reason, message: `certificate does not verify for ${name} (${code})${presented}` };
+  const reason = classified === 'tls_handshake' ? 'cert_untrusted' : classified;
+  // The message names the issuer, the names covered or the expiry.
+  const facts = factsOf(keptPeerCertificate(socket) ?? socket.getPeerCertificate(true));
+  return { reason, message: `${certificateMessage(code, reason, facts, name)} (${code})` };
 }
 
 export const probeTls: ProbeFn<TlsCheck> = async (check, ctx) => {
@@ -56,20 +59,20 @@ export const probeTls: ProbeFn<TlsCheck> = async (check, ctx) => {
     return { target, ok: false, phases: { ...conn.phases, total: total() }, assertions: [], failure, ...remote };
   }
   try {
-    const info = tlsInfo(conn.tlsSocket);
+    const info = tlsInfo(conn.tlsSocket, undefined, { ca: options.ca });
     const assertions: Assertion[] = [];
     let failure: Failure | undefined;
     if (!spec.insecureSkipVerify) {
       const code = verificationCode(conn.tlsSocket, name);
       assertions.push({ name: `certificate verifies for ${name}`, ok: code === undefined, ...(code && { detail: code }) });
-      if (code) failure = verificationFailure(code, name, info);
+      if (code) failure = verificationFailure(code, name, conn.tlsSocket);
     }
     const days = certDaysAssertion(info, spec.assert.certMinDaysLeft);
     assertions.push(days.assertion);
     if (!failure && days.failure) {
       // Past notAfter is expired, not expiring; this is reached when insecureSkipVerify skipped verification.
       failure = info.certDaysLeft !== undefined && info.certDaysLeft < 0
-        ? { reason: 'cert_expired', message: `certificate expired ${info.certExpiresAt}` }
+        ? { reason: 'cert_expired', message: `certificate expired on ${info.certExpiresAt}` }
         : days.failure;
     }
     return {

@@ -67,17 +67,38 @@ export interface CertInfo {
   subject: string;
   issuer: string;
   notAfter: string;
+  /** Set when the server did not send this certificate: Node completed the chain from the prober's trust store. */
+  fromTrustStore?: true;
 }
 
+/**
+ * Expiry follows Blackbox Exporter: what the server presents is the target's, what the prober's own
+ * trust store adds is not. A short-lived private CA given with `tls.ca` (or a root about to leave the
+ * system store) shows in `verifiedChainExpiresAt` only, not as the target's expiry.
+ */
 export interface TlsInfo {
   version: string;
   cipher: string;
   /** ALPN protocol, when negotiated. */
   alpn?: string;
-  /** The earliest notAfter in the presented chain, ISO 8601. */
+  /**
+   * The earliest notAfter among the certificates the server presented, ISO 8601 (Blackbox's
+   * `probe_ssl_earliest_cert_expiry`). Set whether or not the chain verified.
+   */
   certExpiresAt?: string;
-  /** Whole days until certExpiresAt (negative when expired). */
+  /**
+   * Whole days until certExpiresAt (negative when expired). `certMinDaysLeft` and CERT_EXPIRING use
+   * this, as Blackbox users alert on `probe_ssl_earliest_cert_expiry`: it is what the target's
+   * owner can renew.
+   */
   certDaysLeft?: number;
+  /**
+   * The earliest notAfter in the chain that verified, leaf to trusted root, including certificates
+   * from the prober's trust store (Blackbox's `probe_ssl_last_chain_expiry_timestamp_seconds`, for
+   * the one chain Node builds). Absent when the chain did not verify.
+   */
+  verifiedChainExpiresAt?: string;
+  /** Leaf first, linked by issuer: the presented certificates, then any the trust store supplied (`fromTrustStore`). */
   chain?: CertInfo[];
   /** Whether the chain verified (false only when insecureSkipVerify let an untrusted chain through). */
   authorized?: boolean;
