@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../shared/errors.ts';
+import { redactUrlsIn } from '../shared/probe/redact-url.ts';
 import { EXIT, type CliIO, type Command } from './io.ts';
 
 export class UsageError extends Error {
@@ -32,6 +33,8 @@ export function required<T>(value: T | undefined, flag: string): T {
 /**
  * A command whose body throws UsageError and ConfigError instead of printing them: both become exit 2
  * with `vantage <name>: <message>` (and the help text for flag mistakes); `--help` prints the help.
+ * Messages can quote an argument (a URL with `user:password@`, an unexpected positional), so URL
+ * userinfo is taken out of them here, once for every command.
  */
 export function defineCommand(name: string, help: string, body: (argv: string[], io: CliIO) => Promise<number>): Command {
   return async (argv, io) => {
@@ -43,11 +46,11 @@ export function defineCommand(name: string, help: string, body: (argv: string[],
       return await body(argv, io);
     } catch (err) {
       if (err instanceof UsageError) {
-        io.stderr(`vantage ${name}: ${err.message}\n${err.showHelp ? `\n${help}` : ''}`);
+        io.stderr(`vantage ${name}: ${redactUrlsIn(err.message)}\n${err.showHelp ? `\n${help}` : ''}`);
         return EXIT.USAGE;
       }
       if (err instanceof ConfigError) {
-        io.stderr(`${err.message}\n`);
+        io.stderr(`${redactUrlsIn(err.message)}\n`);
         return EXIT.USAGE;
       }
       throw err;

@@ -22,6 +22,8 @@ function detailOf(r: ProbeResult): string {
   if (r.grpc) parts.push(r.grpc.status);
   if (r.tls) parts.push(`${r.tls.version}${r.tls.certDaysLeft !== undefined ? ` cert ${r.tls.certDaysLeft}d` : ''}`);
   if (r.failure) parts.push(`${r.failure.reason}: ${r.failure.message}`);
+  // As the deployed probe counts them: a pass after a retest is UP, and worth knowing about.
+  if (r.retries) parts.push(`after ${r.retries} retest${r.retries === 1 ? '' : 's'}`);
   return parts.join(', ');
 }
 

@@ -1,7 +1,7 @@
 /**
  * One location's minute of probing: plan the rounds (./schedule.ts), run them with an immediate
- * retest of each failure, write the results and a heartbeat. The Lambda probe handler runs one cycle
- * per invocation; the local pipeline runs one per minute.
+ * retest of each failure (./retest.ts), write the results and a heartbeat. The Lambda probe handler
+ * runs one cycle per invocation; the local pipeline runs one per minute.
  *
  * Everything stops when `signal` fires (the Lambda deadline): no new round or retest starts, running
  * probes are cancelled, and what was measured is still written. A probe cut short by the signal is
@@ -10,6 +10,7 @@
  */
 import type { Check } from './config/schema.ts';
 import type { ProbeResult } from './probe/types.ts';
+import { isAborted, probeAllWithRetests, type ProbeAttempt } from './retest.ts';
 import { planMinute } from './schedule.ts';
 import type { Store } from './store/dynamo.ts';
 
@@ -18,8 +19,8 @@ export interface ProbeCycleOptions {
   location: string;
   /** When the invocation was scheduled; chooses the minute (and so which checks are due). */
   scheduledAt: Date;
-  /** One attempt at one check. It must honour the signal. */
-  probe: (check: Check, signal: AbortSignal) => Promise<ProbeResult>;
+  /** One attempt at one check. It must honour the signal. Failures are retested (./retest.ts). */
+  probe: ProbeAttempt;
   /** Waits `ms`, returning early (not throwing) when the signal fires. */
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   store: Pick<Store, 'putResults' | 'putHeartbeat'>;
@@ -62,61 +63,6 @@ export interface ProbeCycleOutcome {
 /** Probes in flight at once; cdk/sizing.ts sizes the function's memory and timeout for 64. */
 export const DEFAULT_CONCURRENCY = 64;
 
-const isAborted = (r: ProbeResult) => r.failure?.reason === 'aborted';
-
-/**
- * After the signal, a prober gets this long to wind down before the cycle stops waiting for it. Probers
- * honour the signal; this only keeps one that does not from using the time reserved for writing.
- */
-export const ABORT_GRACE_MS = 250;
-
-function boundedBySignal(check: Check, probe: ProbeCycleOptions['probe'], signal: AbortSignal): Promise<ProbeResult> {
-  const startedAt = new Date().toISOString();
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const cutOff = new Promise<ProbeResult>((resolve) => {
-    onAbort = () => {
-      timer = setTimeout(() => resolve({
-        checkId: check.id, kind: check.kind, target: '', startedAt, ok: false, status: 'down', phases: { total: 0 }, assertions: [],
-        failure: { reason: 'aborted', message: 'the prober did not stop when the invocation was cancelled' },
-      }), ABORT_GRACE_MS);
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  return Promise.race([probe(check, signal), cutOff]).finally(() => {
-    clearTimeout(timer);
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-  });
-}
-
-/** `check.retries` immediate retests while it keeps failing. The newest completed attempt is recorded. */
-async function probeWithRetests(check: Check, probe: ProbeCycleOptions['probe'], signal: AbortSignal): Promise<ProbeResult> {
-  let result = await boundedBySignal(check, probe, signal);
-  let retries = 0;
-  while (!result.ok && !isAborted(result) && retries < check.retries && !signal.aborted) {
-    const retest = await boundedBySignal(check, probe, signal);
-    // A retest cut short tells nothing; the failure before it is still a real observation.
-    if (isAborted(retest)) break;
-    result = retest;
-    retries++;
-  }
-  return { ...result, retries };
-}
-
-async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
-  return out;
-}
-
 /**
  * Runs the cycle. Throws only when the results cannot be written (a StoreError); the heartbeat is then
  * not written either, because a location whose results do not arrive should look silent.
@@ -138,7 +84,7 @@ export async function runProbeCycle(opts: ProbeCycleOptions): Promise<ProbeCycle
       skipped += round.checks.length;
       continue;
     }
-    const results = await pool(round.checks, opts.concurrency ?? DEFAULT_CONCURRENCY, (check) => probeWithRetests(check, opts.probe, signal));
+    const results = await probeAllWithRetests(round.checks, opts.probe, { signal, concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY });
     for (const r of results) {
       if (isAborted(r)) aborted++;
       else recorded.push(r);

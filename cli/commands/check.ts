@@ -2,6 +2,8 @@ import { parseDuration } from '../../shared/config/duration.ts';
 import { loadConfigObject } from '../../shared/config/load.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { runProbe } from '../../shared/probe/index.ts';
+import { redactUrl } from '../../shared/probe/redact-url.ts';
+import { probeWithRetests } from '../../shared/retest.ts';
 import { defineCommand, parse, UsageError } from '../args.ts';
 import { formatJsonLines, formatTable } from '../format.ts';
 import { EXIT } from '../io.ts';
@@ -16,11 +18,12 @@ Runs one probe now, from this machine. The target's scheme picks the protocol:
   dns://server:port/name?type=A           DNS query (dns:///name uses the system resolver; &transport=tcp)
 Options:
   --timeout 5s            whole-probe timeout (default 5s)
+  --retries N             immediate retests of a failure, 0-3 (default 1, as a config's default)
   --method GET            HTTP method
   --header 'K: V'         request header, repeatable; values may use \${env:NAME}
   --expect-status 200     valid status code or class (2xx), repeatable (default 2xx)
   --body-regex RE         the body must match, repeatable
-  --http2                 offer HTTP/2 by ALPN
+  --http2                 require HTTP/2 (h2, then http/1.1, is offered by ALPN anyway)
   --no-follow             do not follow redirects
   --ca FILE               CA bundle (PEM) to verify against
   --cert FILE --key FILE  client certificate for mTLS
@@ -38,6 +41,7 @@ Exit codes: 0 up or degraded, 1 down, 2 usage error.
 
 const OPTIONS = {
   timeout: { type: 'string' },
+  retries: { type: 'string' },
   method: { type: 'string', short: 'X' },
   header: { type: 'string', short: 'H', multiple: true },
   'expect-status': { type: 'string', multiple: true },
@@ -91,7 +95,7 @@ export function adHocCheck(target: string, v: Values): Record<string, unknown> {
   try {
     url = new URL(target);
   } catch {
-    throw new UsageError(`"${target}" is not a URL; try https://example.com or tcp://host:port`);
+    throw new UsageError(`"${redactUrl(target)}" is not a URL; try https://example.com or tcp://host:port`);
   }
   const ipFamily = asNumber(v.ip, '--ip');
   const family = ipFamily !== undefined ? { ipFamily } : {};
@@ -178,20 +182,23 @@ export const check = defineCommand('check', HELP, async (argv, io) => {
   const timeout = values.timeout ?? '5s';
   const timeoutMs = parseDuration(timeout);
   const spec = adHocCheck(positionals[0]!, values);
+  // Left out, the schema's default applies: the same number of retests a deployed check gets.
+  const retries = asNumber(values.retries, '--retries');
   let cfg;
   try {
     cfg = loadConfigObject({
       // The interval is irrelevant for one run; it only has to be at least the timeout to validate.
-      defaults: { timeout, interval: timeoutMs !== undefined && timeoutMs > 60_000 ? timeout : '60s', retries: 0 },
+      defaults: { timeout, interval: timeoutMs !== undefined && timeoutMs > 60_000 ? timeout : '60s', ...(retries !== undefined && { retries }) },
       checks: [{ id: 'adhoc', ...spec }],
-    }, { baseDir: process.cwd(), source: 'vantage check' });
+    }, { baseDir: process.cwd(), source: 'vantage check', local: { env: io.env } });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     // Name the flag's field, not the synthetic config around it.
     throw new UsageError(err.issues.map((i) => `${i.path.replace(/^checks\[0\]\.|^defaults\./, '')}: ${i.message}`).join('\n  '), { showHelp: false });
   }
-  const result = await runProbe(cfg.checks[0]!, { signal: io.signal, env: io.env, ...(values.location !== undefined && { location: values.location }) });
+  const location = values.location !== undefined ? { location: values.location } : {};
+  const result = await probeWithRetests(cfg.checks[0]!, (c, signal) => runProbe(c, { signal, env: io.env, ...location }), io.signal);
   const { checkId: _omit, ...shown } = result;
-  io.stdout(values.json ? formatJsonLines([shown]) : formatTable([{ ...shown, checkId: positionals[0]! }], { color: io.isTTY }));
+  io.stdout(values.json ? formatJsonLines([shown]) : formatTable([{ ...shown, checkId: redactUrl(positionals[0]!) }], { color: io.isTTY }));
   return result.status === 'down' ? EXIT.DOWN : EXIT.OK;
 });

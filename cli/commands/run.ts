@@ -1,12 +1,14 @@
 import { loadConfigFile } from '../../shared/config/load.ts';
-import { runChecks } from '../../shared/probe/index.ts';
+import { runProbe } from '../../shared/probe/index.ts';
+import { probeAllWithRetests } from '../../shared/retest.ts';
 import { defineCommand, parse, required, UsageError } from '../args.ts';
 import { formatJsonLines, formatTable } from '../format.ts';
 import { EXIT } from '../io.ts';
 
 const HELP = `usage: vantage run --config FILE [--location NAME] [--check ID ...] [--concurrency N] [--json]
 
-Runs every enabled check in a config once, from this machine, and prints the results.
+Runs every enabled check in a config once, from this machine, and prints the results. A failed
+check is retested at once up to its \`retries\` times, as the deployed probe does.
   --location NAME   only the checks that run in NAME, and probe as NAME (sent in the User-Agent)
   --check ID        only this check (repeatable)
   --concurrency N   probes in flight at once (default 32)
@@ -22,7 +24,7 @@ export const run = defineCommand('run', HELP, async (argv, io) => {
     concurrency: { type: 'string' },
     json: { type: 'boolean' },
   });
-  const cfg = loadConfigFile(required(values.config, '--config'));
+  const cfg = loadConfigFile(required(values.config, '--config'), { local: { env: io.env, warn: io.stderr } });
   const concurrency = values.concurrency === undefined ? 32 : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError('--concurrency must be a positive integer');
   let checks = cfg.checks.filter((c) => c.enabled);
@@ -34,11 +36,11 @@ export const run = defineCommand('run', HELP, async (argv, io) => {
   }
   if (checks.length === 0) throw new UsageError('no checks to run', { showHelp: false });
 
-  const results = await runChecks(checks, {
-    concurrency,
+  const location = values.location !== undefined ? { location: values.location } : {};
+  // The deployed probe's path: a failure is retested `retries` times before it counts.
+  const results = await probeAllWithRetests(checks, (check, signal) => runProbe(check, { signal, env: io.env, ...location }), {
     signal: io.signal,
-    env: io.env,
-    ...(values.location !== undefined && { location: values.location }),
+    concurrency,
   });
   io.stdout(values.json ? formatJsonLines(results) : formatTable(results, { color: io.isTTY }));
   return results.some((r) => r.status === 'down') ? EXIT.DOWN : EXIT.OK;

@@ -3,6 +3,7 @@
  * anything secret-looking taken out.
  */
 import type { Check } from '../config/schema.ts';
+import { redactUrl, redactUrlsIn } from '../probe/redact-url.ts';
 
 /** `45s`, `4m 12s`, `2h 5m`, `3d 4h`: two units at most, because an alert is read at a glance. */
 export function formatDuration(ms: number): string {
@@ -42,9 +43,13 @@ export function fitSubject(prefix: string, name: string, suffix: string, max = M
   return `${p}${n}${s}`.slice(0, max);
 }
 
-/** Probe failure messages can be long (a body excerpt); an alert needs the first line and the gist. */
+/**
+ * Probe failure messages can be long (a body excerpt); an alert needs the first line and the gist.
+ * Results are scrubbed where they are made; URL userinfo is taken out here again because an alert
+ * travels furthest, and a message can quote a URL from anywhere (a redirect, a transport error).
+ */
 export function clip(text: string, max = 300): string {
-  const line = text.split('\n')[0] ?? '';
+  const line = redactUrlsIn(text).split('\n')[0] ?? '';
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 }
 
@@ -54,13 +59,7 @@ export function clip(text: string, max = 300): string {
  */
 export function describeTarget(check: Check): string {
   switch (check.kind) {
-    case 'http': {
-      const u = new URL(check.http.url);
-      u.username = '';
-      u.password = '';
-      for (const key of [...u.searchParams.keys()]) u.searchParams.set(key, '***');
-      return u.toString();
-    }
+    case 'http': return redactUrl(check.http.url, { maskQuery: true });
     case 'tcp': return `${check.tcp.host}:${check.tcp.port}`;
     case 'dns': return `${check.dns.name} ${check.dns.type}${check.dns.server ? ` @${check.dns.server}` : ''}`;
     case 'grpc': return check.grpc.target;

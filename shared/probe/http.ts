@@ -9,22 +9,15 @@ import type { HttpCheck } from '../config/schema.ts';
 import { classifyError, failureFrom } from './classify.ts';
 import { exchange, type Exchange } from './http-exchange.ts';
 import { headerValue, MISSING, parseJsonPath, regex, shorten, statusAllowed, valueAt, Verdict } from './http-assertions.ts';
-import { isSecret, isSensitiveHeader, resolveSecretRef, scrub } from './secrets.ts';
+import { isCredentialHeaderName } from '../config/credentials.ts';
+import { redactUrl } from './redact-url.ts';
+import { isSecret, resolveSecretRef, Scrubber } from './secrets.ts';
 import { certDaysAssertion, tlsConnectOptions } from './tls-common.ts';
 import type { Failure, Phases, ProbeContext, ProbeFn, ProbeOutcome } from './types.ts';
 
 type HttpSpec = HttpCheck['http'];
 
 const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
-
-/** The URL as people may see it: no user or password. */
-function publicUrl(url: URL): string {
-  if (url.username === '' && url.password === '') return url.href;
-  const copy = new URL(url.href);
-  copy.username = '';
-  copy.password = '';
-  return copy.href;
-}
 
 /**
  * Each check's URL, parsed once rather than on every probe. Nothing mutates a URL once parsed
@@ -45,10 +38,10 @@ function bareHost(url: URL): string {
 /** What a request needs that does not change between probes' hops, resolved once per probe. */
 interface Prepared {
   headers: Record<string, string>;
-  /** Lower-case names of headers that carry credentials; they are not sent to another host. */
+  /** Lower-case names of headers that carry credentials; they are not sent to another origin. */
   credentialHeaders: Set<string>;
-  /** Resolved secret values, scrubbed from everything the result says. */
-  secrets: string[];
+  /** Hides every resolved secret and credential value from everything the result says. */
+  scrubber: Scrubber;
 }
 
 /** Every value a secret could show up as: the header value, and the token inside `Bearer <token>`. */
@@ -71,7 +64,7 @@ async function prepare(spec: HttpSpec, url: URL, ctx: ProbeContext): Promise<Pre
     const value = secret ? await resolveSecretRef(ref, ctx) : (ref as string);
     headers[name] = value;
     if (lower === 'user-agent') userAgent = true;
-    if (secret || isSensitiveHeader(name)) {
+    if (secret || isCredentialHeaderName(name)) {
       credentialHeaders.add(lower);
       const env = ctx.env ?? process.env;
       const parts = typeof ref === 'string' ? [...ref.matchAll(ENV_REF)].map((m) => env[m[1]!] ?? '') : [];
@@ -79,18 +72,21 @@ async function prepare(spec: HttpSpec, url: URL, ctx: ProbeContext): Promise<Pre
     }
   }
   if (!userAgent) headers['user-agent'] = `Vantage/1.0 (location=${ctx.location ?? 'local'})`;
-  if ((url.username !== '' || url.password !== '') && !credentialHeaders.has('authorization')) {
-    // RFC 3986 userinfo becomes Basic auth (RFC 7617), as curl and Go's client do.
+  if (url.username !== '' || url.password !== '') {
     const user = decodeURIComponent(url.username);
     const pass = decodeURIComponent(url.password);
     const basic = Buffer.from(`${user}:${pass}`).toString('base64');
-    headers.authorization = `Basic ${basic}`;
-    credentialHeaders.add('authorization');
-    remember(secrets, headers.authorization, pass === '' ? [basic] : [basic, pass]);
+    // The userinfo is a credential even when a configured Authorization header wins over it.
+    // A user alone (`https://<token>@host`) is how some services take a token.
+    remember(secrets, `${user}:${pass}`, pass === '' ? [basic, user] : [basic, pass, url.password]);
+    if (!credentialHeaders.has('authorization')) {
+      // RFC 3986 userinfo becomes Basic auth (RFC 7617), as curl and Go's client do.
+      headers.authorization = `Basic ${basic}`;
+      credentialHeaders.add('authorization');
+      remember(secrets, headers.authorization, []);
+    }
   }
-  // Longest first, so a secret that contains another is hidden whole rather than around the inner one.
-  secrets.sort((a, b) => b.length - a.length);
-  return { headers, credentialHeaders, secrets };
+  return { headers, credentialHeaders, scrubber: new Scrubber(secrets) };
 }
 
 /** One hop's request; redirects derive the next one from it. */
@@ -104,11 +100,12 @@ interface Hop {
 /**
  * The request a redirect leads to, following the Fetch standard §4.4 (what browsers and Go do):
  * 303, and 301/302 after a POST, become a GET without a body; credentials are not sent to another
- * host or over a downgrade to plain http.
+ * origin (so not over a downgrade to plain http either).
  */
 function redirected(hop: Hop, status: number, to: URL, credentialHeaders: ReadonlySet<string>): Hop {
   const toGet = (status === 303 && hop.method !== 'HEAD') || ((status === 301 || status === 302) && hop.method === 'POST');
-  const leaves = to.host !== hop.url.host || (hop.url.protocol === 'https:' && to.protocol === 'http:');
+  // Another origin (RFC 6454: scheme, host and port) is another party, and a downgrade to http is one.
+  const leaves = to.origin !== hop.url.origin;
   if (!toGet && !leaves) return { ...hop, url: to };
   const headers: Record<string, string> = {};
   for (const name of Object.keys(hop.headers)) {
@@ -177,6 +174,10 @@ function judge(v: Verdict, spec: HttpSpec, ex: Exchange, totalMs: number): void 
   if (spec.validHttpVersions) {
     const versions = spec.validHttpVersions.join(', ');
     v.add(`version in [${versions}]`, (spec.validHttpVersions as string[]).includes(ex.version!), ex.version, 'http_version', () => `${ex.version}, expected one of ${versions}`);
+  }
+  if (spec.http2 === true) {
+    // After a redirect to http://, no hop could have negotiated h2; that fails here too.
+    v.add('version is HTTP/2', ex.version === 'HTTP/2', ex.version, 'http_version', () => `${ex.version}, but http2: true requires HTTP/2`);
   }
   const headers = ex.headers!;
   for (const name of Object.keys(spec.assert.headers)) {
@@ -276,14 +277,14 @@ function redirectTarget(ex: Exchange, from: URL, followed: number, max: number):
   }
   if (to.protocol !== 'http:' && to.protocol !== 'https:') return { reason: 'protocol_error', message: `redirect to unsupported scheme ${to.protocol}` };
   // maxRedirects counts redirects followed; one more than that is a loop or a chain too long to trust.
-  if (followed >= max) return { reason: 'too_many_redirects', message: `stopped after ${followed} redirects (next: ${publicUrl(to)})` };
+  if (followed >= max) return { reason: 'too_many_redirects', message: `stopped after ${followed} redirects (next: ${redactUrl(to)})` };
   return to;
 }
 
 export const probeHttp: ProbeFn<HttpCheck> = async (check, ctx) => {
   const spec = check.http;
   const url = urlOf(spec);
-  const target = publicUrl(url);
+  const target = redactUrl(url);
   let prepared: Prepared;
   try {
     prepared = await prepare(spec, url, ctx);
@@ -291,10 +292,19 @@ export const probeHttp: ProbeFn<HttpCheck> = async (check, ctx) => {
     // A missing variable or an unreadable secret is Vantage's setup failing, not the target.
     return { target, ok: false, phases: { total: 0 }, assertions: [], failure: { reason: 'internal', message: `cannot prepare the request: ${(err as Error).message}` } };
   }
-  const { secrets } = prepared;
-  const hide = secrets.length === 0 ? (s: string) => s : (s: string) => scrub(s, secrets);
+  const { scrubber } = prepared;
+  const hide = (s: string) => scrubber.scrub(s);
   const keepBody = spec.assert.bodyMatches.length > 0 || spec.assert.bodyNotMatches.length > 0 || Object.keys(spec.assert.jsonPath).length > 0;
   const tlsFor = tlsOptionsFor(spec, ctx);
+  if (url.protocol === 'https:') {
+    // Before the clock too: parsing the CA bundle and key (milliseconds on a check's first probe) is
+    // also Vantage's work. tlsFor keeps the result, so the first hop below does not wait again.
+    try {
+      await tlsFor(url);
+    } catch (err) {
+      return { target, ok: false, phases: { total: 0 }, assertions: [], failure: { reason: 'internal', message: hide(`cannot prepare TLS: ${(err as Error).message}`) } };
+    }
+  }
 
   // The clock starts once the request is ready: resolving secrets is Vantage's work, not the target's.
   const t0 = performance.now();
@@ -314,7 +324,7 @@ export const probeHttp: ProbeFn<HttpCheck> = async (check, ctx) => {
     }
     ex = await exchange({
       url: hop.url, method: hop.method, headers: hop.headers, body: hop.body, tls,
-      http2: spec.http2, family: spec.ipFamily, timeoutMs: ctx.timeoutMs, signal: ctx.signal,
+      http2: spec.http2 !== false, family: spec.ipFamily, timeoutMs: ctx.timeoutMs, signal: ctx.signal,
       maxBodyBytes: spec.maxBodyBytes, keepBody, followRedirects: spec.followRedirects,
     });
     sums.add(ex);
@@ -339,9 +349,7 @@ export const probeHttp: ProbeFn<HttpCheck> = async (check, ctx) => {
   if (ex.status !== undefined) out.http = { status: ex.status, version: ex.version!, redirects, bodyBytes: ex.bodyBytes };
   if (ex.tlsInfo) out.tls = ex.tlsInfo;
   if (ex.remoteAddress) out.remoteAddress = ex.remoteAddress;
-  if (verdict.failure) out.failure = { reason: verdict.failure.reason, message: hide(verdict.failure.message) };
-  if (secrets.length > 0) {
-    for (const a of out.assertions) if (a.detail !== undefined) a.detail = hide(a.detail);
-  }
-  return out;
+  if (verdict.failure) out.failure = verdict.failure;
+  // Every string the result carries, whatever field a server's echo lands in.
+  return scrubber.deep(out);
 };

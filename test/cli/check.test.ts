@@ -17,6 +17,8 @@ let dns: DnsStub;
 let pki: TestPki;
 let dir: string;
 const seenHeaders: Record<string, string | undefined>[] = [];
+/** Requests per path: a `/flaky/...` path fails its first request and passes every later one. */
+const hits = new Map<string, number>();
 
 beforeAll(async () => {
   pki = await makeTestPki();
@@ -24,6 +26,10 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'ca.pem'), pki.ca.cert);
   http = await startHttp((req, res) => {
     seenHeaders.push({ authorization: req.headers.authorization, 'user-agent': req.headers['user-agent'] });
+    const n = (hits.get(req.url!) ?? 0) + 1;
+    hits.set(req.url!, n);
+    if (req.url!.startsWith('/flaky/')) { res.writeHead(n === 1 ? 503 : 200).end(); return; }
+    if (req.url === '/echo') { res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ auth: req.headers.authorization })); return; }
     if (req.url === '/fail') { res.writeHead(500).end('{"status":"broken"}'); return; }
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
   });
@@ -134,6 +140,58 @@ describe('vantage check', () => {
       const r = await runCli(argv);
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.stderr, argv.join(' ')).toMatch(message);
+    }
+  });
+
+  it('retests a failure once by default, as a deployed check does; --retries 0 does not', async () => {
+    const retried = await runCli(['check', http.url('/flaky/default'), '--json']);
+    expect(retried.code).toBe(0);
+    expect(JSON.parse(retried.stdout)).toMatchObject({ status: 'up', retries: 1 });
+    expect(hits.get('/flaky/default')).toBe(2);
+
+    const once = await runCli(['check', http.url('/flaky/none'), '--retries', '0', '--json']);
+    expect(once.code).toBe(1);
+    expect(JSON.parse(once.stdout)).toMatchObject({ status: 'down', retries: 0, failure: { reason: 'status_code' } });
+    expect(hits.get('/flaky/none')).toBe(1);
+
+    const table = await runCli(['check', http.url('/flaky/table'), '--retries', '3']);
+    expect(table.stdout).toMatch(/UP .*after 1 retest/);
+
+    for (const bad of ['4', '-1', 'x']) {
+      const r = await runCli(['check', http.url('/'), '--retries', bad]);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr, bad).toMatch(/retries/);
+    }
+  });
+});
+
+describe('vantage check never shows URL userinfo', () => {
+  const PASSWORD = 'pw-S3cret-77';
+  const leaked = (text: string) => [PASSWORD, 'alice:', Buffer.from(`alice:${PASSWORD}`).toString('base64')].filter((s) => text.includes(s));
+
+  it('in the table or the JSON, even when the server echoes the Basic header it became', async () => {
+    const url = http.url('/echo').replace('http://', `http://alice:${PASSWORD}@`);
+    const table = await runCli(['check', url, '--retries', '0']);
+    expect(table.code).toBe(1);
+    expect(table.stdout).toContain(http.url('/echo'));
+    const json = await runCli(['check', url, '--retries', '0', '--json']);
+    expect(JSON.parse(json.stdout).target).toBe(http.url('/echo'));
+    expect(seenHeaders.at(-1)?.authorization).toBe(`Basic ${Buffer.from(`alice:${PASSWORD}`).toString('base64')}`);
+    for (const r of [table, json]) expect(leaked(r.stdout + r.stderr)).toEqual([]);
+  });
+
+  it('in usage errors that quote the argument', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['check', `http://alice:${PASSWORD}@[not-a-host`], /is not a URL/],
+      [['check', `http://alice:${PASSWORD}@127.0.0.1/`, '--timeout', 'soon'], /invalid duration/],
+      [['check', `ftp://alice:${PASSWORD}@127.0.0.1/`], /unsupported scheme/],
+      [['run', '--config', 'x.yaml', `https://alice:${PASSWORD}@127.0.0.1/`], /Unexpected argument 'https:\/\/127\.0\.0\.1\/'/],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await runCli(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stderr, argv.join(' ')).toMatch(message);
+      expect(leaked(r.stdout + r.stderr), argv.join(' ')).toEqual([]);
     }
   });
 });
