@@ -12,3 +12,7 @@ const { installProbeContainment } = await import('../shared/probe/containment.ts
 installProbeContainment();
 const { main } = await import('./main.ts');
 process.exitCode = await main(process.argv.slice(2));
+// Every command is done once main returns. A handle Vantage cannot reach (grpc-js's own TCP connect to
+// an address that never answers SYN) would otherwise hold the process for the kernel's ~2 minutes;
+// unref'd, this timer never delays a process that ends by itself, and leaves time to flush stdout.
+setTimeout(() => process.exit(), 1000).unref();

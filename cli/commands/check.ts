@@ -104,10 +104,13 @@ export function adHocCheck(target: string, v: Values): Record<string, unknown> {
   switch (url.protocol) {
     case 'http:':
     case 'https:': {
-      const headers: Record<string, string> = {};
-      for (const h of v.header ?? []) {
+      // No prototype: a header named `__proto__` becomes an own key, which the schema then rejects
+      // by name, instead of silently setting the object's prototype.
+      const headers: Record<string, string> = Object.create(null);
+      for (const [n, h] of (v.header ?? []).entries()) {
         const i = h.indexOf(':');
-        if (i <= 0) throw new UsageError(`--header "${h}" is not "Name: value"`);
+        // The value is not echoed: a mistyped `Authorization Bearer …` would print the token.
+        if (i <= 0) throw new UsageError(`--header #${n + 1} is not "Name: value" (${i < 0 ? 'no colon' : 'no name before the colon'})`);
         headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
       }
       const statuses = (v['expect-status'] ?? []).flatMap((s) => s.split(',')).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
