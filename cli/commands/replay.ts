@@ -18,12 +18,14 @@ prints the notifications it would have sent: "what would this policy have paged 
 Each line of RESULTS is one result:
   {"checkId":"api","location":"eu-west-1","ts":"2026-11-03T12:00:00Z","ok":false,"status":"down",
    "failure":{"reason":"connect_timeout","message":"..."}}
-ts is an ISO 8601 time with a zone, or epoch milliseconds. latencyMs, phases and target are optional.
+ts is an ISO 8601 time with a zone, or epoch milliseconds. latencyMs, phases, target and
+certExpiresAt (or tls.certExpiresAt, as vantage run --json prints it) are optional.
 
   --config, -c FILE     the checks config whose policies to test
   --results, -r FILE    recorded results, JSON Lines
   --json                one JSON object per notification:
-                        {event, checkId, at, locations, incidentId, dedupeKey[, durationMs]}
+                        {event, checkId, at, locations, incidentId, dedupeKey[, durationMs]
+                         [, certExpiresAt, certDaysLeft]}
 
 Exits 0 after a replay (whatever it found), 2 on a usage, config or input error.
 `;
@@ -49,6 +51,8 @@ function describe(n: Notification): string {
       return `after ${duration(n.durationMs ?? 0)}`;
     case 'LOCATION_SILENT':
       return `no results from ${n.locations.map((l) => l.location).join(', ')}`;
+    case 'CERT_EXPIRING':
+      return `certificate expires ${iso(n.certExpiresAt!)} (${n.certDaysLeft} days left), seen from ${n.locations.map((l) => l.location).join(', ')}`;
   }
 }
 
@@ -60,6 +64,7 @@ function json(n: Notification): string {
   return JSON.stringify({
     event: n.event, checkId: n.checkId, at: iso(n.at), locations: n.locations, incidentId: n.incidentId, dedupeKey: n.dedupeKey,
     ...(n.durationMs !== undefined && { durationMs: n.durationMs }),
+    ...(n.certExpiresAt !== undefined && { certExpiresAt: iso(n.certExpiresAt), certDaysLeft: n.certDaysLeft }),
   });
 }
 

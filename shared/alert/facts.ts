@@ -14,6 +14,8 @@ const ABOUT: Record<Notification['event'], (l: NotificationLocation) => boolean>
   RESOLVED: (l) => l.failing,
   DEGRADED: (l) => l.degraded === true,
   LOCATION_SILENT: (l) => l.silent === true,
+  // The evaluator names only the location whose result presented the certificate.
+  CERT_EXPIRING: () => true,
 };
 
 function alertLocation(l: NotificationLocation): AlertLocation {
@@ -36,6 +38,8 @@ export function factsOf(n: Notification, check: Check): AlertFacts {
     severity: n.severity,
     ...(n.since !== undefined && { since: n.since }),
     ...(n.durationMs !== undefined && { durationMs: n.durationMs }),
+    ...(n.certDaysLeft !== undefined && { certDaysLeft: n.certDaysLeft }),
+    ...(n.certExpiresAt !== undefined && { certExpiresAt: n.certExpiresAt }),
     locations: n.locations.filter(ABOUT[n.event]).map(alertLocation),
     locationCount: check.locations.length,
   };

@@ -8,11 +8,13 @@
  * bodies and TLS keys never reach a message.
  */
 import type { ChannelConfig, Check } from '../config/schema.ts';
+import { SEVERITY, type NotificationEvent, type Severity } from '../events.ts';
 import type { FailureReason, Phases } from '../probe/types.ts';
 import { clip, describeTarget, fitSubject, formatDuration } from './text.ts';
 
-export type AlertEvent = 'DOWN' | 'RESOLVED' | 'PARTIAL' | 'DEGRADED' | 'REMINDER' | 'CERT_EXPIRING' | 'LOCATION_SILENT';
-export type Severity = 'critical' | 'warning' | 'info';
+/** An alert is about one of the evaluator's events (../events.ts). */
+export type AlertEvent = NotificationEvent;
+export type { Severity };
 
 export const PAYLOAD_SCHEMA_VERSION = 1;
 
@@ -46,19 +48,13 @@ export interface AlertFacts {
   locationCount: number;
   /** CERT_EXPIRING: days left on the earliest certificate. */
   certDaysLeft?: number;
+  /** CERT_EXPIRING: the earliest notAfter among the presented certificates, ms. */
+  certExpiresAt?: number;
   /** As the evaluator decided it. @default by event, see SEVERITY */
   severity?: Severity;
 }
 
-export const SEVERITY: Record<AlertEvent, Severity> = {
-  DOWN: 'critical',
-  REMINDER: 'critical',
-  PARTIAL: 'warning',
-  DEGRADED: 'warning',
-  CERT_EXPIRING: 'warning',
-  LOCATION_SILENT: 'warning',
-  RESOLVED: 'info',
-};
+export { SEVERITY };
 
 /** The JSON subscribers (webhooks, queues, functions) parse. Fields are only ever added within a schemaVersion. */
 export interface AlertPayload {
@@ -77,6 +73,7 @@ export interface AlertPayload {
   locations: Array<{ location: string; reason?: string; message?: string; phases?: Phases; since?: string; lastResultAt?: string }>;
   locationCount: number;
   certDaysLeft?: number;
+  certExpiresAt?: string;
   channels: string[];
 }
 
@@ -112,6 +109,13 @@ function failingCount(facts: AlertFacts): string {
   return `${facts.locations.length}/${facts.locationCount} location${facts.locationCount === 1 ? '' : 's'}`;
 }
 
+/** Whole days as the probe counts them: 0 is under a day left, negative is past expiry (seen with verification off). */
+function certWhen(days: number): string {
+  if (days < 0) return `expired ${-days} day${days === -1 ? '' : 's'} ago`;
+  if (days === 0) return 'expires within a day';
+  return `expires in ${days} day${days === 1 ? '' : 's'}`;
+}
+
 export function buildSubject(facts: AlertFacts, check: Check): string {
   const prefix = `[${facts.event}] `;
   const name = nameOf(check);
@@ -126,7 +130,7 @@ export function buildSubject(facts: AlertFacts, check: Check): string {
     case 'DEGRADED':
       return fitSubject(prefix, name, `: slow from ${failingCount(facts)}`);
     case 'CERT_EXPIRING':
-      return fitSubject(prefix, name, facts.certDaysLeft !== undefined ? `: certificate expires in ${facts.certDaysLeft} days` : ': certificate expiring');
+      return fitSubject(prefix, name, facts.certDaysLeft !== undefined ? `: certificate ${certWhen(facts.certDaysLeft)}` : ': certificate expiring');
     case 'LOCATION_SILENT':
       return fitSubject(prefix, name, `: ${failingCount(facts)} silent`);
   }
@@ -138,7 +142,7 @@ const STATE_LINE: Record<AlertEvent, (f: AlertFacts) => string> = {
   PARTIAL: (f) => `PARTIAL, ${f.locations.length} of ${f.locationCount} locations failing (below the quorum for DOWN)`,
   DEGRADED: (f) => `DEGRADED, slow but passing from ${f.locations.length} of ${f.locationCount} locations`,
   RESOLVED: () => 'UP',
-  CERT_EXPIRING: (f) => `certificate expiring${f.certDaysLeft !== undefined ? ` in ${f.certDaysLeft} days` : ''}`,
+  CERT_EXPIRING: (f) => (f.certDaysLeft !== undefined ? `certificate ${certWhen(f.certDaysLeft)}` : 'certificate expiring'),
   LOCATION_SILENT: (f) => `${f.locations.length} of ${f.locationCount} locations sent no results`,
 };
 
@@ -171,6 +175,7 @@ export function buildText(facts: AlertFacts, check: Check): string {
   } else if (facts.since !== undefined) {
     lines.push(`Since:   ${iso(facts.since)} (for ${formatDuration(facts.at - facts.since)})`);
   }
+  if (facts.certExpiresAt !== undefined) lines.push(`Expires: ${iso(facts.certExpiresAt)}`);
   lines.push(`At:      ${iso(facts.at)}`);
   if (facts.locations.length > 0) {
     lines.push('', `${LOCATIONS_HEADING[facts.event]}:`);
@@ -217,6 +222,7 @@ export function buildPayload(facts: AlertFacts, check: Check, channels: string[]
     })),
     locationCount: facts.locationCount,
     ...(facts.certDaysLeft !== undefined && { certDaysLeft: facts.certDaysLeft }),
+    ...(facts.certExpiresAt !== undefined && { certExpiresAt: iso(facts.certExpiresAt) }),
     channels,
   };
 }

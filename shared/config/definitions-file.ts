@@ -98,7 +98,7 @@ const COMMON: ShapeTable<Omit<CheckOf<'http'>, 'http'>> = {
 };
 
 const ALERTING: ShapeTable<AlertPolicy> = {
-  failureThreshold: 'count', recoveryThreshold: 'count', quorum: 'count', intervalMs: 'positive', channels: 'strings',
+  failureThreshold: 'count', recoveryThreshold: 'count', quorum: 'count', intervalMs: 'positive', channels: 'strings', certExpiringDays: 'count',
 };
 
 const SPECS: { [K in CheckKind]: ShapeTable<SpecOf<K>> } = {

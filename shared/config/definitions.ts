@@ -19,7 +19,7 @@ import {
 import { formatDuration } from './duration.ts';
 import type { LoadedConfig } from './load.ts';
 import { formatPath } from './paths.ts';
-import { CHECK_KINDS, makeSchemas, type AlertPolicy, type Check, type ParsedCheck } from './schema.ts';
+import { CERT_EXPIRING_DAYS, CHECK_KINDS, makeSchemas, type AlertPolicy, type Check, type ParsedCheck } from './schema.ts';
 
 export {
   DEFINITIONS_FILE, DEFINITIONS_SCHEMA_VERSION, DefinitionsError, definitionsHash, definitionsIssues, loadDefinitionsFile, readDefinitions,
@@ -80,6 +80,7 @@ function alertingInput(a: Partial<AlertPolicy> = {}): Record<string, unknown> {
     channels: a.channels,
     ...(a.forMs !== undefined && { for: duration(a.forMs) }),
     ...(a.repeatIntervalMs !== undefined && { repeatInterval: duration(a.repeatIntervalMs) }),
+    certExpiringDays: a.certExpiringDays,
   };
 }
 
@@ -113,6 +114,7 @@ function withPolicy(parsed: ParsedCheck): Check {
     channels: a.channels ?? [],
     ...(a.for !== undefined && { forMs: a.for }),
     ...(a.repeatInterval !== undefined && { repeatIntervalMs: a.repeatInterval }),
+    certExpiringDays: a.certExpiringDays ?? CERT_EXPIRING_DAYS,
     ...(spec.degradedAfter !== undefined && { degradedAfterMs: spec.degradedAfter }),
   };
   return { ...parsed, interval: parsed.interval ?? 60_000, timeout: parsed.timeout ?? 5_000, locations, retries: parsed.retries ?? 1, alerting } as Check;

@@ -11,7 +11,7 @@ import { crossRefIssues } from './cross-refs.ts';
 import { deployOnlyIssues, missingEnvIssues } from './deploy-only.ts';
 import { formatPath } from './paths.ts';
 import { structureIssues } from './raw.ts';
-import { makeSchemas, type AlertPolicy, type Check, type ParsedCheck, type ParsedConfig } from './schema.ts';
+import { CERT_EXPIRING_DAYS, makeSchemas, type AlertPolicy, type Check, type ParsedCheck, type ParsedConfig } from './schema.ts';
 import { parseYaml } from './yaml.ts';
 
 export { formatPath };
@@ -63,6 +63,7 @@ function withDefaults(check: ParsedCheck, cfg: ParsedConfig): Check {
     channels: a.channels ?? [],
     ...(a.for !== undefined && { forMs: a.for }),
     ...(a.repeatInterval !== undefined && { repeatIntervalMs: a.repeatInterval }),
+    certExpiringDays: a.certExpiringDays ?? CERT_EXPIRING_DAYS,
     ...(spec.degradedAfter !== undefined && { degradedAfterMs: spec.degradedAfter }),
   };
   return { ...check, interval, timeout: check.timeout ?? d.timeout, locations, retries: check.retries ?? d.retries, alerting } as Check;

@@ -6,6 +6,7 @@
  * engine runs: durations in milliseconds, an explicit `kind`, defaults filled in, file references
  * resolved to their contents. Every object is strict, so a typo is an error rather than a silent no-op.
  */
+import { EVENTS } from '../events.ts';
 import { z } from 'zod';
 import { DURATION_MAX_MS, formatDuration, parseDuration } from './duration.ts';
 import { parseServer } from './host-port.ts';
@@ -74,7 +75,17 @@ const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
 const HTTP_VERSIONS = ['HTTP/1.0', 'HTTP/1.1', 'HTTP/2'] as const;
 export const DNS_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS', 'SOA', 'SRV', 'PTR'] as const;
 export const DNS_RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'] as const;
-export const EVENTS = ['DOWN', 'RESOLVED', 'PARTIAL', 'DEGRADED', 'REMINDER', 'CERT_EXPIRING', 'LOCATION_SILENT'] as const;
+/**
+ * The default warning window for CERT_EXPIRING, in days. Automated renewal starts well before it:
+ * certbot renews Let's Encrypt's 90-day certificates with 30 days left
+ * (https://eff-certbot.readthedocs.io/en/stable/using.html#automated-renewals), ACM 60 days ahead
+ * (https://docs.aws.amazon.com/acm/latest/userguide/managed-renewal.html). A certificate inside it
+ * means renewal has been failing for over a week, which is news but not yet a page. It also leaves
+ * a week before a `tls` check's default `certMinDaysLeft` of 14 turns the check into a failure.
+ */
+export const CERT_EXPIRING_DAYS = 21;
+/** Re-exported: the config names events in `channels.<name>.events`. */
+export { EVENTS };
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const ID_RULE = 'expected lowercase letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)';
@@ -253,6 +264,8 @@ export function makeSchemas(opts: SchemaOptions) {
     quorum: z.number().int().min(1).optional(),
     /** Repeat a REMINDER this often while DOWN. @default never */
     repeatInterval: AlertingDuration.optional(),
+    /** Send CERT_EXPIRING (once per certificate) when a passing run's certificate expires within this many days. @default 21 (CERT_EXPIRING_DAYS) */
+    certExpiringDays: z.number().int().min(1).max(365).optional(),
     /** Channel names from the top-level `channels`. */
     channels: z.array(z.string()).optional(),
   });
@@ -342,6 +355,7 @@ export interface AlertPolicy {
   recoveryThreshold: number;
   quorum: number;
   repeatIntervalMs?: number;
+  certExpiringDays: number;
   degradedAfterMs?: number;
   intervalMs: number;
   channels: string[];

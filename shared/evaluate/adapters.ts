@@ -24,5 +24,7 @@ export function toResultRecord(result: ProbeResult): ResultRecord {
   for (const [name, ms] of Object.entries(result.phases)) if (typeof ms === 'number') phases[name] = ms;
   const record: ResultRecord = { checkId, location, ts, ok: result.ok, status: result.status, latencyMs: result.phases.total, phases, target: result.target };
   if (result.failure) record.failure = { reason: result.failure.reason, message: result.failure.message };
+  const certExpiresAt = Date.parse(result.tls?.certExpiresAt ?? '');
+  if (Number.isFinite(certExpiresAt)) record.certExpiresAt = certExpiresAt;
   return record;
 }

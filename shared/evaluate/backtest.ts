@@ -28,6 +28,10 @@ const RecordedResult = z.object({
   latencyMs: z.number().nonnegative().optional(),
   phases: z.record(z.string(), z.number()).optional(),
   target: z.string().optional(),
+  /** As the results table stores it. */
+  certExpiresAt: Timestamp.optional(),
+  /** As `vantage run --json` prints a probe result. */
+  tls: z.object({ certExpiresAt: Timestamp.optional() }).optional(),
 }).superRefine((r, ctx) => {
   if (r.ts === undefined && r.startedAt === undefined) ctx.addIssue({ code: 'custom', path: ['ts'], message: 'required' });
   if (r.ok === (r.status === 'down')) ctx.addIssue({ code: 'custom', path: ['status'], message: `status "${r.status}" contradicts ok: ${r.ok}` });
@@ -72,6 +76,8 @@ export function parseResultLines(text: string): ParsedResults {
     if (r.latencyMs !== undefined) record.latencyMs = r.latencyMs;
     if (r.phases) record.phases = r.phases;
     if (r.target !== undefined) record.target = r.target;
+    const certExpiresAt = r.certExpiresAt ?? r.tls?.certExpiresAt;
+    if (certExpiresAt !== undefined) record.certExpiresAt = certExpiresAt;
     out.results.push({ line, record });
   });
   return out;

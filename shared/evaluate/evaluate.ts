@@ -3,6 +3,7 @@
  * notifications out. Pure: no I/O, no clock, no randomness, and the inputs are not modified.
  * Semantics: ../shared/design.md "Evaluation semantics" and ./README.md.
  */
+import { certWarning } from './cert.ts';
 import { applyResult, entryOf, freshLocation, isAtRest } from './location.ts';
 import { sameSignificantState } from './persistence.ts';
 import { tick, type Draft, type TickContext } from './tick.ts';
@@ -41,7 +42,8 @@ export const evaluate: Evaluate = (
 
   for (const r of ordered) {
     const prev = entryOf(draft.locations, r.location);
-    if (!prev || r.ts > prev.lastTs) {
+    const fresh = !prev || r.ts > prev.lastTs;
+    if (fresh) {
       const next = applyResult(prev ?? freshLocation(), r, policy);
       draft.locations[r.location] = next;
       applied += 1;
@@ -52,6 +54,10 @@ export const evaluate: Evaluate = (
     // previous call's `now`, so its tick decides nothing new.
     clock = Math.max(clock, r.ts);
     tick(draft, clock, ctx, notifications);
+    // Only an applied result is evidence of the certificate. A lazily stored state may re-apply a
+    // success it has seen, but that decides nothing new: the warning it could give was sent and
+    // stored (certWarnedExpiry) the first time.
+    if (fresh) certWarning(draft, r, ctx, notifications);
   }
   tick(draft, Math.max(clock, now), ctx, notifications);
   draft.outbox.push(...notifications);

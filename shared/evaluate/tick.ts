@@ -3,20 +3,14 @@
  * is, and which notifications that transition sends. Runs after every applied result (at its ts) and
  * once more at `now`, so a batch decides the same as feeding its results one at a time.
  */
+import { SEVERITY } from '../events.ts';
 import { entryOf, freshLocation, isAtRest } from './location.ts';
 import type { CheckState, Incident, LocationState, Notification, NotificationEvent, NotificationLocation, Overall, PolicyInput } from './types.ts';
 
 /** design.md: "Locations with no result for 3 × interval are stale". */
 export const STALE_AFTER_INTERVALS = 3;
 
-const SEVERITY: Record<NotificationEvent, Notification['severity']> = {
-  DOWN: 'critical',
-  REMINDER: 'critical',
-  PARTIAL: 'warning',
-  DEGRADED: 'warning',
-  LOCATION_SILENT: 'warning',
-  RESOLVED: 'info',
-};
+export { SEVERITY };
 
 export interface TickContext {
   policy: PolicyInput;
@@ -26,14 +20,14 @@ export interface TickContext {
 /** A mutable copy of the state that evaluate owns; location entries are replaced, never mutated. */
 export type Draft = CheckState;
 
-const iso = (ms: number) => new Date(ms).toISOString();
+export const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The newest evidence that the location is alive: its newest result, its heartbeat, or the state's creation. */
 function evidence(draft: Draft, location: string, lastSeen: TickContext['lastSeen']): number {
   return Math.max(entryOf(draft.locations, location)?.lastTs ?? 0, entryOf(lastSeen, location) ?? 0, draft.since);
 }
 
-function describe(location: string, loc: LocationState | undefined): NotificationLocation {
+export function describe(location: string, loc: LocationState | undefined): NotificationLocation {
   const entry: NotificationLocation = { location, failing: loc?.failing ?? false };
   if (!loc) return entry;
   if (loc.lastFailure && loc.firstFailureTs !== undefined) {

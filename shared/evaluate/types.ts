@@ -6,6 +6,7 @@
  * The implementation is `evaluate` in ./evaluate.ts; import everything from ./index.ts.
  */
 import type { AlertPolicy } from '../config/schema.ts';
+import type { NotificationEvent, Severity } from '../events.ts';
 
 export type ResultStatus = 'up' | 'degraded' | 'down';
 
@@ -24,6 +25,8 @@ export interface ResultRecord {
   phases?: Record<string, number>;
   /** What was probed, for people (URL or host:port, never with credentials). */
   target?: string;
+  /** Epoch ms: the earliest notAfter among the certificates the server presented (ProbeResult `tls.certExpiresAt`); absent without TLS. */
+  certExpiresAt?: number;
 }
 
 /**
@@ -67,7 +70,7 @@ export interface LocationState {
 
 export type Overall = 'UP' | 'DOWN' | 'PARTIAL' | 'DEGRADED';
 
-export type NotificationEvent = 'DOWN' | 'RESOLVED' | 'PARTIAL' | 'DEGRADED' | 'REMINDER' | 'LOCATION_SILENT';
+export type { NotificationEvent } from '../events.ts';
 
 /**
  * An episode in which the check is not UP. It opens when the check leaves UP (to PARTIAL, DEGRADED or
@@ -110,17 +113,21 @@ export interface Notification {
   checkId: string;
   /** Epoch ms: the evaluation clock when it was decided (the result's ts that caused it, or `now`). */
   at: number;
-  /** The check's incident, or for LOCATION_SILENT `${checkId}:${location}:silent:${ISO lastSeen}`. */
+  /** The check's incident; for LOCATION_SILENT `${checkId}:${location}:silent:${ISO lastSeen}`; for CERT_EXPIRING `${checkId}:cert:${ISO certExpiresAt}`. */
   incidentId: string;
   /** `${incidentId}:${event}:${n}`: identical for a repeat of the same decision, so downstreams can drop repeats. */
   dedupeKey: string;
-  severity: 'critical' | 'warning' | 'info';
-  /** Every location of the check with what is known about it; for LOCATION_SILENT only the silent one. */
+  severity: Severity;
+  /** Every location of the check with what is known about it; for LOCATION_SILENT only the silent one, for CERT_EXPIRING only the one whose result presented the certificate. */
   locations: NotificationLocation[];
-  /** The incident's startedAt (absent for LOCATION_SILENT). */
+  /** The incident's startedAt (absent for LOCATION_SILENT and CERT_EXPIRING). */
   since?: number;
   /** RESOLVED: the outage length, from the first failed run to the run that confirmed recovery. */
   durationMs?: number;
+  /** CERT_EXPIRING: epoch ms, the earliest notAfter of the chain the server presented. */
+  certExpiresAt?: number;
+  /** CERT_EXPIRING: whole days from `at` to certExpiresAt (negative once expired), as the probe counts them. */
+  certDaysLeft?: number;
   overall: Overall;
   previous: Overall;
   channels: string[];
@@ -146,6 +153,11 @@ export interface CheckState {
   lastReminderAt?: number;
   /** The `at` of the newest RESOLVED; a new incident starts after it. */
   lastResolvedAt?: number;
+  /**
+   * Present iff a CERT_EXPIRING was ever sent: the latest certificate expiry (epoch ms) warned about.
+   * Only grows; a certificate warns only when its expiry is later, so none warns twice.
+   */
+  certWarnedExpiry?: number;
   /** Decided but not yet published; cleared (clearPublished) only after publishing succeeds. Publish it whenever it is non-empty, even when `changed` is false. */
   outbox: Notification[];
 }

@@ -45,7 +45,7 @@ export interface StoredResult {
   phases: Phases;
   httpStatus?: number;
   httpVersion?: string;
-  /** Earliest certificate expiry in the chain, for CERT_EXPIRING. */
+  /** ISO 8601: the earliest notAfter among the certificates the server presented (ProbeResult `tls.certExpiresAt`), for CERT_EXPIRING. */
   certExpiresAt?: string;
   /** Immediate retests that ran before this result was recorded (0 when the first attempt counted). */
   retries: number;
@@ -149,6 +149,7 @@ export function storedResultToRecord(r: StoredResult): ResultRecord {
     latencyMs: r.phases.total,
     phases: { ...r.phases },
     ...(r.target !== undefined && { target: r.target }),
+    ...(r.certExpiresAt !== undefined && Number.isFinite(Date.parse(r.certExpiresAt)) && { certExpiresAt: Date.parse(r.certExpiresAt) }),
   };
 }
 

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildAlertMessage, buildSubject, channelsFor, type AlertFacts } from '../../shared/alert/message.ts';
+import { factsOf } from '../../shared/alert/facts.ts';
 import { formatDuration } from '../../shared/alert/text.ts';
+import { evaluate, policyFor } from '../../shared/evaluate/index.ts';
 import { loadConfigObject } from '../../shared/config/load.ts';
 import type { Check } from '../../shared/config/schema.ts';
 import { EVENTS } from '../../shared/config/schema.ts';
@@ -69,6 +71,7 @@ const Payload = z.strictObject({
   })),
   locationCount: z.number().int().positive(),
   certDaysLeft: z.number().optional(),
+  certExpiresAt: z.iso.datetime().optional(),
   channels: z.array(z.string()),
 });
 
@@ -177,7 +180,7 @@ describe('MessageStructure json and payload', () => {
 
   it('validates against the payload schema for every event', () => {
     for (const event of EVENTS) {
-      const msg = buildAlertMessage(downFacts({ event, durationMs: 1000, certDaysLeft: 7 }), db, config.channels);
+      const msg = buildAlertMessage(downFacts({ event, durationMs: 1000, certDaysLeft: 7, certExpiresAt: T0 + 7 * 86_400_000 }), db, config.channels);
       expect(() => Payload.parse(JSON.parse((JSON.parse(msg.message) as { sqs: string }).sqs))).not.toThrow();
     }
   });
@@ -200,6 +203,39 @@ describe('message attributes', () => {
     expect(severity('REMINDER')).toBe('critical');
     expect(severity('PARTIAL')).toBe('warning');
     expect(severity('RESOLVED')).toBe('info');
+  });
+});
+
+describe('CERT_EXPIRING', () => {
+  const DAY = 86_400_000;
+  const notAfter = Date.parse('2026-12-09T23:59:59.000Z');
+  /** What the evaluator decides for a passing run from us-east-1 that saw the certificate, as the handler publishes it. */
+  function decided() {
+    const result = { checkId: 'api', location: 'us-east-1', ts: T0, ok: true, status: 'up' as const, latencyMs: 80, certExpiresAt: notAfter };
+    const [n, ...rest] = evaluate(undefined, [result], policyFor(api), T0).notifications;
+    expect(rest).toEqual([]);
+    return buildAlertMessage(factsOf(n!, api), api, config.channels);
+  }
+
+  it('says when the certificate expires and where it was seen, as a warning for the channels that want it', () => {
+    const msg = decided();
+    expect(msg.subject).toBe('[CERT_EXPIRING] Public API: certificate expires in 19 days');
+    expect(msg.text).toContain('State:   certificate expires in 19 days');
+    expect(msg.text).toContain('Expires: 2026-12-09T23:59:59.000Z');
+    expect(msg.text).toContain('Seen from:\n  - us-east-1');
+    expect(msg.text).not.toContain('Since:');
+    expect(msg.messageAttributes.severity.StringValue).toBe('warning');
+    expect(msg.messageAttributes.channels.StringValue).toBe('["chat","certs"]');
+    expect(Payload.parse(msg.payload)).toMatchObject({
+      event: 'CERT_EXPIRING', severity: 'warning', certDaysLeft: 19, certExpiresAt: '2026-12-09T23:59:59.000Z',
+      incidentId: 'api:cert:2026-12-09T23:59:59.000Z', dedupeKey: 'api:cert:2026-12-09T23:59:59.000Z:CERT_EXPIRING:1',
+      locations: [{ location: 'us-east-1' }], locationCount: 3,
+    });
+  });
+
+  it.each([[2, 'expires in 2 days'], [1, 'expires in 1 day'], [0, 'expires within a day'], [-1, 'expired 1 day ago'], [-3, 'expired 3 days ago']])('%i days left reads "%s"', (days, words) => {
+    const facts = downFacts({ event: 'CERT_EXPIRING', certDaysLeft: days, certExpiresAt: T0 + days * DAY, locations: [] });
+    expect(buildSubject(facts, api)).toBe(`[CERT_EXPIRING] Public API: certificate ${words}`);
   });
 });
 

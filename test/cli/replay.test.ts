@@ -128,6 +128,21 @@ describe('vantage replay', () => {
     expect(r.stderr).toBe('vantage replay: ignored 1 result(s) from api@mars: not a location of the check\n');
   });
 
+  it('warns CERT_EXPIRING once per certificate, from table exports (certExpiresAt) and run --json lines (tls.certExpiresAt)', async () => {
+    const DAY = 86_400_000;
+    const soon = new Date(T0 + 10 * DAY).toISOString();
+    const renewed = new Date(T0 + 20 * DAY).toISOString();
+    const lines = [0, 1, 2].flatMap((minute) => ['eu', 'us', 'ap'].map((loc) => ({ checkId: 'api', location: loc, ts: at(loc, minute), ok: true, status: 'up', ...(loc === 'eu' ? { certExpiresAt: soon } : { tls: { version: 'TLSv1.3', certExpiresAt: soon } }) })));
+    lines.push({ checkId: 'api', location: 'us', ts: at('us', 3), ok: true, status: 'up', certExpiresAt: renewed });
+    const r = await runCli(['replay', '--config', config, '--results', file('certs.jsonl', [...lines, ...lines]), '--json']);
+    expect(r.stderr).toBe('');
+    const out = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(out).toEqual([
+      expect.objectContaining({ event: 'CERT_EXPIRING', at: new Date(at('eu', 0)).toISOString(), certExpiresAt: soon, certDaysLeft: 10, dedupeKey: `api:cert:${soon}:CERT_EXPIRING:1` }),
+      expect.objectContaining({ event: 'CERT_EXPIRING', at: new Date(at('us', 3)).toISOString(), certExpiresAt: renewed, certDaysLeft: 19 }),
+    ]);
+  });
+
   it('rejects unknown flags, and missing or unreadable inputs', async () => {
     const unknown = await runCli(['replay', '--config', config, '--result', 'x.jsonl']);
     expect(unknown.code).toBe(2);

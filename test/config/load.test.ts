@@ -62,7 +62,7 @@ describe('loading the example from issue 2', () => {
 
   it('fills the alert policy defaults: thresholds 2 and a majority quorum', () => {
     const api = cfg.checks[0]!;
-    expect(api.alerting).toEqual({ failureThreshold: 2, recoveryThreshold: 2, quorum: 2, intervalMs: 60_000, channels: [], degradedAfterMs: 800 });
+    expect(api.alerting).toEqual({ failureThreshold: 2, recoveryThreshold: 2, quorum: 2, intervalMs: 60_000, channels: [], degradedAfterMs: 800, certExpiringDays: 21 });
   });
 
   it('keeps the http options as written, with schema defaults for the rest', () => {

@@ -52,12 +52,12 @@ channels:
 checks:
   - id: api
     http: { url: https://api.example.com/health, degradedAfter: 800ms }
-    alerting: { for: 2m, repeatInterval: 1h }
+    alerting: { for: 2m, repeatInterval: 1h, certExpiringDays: 10 }
 `);
     expect(policyFor(cfg.checks[0]!)).toEqual({
       checkId: 'api', locations: ['eu-west-1', 'us-east-1', 'ap-southeast-1', 'private-dc'],
       failureThreshold: 2, forMs: 120_000, recoveryThreshold: 3, quorum: 3, repeatIntervalMs: 3_600_000,
-      degradedAfterMs: 800, intervalMs: 30_000, channels: ['ops'],
+      degradedAfterMs: 800, intervalMs: 30_000, channels: ['ops'], certExpiringDays: 10,
     });
   });
 });
@@ -75,6 +75,12 @@ describe('toResultRecord', () => {
       failure: { reason: 'connect_timeout', message: 'no SYN-ACK within 5000 ms' },
       latencyMs: 5003, phases: { dns: 2, connect: 5000, total: 5003 }, target: 'https://api.example.com/health',
     });
+  });
+
+  it('carries the earliest presented certificate expiry as epoch ms, for CERT_EXPIRING', () => {
+    const tls = { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', certExpiresAt: '2026-11-20T23:59:59.000Z', certDaysLeft: 17, verifiedChainExpiresAt: '2026-11-10T00:00:00.000Z' };
+    expect(toResultRecord({ ...probe, tls }).certExpiresAt).toBe(Date.UTC(2026, 10, 20, 23, 59, 59));
+    expect(toResultRecord({ ...probe, tls: { version: 'TLSv1.3', cipher: 'x' } })).not.toHaveProperty('certExpiresAt');
   });
 
   it('refuses a result it could not place', () => {

@@ -11,14 +11,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { snsPublisher, type Publisher } from '../../shared/alert/publish.ts';
 import { loadConfigObject } from '../../shared/config/load.ts';
 import type { CheckState } from '../../shared/evaluate/index.ts';
-import { localClientConfig } from '../../shared/local/sns-emulator.ts';
-import { createStreamPoller } from '../../shared/local/stream-poller.ts';
+import { localClientConfig } from '../../dev/sns-emulator.ts';
+import { createStreamPoller } from '../../dev/stream-poller.ts';
 import type { FailureReason, ProbeResult } from '../../shared/probe/types.ts';
 import { createStore, VersionConflictError, type Store } from '../../shared/store/dynamo.ts';
 import type { VersionedState } from '../../shared/store/items.ts';
-import { checksById, createEvaluatorHandler, STOP_MARGIN_MS, type EvaluatorDeps } from '../../functions/evaluator/evaluator-handler.ts';
-import type { LogFields, Logger } from '../../functions/evaluator/logger.ts';
-import type { EvaluatorStore } from '../../functions/evaluator/process-check.ts';
+import { checksById, createEvaluatorHandler, STOP_MARGIN_MS, type EvaluatorDeps } from '../../shared/usecases/evaluate-batch/evaluator-handler.ts';
+import type { LogFields, Logger } from '../../shared/logging/logger.ts';
+import type { EvaluatorStore } from '../../shared/usecases/evaluate-batch/process-check.ts';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb-local.ts';
 import { startTestSnsEmulator, type Delivery, type TestSnsEmulator } from '../support/sns-emulator.ts';
 
@@ -32,10 +32,12 @@ const config = loadConfigObject({
   channels: {
     oncall: { email: ['oncall@example.com'], events: ['DOWN', 'RESOLVED'] },
     chat: { webhook: ['https://hooks.example.com/x'], events: ['PARTIAL'] },
+    certs: { email: ['pki@example.com'], events: ['CERT_EXPIRING'] },
   },
   checks: [
     { id: 'api', name: 'Public API', http: { url: 'https://api.example.com/health', headers: { Authorization: 'Bearer do-not-leak' } } },
     { id: 'web', http: { url: 'https://www.example.com/' } },
+    { id: 'shop', http: { url: 'https://shop.example.com/' }, alerting: { channels: ['oncall', 'certs'], certExpiringDays: 14 } },
   ],
 });
 
@@ -157,6 +159,50 @@ const bothDown = { api: { 'eu-west-1': 'connect_refused', 'us-east-1': 'timeout'
 function payloadOf(d: Delivery | undefined): Record<string, unknown> {
   return JSON.parse(d!.message) as Record<string, unknown>;
 }
+
+describe('CERT_EXPIRING through the stream', () => {
+  const DAY = 86_400_000;
+  /** One passing round of `shop` whose server presents a certificate expiring at `notAfter`, delivered. */
+  async function certRound(h: Harness, minute: number, notAfter: number): Promise<void> {
+    const certExpiresAt = new Date(notAfter).toISOString();
+    await h.store.putResults(LOCATIONS.map((loc) => ({ ...probeResult('shop', loc, minute), tls: { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', certExpiresAt } })));
+    for (const loc of LOCATIONS) await h.store.putHeartbeat(loc, { lastSeen: new Date(T0 + minute * MIN + 3000).toISOString(), checksRun: 1 });
+    await h.drain();
+  }
+
+  it('warns once from the stored result\'s certificate expiry, then writes and sends nothing, even for a replayed batch', async () => {
+    const h = await harness();
+    // Prepare: 30 days left is outside the 14-day window.
+    await certRound(h, 0, T0 + 30 * DAY);
+    expect(await emu.received()).toEqual([]);
+
+    // Act: a rollback to an old certificate with 10 days left.
+    const notAfter = T0 + MIN + 10 * DAY + 12 * 3_600_000;
+    await certRound(h, 1, notAfter);
+
+    // Assess
+    const [warning, ...more] = await emu.received();
+    expect(more).toEqual([]);
+    expect(warning?.attributes).toEqual({ checkId: 'shop', event: 'CERT_EXPIRING', severity: 'warning', channels: ['certs'] });
+    expect(warning?.subject).toBe('[CERT_EXPIRING] shop: certificate expires in 10 days');
+    const key = `shop:cert:${new Date(notAfter).toISOString()}:CERT_EXPIRING:1`;
+    expect(payloadOf(warning)).toMatchObject({ event: 'CERT_EXPIRING', certDaysLeft: 10, certExpiresAt: new Date(notAfter).toISOString(), dedupeKey: key, locations: [{ location: 'eu-west-1' }] });
+    const stored = await h.state('shop');
+    expect(stored).toMatchObject({ overall: 'UP', outbox: [], certWarnedExpiry: notAfter });
+    expect(await h.store.listIncidents('shop')).toEqual([]);
+
+    // Steady state after the warning: the same certificate writes nothing and sends nothing.
+    await certRound(h, 2, notAfter);
+    expect(await emu.received()).toEqual([]);
+    expect((await h.state('shop'))?.version).toBe(stored?.version);
+
+    // The warning's batch delivered again changes nothing.
+    const warningBatch = h.invocations.find((i) => i.event.Records.some((r) => r.dynamodb?.NewImage?.ts?.S === new Date(T0 + MIN).toISOString()))!.event;
+    expect(await h.invoke(warningBatch)).toEqual({ batchItemFailures: [] });
+    expect(await emu.received()).toEqual([]);
+    expect(await h.state('shop')).toEqual(stored);
+  });
+});
 
 describe('evaluate → publish through the stream', () => {
   it('pages DOWN once two of three locations fail twice, then RESOLVED after two good rounds', async () => {

@@ -75,7 +75,7 @@ describe('result items', () => {
       checkId: largest.checkId, location: largest.location, ts: Date.parse('2026-11-03T10:00:00.123Z'), ok: false, status: 'down',
       failure: { reason: 'body_mismatch', message: `${'m'.repeat(FAILURE_MESSAGE_MAX - 1)}…` },
       latencyMs: 6172.8, phases: { dns: 12.3, connect: 123.5, tls: 234.6, ttfb: 4567.9, transfer: 1234.6, total: 6172.8 },
-      target: 'http://127.0.0.1:8080/',
+      target: 'http://127.0.0.1:8080/', certExpiresAt: Date.parse('2027-01-01T00:00:00.000Z'),
     });
   });
 
@@ -102,7 +102,7 @@ describe('keys', () => {
   });
 
   it('reject a timestamp that is not one', () => {
-    expect(() => resultKey('api', 'yesterday', 'eu-west-1')).toThrow(RangeError);
+    expect(() => resultKey('api', 'yesterday', 'eu-west-1')).toThrow(expect.objectContaining({ code: 'STORE_ITEM_INVALID' }));
   });
 });
 
