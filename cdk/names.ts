@@ -3,28 +3,61 @@
  * region without a cross-stack reference (CloudFormation exports do not cross regions, and
  * `crossRegionReferences` would add custom resources for nothing).
  */
+import { createHash } from 'node:crypto';
 import { Aws } from 'aws-cdk-lib';
+import { TABLE_KEY_SCHEMA } from '../shared/store/table.ts';
 
 export interface Names {
   readonly prefix: string;
   readonly table: string;
   readonly alertTopic: string;
   readonly opsTopic: string;
+  /** The first dashboard's name; further ones are `<dashboard>-2`, `-3`, … (constructs/dashboard.ts). */
   readonly dashboard: string;
   readonly homeStack: string;
   probeStack(location: string): string;
 }
 
-/** @param prefix lowercase, so it is valid in table, topic and stack names alike */
-export function namesFor(prefix = 'vantage'): Names {
+export interface NameOptions {
+  /** lowercase, so it is valid in table, topic and stack names alike. @default 'vantage' */
+  readonly prefix?: string;
+  /** Part of the generated table name. */
+  readonly homeRegion: string;
+  /** `deployment.tableName`. @default generated, see generatedTableName */
+  readonly tableName?: string;
+}
+
+/**
+ * The table's name when the config sets none. Why not let CloudFormation name it: probe stacks in other
+ * regions must know the name at synth time, as a plain string, and a name CloudFormation picks at
+ * deploy time reaches another region only through `crossRegionReferences`. CDK's
+ * `PhysicalName.GENERATE_IF_NEEDED` would generate one for exactly this case, but it refuses a stack
+ * whose account is unresolved, which is how synth runs offline (core/lib/private/physical-name-generator).
+ *
+ * So the name is generated here, stable across synths, and it changes with the key schema: a change
+ * that makes CloudFormation replace the table then creates the new one under a new name (a custom name
+ * that stays the same makes replacement fail), while RETAIN keeps the old one. What a generated name
+ * cannot do is survive `cdk destroy`: the retained table keeps the name, so adopt it (`cdk deploy
+ * --import-existing-resources`, which works only for resources with a custom name) or set
+ * `deployment.tableName` (README, "Deploying").
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html
+ */
+export function generatedTableName(prefix: string, homeStack: string, homeRegion: string): string {
+  const hash = createHash('sha256').update(`${homeStack}\0${homeRegion}\0${JSON.stringify(TABLE_KEY_SCHEMA)}`).digest('hex').slice(0, 8);
+  return `${prefix}-results-${hash}`;
+}
+
+export function namesFor(opts: NameOptions): Names {
+  const { prefix = 'vantage', homeRegion, tableName } = opts;
   const title = prefix.charAt(0).toUpperCase() + prefix.slice(1);
+  const homeStack = `${title}-Home`;
   return {
     prefix,
-    table: `${prefix}-results`,
+    table: tableName ?? generatedTableName(prefix, homeStack, homeRegion),
     alertTopic: `${prefix}-alerts`,
     opsTopic: `${prefix}-ops`,
     dashboard: prefix,
-    homeStack: `${title}-Home`,
+    homeStack,
     // Stack names allow [A-Za-z0-9-]; location names may also hold "." and "_".
     probeStack: (location) => `${title}-Probe-${location.replace(/[^A-Za-z0-9-]/g, '-')}`,
   };

@@ -6,6 +6,7 @@
 import { Aws } from 'aws-cdk-lib';
 import type { Check } from '../shared/config/schema.ts';
 import { formatPath } from '../shared/config/load.ts';
+import { VantageError } from '../shared/errors.ts';
 
 export interface SecretGrant {
   readonly service: 'secretsmanager' | 'ssm';
@@ -13,6 +14,16 @@ export interface SecretGrant {
   readonly arn: string;
   /** Where the reference was written, e.g. `checks[2].http.headers.Authorization`. */
   readonly path: string;
+  /** The region the probe reads it from: the ARN's, or the home region for a plain parameter name. */
+  readonly region: string;
+}
+
+/** kms:Decrypt on keys of one region, allowed only when Secrets Manager or SSM there asks for it. */
+export interface KmsGrant {
+  readonly region: string;
+  readonly keyArns: readonly string[];
+  /** `secretsmanager.<region>.amazonaws.com` and/or `ssm.<region>.amazonaws.com` */
+  readonly viaServices: readonly string[];
 }
 
 /**
@@ -23,11 +34,10 @@ export interface SecretGrant {
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
 const PARAMETER_ARN = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/.+$/;
 
-export class SecretReferenceError extends Error {
+export class SecretReferenceError extends VantageError {
   readonly path: string;
   constructor(path: string, message: string) {
-    super(`${path}: ${message}`);
-    this.name = 'SecretReferenceError';
+    super('SECRET_REFERENCE_INVALID', `${path}: ${message}`);
     this.path = path;
   }
 }
@@ -71,16 +81,40 @@ export function secretGrants(checks: ReadonlyArray<{ index: number; check: Check
       if (!SECRET_ARN.test(ref.secretsManager)) {
         throw new SecretReferenceError(path, `"${ref.secretsManager}" is not a complete secret ARN; give the full ARN (ending in -XXXXXX) so the probe can be granted exactly that secret`);
       }
-      grant = { service: 'secretsmanager', arn: ref.secretsManager, path };
+      grant = { service: 'secretsmanager', arn: ref.secretsManager, path, region: regionOfArn(ref.secretsManager) };
     } else if (ref.ssm.startsWith('arn:')) {
       if (!PARAMETER_ARN.test(ref.ssm)) throw new SecretReferenceError(path, `"${ref.ssm}" is not an SSM parameter ARN`);
-      grant = { service: 'ssm', arn: ref.ssm, path };
+      grant = { service: 'ssm', arn: ref.ssm, path, region: regionOfArn(ref.ssm) };
     } else {
       // Parameter ARNs drop the leading "/" of a hierarchical name: /vantage/token → parameter/vantage/token.
       // https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html
-      grant = { service: 'ssm', arn: `arn:${Aws.PARTITION}:ssm:${opts.homeRegion}:${account}:parameter/${ref.ssm.replace(/^\//, '')}`, path };
+      grant = { service: 'ssm', arn: `arn:${Aws.PARTITION}:ssm:${opts.homeRegion}:${account}:parameter/${ref.ssm.replace(/^\//, '')}`, path, region: opts.homeRegion };
     }
     if (!byArn.has(grant.arn)) byArn.set(grant.arn, grant);
   }
   return [...byArn.values()];
+}
+
+/** The 4th field of an ARN (`arn:partition:service:region:…`); the patterns above guarantee it is there. */
+function regionOfArn(arn: string): string {
+  return arn.split(':')[3]!;
+}
+
+/**
+ * The kms:Decrypt a probe needs for secrets under customer-managed keys (`deployment.secretsKmsKeys`).
+ * A secret and the key that encrypts it are in one region, so each key serves only the secrets of its
+ * own region, and only through the services that hold them there: kms:ViaService keeps the role from
+ * decrypting anything with the key directly.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+ */
+export function kmsGrants(secrets: readonly SecretGrant[], keyArns: readonly string[]): KmsGrant[] {
+  const out: KmsGrant[] = [];
+  for (const region of [...new Set(secrets.map((s) => s.region))]) {
+    const keys = keyArns.filter((k) => regionOfArn(k) === region);
+    if (keys.length === 0) continue;
+    const services = [...new Set(secrets.filter((s) => s.region === region).map((s) => s.service))].sort();
+    out.push({ region, keyArns: [...new Set(keys)], viaServices: services.map((s) => `${s}.${region}.amazonaws.com`) });
+  }
+  return out;
 }

@@ -9,9 +9,9 @@ import { deployOnlyIssues } from '../shared/config/deploy-only.ts';
 import type { DeploymentConfig } from '../shared/config/deployment.ts';
 import type { LoadedConfig } from '../shared/config/load.ts';
 import type { Check } from '../shared/config/schema.ts';
-import { ConfigError } from '../shared/errors.ts';
+import { ConfigError, VantageError } from '../shared/errors.ts';
 import { namesFor, tableArn, type Names } from './names.ts';
-import { secretGrants } from './secret-refs.ts';
+import { kmsGrants, secretGrants } from './secret-refs.ts';
 import { HomeStack } from './stacks/home-stack.ts';
 import { ProbeStack } from './stacks/probe-stack.ts';
 
@@ -36,10 +36,9 @@ export interface VantageStacks {
   readonly probes: ReadonlyMap<string, ProbeStack>;
 }
 
-export class DeploymentMissingError extends Error {
+export class DeploymentMissingError extends VantageError {
   constructor(source: string) {
-    super(`${source}: the config has no "deployment" block; add one with homeRegion and locations to deploy it (see examples/checks.yaml)`);
-    this.name = 'DeploymentMissingError';
+    super('DEPLOYMENT_MISSING', `${source}: the config has no "deployment" block; add one with homeRegion and locations to deploy it (see examples/checks.yaml)`);
   }
 }
 
@@ -54,7 +53,8 @@ export function buildVantage(app: App, config: LoadedConfig, opts: VantageOption
   // The loader already refused these for a deployed config; this holds for a config built any other way.
   const unsafe = deployOnlyIssues(config);
   if (unsafe.length > 0) throw new ConfigError(unsafe, source);
-  const names = namesFor(opts.prefix);
+  const names = namesFor({ homeRegion: d.homeRegion, ...(opts.prefix !== undefined && { prefix: opts.prefix }), ...(d.tableName !== undefined && { tableName: d.tableName }) });
+  const lambda = { runtime: d.runtime, architecture: d.architecture };
   const account = d.account ?? opts.defaultAccount;
   const env = (region: string): Environment => ({ region, ...(account !== undefined && { account }) });
   const regionOf = regionsOf(d);
@@ -70,6 +70,7 @@ export function buildVantage(app: App, config: LoadedConfig, opts: VantageOption
     bundledFiles: { [DEFINITIONS_FILE]: JSON.stringify(toDefinitions(config)) },
     ...retention,
     ...(opts.entries?.evaluator !== undefined && { evaluatorEntry: opts.entries.evaluator }),
+    lambda,
   });
 
   const probes = new Map<string, ProbeStack>();
@@ -79,6 +80,7 @@ export function buildVantage(app: App, config: LoadedConfig, opts: VantageOption
     const here = indexed.filter(({ check }) => check.enabled && check.locations.includes(location));
     const checks: Check[] = here.map(({ check }) => check);
     const privateLocation = d.privateLocations.find((p) => p.name === location);
+    const secrets = secretGrants(here, { homeRegion: d.homeRegion, ...(d.account !== undefined && { account: d.account }) });
     const stack = new ProbeStack(app, names.probeStack(location), {
       env: env(region),
       description: `Vantage probe at ${location}${privateLocation ? ` (private, ${privateLocation.vpcId})` : ''}`,
@@ -91,7 +93,9 @@ export function buildVantage(app: App, config: LoadedConfig, opts: VantageOption
       opsTopicName: `${names.opsTopic}-${location.replace(/[^A-Za-z0-9_-]/g, '-')}`,
       opsEmails: d.opsEmail,
       phaseMetrics: d.metrics.phases,
-      secrets: secretGrants(here, { homeRegion: d.homeRegion, ...(d.account !== undefined && { account: d.account }) }),
+      secrets,
+      kmsGrants: kmsGrants(secrets, d.secretsKmsKeys),
+      lambda,
       ...(privateLocation && { privateLocation }),
       ...retention,
       ...(opts.entries?.probe !== undefined && { entry: opts.entries.probe }),

@@ -7,6 +7,7 @@
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { ChannelConfig } from '../../shared/config/schema.ts';
+import { VantageError } from '../../shared/errors.ts';
 import { SecureTopic } from './secure-topic.ts';
 import type { VantageFunction } from './vantage-function.ts';
 
@@ -32,8 +33,9 @@ export class AlertTopic extends Construct {
         }));
       });
       channel.webhook.forEach((url, i) => {
-        // Alerts name targets and failure reasons; they leave AWS over TLS or not at all.
-        if (!url.startsWith('https://')) throw new Error(`channels.${name}.webhook[${i}]: "${url}" is not https; SNS would deliver alerts in clear text`);
+        // The deploy-only rules (shared/config/deploy-only.ts) refuse http:// webhooks in `vantage validate`
+        // and before synth builds anything; this holds for a construct used on its own.
+        if (!url.startsWith('https://')) throw new VantageError('CONFIG_INVALID', `channels.${name}.webhook[${i}]: a deployed webhook must be https://`);
         this.subscriptions.push(new sns.Subscription(this, `${name}-webhook-${i}`, {
           topic: this.secureTopic.topic, protocol: sns.SubscriptionProtocol.HTTPS, endpoint: url, filterPolicy,
         }));

@@ -1,17 +1,23 @@
 /**
- * The deployment's dashboard, in the home region: per check, availability and p50/p95 latency with one
- * line per location, from the EMF metrics the probes emit (shared/metrics/emf.ts). Probes write their
- * metrics in their own regions; a dashboard graph may mix regions, so every line names its region.
- * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_xaxr_dashboard.html
+ * The deployment's dashboards, in the home region: per check, availability and p50/p95 latency with
+ * one line per location, from the EMF metrics the probes emit (shared/metrics/emf.ts). Probes write
+ * their metrics in their own regions; a dashboard graph may mix regions, so every line names its
+ * region. https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_xaxr_dashboard.html
+ *
+ * One dashboard takes at most 500 widgets, so past about 165 checks they continue on `<name>-2`,
+ * `<name>-3`, … (shared/deploy/dashboard-pages.ts); the first carries the heartbeat and evaluator rows.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { Check } from '../../shared/config/schema.ts';
 import { DIMENSIONS, METRICS, NAMESPACE } from '../../shared/metrics/emf.ts';
+import { dashboardName, overviewFootprint, paginate } from '../../shared/deploy/dashboard-pages.ts';
 import type { Evaluator } from './evaluator.ts';
+import { VantageError } from '../../shared/errors.ts';
 
 export interface VantageDashboardProps {
+  /** The first dashboard's name, and the stem of the others'. */
   readonly dashboardName: string;
   readonly checks: readonly Check[];
   /** Location name → the region its metrics are in. */
@@ -23,19 +29,17 @@ export interface VantageDashboardProps {
 }
 
 export class VantageDashboard extends Construct {
-  readonly dashboard: cloudwatch.Dashboard;
+  /** In order: the first has the overview rows. */
+  readonly dashboards: cloudwatch.Dashboard[] = [];
+  readonly names: string[] = [];
 
   constructor(scope: Construct, id: string, props: VantageDashboardProps) {
     super(scope, id);
     const period = props.period ?? Duration.minutes(5);
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: props.dashboardName,
-      defaultInterval: Duration.hours(24),
-    });
 
     const region = (location: string) => {
       const r = props.regionOf.get(location);
-      if (!r) throw new Error(`location "${location}" has no region`);
+      if (!r) throw new VantageError('DEPLOYMENT_INVALID', `location "${location}" has no region`);
       return r;
     };
     const metric = (name: string, check: string, location: string, statistic: string, label: string) => new cloudwatch.Metric({
@@ -49,7 +53,7 @@ export class VantageDashboard extends Construct {
     });
 
     const locations = [...new Set(props.checks.flatMap((c) => c.locations))];
-    this.dashboard.addWidgets(new cloudwatch.GraphWidget({
+    const overview: cloudwatch.IWidget[][] = [[new cloudwatch.GraphWidget({
       title: 'Probe heartbeats (runs per period, per location)',
       width: 24,
       height: 4,
@@ -57,20 +61,20 @@ export class VantageDashboard extends Construct {
         namespace: NAMESPACE, metricName: METRICS.heartbeat, dimensionsMap: { [DIMENSIONS.location]: l }, region: region(l), statistic: 'Sum', period, label: l,
       })),
       leftYAxis: { min: 0 },
-    }));
+    })]];
 
     if (props.evaluator) {
       const fn = props.evaluator.fn.function;
-      this.dashboard.addWidgets(
+      overview.push([
         new cloudwatch.GraphWidget({ title: 'Evaluator errors and invocations', width: 8, left: [fn.metricInvocations({ period }), fn.metricErrors({ period })] }),
         new cloudwatch.GraphWidget({ title: 'Evaluator stream lag (ms, max)', width: 8, left: [fn.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' })] }),
         new cloudwatch.GraphWidget({ title: 'Evaluator dead letters', width: 8, left: [props.evaluator.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' })] }),
-      );
+      ]);
     }
 
-    for (const check of props.checks) {
+    const checkRow = (check: Check): cloudwatch.IWidget[] => {
       const title = check.name ? `${check.id} (${check.name})` : check.id;
-      this.dashboard.addWidgets(
+      return [
         new cloudwatch.GraphWidget({
           title: `${title}: availability %`,
           width: 8,
@@ -96,7 +100,21 @@ export class VantageDashboard extends Construct {
           left: check.locations.map((l) => metric(METRICS.latency, check.id, l, 'p95', l)),
           leftYAxis: { min: 0 },
         }),
-      );
-    }
+      ];
+    };
+
+    const spent = overviewFootprint(locations.length, props.evaluator !== undefined);
+    paginate(props.checks, (c) => c.locations.length, spent).forEach((page, i) => {
+      const name = dashboardName(props.dashboardName, i);
+      // The first keeps the construct id it always had, so its logical id (and the deployed dashboard) stays.
+      const dashboard = new cloudwatch.Dashboard(this, i === 0 ? 'Dashboard' : `Dashboard${i + 1}`, {
+        dashboardName: name,
+        defaultInterval: Duration.hours(24),
+      });
+      if (page.overview) for (const row of overview) dashboard.addWidgets(...row);
+      for (const check of page.checks) dashboard.addWidgets(...checkRow(check));
+      this.dashboards.push(dashboard);
+      this.names.push(name);
+    });
   }
 }

@@ -12,7 +12,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RESULT_INSERT_FILTER } from '../../shared/store/keys.ts';
 import type { ResultsTable } from './results-table.ts';
-import { VantageFunction } from './vantage-function.ts';
+import { VantageFunction, type LambdaSettings } from './vantage-function.ts';
+import { VantageError } from '../../shared/errors.ts';
 
 export interface EvaluatorProps {
   readonly table: ResultsTable;
@@ -34,6 +35,8 @@ export interface EvaluatorProps {
   readonly logRetention?: logs.RetentionDays;
   /** The handler module, relative to the repository root. @default 'functions/evaluator/handler.ts' */
   readonly entry?: string;
+  /** @default nodejs24.x on arm64 */
+  readonly lambda?: LambdaSettings;
 }
 
 export class Evaluator extends Construct {
@@ -50,6 +53,7 @@ export class Evaluator extends Construct {
       timeout: Duration.minutes(1),
       bundledFiles: props.bundledFiles,
       ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
+      ...(props.lambda && { lambda: props.lambda }),
     });
     props.table.bindEvaluator(this.fn);
 
@@ -70,7 +74,7 @@ export class Evaluator extends Construct {
 
     const table = props.table.table;
     const streamArn = table.tableStreamArn;
-    if (!streamArn) throw new Error('the results table has no stream');
+    if (!streamArn) throw new VantageError('DEPLOYMENT_INVALID', 'the results table has no stream');
     // Stream reads on the stream's ARN. ListStreams, which Lambda also calls, has no resource-level
     // permissions, so it sits alone in a policy of its own with its acknowledgement.
     // https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#events-dynamodb-permissions

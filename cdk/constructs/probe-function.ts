@@ -10,11 +10,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Check } from '../../shared/config/schema.ts';
-import type { SecretGrant } from '../secret-refs.ts';
-import { probeAliases, probeRuntimeEnvironment } from '../lambda-build.ts';
-import { sizeProbe, type ProbeSizing } from '../sizing.ts';
+import type { KmsGrant, SecretGrant } from '../secret-refs.ts';
+import { probeAliases, probeRuntimeEnvironment } from '../../shared/deploy/lambda-build.ts';
+import { sizeProbe, type ProbeSizing } from '../../shared/usecases/cost/sizing.ts';
 import type { PrivateNetwork } from './private-network.ts';
-import { VantageFunction } from './vantage-function.ts';
+import { VantageFunction, type LambdaSettings } from './vantage-function.ts';
 
 export interface ProbeFunctionProps {
   /** The location name the results carry (a region, or a private location's name). */
@@ -29,6 +29,10 @@ export interface ProbeFunctionProps {
   readonly homeRegion: string;
   /** @default none */
   readonly secrets?: readonly SecretGrant[];
+  /** kms:Decrypt for secrets under customer-managed keys (../secret-refs.ts kmsGrants). @default none */
+  readonly kmsGrants?: readonly KmsGrant[];
+  /** @default nodejs24.x on arm64 */
+  readonly lambda?: LambdaSettings;
   /** @default not in a VPC */
   readonly network?: PrivateNetwork;
   /** @default RetentionDays.ONE_MONTH */
@@ -78,6 +82,7 @@ export class ProbeFunction extends Construct {
       },
       ...(props.network && { vpc: props.network.functionPlacement() }),
       ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
+      ...(props.lambda && { lambda: props.lambda }),
     });
 
     // Results and the heartbeat are the only writes (shared/store/dynamo.ts); the probe never reads.
@@ -94,6 +99,14 @@ export class ProbeFunction extends Construct {
     }
     if (parameterArns.length > 0) {
       this.fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadCheckParameters', actions: ['ssm:GetParameter'], resources: parameterArns }));
+    }
+    for (const grant of props.kmsGrants ?? []) {
+      this.fn.addToRolePolicy(new iam.PolicyStatement({
+        sid: `DecryptCheckSecrets${grant.region.replace(/[^A-Za-z0-9]/g, '')}`,
+        actions: ['kms:Decrypt'],
+        resources: [...grant.keyArns],
+        conditions: { StringEquals: { 'kms:ViaService': [...grant.viaServices] } },
+      }));
     }
 
     if (props.network) {

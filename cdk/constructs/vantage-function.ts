@@ -1,6 +1,7 @@
 /**
- * A Vantage Lambda function: Node.js 24 on arm64, bundled by the local esbuild as ESM, with its own
- * log group (retention set) and its own role that starts with nothing but writing to that log group.
+ * A Vantage Lambda function: Node.js 24 on arm64 unless the deployment says otherwise, bundled by the
+ * local esbuild as ESM, with its own log group (retention set) and its own role that starts with
+ * nothing but writing to that log group.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,9 +13,22 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BUNDLE_TARGET, ESM_REQUIRE_BANNER, NODE_OPTIONS } from '../lambda-build.ts';
+import { bundleTargetOf, DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, type LambdaArchitecture, type LambdaRuntime } from '../../shared/config/lambda-regions.ts';
+import { ESM_REQUIRE_BANNER, NODE_OPTIONS } from '../../shared/deploy/lambda-build.ts';
+import { VantageError } from '../../shared/errors.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** `deployment.runtime` and `deployment.architecture`, checked per region by shared/config/deploy-only.ts. */
+export interface LambdaSettings {
+  /** @default nodejs24.x */
+  readonly runtime?: LambdaRuntime;
+  /** @default arm64 */
+  readonly architecture?: LambdaArchitecture;
+}
+
+const RUNTIMES: Readonly<Record<LambdaRuntime, lambda.Runtime>> = { 'nodejs24.x': lambda.Runtime.NODEJS_24_X, 'nodejs22.x': lambda.Runtime.NODEJS_22_X };
+const ARCHITECTURES: Readonly<Record<LambdaArchitecture, lambda.Architecture>> = { arm64: lambda.Architecture.ARM_64, x86_64: lambda.Architecture.X86_64 };
 
 export interface VantageFunctionProps {
   /** The handler module, relative to the repository root, e.g. `functions/probe/handler.ts`. */
@@ -38,10 +52,12 @@ export interface VantageFunctionProps {
   /** VPC placement for private locations. @default not in a VPC */
   readonly vpc?: Pick<lambda.FunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
   /**
-   * esbuild aliases, package name → the file bundled in its place (see ../lambda-build.ts).
+   * esbuild aliases, package name → the file bundled in its place (see shared/deploy/lambda-build.ts).
    * @default none
    */
   readonly aliases?: Readonly<Record<string, string>>;
+  /** @default nodejs24.x on arm64 */
+  readonly lambda?: LambdaSettings;
 }
 
 export class VantageFunction extends Construct {
@@ -70,6 +86,7 @@ export class VantageFunction extends Construct {
 
     const files = Object.entries(props.bundledFiles ?? {});
     const staged = files.length > 0 ? stageFiles(this, files) : undefined;
+    const runtime = props.lambda?.runtime ?? DEFAULT_RUNTIME;
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: join(REPO_ROOT, props.entry),
@@ -77,10 +94,10 @@ export class VantageFunction extends Construct {
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       description: props.description,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      // Graviton: about 20% cheaper per GB-second than x86 for the same work.
+      runtime: RUNTIMES[runtime],
+      // Graviton by default: about 20% cheaper per GB-second than x86 for the same work.
       // https://aws.amazon.com/lambda/pricing/
-      architecture: lambda.Architecture.ARM_64,
+      architecture: ARCHITECTURES[props.lambda?.architecture ?? DEFAULT_ARCHITECTURE],
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
       role: this.role,
@@ -89,7 +106,7 @@ export class VantageFunction extends Construct {
       ...props.vpc,
       bundling: {
         format: OutputFormat.ESM,
-        target: BUNDLE_TARGET,
+        target: bundleTargetOf(runtime),
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
         minify: true,
@@ -129,9 +146,9 @@ function shellQuote(s: string): string {
  */
 function stageFiles(scope: Construct, files: Array<[string, string]>): Array<{ name: string; path: string }> {
   const outdir = Stage.of(scope)?.outdir;
-  if (!outdir) throw new Error(`${scope.node.path}: bundled files need an App or Stage`);
+  if (!outdir) throw new VantageError('DEPLOYMENT_INVALID', `${scope.node.path}: bundled files need an App or Stage`);
   return files.map(([name, content]) => {
-    if (name.includes('/') || name.startsWith('.')) throw new Error(`bundled file name "${name}" must be a plain file name`);
+    if (name.includes('/') || name.startsWith('.')) throw new VantageError('DEPLOYMENT_INVALID', `bundled file name "${name}" must be a plain file name`);
     const hash = createHash('sha256').update(name).update('\0').update(content).digest('hex').slice(0, 16);
     const dir = join(outdir, '.vantage-files', hash);
     mkdirSync(dir, { recursive: true });

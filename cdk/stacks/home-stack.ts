@@ -13,6 +13,7 @@ import { Evaluator } from '../constructs/evaluator.ts';
 import { OpsTopic } from '../constructs/ops-topic.ts';
 import { ResultsTable } from '../constructs/results-table.ts';
 import type { Names } from '../names.ts';
+import type { LambdaSettings } from '../constructs/vantage-function.ts';
 
 export interface HomeStackProps extends StackProps {
   readonly config: LoadedConfig;
@@ -27,6 +28,8 @@ export interface HomeStackProps extends StackProps {
   readonly protectTable?: boolean;
   /** @default 'functions/evaluator/handler.ts' */
   readonly evaluatorEntry?: string;
+  /** @default nodejs24.x on arm64 */
+  readonly lambda?: LambdaSettings;
 }
 
 export class HomeStack extends Stack {
@@ -48,6 +51,7 @@ export class HomeStack extends Stack {
       bundledFiles: props.bundledFiles,
       ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
       ...(props.evaluatorEntry !== undefined && { entry: props.evaluatorEntry }),
+      ...(props.lambda && { lambda: props.lambda }),
     });
     this.alerts.bindPublisher(this.evaluator.fn);
 
@@ -64,5 +68,7 @@ export class HomeStack extends Stack {
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.secureTopic.topic.topicArn });
     new CfnOutput(this, 'OpsTopicArn', { value: this.ops.secureTopic.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: names.dashboard });
+    // One dashboard holds a limited number of checks (constructs/dashboard.ts); the rest follow it.
+    new CfnOutput(this, 'DashboardNames', { value: this.dashboard.names.join(',') });
   }
 }

@@ -13,7 +13,7 @@ import { ProbeFunction, type ProbeFunctionProps } from '../constructs/probe-func
 import type { SecretGrant } from '../secret-refs.ts';
 
 /** What the probe function needs (documented on ProbeFunctionProps), plus the stack's own parts. */
-export interface ProbeStackProps extends StackProps, Pick<ProbeFunctionProps, 'location' | 'checks' | 'bundledFiles' | 'tableName' | 'tableArn' | 'homeRegion'> {
+export interface ProbeStackProps extends StackProps, Pick<ProbeFunctionProps, 'location' | 'checks' | 'bundledFiles' | 'tableName' | 'tableArn' | 'homeRegion' | 'kmsGrants' | 'lambda'> {
   readonly opsTopicName: string;
   /** @default no subscriptions */
   readonly opsEmails?: readonly string[];
@@ -46,6 +46,8 @@ export class ProbeStack extends Stack {
       tableArn: props.tableArn,
       homeRegion: props.homeRegion,
       ...(props.secrets && { secrets: props.secrets }),
+      ...(props.kmsGrants && { kmsGrants: props.kmsGrants }),
+      ...(props.lambda && { lambda: props.lambda }),
       ...(this.network && { network: this.network }),
       ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
       ...(props.entry !== undefined && { entry: props.entry }),

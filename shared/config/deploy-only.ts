@@ -1,14 +1,18 @@
 /**
  * Rules that only hold where a config is deployed. `cdk synth` bundles the definitions into each
  * function's asset in plain text, and nothing sets the probe function's environment from the config,
- * so a deployed config may hold neither `${env:NAME}` references nor literal credentials. Where the
- * config runs on this machine (`check`, `run`, `dev`, `replay`) both work, so there these are warnings.
+ * so a deployed config may hold neither `${env:NAME}` references nor literal credentials. SNS
+ * delivers webhooks from AWS across the internet, so they must be https. Each function's region must
+ * offer its runtime and architecture. Where the config runs on this machine (`check`, `run`, `dev`,
+ * `replay`) all of these work (`vantage dev` delivers to a loopback http:// webhook), so there they
+ * are warnings.
  *
  * They read the config as written (./raw.ts) and also accept a loaded config: the fields they look
  * at have the same paths in both, so `cdk/vantage.ts` can check what it is about to bundle.
  */
 import type { ConfigIssue } from '../errors.ts';
 import { isCredentialHeaderName } from './credentials.ts';
+import { DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, LAMBDA_ARCHITECTURES, LAMBDA_RUNTIMES, unavailableIn, type LambdaArchitecture, type LambdaRuntime } from './lambda-regions.ts';
 import { arrayOf, isRecord, issue, own, recordOf, walk, type RawPath } from './raw.ts';
 
 /** The same syntax as shared/probe/secrets.ts expands. */
@@ -69,6 +73,42 @@ function literalCredentials(input: unknown): ConfigIssue[] {
   return issues;
 }
 
+/**
+ * SNS sends alerts to an http:// endpoint in clear text across the internet, and they name targets
+ * and failure reasons. The URL is not echoed: a webhook's path or query often is its credential.
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-http-https-endpoint-as-subscriber.html
+ */
+function plainHttpWebhooks(input: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const channels = recordOf(own(input, 'channels'));
+  for (const name of Object.keys(channels)) {
+    arrayOf(own(channels[name], 'webhook')).forEach((url, j) => {
+      if (typeof url === 'string' && URL.canParse(url) && new URL(url).protocol === 'http:') {
+        issues.push(issue(['channels', name, 'webhook', j], 'a deployed webhook must be https://: SNS would deliver alerts to it unencrypted across the internet; use an https:// URL (vantage dev still delivers to http:// on this machine)'));
+      }
+    });
+  }
+  return issues;
+}
+
+/** Each region a function is deployed to, with the path that names it, checked against ./lambda-regions.ts. */
+function lambdaRegionIssues(input: unknown): ConfigIssue[] {
+  const d = own(input, 'deployment');
+  const runtime = own(d, 'runtime') ?? DEFAULT_RUNTIME;
+  const architecture = own(d, 'architecture') ?? DEFAULT_ARCHITECTURE;
+  // A misspelt runtime or architecture is the schema's to report.
+  if (!(LAMBDA_RUNTIMES as readonly unknown[]).includes(runtime) || !(LAMBDA_ARCHITECTURES as readonly unknown[]).includes(architecture)) return [];
+  const regions: Array<{ region: unknown; path: RawPath }> = [
+    { region: own(d, 'homeRegion'), path: ['deployment', 'homeRegion'] },
+    ...arrayOf(own(d, 'locations')).map((region, i) => ({ region, path: ['deployment', 'locations', i] })),
+    ...arrayOf(own(d, 'privateLocations')).map((p, i) => ({ region: own(p, 'region'), path: ['deployment', 'privateLocations', i, 'region'] })),
+  ];
+  return regions.flatMap(({ region, path }) => {
+    const why = typeof region === 'string' ? unavailableIn(region, runtime as LambdaRuntime, architecture as LambdaArchitecture) : undefined;
+    return why ? [issue(path, why)] : [];
+  });
+}
+
 /** Whether the config is meant for `cdk deploy`: it has a deployment block. */
 export function isDeployed(input: unknown): boolean {
   return isRecord(input) && own(input, 'deployment') !== undefined;
@@ -79,7 +119,7 @@ export function deployOnlyIssues(input: unknown): ConfigIssue[] {
   if (!isDeployed(input)) return [];
   const env = envReferences(input).map(({ name, path }) =>
     issue(path, `\${env:${name}} is local only: nothing passes environment variables to a deployed probe; ${USE_A_REFERENCE}`));
-  return [...env, ...literalCredentials(input)];
+  return [...env, ...literalCredentials(input), ...plainHttpWebhooks(input), ...lambdaRegionIssues(input)];
 }
 
 /** `${env:NAME}` references whose variable is unset in `env`, for the commands that probe from this machine. */

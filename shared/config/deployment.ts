@@ -5,12 +5,24 @@
  */
 import { z } from 'zod';
 import type { ConfigIssue } from '../errors.ts';
+import { DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, LAMBDA_ARCHITECTURES, LAMBDA_RUNTIMES } from './lambda-regions.ts';
 import { arrayOf, isRecord, issue, own, type RawPath, type RawRecord } from './raw.ts';
 
 /** `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-5`. */
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 /** Same rule as check ids, so a location name is safe in stack names, metric dimensions and log groups. */
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/**
+ * A key's ARN, not an alias: IAM authorizes kms:Decrypt against the key itself.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html
+ */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+/**
+ * DynamoDB's rule for table names.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html
+ */
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 const Region = z.string().regex(REGION, 'expected an AWS region such as us-east-1');
 const Port = z.number().int().min(1).max(65535);
@@ -67,6 +79,25 @@ export const Deployment = z.strictObject({
     /** Also emit dns, connect, tls, ttfb and transfer as metrics: up to 5 more per check × location. @default false */
     phases: z.boolean().default(false),
   }).default({ phases: false }),
+  /**
+   * The results table's physical name. Set it to adopt a table that outlived a `cdk destroy` under
+   * another name, to keep the name of a table deployed before names were generated
+   * (`vantage-results`), or to move to a new table (see README, "Deploying").
+   * @default `<prefix>-results-<hash>`, generated from the stack name, the home region and the key schema (cdk/names.ts)
+   */
+  tableName: z.string().regex(TABLE_NAME, 'expected 3-255 letters, digits, "_", "-" or "."').optional(),
+  /**
+   * Customer-managed KMS keys that encrypt the Secrets Manager secrets or SSM SecureString parameters
+   * the checks reference. A probe may then decrypt with each key whose region holds one of its
+   * secrets, and only through Secrets Manager or SSM in that region (kms:ViaService). Secrets under
+   * the AWS managed keys need nothing here.
+   * @default none
+   */
+  secretsKmsKeys: z.array(z.string().regex(KMS_KEY_ARN, 'expected a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab (not an alias: kms:Decrypt is granted on the key)')).default([]),
+  /** The Lambda runtime of every function (shared/config/lambda-regions.ts says where each is known to run). @default nodejs24.x */
+  runtime: z.enum(LAMBDA_RUNTIMES).default(DEFAULT_RUNTIME),
+  /** arm64 is about 20% cheaper per GB-second; x86_64 runs in every region. @default arm64 */
+  architecture: z.enum(LAMBDA_ARCHITECTURES).default(DEFAULT_ARCHITECTURE),
   // Rules between the fields (zones in the region, duplicate names, …) are deploymentIssues below.
 });
 

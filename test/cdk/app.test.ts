@@ -13,12 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildVantage, type VantageStacks } from '../../cdk/vantage.ts';
 import { parseDefinitions } from '../../shared/config/definitions.ts';
 import { loadConfigFile, type LoadedConfig } from '../../shared/config/load.ts';
-import { DEPLOYED } from '../../shared/cost/index.ts';
+import { dashboardCount } from '../../shared/deploy/dashboard-pages.ts';
+import { DEPLOYED } from '../../shared/usecases/cost/index.ts';
 import { RESULT_INSERT_FILTER } from '../../shared/store/keys.ts';
 import { acknowledgements, actionsOf, cdkContext, policiesOf } from './template-walk.ts';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:vantage/checkout-token-AbCdEf';
-const TABLE_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:us-east-1:', { Ref: 'AWS::AccountId' }, ':table/vantage-results']] };
+// The generated table name (cdk/names.ts), written out: if it changes, every deployment's table is replaced.
+const TABLE = 'vantage-results-f881e7d0';
+const TABLE_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:us-east-1:', { Ref: 'AWS::AccountId' }, `:table/${TABLE}`]] };
 const PARAMETER_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:us-east-1:', { Ref: 'AWS::AccountId' }, ':parameter/vantage/status-page-key']] };
 const PROBE_STACKS = ['Vantage-Probe-us-east-1', 'Vantage-Probe-eu-west-1', 'Vantage-Probe-ap-southeast-1', 'Vantage-Probe-office-dc'];
 
@@ -133,7 +136,7 @@ describe('home stack', () => {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
       Properties: {
-        TableName: 'vantage-results',
+        TableName: TABLE,
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
         AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
         BillingMode: 'PAY_PER_REQUEST',
@@ -253,11 +256,11 @@ describe('probe stacks', () => {
     }
   });
 
-  it('pass the table name and home region as plain strings, the location name, phase metrics off by default, and the probe runtime (cdk/lambda-build.ts)', () => {
+  it('pass the table name and home region as plain strings, the location name, phase metrics off by default, and the probe runtime (shared/deploy/lambda-build.ts)', () => {
     for (const location of ['us-east-1', 'eu-west-1', 'ap-southeast-1', 'office-dc']) {
       probe(location).hasResourceProperties('AWS::Lambda::Function', {
         Environment: { Variables: {
-          TABLE_NAME: 'vantage-results', HOME_REGION: 'us-east-1', LOCATION: location, PHASE_METRICS: 'false',
+          TABLE_NAME: TABLE, HOME_REGION: 'us-east-1', LOCATION: location, PHASE_METRICS: 'false',
           // 512 MB functions: the old generation as Lambda's bootstrap would size it, an 8 MB young one.
           NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=461', MALLOC_ARENA_MAX: '2',
         } },
@@ -329,11 +332,11 @@ describe('probe stacks', () => {
   });
 });
 
-describe('what the cost model bills (shared/cost/estimate.ts)', () => {
+describe('what the cost model bills (shared/usecases/cost/estimate.ts)', () => {
   it('has exactly the alarms, dashboards and KMS keys it counts, per deployment and per location', () => {
     const count = (t: Template, type: string) => Object.keys(t.findResources(type)).length;
     expect(count(home(), 'AWS::CloudWatch::Alarm')).toBe(DEPLOYED.evaluatorAlarms);
-    expect(count(home(), 'AWS::CloudWatch::Dashboard')).toBe(DEPLOYED.dashboards);
+    expect(count(home(), 'AWS::CloudWatch::Dashboard')).toBe(dashboardCount(config.checks.filter((c) => c.enabled)));
     expect(count(home(), 'AWS::KMS::Key')).toBe(DEPLOYED.homeKmsKeys);
     for (const location of ['us-east-1', 'eu-west-1', 'ap-southeast-1', 'office-dc']) {
       expect(count(probe(location), 'AWS::CloudWatch::Alarm')).toBe(DEPLOYED.alarmsPerLocation);

@@ -53,6 +53,9 @@ describe('the deployment block', () => {
       }],
       opsEmail: [],
       metrics: { phases: false },
+      secretsKmsKeys: [],
+      runtime: 'nodejs24.x',
+      architecture: 'arm64',
     });
   });
 

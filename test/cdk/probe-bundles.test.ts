@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NODE_OPTIONS, probeRuntimeEnvironment } from '../../cdk/lambda-build.ts';
+import { NODE_OPTIONS, probeRuntimeEnvironment } from '../../shared/deploy/lambda-build.ts';
 import { buildVantage } from '../../cdk/vantage.ts';
 import { DEFINITIONS_FILE, toDefinitions } from '../../shared/config/definitions.ts';
 import { loadConfigText } from '../../shared/config/load.ts';

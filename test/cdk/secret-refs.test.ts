@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../shared/config/load.ts';
-import { SecretReferenceError, secretGrants } from '../../cdk/secret-refs.ts';
+import { kmsGrants, SecretReferenceError, secretGrants, type SecretGrant } from '../../cdk/secret-refs.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vantage/token-AbCdEf';
 
@@ -26,9 +26,9 @@ describe('secretGrants', () => {
     http: { url: https://example.com, headers: { X-Api-Key: { ssm: "arn:aws:ssm:eu-west-1:123456789012:parameter/shared/key" }, Accept: text/plain } }
 `, '123456789012');
     expect(grants).toEqual([
-      { service: 'secretsmanager', arn: JSON.stringify(ARN), path: 'checks[0].http.headers.Authorization' },
-      { service: 'ssm', arn: expect.stringContaining(':ssm:us-east-1:123456789012:parameter/vantage/grpc-key'), path: 'checks[1].grpc.tls.key' },
-      { service: 'ssm', arn: JSON.stringify('arn:aws:ssm:eu-west-1:123456789012:parameter/shared/key'), path: 'checks[2].http.headers.X-Api-Key' },
+      { service: 'secretsmanager', arn: JSON.stringify(ARN), path: 'checks[0].http.headers.Authorization', region: 'eu-west-1' },
+      { service: 'ssm', arn: expect.stringContaining(':ssm:us-east-1:123456789012:parameter/vantage/grpc-key'), path: 'checks[1].grpc.tls.key', region: 'us-east-1' },
+      { service: 'ssm', arn: JSON.stringify('arn:aws:ssm:eu-west-1:123456789012:parameter/shared/key'), path: 'checks[2].http.headers.X-Api-Key', region: 'eu-west-1' },
     ]);
   });
 
@@ -47,5 +47,17 @@ describe('secretGrants', () => {
 
   it('finds nothing in literal headers and env references', () => {
     expect(grantsFor('checks:\n  - id: a\n    http: { url: https://example.com, headers: { Authorization: "Bearer ${env:TOKEN}" } }\n')).toEqual([]);
+  });
+
+  it('pairs each KMS key with the secrets of its own region and the services that hold them there', () => {
+    const grant = (service: SecretGrant['service'], region: string): SecretGrant => ({ service, region, arn: `arn:${service}:${region}`, path: 'p' });
+    const usKey = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const euKey = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ac';
+    const apKey = 'arn:aws:kms:ap-southeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ad';
+    expect(kmsGrants([grant('ssm', 'us-east-1'), grant('secretsmanager', 'eu-west-1'), grant('ssm', 'eu-west-1'), grant('ssm', 'sa-east-1')], [usKey, euKey, apKey, usKey])).toEqual([
+      { region: 'us-east-1', keyArns: [usKey], viaServices: ['ssm.us-east-1.amazonaws.com'] },
+      { region: 'eu-west-1', keyArns: [euKey], viaServices: ['secretsmanager.eu-west-1.amazonaws.com', 'ssm.eu-west-1.amazonaws.com'] },
+    ]);
+    expect(kmsGrants([], [usKey])).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../shared/config/load.ts';
-import { CONCURRENCY, MAX_MEMORY_MB, MAX_TIMEOUT_S, MIN_MEMORY_MB, MIN_TIMEOUT_S, sizeProbe } from '../../cdk/sizing.ts';
+import { CONCURRENCY, MAX_MEMORY_MB, MAX_TIMEOUT_S, MIN_MEMORY_MB, MIN_TIMEOUT_S, sizeProbe } from '../../shared/usecases/cost/sizing.ts';
 
 function checks(n: number, fields = 'interval: 60s\n    timeout: 5s\n    retries: 1') {
   const yaml = `checks:\n${Array.from({ length: n }, (_, i) => `  - id: c${i}\n    ${fields}\n    http: { url: "https://example.com/${i}" }\n`).join('')}`;

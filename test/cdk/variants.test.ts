@@ -66,18 +66,19 @@ describe('variants', () => {
     const { stacks, template } = synth(HOME_PRIVATE);
     expect(stacks.home.account).toBe('123456789012');
     const policy = JSON.stringify(template('Vantage-Probe-dc').findResources('AWS::IAM::Policy'));
-    expect(policy).toContain(':dynamodb:eu-west-1:123456789012:table/vantage-results');
+    expect(policy).toContain(`:dynamodb:eu-west-1:123456789012:table/${stacks.names.table}"`);
   });
 
   it('uses the prefix in every physical name', () => {
     const { stacks, template } = synth(HOME_PRIVATE, { prefix: 'acme' });
     expect(stacks.home.stackName).toBe('Acme-Home');
-    template('Acme-Home').hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'acme-results' });
-    template('Acme-Probe-dc').hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { TABLE_NAME: 'acme-results' } } });
+    expect(stacks.names.table).toMatch(/^acme-results-[0-9a-f]{8}$/);
+    template('Acme-Home').hasResourceProperties('AWS::DynamoDB::Table', { TableName: stacks.names.table });
+    template('Acme-Probe-dc').hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { TABLE_NAME: stacks.names.table } } });
   });
 
-  it('refuses a plain-http webhook: alerts leave AWS over TLS or not at all', () => {
-    expect(() => synth(`${HOME_PRIVATE}channels:\n  hooks: { webhook: ["http://hooks.example.com/x"] }\n`)).toThrow('channels.hooks.webhook[0]: "http://hooks.example.com/x" is not https');
+  it('refuses a plain-http webhook, on its path (more in real-aws.test.ts)', () => {
+    expect(() => synth(`${HOME_PRIVATE}channels:\n  hooks: { webhook: ["http://hooks.example.com/x"] }\n`)).toThrow(/channels\.hooks\.webhook\[0\]: a deployed webhook must be https:\/\//);
   });
 
   it('refuses a secret given by name, naming where it was written', () => {

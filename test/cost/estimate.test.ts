@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfigFile, loadConfigObject } from '../../shared/config/load.ts';
-import { estimateMonthlyCost, representativeResult, type CostAssumptions, type CostEstimate } from '../../shared/cost/index.ts';
+import { estimateMonthlyCost, representativeResult, type CostAssumptions, type CostEstimate } from '../../shared/usecases/cost/index.ts';
 import { probeResultEmfLine } from '../../shared/metrics/emf.ts';
 import { runCli } from '../support/cli.ts';
 
@@ -325,5 +325,29 @@ describe('vantage cost', () => {
     expect((await runCli(['cost', '--config', file, '--probe-ms', 'fast'])).code).toBe(2);
     expect((await runCli(['cost'])).code).toBe(2);
     expect((await runCli(['cost', '--config', join(dir, 'missing.yaml')])).code).toBe(2);
+  });
+});
+
+describe('estimateMonthlyCost: what the deployment block changes', () => {
+  const deployed = (deployment: Record<string, unknown>, checks: number) => loadConfigObject({
+    defaults: { retries: 0, locations: ['us-east-1'] },
+    deployment: { homeRegion: 'us-east-1', locations: ['us-east-1'], ...deployment },
+    checks: Array.from({ length: checks }, (_, i) => ({ id: `c${i}`, http: { url: `https://example.com/${i}` } })),
+  });
+
+  it('prices Lambda duration at the x86_64 rate when deployment.architecture says so', () => {
+    // Prepare: the same checks, on each architecture.
+    const arm = estimateMonthlyCost(deployed({}, 1), 400, BARE);
+    const x86 = estimateMonthlyCost(deployed({ architecture: 'x86_64' }, 1), 400, BARE);
+    // Assess: same GB-seconds, the list-price ratio $0.0000166667 / $0.0000133334 = 1.25.
+    expect(qtyOf(x86, 'probe duration')).toBe(qtyOf(arm, 'probe duration'));
+    expect(usdOf(x86, 'probe duration (x86_64')).toBeCloseTo(usdOf(arm, 'probe duration (arm64') * 1.25, 6);
+    expect(usdOf(x86, 'evaluator duration (x86_64')).toBeCloseTo(usdOf(arm, 'evaluator duration (arm64') * 1.25, 6);
+  });
+
+  it('bills one dashboard per page the CDK app splits the checks into', () => {
+    // 3 widgets a check and 4 overview widgets: 165 checks fill the first 500-widget dashboard.
+    expect(qtyOf(estimateMonthlyCost(deployed({}, 165), 400, BARE), 'home dashboards')).toBe(1);
+    expect(qtyOf(estimateMonthlyCost(deployed({}, 166), 400, BARE), 'home dashboards')).toBe(2);
   });
 });
