@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { probeHttp } from '../../shared/probe/http.ts';
 import type { ProbeContext } from '../../shared/probe/types.ts';
-import { makeTestPki, type TestPki } from '../support/certs.ts';
+import { makeTestPki, type TestPki } from '../../testkit/certs.ts';
 import { httpCheck, probeContext, startH2Only, startHttp, startHttps, startTcp, tlsOptions, writePems, type PemDir, type Running } from '../support/http-servers.ts';
 
 function probe(spec: Record<string, unknown>, opts: { timeout?: string; baseDir?: string; ctx?: Partial<ProbeContext> } = {}) {
@@ -243,6 +243,8 @@ describe('plain HTTP/1.1', () => {
   it('measures ttfb against a server that waits before answering, on a new connection per probe', async () => {
     const before = server.connections;
     const runs = 3;
+    const dns: number[] = [];
+    const connect: number[] = [];
     for (let i = 0; i < runs; i++) {
       // `localhost` (from /etc/hosts, IPv4 only) so that a real lookup is timed.
       const r = await probe({ url: `http://localhost:${server.port}/slow-headers`, ipFamily: 4 });
@@ -250,11 +252,15 @@ describe('plain HTTP/1.1', () => {
       expect(r.remoteAddress).toBe('127.0.0.1');
       expect(r.phases.ttfb).toBeGreaterThanOrEqual(90);
       expect(r.phases.dns).toBeGreaterThan(0);
-      expect(r.phases.dns).toBeLessThan(50);
       expect(r.phases.connect).toBeGreaterThan(0);
-      expect(r.phases.connect).toBeLessThan(50);
       expect(r.phases.total).toBeGreaterThanOrEqual(r.phases.ttfb!);
+      dns.push(r.phases.dns!);
+      connect.push(r.phases.connect!);
     }
+    // The server's 100 ms wait belongs to ttfb alone: a phase that absorbed it would be ≥ 100 ms in
+    // every run, while a scheduling stall on a busy machine hits one run, not the fastest of three.
+    expect(Math.min(...dns)).toBeLessThan(90);
+    expect(Math.min(...connect)).toBeLessThan(90);
     expect(server.connections - before).toBe(runs);
   });
 });

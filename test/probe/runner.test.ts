@@ -5,6 +5,7 @@ import type { Check } from '../../shared/config/schema.ts';
 import { PROBERS, runChecks, runProbe } from '../../shared/probe/index.ts';
 import type { ProberRegistry } from '../../shared/probe/types.ts';
 import { startHttp, type Running } from '../support/http-servers.ts';
+import { hangBound } from '../support/timing.ts';
 
 let server: Running;
 let inFlight = 0;
@@ -59,7 +60,8 @@ describe('runProbe', () => {
     const registry: ProberRegistry = { ...PROBERS, http: () => new Promise(() => {}) };
     const t0 = performance.now();
     const r = await runProbe(check!, { registry });
-    expect(performance.now() - t0).toBeLessThan(300 + 250);
+    // This prober never settles: without the runner's own guard there would be no answer at all.
+    expect(performance.now() - t0).toBeLessThan(hangBound(300));
     expect(r).toMatchObject({ ok: false, status: 'down', failure: { reason: 'timeout' } });
   });
 

@@ -1,54 +1,28 @@
 /**
- * A gRPC health server for tests (grpc-js Server, hand-written service definition, the prober's own
- * codec) on 127.0.0.1:0, with statuses that can be flipped; plus a counting TCP proxy and raw TCP
- * servers that accept and then say nothing or say the wrong thing.
+ * A gRPC health server for tests on 127.0.0.1:0: grpc-js's Server with the health service from
+ * grpc-health-check, gRPC's own implementation, whose messages protobufjs encodes from the real
+ * health.proto. The prober's hand-written codec (shared/probe/grpc-health-codec.ts) is on the other
+ * side only, so a wire-format bug in it fails these tests instead of agreeing with itself.
+ * Plus a counting TCP proxy and raw TCP servers that accept and then say nothing or say the wrong thing.
  */
 import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation, service as HEALTH_SERVICE } from 'grpc-health-check';
 import net from 'node:net';
-import {
-  decodeHealthRequest,
-  decodeHealthResponse,
-  encodeHealthRequest,
-  encodeHealthResponse,
-  HEALTH_CHECK_PATH,
-  SERVING_STATUS,
-  type ServingStatusName,
-} from '../../shared/probe/grpc-health-codec.ts';
+import type { ServingStatusName } from '../../shared/probe/grpc-health-codec.ts';
 
 /** A service whose Check never answers, so the caller's deadline is what ends the call. */
 export const HANGING_SERVICE = 'hang';
-
-interface Request {
-  service: string;
-}
-interface Response {
-  status: number;
-}
-
-/**
- * Messages are wrapped in objects because grpc-js's server treats a falsy decoded request (the
- * empty service name) as no request at all.
- */
-const HEALTH_SERVICE: grpc.ServiceDefinition = {
-  check: {
-    path: HEALTH_CHECK_PATH,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (r: Request) => encodeHealthRequest(r.service),
-    requestDeserialize: (b: Buffer): Request => ({ service: decodeHealthRequest(b) }),
-    responseSerialize: (r: Response) => encodeHealthResponse(r.status),
-    responseDeserialize: decodeHealthResponse,
-    originalName: 'check',
-  },
-};
 
 export interface HealthServer {
   port: number;
   /** `127.0.0.1:port` */
   target: string;
-  /** `''` is the server as a whole. */
+  /**
+   * `''` is the server as a whole. SERVICE_UNKNOWN is meant for Watch only, but Check answers
+   * whatever the map holds, which lets a test see the codec read every value of the enum.
+   */
   setStatus(service: string, status: ServingStatusName): void;
-  /** Health checks answered, by service name. */
+  /** Health checks received, by service name, as the server decoded them. */
   checks: string[];
   close(): Promise<void>;
 }
@@ -60,20 +34,33 @@ export interface HealthServerOptions {
   health?: boolean;
 }
 
+type Handlers = grpc.UntypedServiceImplementation;
+
+/**
+ * The library's handlers, caught by handing addToServer a stand-in server, so Check can be wrapped
+ * to record the request and to hang for HANGING_SERVICE while everything else (status lookup,
+ * NOT_FOUND for an unknown service, the encoding) stays the library's.
+ */
+function healthHandlers(health: HealthImplementation): Handlers {
+  let handlers: Handlers | undefined;
+  health.addToServer({ addService: (_def: unknown, impl: Handlers) => { handlers = impl; } } as never);
+  if (!handlers) throw new Error('grpc-health-check registered no handlers');
+  return handlers;
+}
+
 export async function startHealthServer(opts: HealthServerOptions = {}): Promise<HealthServer> {
-  const statuses = new Map<string, number>([['', SERVING_STATUS.indexOf('SERVING')]]);
+  const health = new HealthImplementation({ '': 'SERVING' });
   const checks: string[] = [];
   const server = new grpc.Server();
   if (opts.health ?? true) {
-    server.addService(HEALTH_SERVICE, {
-      check: (call: grpc.ServerUnaryCall<Request, Response>, callback: grpc.sendUnaryData<Response>) => {
-        const { service } = call.request;
-        checks.push(service);
-        if (service === HANGING_SERVICE) return;
-        const status = statuses.get(service);
-        // The health spec: "If the requested service is unknown, the call will fail with status NOT_FOUND."
-        if (status === undefined) callback({ code: grpc.status.NOT_FOUND, details: 'unknown service' });
-        else callback(null, { status });
+    const handlers = healthHandlers(health);
+    const check = handlers.check as grpc.handleUnaryCall<{ service: string }, unknown>;
+    server.addService(HEALTH_SERVICE as grpc.ServiceDefinition, {
+      ...handlers,
+      check: (call: grpc.ServerUnaryCall<{ service: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        checks.push(call.request.service);
+        if (call.request.service === HANGING_SERVICE) return;
+        check(call, callback);
       },
     });
   }
@@ -91,7 +78,8 @@ export async function startHealthServer(opts: HealthServerOptions = {}): Promise
     port,
     target: `127.0.0.1:${port}`,
     checks,
-    setStatus: (service, status) => statuses.set(service, SERVING_STATUS.indexOf(status)),
+    // The library's type leaves out SERVICE_UNKNOWN; protobufjs encodes any name the enum has.
+    setStatus: (service, status) => health.setStatus(service, status as 'UNKNOWN'),
     close: () => new Promise<void>((resolve) => {
       server.forceShutdown();
       resolve();
