@@ -1,12 +1,12 @@
 /**
  * Bundles an entry point the way cdk/constructs/vantage-function.ts does for Lambda (esbuild, platform
  * node, ESM, minified, the AWS SDK included, a source map beside it, a `require` shim for CommonJS
- * dependencies, the target and aliases of cdk/lambda-build.ts), so the bench measures the code Lambda
+ * dependencies, the target and aliases of shared/deploy/lambda-build.ts), so the bench measures the code Lambda
  * runs rather than TypeScript sources stripped at load time. `bytes` is the bundle's own, not the map's.
  */
 import { statSync } from 'node:fs';
 import { build, type Plugin } from 'esbuild';
-import { BUNDLE_TARGET, ESM_REQUIRE_BANNER } from '../cdk/lambda-build.ts';
+import { BUNDLE_TARGET, ESM_REQUIRE_BANNER } from '../shared/deploy/lambda-build.ts';
 
 export interface Bundle {
   file: string;

@@ -1,15 +1,15 @@
 /**
  * Measurement 5: cold start. Each function is bundled as Lambda gets it (./bundle.ts); the figures
  * are the bundle's bytes and its module init time: a fresh `node` process, with the function's
- * NODE_OPTIONS (and the probe's other runtime variables, cdk/lambda-build.ts), that imports the bundle
+ * NODE_OPTIONS (and the probe's other runtime variables, shared/deploy/lambda-build.ts), that imports the bundle
  * and exits, wall time from spawn to exit, median of N runs, minus the median of a plain process
  * importing an empty module (Node's own start-up). Runs of the three take turns.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODE_OPTIONS, probeAliases, probeRuntimeEnvironment } from '../cdk/lambda-build.ts';
-import { sizeProbe } from '../cdk/sizing.ts';
+import { NODE_OPTIONS, probeAliases, probeRuntimeEnvironment } from '../shared/deploy/lambda-build.ts';
+import { sizeProbe } from '../shared/usecases/cost/sizing.ts';
 import { DEFINITIONS_FILE, toDefinitions } from '../shared/config/definitions.ts';
 import { loadConfigFile } from '../shared/config/load.ts';
 import { bundle } from './bundle.ts';

@@ -9,10 +9,10 @@
  * verdict instead of dividing it away.
  */
 import { join } from 'node:path';
-import { sizeProbe } from '../cdk/sizing.ts';
+import { sizeProbe } from '../shared/usecases/cost/sizing.ts';
 import { formatDuration } from '../shared/config/duration.ts';
 import { loadConfigFile, type LoadedConfig } from '../shared/config/load.ts';
-import { dynamoItemBytes, estimateMonthlyCost, PRICES, type CostAssumptions, type CostEstimate, type CostLine } from '../shared/cost/index.ts';
+import { dynamoItemBytes, estimateMonthlyCost, PRICES, type CostAssumptions, type CostEstimate, type CostLine } from '../shared/usecases/cost/index.ts';
 import { probeResultEmfLine } from '../shared/metrics/emf.ts';
 import type { ProbeResult } from '../shared/probe/types.ts';
 import { toResultItem } from '../shared/store/items.ts';
@@ -147,7 +147,7 @@ export function costSection(cost: CostResult): string {
     ...(ref ? verdictNotes(ref) : []),
   ];
   return [
-    '7. Cost (us-east-1 on-demand list prices as constants in shared/cost/prices.ts; NOT re-verified online from this machine; free tiers not applied)',
+    '7. Cost (us-east-1 on-demand list prices as constants in shared/usecases/cost/prices.ts; NOT re-verified online from this machine; free tiers not applied)',
     table(['config', 'runs/month', 'metrics', 'per-run USD/mo', 'fixed USD/mo', 'total USD/mo', 'per 1M, per-run only', 'per 1M, all-in', 'Synthetics per 1M'], rows),
     notes.join('\n'),
   ].join('\n\n');

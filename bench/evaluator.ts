@@ -1,7 +1,7 @@
 /**
  * Measurement 4: the evaluator.
  *  - The pure policy (`evaluate` from shared/evaluate), in results per second, in this process.
- *  - The stream handler (`createEvaluatorHandler` from functions/evaluator/handler.ts) on DynamoDB
+ *  - The stream handler (`createEvaluatorHandler`, which functions/evaluator/handler.ts wires for Lambda) on DynamoDB
  *    Local, fed stream events shaped as Lambda delivers them (INSERT records with the result item as
  *    NewImage), in batches of 100 from 10 checks × 3 locations; results per second.
  *  - State writes per result, counted by a middleware on the handler's own DynamoDB client (PutItem,
@@ -111,13 +111,9 @@ function streamEvent(results: ProbeResult[], seq: { n: number }, toItem: (r: Pro
 }
 
 export async function measureStreamHandler(opts: { steadyBatches: number; log: (s: string) => void }): Promise<EvaluatorResult['handler'] | string> {
-  let handlerMod: typeof import('../functions/evaluator/handler.ts');
-  try {
-    handlerMod = await import('../functions/evaluator/handler.ts');
-  } catch (err) {
-    return `functions/evaluator/handler.ts could not be loaded (${(err as Error).message.split('\n')[0]})`;
-  }
-  const { startDynamoDbLocal } = await import('../shared/local/dynamodb-local.ts');
+  // The stream handler the Lambda function wires (functions/evaluator/handler.ts), with this bench's deps.
+  const handlerMod = await import('../shared/usecases/evaluate-batch/evaluator-handler.ts');
+  const { startDynamoDbLocal } = await import('../shared/emulators/dynamodb-local.ts');
   const { createStore, createTable } = await import('../shared/store/dynamo.ts');
   const { toResultItem } = await import('../shared/store/items.ts');
   const ddb = await startDynamoDbLocal();

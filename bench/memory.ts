@@ -5,8 +5,8 @@
  * shows that the 2,000 really were in flight together.
  */
 import { dirname } from 'node:path';
-import { probeRuntimeEnvironment } from '../cdk/lambda-build.ts';
-import { sizeProbe } from '../cdk/sizing.ts';
+import { probeRuntimeEnvironment } from '../shared/deploy/lambda-build.ts';
+import { sizeProbe } from '../shared/usecases/cost/sizing.ts';
 import { loadConfigObject } from '../shared/config/load.ts';
 import type { Check } from '../shared/config/schema.ts';
 import { startIpcChild, type IpcChild } from './ipc.ts';
@@ -44,7 +44,7 @@ export interface MemorySetup {
   workerScript: string;
   /**
    * The Vantage worker's NODE_OPTIONS and other runtime variables, to try other settings.
-   * @default the probe function's (probeRuntimeEnvironment in cdk/lambda-build.ts)
+   * @default the probe function's (probeRuntimeEnvironment in shared/deploy/lambda-build.ts)
    */
   runtime?: Record<string, string>;
   exporterBin?: string;

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { makeCert } from '../test/support/certs.ts';
+import { makeCert } from '../testkit/certs.ts';
 import { spawnOwned, stopOwned } from './proc.ts';
 
 export interface Pki {

@@ -3,15 +3,15 @@
  * `--help`, and turning usage and config problems into exit 2 with a message, in one place.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError } from '../shared/errors.ts';
+import { ConfigError, VantageError } from '../shared/errors.ts';
 import { redactUrlsIn } from '../shared/probe/redact-url.ts';
 import { EXIT, type CliIO, type Command } from './io.ts';
 
-export class UsageError extends Error {
+export class UsageError extends VantageError {
   /** Whether the command's help follows the message (it does for flag mistakes, not for bad values). */
   readonly showHelp: boolean;
   constructor(message: string, opts: { showHelp?: boolean } = {}) {
-    super(message);
+    super('USAGE', message);
     this.showHelp = opts.showHelp ?? true;
   }
 }

@@ -12,8 +12,8 @@
  */
 import type { Check } from '../shared/config/schema.ts';
 import type { Overall } from '../shared/evaluate/index.ts';
-import type { DemoEvent } from '../shared/local/demo-targets.ts';
-import type { PipelineEvent } from '../shared/local/pipeline.ts';
+import type { DemoEvent } from '../dev/demo-targets.ts';
+import type { PipelineEvent } from '../dev/pipeline.ts';
 
 export type ViewEvent =
   | PipelineEvent
@@ -341,7 +341,7 @@ export function plainView(opts: ViewOptions & { color?: boolean }): View {
           pending.set(row.id, p);
         }
         p.seen.add(e.location);
-        if (row.locations.every((l) => p!.seen.has(l))) flush(row.id);
+        if (row.locations.every((l) => p.seen.has(l))) flush(row.id);
         return;
       }
       if (e.type === 'state') {
@@ -369,7 +369,7 @@ export function ttyView(opts: ViewOptions & { intervalMs?: number }): View {
   let dirty = true;
   const draw = () => {
     dirty = false;
-    const lines = renderScreen(model, { now: now(), width: opts.terminal.columns?.() ?? 100, color: true, ...(opts.terminal.rows?.() !== undefined && { height: opts.terminal.rows!()! }) });
+    const lines = renderScreen(model, { now: now(), width: opts.terminal.columns?.() ?? 100, color: true, ...(opts.terminal.rows?.() !== undefined && { height: opts.terminal.rows()! }) });
     // Home, draw each line clearing its rest, then clear below: no flicker from a full-screen clear.
     opts.terminal.write(`\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\n')}\n\x1b[J`);
   };

@@ -49,7 +49,10 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   try {
     command = await entry.load();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(`commands/${name}.ts`)) {
+    // The module that was not found is in the error's `url`: only the command's own file missing means
+    // the build left it out; anything else it failed to load is a real error.
+    const missing = err as { code?: unknown; url?: unknown };
+    if (missing.code === 'ERR_MODULE_NOT_FOUND' && missing.url === new URL(`./commands/${name}.ts`, import.meta.url).href) {
       io.stderr(`vantage: "${name}" is not available in this build\n`);
       return EXIT.USAGE;
     }

@@ -2,9 +2,43 @@
  * Domain errors: a small hierarchy with a stable `code`, so callers branch on codes, not messages.
  * Failures of outside systems are turned into these at the boundary that talks to them.
  */
+/**
+ * Every condition Vantage reports as an error, one stable code each (undici's `errors.js` is the
+ * model). Callers branch on these, never on message text; adding a condition means adding its code
+ * here, so the set stays closed and `switch (err.code)` can be exhaustive.
+ */
+export const ERROR_CODES = [
+  // Input from people: the config, the CLI's arguments, the deployment block.
+  'CONFIG_INVALID',         // a config failed validation; ConfigError carries every issue
+  'USAGE',                  // a CLI flag or argument is wrong (exit 2)
+  'DEPLOYMENT_MISSING',     // `cdk synth` on a config without a deployment block
+  'DEPLOYMENT_INVALID',     // the deployment cannot be built as configured (synth-time checks)
+  'SECRET_REFERENCE_INVALID', // a {secretsManager}/{ssm} reference that cannot be granted
+  // What the functions read at init.
+  'ENV_INVALID',            // a function's environment variables
+  'DEFINITIONS_INVALID',    // the bundled definitions file
+  // Probing.
+  'SECRET_UNRESOLVED',      // a secret or ${env:} reference could not be resolved at probe time
+  'GRPC_TARGET_INVALID',    // a gRPC target that is not host:port
+  'GRPC_RESPONSE_INVALID',  // a health response that is not the protobuf it should be
+  // The store.
+  'STORE_ITEM_INVALID', 'STORE_NO_STREAM', 'STORE_REQUEST_INVALID', 'STORE_TABLE_NOT_FOUND', 'STORE_THROTTLED',
+  'STORE_UNAVAILABLE', 'STORE_UNPROCESSED_ITEMS', 'STORE_UNPROCESSED_KEYS', 'STATE_VERSION_CONFLICT',
+  // Evaluation and alerts.
+  'RESULT_UNEVALUABLE', 'STATE_CONFLICT_RETRIES_EXHAUSTED', 'ALERT_PUBLISH_FAILED', 'METRIC_INVALID',
+  // The cost model's inputs.
+  'COST_INPUT_INVALID',
+  // The local pipeline and its emulators.
+  'JAVA_MISSING', 'DYNAMODB_LOCAL_DIED', 'DYNAMODB_LOCAL_EXITED', 'DYNAMODB_LOCAL_PORT', 'DYNAMODB_LOCAL_SPAWN', 'DYNAMODB_LOCAL_START_TIMEOUT',
+  'STREAM_NOT_ENABLED', 'STREAM_NO_ITERATOR', 'SNS_EMULATOR_FAILED', 'PIPELINE_ABORTED', 'DEMO_PORT_BUSY',
+  // Tooling (the docs generator).
+  'DOCS_MARKERS_MISSING',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 export class VantageError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;

@@ -3,7 +3,7 @@ import { loadConfigObject } from '../../shared/config/load.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { runProbe } from '../../shared/probe/index.ts';
 import { redactUrl } from '../../shared/probe/redact-url.ts';
-import { probeWithRetests } from '../../shared/retest.ts';
+import { probeWithRetests } from '../../shared/usecases/retest.ts';
 import { defineCommand, parse, UsageError } from '../args.ts';
 import { formatJsonLines, formatTable } from '../format.ts';
 import { EXIT } from '../io.ts';

@@ -1,7 +1,7 @@
 import { loadConfigFile } from '../../shared/config/load.ts';
 import { formatDuration } from '../../shared/config/duration.ts';
-import { sizeProbe } from '../../cdk/sizing.ts';
-import { estimateMonthlyCost, type CostAssumptions, type CostEstimate, type CostLine, type FixedScope } from '../../shared/cost/index.ts';
+import { sizeProbe } from '../../shared/usecases/cost/sizing.ts';
+import { estimateMonthlyCost, type CostAssumptions, type CostEstimate, type CostLine, type FixedScope } from '../../shared/usecases/cost/index.ts';
 import { defineCommand, parse, required, UsageError } from '../args.ts';
 import { EXIT } from '../io.ts';
 
@@ -12,14 +12,14 @@ applied), and what the same check runs would cost on CloudWatch Synthetics ($0.0
 Costs are split into per-run costs (Lambda, DynamoDB, SNS, EventBridge, CloudWatch Logs), which grow
 with check runs, and fixed monthly costs (custom metrics, alarms, the dashboard, KMS keys), which do
 not; the cost per million check runs is given both ways.
-  --probe-memory MB      probe function memory (default: what cdk/sizing.ts deploys per location, 512 MB or more)
+  --probe-memory MB      probe function memory (default: what shared/usecases/cost/sizing.ts deploys per location, 512 MB or more)
   --evaluator-memory MB  evaluator function memory (default 512, as cdk/constructs/evaluator.ts deploys)
   --probe-ms MS          wall time of one probe against a real endpoint (default 250)
   --item-bytes N         billed size of one result item (default: sized per check from a representative result)
   --phase-metrics        count the five phases as custom metrics too (default: the config's deployment.metrics.phases)
   --no-metrics           leave out the CloudWatch custom metrics that the EMF lines create
   --json                 the whole estimate as JSON
-The prices are constants in shared/cost/prices.ts, each with its source page and date.
+The prices are constants in shared/usecases/cost/prices.ts, each with its source page and date.
 `;
 
 function positive(name: string, text: string | undefined): number | undefined {

@@ -1,7 +1,7 @@
 import { loadConfigFile } from '../../shared/config/load.ts';
-import { DemoPortBusyError, startDemoTargets, type DemoTargets } from '../../shared/local/demo-targets.ts';
-import { JavaMissingError } from '../../shared/local/dynamodb-local.ts';
-import { PipelineAbortedError, startPipeline, type Pipeline } from '../../shared/local/pipeline.ts';
+import { DemoPortBusyError, startDemoTargets, type DemoTargets } from '../../dev/demo-targets.ts';
+import { JavaMissingError } from '../../shared/emulators/dynamodb-local.ts';
+import { PipelineAbortedError, startPipeline, type Pipeline } from '../../dev/pipeline.ts';
 import { defineCommand, parse, required, UsageError } from '../args.ts';
 import { EXIT } from '../io.ts';
 import { exitNoLaterThan, watchLifetime } from '../lifetime.ts';

@@ -1,6 +1,6 @@
 import { loadConfigFile } from '../../shared/config/load.ts';
 import { runProbe } from '../../shared/probe/index.ts';
-import { probeAllWithRetests } from '../../shared/retest.ts';
+import { probeAllWithRetests } from '../../shared/usecases/retest.ts';
 import { defineCommand, parse, required, UsageError } from '../args.ts';
 import { formatJsonLines, formatTable } from '../format.ts';
 import { EXIT } from '../io.ts';

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfigFile } from '../../shared/config/load.ts';
 import type { CheckState } from '../../shared/evaluate/index.ts';
-import { LOCAL_REGION, LOCAL_TABLE } from '../../shared/local/pipeline.ts';
+import { LOCAL_REGION, LOCAL_TABLE } from '../../dev/pipeline.ts';
 import { createStore } from '../../shared/store/dynamo.ts';
 import { StoreError } from '../../shared/store/errors.ts';
 import type { Heartbeat } from '../../shared/store/items.ts';

@@ -2,16 +2,7 @@
  * The evaluator function's environment, validated once at cold start. The CDK app sets these
  * (ResultsTable.bindEvaluator: TABLE_NAME, AlertTopic.bindPublisher: TOPIC_ARN).
  */
-import { VantageError, type ConfigIssue } from '../../shared/errors.ts';
-import { matching, nonEmpty, optional, readEnv, required, type EnvOf } from '../../shared/config/env-vars.ts';
-
-export class EvaluatorEnvironmentError extends VantageError {
-  readonly issues: ConfigIssue[];
-  constructor(issues: ConfigIssue[]) {
-    super('ENV_INVALID', `evaluator environment: ${issues.length} problem(s)\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
-    this.issues = issues;
-  }
-}
+import { EnvironmentError, matching, nonEmpty, optional, readEnv, required, type EnvOf } from '../../shared/config/env-vars.ts';
 
 const EVALUATOR_ENV = {
   /** The results table (the function runs in its region, the home region). */
@@ -27,6 +18,6 @@ export type EvaluatorEnv = EnvOf<typeof EVALUATOR_ENV>;
 /** Values are never echoed in the error: only which variable is wrong and why. */
 export function parseEvaluatorEnv(env: Record<string, string | undefined>): EvaluatorEnv {
   const parsed = readEnv(env, EVALUATOR_ENV);
-  if (parsed.issues.length > 0) throw new EvaluatorEnvironmentError(parsed.issues);
+  if (parsed.issues.length > 0) throw new EnvironmentError('evaluator', parsed.issues);
   return parsed.env;
 }

@@ -21,10 +21,10 @@ import { snsPublisher } from '../../shared/alert/publish.ts';
 import { DEFINITIONS_FILE, loadDefinitionsFile } from '../../shared/config/definitions-file.ts';
 import { createStore } from '../../shared/store/dynamo.ts';
 import { parseEvaluatorEnv } from './env.ts';
-import { checksById, createEvaluatorHandler, type EvaluatorDeps } from './evaluator-handler.ts';
-import { jsonLogger } from './logger.ts';
+import { checksById, createEvaluatorHandler, type EvaluatorDeps } from '../../shared/usecases/evaluate-batch/evaluator-handler.ts';
+import { jsonLogger } from '../../shared/logging/logger.ts';
 
-export { checksById, createEvaluatorHandler, STOP_MARGIN_MS, type EvaluatorDeps } from './evaluator-handler.ts';
+export { checksById, createEvaluatorHandler, STOP_MARGIN_MS, type EvaluatorDeps } from '../../shared/usecases/evaluate-batch/evaluator-handler.ts';
 
 /** Bounded requests: the SDK waits forever by default, and one hung call must not use up the invocation. */
 const requestHandler = { connectionTimeout: 2_000, requestTimeout: 5_000 };

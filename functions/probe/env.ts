@@ -2,16 +2,7 @@
  * The probe function's environment, validated once at cold start. The CDK app sets these; a missing or
  * malformed one fails the init with every problem named, rather than the first probe.
  */
-import { VantageError, type ConfigIssue } from '../../shared/errors.ts';
-import { defaulted, matching, nonEmpty, oneOf, optional, readEnv, required, wholeNumber, type EnvOf } from '../../shared/config/env-vars.ts';
-
-export class EnvironmentError extends VantageError {
-  readonly issues: ConfigIssue[];
-  constructor(issues: ConfigIssue[]) {
-    super('ENV_INVALID', `probe environment: ${issues.length} problem(s)\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
-    this.issues = issues;
-  }
-}
+import { EnvironmentError, defaulted, matching, nonEmpty, oneOf, optional, readEnv, required, wholeNumber, type EnvOf } from '../../shared/config/env-vars.ts';
 
 const PROBE_ENV = {
   /** The results table, in the home region. */
@@ -33,6 +24,6 @@ export type ProbeEnv = EnvOf<typeof PROBE_ENV>;
 /** Values are never echoed in the error: only which variable is wrong and why. */
 export function parseProbeEnv(env: Record<string, string | undefined>): ProbeEnv {
   const parsed = readEnv(env, PROBE_ENV);
-  if (parsed.issues.length > 0) throw new EnvironmentError(parsed.issues);
+  if (parsed.issues.length > 0) throw new EnvironmentError('probe', parsed.issues);
   return parsed.env;
 }

@@ -21,9 +21,9 @@ import { installProbeContainment, loadProbers } from '../../shared/probe/index.t
 import { warmUp } from '../../shared/probe/warmup.ts';
 import { createStore } from '../../shared/store/dynamo.ts';
 import { parseProbeEnv } from './env.ts';
-import { createProbeHandler } from './probe-handler.ts';
+import { createProbeHandler } from '../../shared/usecases/probe-handler.ts';
 
-export { createProbeHandler, type ProbeHandlerDeps } from './probe-handler.ts';
+export { createProbeHandler, type ProbeHandlerDeps } from '../../shared/usecases/probe-handler.ts';
 
 const env = parseProbeEnv(process.env);
 const definitionsPath = env.DEFINITIONS_PATH ?? fileURLToPath(new URL(`./${DEFINITIONS_FILE}`, import.meta.url));

@@ -3,7 +3,16 @@
  * strings does not need the schema library on the Lambda init path. Like the zod version it replaced,
  * it names every problem at once, and never echoes a value: only which variable is wrong and why.
  */
-import type { ConfigIssue } from '../errors.ts';
+import { VantageError, type ConfigIssue } from '../errors.ts';
+
+/** A function's environment is wrong: every problem, by variable name, values never echoed. */
+export class EnvironmentError extends VantageError {
+  readonly issues: ConfigIssue[];
+  constructor(what: string, issues: ConfigIssue[]) {
+    super('ENV_INVALID', `${what} environment: ${issues.length} problem(s)\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+    this.issues = issues;
+  }
+}
 
 /** What a reader returns for text it refuses: the message says what was expected, not what was found. */
 export class Refused {

@@ -3,6 +3,7 @@
  * (test/config/reference.test.ts fails when they do; `npm run docs` rewrites the README section).
  */
 import { z } from 'zod';
+import { VantageError } from '../errors.ts';
 import { makeSchemas } from './schema.ts';
 
 type Json = { [key: string]: unknown };
@@ -85,7 +86,7 @@ export const REFERENCE_END = '<!-- config-reference:end -->';
 export function withReference(readme: string): string {
   const start = readme.indexOf(REFERENCE_BEGIN);
   const end = readme.indexOf(REFERENCE_END);
-  if (start < 0 || end < start) throw new Error('README.md has no config-reference markers');
+  if (start < 0 || end < start) throw new VantageError('DOCS_MARKERS_MISSING', 'README.md has no config-reference markers');
   return `${readme.slice(0, start)}${REFERENCE_BEGIN}\n${configReferenceMarkdown()}\n${readme.slice(end)}`;
 }
 

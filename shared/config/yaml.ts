@@ -9,7 +9,7 @@
  * work and memory proportional to the text; whatever passes is then small enough to walk as a tree.
  */
 import { isAlias, isCollection, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type Node, type YAMLError } from 'yaml';
-import { ConfigError, type ConfigIssue } from '../errors.ts';
+import { ConfigError, VantageError, type ConfigIssue } from '../errors.ts';
 import { MAX_DEPTH } from './raw.ts';
 
 /**
@@ -18,12 +18,11 @@ import { MAX_DEPTH } from './raw.ts';
  */
 export const MAX_NODES = 200_000;
 
-class Refused {
+class Refused extends VantageError {
   readonly node: unknown;
-  readonly message: string;
   constructor(node: unknown, message: string) {
+    super('CONFIG_INVALID', message);
     this.node = node;
-    this.message = message;
   }
 }
 

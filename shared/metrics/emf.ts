@@ -20,6 +20,7 @@
  * that no MetricDirective names stay in the log event and become no metric).
  */
 import type { Phases, ProbeResult } from '../probe/types.ts';
+import { VantageError } from '../errors.ts';
 
 export const NAMESPACE = 'Vantage';
 
@@ -74,7 +75,7 @@ function ms(value: number): number {
  * a URL's query string can hold a token.
  */
 export function probeResultEmf(result: ProbeResult, fallbackLocation = 'unknown', options: EmfOptions = {}): EmfDocument {
-  if (!result.checkId) throw new TypeError('a result needs a checkId to become a metric');
+  if (!result.checkId) throw new VantageError('METRIC_INVALID', 'a result needs a checkId to become a metric');
   const metrics: MetricDef[] = [
     { Name: METRICS.success, Unit: 'Count' },
     { Name: METRICS.latency, Unit: 'Milliseconds' },

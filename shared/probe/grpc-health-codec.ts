@@ -7,6 +7,7 @@
  *   message HealthCheckRequest  { string service = 1; }
  *   message HealthCheckResponse { ServingStatus status = 1; }
  */
+import { VantageError } from '../errors.ts';
 
 export const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
 
@@ -44,14 +45,14 @@ class Reader {
     let value = 0;
     for (let i = 0; i < MAX_VARINT_BYTES; i++) {
       const byte = this.buf[this.pos++];
-      if (byte === undefined) throw new RangeError('varint runs past the end of the message');
+      if (byte === undefined) throw new VantageError('GRPC_RESPONSE_INVALID', 'varint runs past the end of the message');
       value += (byte & 0x7f) * 2 ** (7 * i);
       if ((byte & 0x80) === 0) return value;
     }
-    throw new RangeError('varint longer than 10 bytes');
+    throw new VantageError('GRPC_RESPONSE_INVALID', 'varint longer than 10 bytes');
   }
   bytes(length: number): Buffer {
-    if (this.pos + length > this.buf.length) throw new RangeError('field runs past the end of the message');
+    if (this.pos + length > this.buf.length) throw new VantageError('GRPC_RESPONSE_INVALID', 'field runs past the end of the message');
     const out = this.buf.subarray(this.pos, this.pos + length);
     this.pos += length;
     return out;
@@ -63,7 +64,7 @@ class Reader {
       case WIRE_I64: this.bytes(8); return;
       case WIRE_LEN: this.bytes(this.varint()); return;
       case WIRE_I32: this.bytes(4); return;
-      default: throw new RangeError(`unsupported wire type ${wireType}`);
+      default: throw new VantageError('GRPC_RESPONSE_INVALID', `unsupported wire type ${wireType}`);
     }
   }
 }
@@ -75,7 +76,7 @@ function readFields(buf: Buffer, onField: (field: number, wireType: number, r: R
     const tag = r.varint();
     const field = Math.floor(tag / 8);
     const wireType = tag & 7;
-    if (field === 0) throw new RangeError('field number 0');
+    if (field === 0) throw new VantageError('GRPC_RESPONSE_INVALID', 'field number 0');
     if (!onField(field, wireType, r)) r.skip(wireType);
   }
 }

@@ -20,6 +20,7 @@ import * as grpc from '@grpc/grpc-js';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { GrpcCheck } from '../config/schema.ts';
+import { VantageError } from '../errors.ts';
 import { failureFrom } from './classify.ts';
 import { ConnectionTrace, TracedCredentials } from './grpc-connection.ts';
 import { decodeHealthResponse, encodeHealthRequest, HEALTH_CHECK_PATH, servingStatusName, type HealthResponse } from './grpc-health-codec.ts';
@@ -50,7 +51,7 @@ function channelOptions(authority: string): grpc.ChannelOptions {
 /** `host:port` or `[v6]:port`, already validated by the schema. */
 function splitTarget(target: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(target);
-  if (!m) throw new Error(`invalid gRPC target ${target}`);
+  if (!m) throw new VantageError('GRPC_TARGET_INVALID', `invalid gRPC target ${target}`);
   return { host: m[1] ?? m[2]!, port: Number(m[3]) };
 }
 

@@ -151,7 +151,7 @@ class TimedExchange implements Dispatcher.DispatchHandler {
     return (opts, callback) => {
       const socket = (inner as unknown as (o: Connector.Options, cb: Connector.Callback) => Socket)(opts, (err, sock) => {
         if (err === null) this.handedOver = true;
-        (callback as (e: Error | null, s: Socket | null) => void)(err, sock as Socket | null);
+        (callback as (e: Error | null, s: Socket | null) => void)(err, sock);
       });
       this.socket = socket;
       // Ahead of the connector's own listeners: those hand the socket to undici, which writes the
@@ -383,7 +383,7 @@ export async function exchange(req: ExchangeRequest): Promise<Exchange> {
       headersTimeout: req.timeoutMs,
       bodyTimeout: req.timeoutMs,
       ...(ex.https && typeof req.tls?.servername === 'string' && { servername: req.tls.servername }),
-    } as Dispatcher.DispatchOptions, ex);
+    }, ex);
     return await ex.done;
   } finally {
     req.signal.removeEventListener('abort', ex.onAbort);

@@ -4,6 +4,7 @@
  * (the Blackbox Exporter split between `prober/handler.go` and the per-protocol probers).
  */
 import type { Check, GrpcCheck } from '../config/schema.ts';
+import { pool } from '../pool.ts';
 import { probeDns } from './dns.ts';
 import { probeHttp } from './http.ts';
 import { probeTcp } from './tcp.ts';
@@ -134,17 +135,5 @@ export async function runChecks(
   checks: readonly Check[],
   opts: RunOptions & { concurrency?: number; onResult?: (r: ProbeResult) => void } = {},
 ): Promise<ProbeResult[]> {
-  const limit = Math.max(1, opts.concurrency ?? 64);
-  const results = new Array<ProbeResult>(checks.length);
-  let next = 0;
-  async function worker() {
-    while (next < checks.length) {
-      const i = next++;
-      const r = await runProbe(checks[i]!, opts);
-      results[i] = r;
-      opts.onResult?.(r);
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, checks.length) }, worker));
-  return results;
+  return pool(checks, opts.concurrency ?? 64, (check) => runProbe(check, opts), opts.onResult);
 }

@@ -14,6 +14,8 @@ export async function lookupAddress(host: string, family: 4 | 6 | undefined, sig
   signal.throwIfAborted();
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
+    // The signal's reason is what every prober reports an abort with (a DOMException or the caller's).
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
     onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
   });

@@ -65,7 +65,7 @@ function untrustedMessage(code: string, facts: PeerFacts | undefined): string {
   const why = UNTRUSTED_WHY[code] ?? 'its chain does not verify';
   if (!leaf) return `certificate is not trusted: ${why}; ${CA_HINT}`;
   // The issuer that could not be found is the one named by the last certificate the chain reached.
-  const top = facts!.chain.at(-1)!;
+  const top = facts.chain.at(-1)!;
   return `certificate ${leaf.subject} issued by ${top.issuer} is not trusted: ${why}; ${CA_HINT}`;
 }
 

@@ -6,7 +6,7 @@
  * check still reports the chain and expiry that were presented; verification is decided afterwards
  * from the OpenSSL code Node leaves in `authorizationError`, and the host name is checked explicitly.
  */
-import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { checkServerIdentity, type TLSSocket } from 'node:tls';
 import type { TlsCheck } from '../config/schema.ts';
 import { classifyError } from './classify.ts';
 import { hostPort } from './tcp.ts';
@@ -27,7 +27,7 @@ function verificationCode(socket: TLSSocket, name: string): string | undefined {
     const code = typeof e === 'string' ? e : (e as { code?: unknown } | undefined)?.code;
     return typeof code === 'string' ? code : 'CERT_UNTRUSTED';
   }
-  const err = checkServerIdentity(name, socket.getPeerCertificate() as PeerCertificate) as (Error & { code?: string }) | undefined;
+  const err = checkServerIdentity(name, socket.getPeerCertificate()) as NodeJS.ErrnoException | undefined;
   return err ? (err.code ?? 'ERR_TLS_CERT_ALTNAME_INVALID') : undefined;
 }
 

@@ -37,6 +37,7 @@
  * minute for 15 s intervals), far below the 1,000 writes per second a partition serves. There is no
  * LSI, so item collections have no 10 GB cap. No GSI is needed for the patterns above.
  */
+import { VantageError } from '../errors.ts';
 
 export const ITEM_TYPES = ['RESULT', 'STATE', 'INCIDENT', 'HEARTBEAT'] as const;
 export type ItemType = (typeof ITEM_TYPES)[number];
@@ -54,6 +55,21 @@ export const TTL_ATTRIBUTE = 'ttl';
  */
 export const RESULT_INSERT_FILTER = { eventName: ['INSERT'], dynamodb: { NewImage: { type: { S: ['RESULT'] } } } } as const;
 
+/** A stream record in the shape Lambda and the Streams API both deliver; only what the filter reads. */
+interface StreamRecordLike {
+  eventName?: string;
+  dynamodb?: { NewImage?: { type?: { S?: string } } };
+}
+
+/**
+ * {@link RESULT_INSERT_FILTER} as a predicate, for where no event source filter runs (the local
+ * pipeline's stream poller) and as the evaluator's guard against a missing filter.
+ */
+export function isResultInsert(record: StreamRecordLike): boolean {
+  return RESULT_INSERT_FILTER.eventName.includes(record.eventName as 'INSERT')
+    && RESULT_INSERT_FILTER.dynamodb.NewImage.type.S.includes(record.dynamodb?.NewImage?.type?.S as 'RESULT');
+}
+
 export interface Key {
   pk: string;
   sk: string;
@@ -69,7 +85,7 @@ export const HEARTBEAT_SK = 'HEARTBEAT';
 
 function iso(ts: string | Date): string {
   const d = typeof ts === 'string' ? new Date(ts) : ts;
-  if (Number.isNaN(d.getTime())) throw new RangeError(`not a timestamp: ${String(ts)}`);
+  if (Number.isNaN(d.getTime())) throw new VantageError('STORE_ITEM_INVALID', `not a timestamp: ${String(ts)}`);
   return d.toISOString();
 }
 

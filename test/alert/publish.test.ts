@@ -1,6 +1,6 @@
 /**
  * Publishing to a real SNS emulator (fauxqs on 127.0.0.1) and reading what a subscribed SQS queue
- * receives. The assertions pin down fauxqs's actual delivery format; see shared/local/sns-emulator.ts.
+ * receives. The assertions pin down fauxqs's actual delivery format; see dev/sns-emulator.ts.
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -9,7 +9,7 @@ import { buildAlertMessage, type AlertFacts } from '../../shared/alert/message.t
 import { PublishError, snsPublisher } from '../../shared/alert/publish.ts';
 import { loadConfigObject } from '../../shared/config/load.ts';
 import type { Check } from '../../shared/config/schema.ts';
-import { localClientConfig } from '../../shared/local/sns-emulator.ts';
+import { localClientConfig } from '../../dev/sns-emulator.ts';
 import { startTestSnsEmulator, type TestSnsEmulator } from '../support/sns-emulator.ts';
 
 const config = loadConfigObject({

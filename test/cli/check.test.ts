@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestPki, type TestPki } from '../support/certs.ts';
+import { makeTestPki, type TestPki } from '../../testkit/certs.ts';
 import { runCli } from '../support/cli.ts';
 import { startDnsStub, type DnsStub } from '../support/dns-server.ts';
 import { closedPort, startHttp, startHttps, startTcp, tlsOptions, type Running } from '../support/http-servers.ts';

@@ -56,7 +56,7 @@ describe('watchLifetime', () => {
     expect(host?.ppid).toBe(sh.pid);
     tracked.push(host!);
 
-    sh.stdin!.end('\n');
+    sh.stdin.end('\n');
 
     expect(await nextJson(out)).toEqual({ reason: 'parent exited' });
   }, 20_000);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProbeHandler } from '../../functions/probe/probe-handler.ts';
+import { createProbeHandler } from '../../shared/usecases/probe-handler.ts';
 import { loadConfigFile } from '../../shared/config/load.ts';
 import type { ProbeResult } from '../../shared/probe/types.ts';
 import { runCli } from '../support/cli.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attributeValueBytes, dynamoItemBytes, writeUnits } from '../../shared/cost/index.ts';
+import { attributeValueBytes, dynamoItemBytes, writeUnits } from '../../shared/usecases/cost/index.ts';
 import { toResultItem } from '../../shared/store/items.ts';
 
 describe('dynamoItemBytes (CapacityUnitCalculations.html rules)', () => {

@@ -26,8 +26,8 @@ function startDev(env: Record<string, string | undefined>) {
   const child = spawn(join(ROOT, 'node_modules/.bin/node'), ['cli/vantage.mjs', 'dev', '--config', config, '--json'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const events: Array<Record<string, unknown>> = [];
   let stderr = '';
-  createInterface({ input: child.stdout! }).on('line', (l) => { try { events.push(JSON.parse(l) as Record<string, unknown>); } catch { /* not an event */ } });
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+  createInterface({ input: child.stdout }).on('line', (l) => { try { events.push(JSON.parse(l) as Record<string, unknown>); } catch { /* not an event */ } });
+  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
   const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   return { child, events, exit, stderr: () => stderr };
 }

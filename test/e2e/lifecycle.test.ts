@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_PORTS } from '../../shared/local/demo-targets.ts';
+import { DEMO_PORTS } from '../../dev/demo-targets.ts';
 import { descendants, killAll, readProc, running, waitFor, type Proc } from '../support/processes.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -87,14 +87,14 @@ async function launch(command: string, args: string[]): Promise<Tree & { exit: P
   const events: DevEvent[] = [];
   let stderr = '';
   let stdoutNoise = '';
-  createInterface({ input: top.stdout! }).on('line', (line) => {
+  createInterface({ input: top.stdout }).on('line', (line) => {
     try {
       events.push(JSON.parse(line) as DevEvent);
     } catch {
       stdoutNoise += `${line}\n`; // npm's own `> vantage@0.1.0 start` banner
     }
   });
-  top.stderr!.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
+  top.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
   const detail = () => `events: ${events.slice(-5).map((e) => JSON.stringify(e)).join('\n')}\nstdout: ${stdoutNoise}\nstderr: ${stderr}`;
 
   const ready = await waitFor('the ready event', () => events.find((e) => e.type === 'ready') ?? (top.exitCode !== null && 'exited'), READY_WITHIN_MS, detail);

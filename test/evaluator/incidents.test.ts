@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { incidentsToRecord } from '../../functions/evaluator/incidents.ts';
+import { incidentsToRecord } from '../../shared/usecases/evaluate-batch/incidents.ts';
 import { loadConfigObject } from '../../shared/config/load.ts';
 import { evaluate, policyFor, type ResultRecord } from '../../shared/evaluate/index.ts';
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigObject } from '../../shared/config/load.ts';
 import type { Check } from '../../shared/config/schema.ts';
-import { abortableSleep, runProbeCycle, type ProbeCycleOptions } from '../../shared/probe-cycle.ts';
+import { abortableSleep, runProbeCycle, type ProbeCycleOptions } from '../../shared/usecases/probe-cycle.ts';
 import type { ProbeResult } from '../../shared/probe/types.ts';
 import { UnprocessedItemsError } from '../../shared/store/errors.ts';
 

@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { toDefinitions } from '../../shared/config/definitions.ts';
 import { loadConfigObject } from '../../shared/config/load.ts';
 import { createStore, type Store } from '../../shared/store/dynamo.ts';
-import { createProbeHandler } from '../../functions/probe/probe-handler.ts';
+import { createProbeHandler } from '../../shared/usecases/probe-handler.ts';
 import { parseProbeEnv } from '../../functions/probe/env.ts';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb-local.ts';
 
@@ -151,9 +151,11 @@ describe('probe handler', () => {
 
   it('runs a 15 s check as four rounds in one invocation', async () => {
     const waits: number[] = [];
-    // No real waiting: the rounds' offsets are recorded and the test does not take a minute.
+    // No real waiting: the rounds' offsets are recorded and the test does not take a minute. A result
+    // is keyed by its start to the millisecond (real rounds are 15 s apart), so each fake wait still
+    // lets a few milliseconds pass: four warm loopback probes can otherwise start within one.
     const { handler, store } = await setup([{ id: 'fast', interval: '15s', http: { url: `${base}/ok` } }], {
-      sleep: async (ms) => { waits.push(ms); },
+      sleep: async (ms) => { waits.push(ms); await new Promise((resolve) => setTimeout(resolve, 3)); },
     });
 
     const summary = await handler({ time: MINUTE }, context(60_000));

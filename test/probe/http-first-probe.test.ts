@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Phases } from '../../shared/probe/types.ts';
 import { warmUp } from '../../shared/probe/warmup.ts';
-import { makeTestPki } from '../support/certs.ts';
+import { makeTestPki } from '../../testkit/certs.ts';
 import { startHttps, startTcp, tlsOptions, writePems, type PemDir, type Running } from '../support/http-servers.ts';
 
 const PROCESSES = 4;

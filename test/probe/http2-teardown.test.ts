@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeHttp } from '../../shared/probe/http.ts';
 import type { ProbeOutcome } from '../../shared/probe/types.ts';
-import { makeTestPki, type TestPki } from '../support/certs.ts';
+import { makeTestPki, type TestPki } from '../../testkit/certs.ts';
 import { httpCheck, startH2Only, startHttp, tlsOptions, writePems, type PemDir, type Running } from '../support/http-servers.ts';
 
 const REPO = join(import.meta.dirname, '../..');

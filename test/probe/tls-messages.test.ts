@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigObject } from '../../shared/config/load.ts';
 import { runProbe } from '../../shared/probe/index.ts';
 import type { ProbeResult } from '../../shared/probe/types.ts';
-import { makeCert, makeTestPki, type Issued, type TestPki } from '../support/certs.ts';
+import { makeCert, makeTestPki, type Issued, type TestPki } from '../../testkit/certs.ts';
 import { startHealthServer, type HealthServer } from '../support/grpc-server.ts';
 import { startHttps, startTcp, tlsOptions, type Running } from '../support/http-servers.ts';
 

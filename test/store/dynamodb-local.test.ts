@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { JavaMissingError, startDynamoDbLocal } from '../../shared/local/dynamodb-local.ts';
+import { JavaMissingError, startDynamoDbLocal } from '../../shared/emulators/dynamodb-local.ts';
 
 function alive(pid: number): boolean {
   try {

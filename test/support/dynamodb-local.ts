@@ -8,7 +8,7 @@
  *   afterAll(() => db?.stop());
  */
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { startDynamoDbLocal, type DynamoDbLocal, type DynamoDbLocalOptions } from '../../shared/local/dynamodb-local.ts';
+import { startDynamoDbLocal, type DynamoDbLocal, type DynamoDbLocalOptions } from '../../shared/emulators/dynamodb-local.ts';
 import { createTable, type CreatedTable } from '../../shared/store/table.ts';
 
 export interface TestDynamoDb extends DynamoDbLocal {

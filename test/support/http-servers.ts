@@ -13,7 +13,7 @@ import type tls from 'node:tls';
 import { loadConfigObject } from '../../shared/config/load.ts';
 import type { HttpCheck } from '../../shared/config/schema.ts';
 import type { ProbeContext } from '../../shared/probe/types.ts';
-import type { TestPki } from './certs.ts';
+import type { TestPki } from '../../testkit/certs.ts';
 
 export interface Running {
   /** The server itself, for tests that watch its events. */

@@ -3,7 +3,7 @@
  * returns what arrived since the last read. fauxqs fans out inside the Publish call, so whatever a
  * completed publish sent is already in the queue: no waiting or polling is needed.
  */
-import { drainQueue, startSnsEmulator, type Delivery, type SnsEmulator, type SnsEmulatorOptions } from '../../shared/local/sns-emulator.ts';
+import { drainQueue, startSnsEmulator, type Delivery, type SnsEmulator, type SnsEmulatorOptions } from '../../dev/sns-emulator.ts';
 
 export type { Delivery, SnsEmulator };
 

@@ -11,17 +11,17 @@
  * store is wrapped only to report what was written (results, states), never to change it.
  */
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import type { DynamoDBRecord } from 'aws-lambda';
-import { snsPublisher } from '../alert/publish.ts';
-import type { LoadedConfig } from '../config/load.ts';
-import type { Check } from '../config/schema.ts';
-import { VantageError } from '../errors.ts';
-import type { CheckState, Overall } from '../evaluate/index.ts';
-import type { Logger, LogFields } from '../../functions/evaluator/logger.ts';
-import { createEvaluatorHandler } from '../../functions/evaluator/evaluator-handler.ts';
-import { createStore, type Store } from '../store/dynamo.ts';
-import { createTable } from '../store/table.ts';
-import { startDynamoDbLocal, type DynamoDbLocal, type DynamoDbLocalOptions } from './dynamodb-local.ts';
+import { snsPublisher } from '../shared/alert/publish.ts';
+import type { LoadedConfig } from '../shared/config/load.ts';
+import type { Check } from '../shared/config/schema.ts';
+import { VantageError } from '../shared/errors.ts';
+import type { CheckState, Overall } from '../shared/evaluate/index.ts';
+import type { Logger, LogFields } from '../shared/logging/logger.ts';
+import { createEvaluatorHandler } from '../shared/usecases/evaluate-batch/evaluator-handler.ts';
+import { createStore, type Store } from '../shared/store/dynamo.ts';
+import { isResultInsert } from '../shared/store/keys.ts';
+import { createTable } from '../shared/store/table.ts';
+import { startDynamoDbLocal, type DynamoDbLocal, type DynamoDbLocalOptions } from '../shared/emulators/dynamodb-local.ts';
 import { createDeliverer, type DeliveryEvent } from './deliverer.ts';
 import { planTickGroups, runProbeTicker } from './probe-ticker.ts';
 import { startSnsEmulator, type SnsEmulator } from './sns-emulator.ts';
@@ -97,7 +97,6 @@ export class PipelineAbortedError extends PipelineError {
   }
 }
 
-const isResultInsert = (r: DynamoDBRecord) => r.eventName === 'INSERT' && r.dynamodb?.NewImage?.type?.S === 'RESULT';
 
 const messageOf = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 
@@ -155,7 +154,7 @@ async function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefine
       void work.then(cleanup, () => {});
       throw new PipelineAbortedError();
     }
-    return first as T;
+    return first;
   } finally {
     signal.removeEventListener('abort', onAbort!);
   }

@@ -9,8 +9,8 @@ import { buildAlertMessage, type AlertFacts } from '../../shared/alert/message.t
 import { snsPublisher } from '../../shared/alert/publish.ts';
 import { loadConfigObject } from '../../shared/config/load.ts';
 import type { Check } from '../../shared/config/schema.ts';
-import { createDeliverer, type DeliveryEvent } from '../../shared/local/deliverer.ts';
-import { startSnsEmulator, type SnsEmulator } from '../../shared/local/sns-emulator.ts';
+import { createDeliverer, type DeliveryEvent } from '../../dev/deliverer.ts';
+import { startSnsEmulator, type SnsEmulator } from '../../dev/sns-emulator.ts';
 import { startHttp, type Running } from '../support/http-servers.ts';
 
 interface Hit { headers: http.IncomingHttpHeaders; body: string; at: number }

@@ -6,8 +6,8 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { CreateTableCommand, DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../shared/local/dynamodb-local.ts';
-import { createStreamPoller, streamArnOf, type DiscardedBatch, type StreamPollerOptions } from '../../shared/local/stream-poller.ts';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../shared/emulators/dynamodb-local.ts';
+import { createStreamPoller, streamArnOf, type DiscardedBatch, type StreamPollerOptions } from '../../dev/stream-poller.ts';
 
 let ddb: DynamoDbLocal;
 let streams: DynamoDBStreamsClient;

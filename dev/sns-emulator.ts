@@ -28,6 +28,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
+import { VantageError } from '../shared/errors.ts';
 
 /** fauxqs accepts any credentials; these only keep the SDK from looking for real ones. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -91,7 +92,7 @@ export async function startSnsEmulator(opts: SnsEmulatorOptions = {}): Promise<S
       const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: sub.queueName }));
       const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
       const queueArn = attrs.Attributes?.QueueArn;
-      if (!QueueUrl || !queueArn) throw new Error(`fauxqs did not create queue ${sub.queueName}`);
+      if (!QueueUrl || !queueArn) throw new VantageError('SNS_EMULATOR_FAILED', `fauxqs did not create queue ${sub.queueName}`);
       const attributes: Record<string, string> = {};
       if (sub.filterPolicy) attributes.FilterPolicy = JSON.stringify(sub.filterPolicy);
       if (sub.rawMessageDelivery) attributes.RawMessageDelivery = 'true';

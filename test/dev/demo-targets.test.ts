@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO_BANNER, DEMO_OUTAGE, DemoPortBusyError, outagePhase, startDemoTargets, type DemoEvent, type DemoTargets } from '../../shared/local/demo-targets.ts';
+import { DEMO_BANNER, DEMO_OUTAGE, DemoPortBusyError, outagePhase, startDemoTargets, type DemoEvent, type DemoTargets } from '../../dev/demo-targets.ts';
 
 let demo: DemoTargets | undefined;
 afterEach(async () => { await demo?.stop(); demo = undefined; });

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { findSetpriv } from '../../shared/local/death-guard.ts';
+import { findSetpriv } from '../../shared/emulators/death-guard.ts';
 import { descendants, killAll, readProc, running, waitFor, type Proc } from '../support/processes.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -36,9 +36,9 @@ async function startHost(args: string[]): Promise<{ host: ChildProcess; pid: num
   const self = readProc(host.pid!);
   if (self) tracked.push(self);
   let stderr = '';
-  host.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+  host.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
   const line = await new Promise<string>((done, fail) => {
-    createInterface({ input: host.stdout! }).once('line', done);
+    createInterface({ input: host.stdout }).once('line', done);
     host.once('exit', (code) => fail(new Error(`host exited with ${code} before starting DynamoDB Local:\n${stderr}`)));
   });
   const started = JSON.parse(line) as { pid: number; guard: string; port: number };
@@ -63,7 +63,8 @@ async function killHostAndWatch(args: string[], guard: string) {
   await waitFor('the JVM and every other process the host started to end', () => family.every((p) => !running(p)), GONE_WITHIN_MS,
     () => JSON.stringify(family.filter(running)));
   console.log(`${guard}: ${family.map((p) => p.exe).join(', ')} gone ${Date.now() - t0} ms after SIGKILL of their parent`);
-  expect(await accepts(port)).toBe(false);
+  // The processes being gone is the evidence. The port is not: once freed, another test file's
+  // DynamoDB Local, picking a free port at the same moment, may already listen on it.
 }
 
 describe('DynamoDB Local outlives no one', () => {

@@ -3,9 +3,9 @@
  * incident's start and id), so RESOLVED completes the item DOWN opened, and a retried write rewrites
  * the same item.
  */
-import type { CheckState, Evaluation, Incident, Notification } from '../../shared/evaluate/index.ts';
-import type { StoredIncident } from '../../shared/store/items.ts';
-import type { FailureReason } from '../../shared/probe/types.ts';
+import type { CheckState, Evaluation, Incident, Notification } from '../../evaluate/index.ts';
+import type { StoredIncident } from '../../store/items.ts';
+import type { FailureReason } from '../../probe/types.ts';
 
 const failingOf = (n: Notification | undefined) => n?.locations.filter((l) => l.failing) ?? [];
 

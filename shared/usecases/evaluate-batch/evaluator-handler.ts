@@ -8,7 +8,7 @@
  */
 import middy from '@middy/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import type { Check } from '../../shared/config/schema.ts';
+import type { Check } from '../../config/schema.ts';
 import { processBatch, type BatchDeps } from './process-batch.ts';
 
 export type EvaluatorDeps = BatchDeps;

@@ -8,11 +8,11 @@
  * not a measurement of the target, so it is counted as `aborted` and not recorded: recording it as a
  * failure would let our own deadline page someone.
  */
-import type { Check } from './config/schema.ts';
-import type { ProbeResult } from './probe/types.ts';
+import type { Check } from '../config/schema.ts';
+import type { ProbeResult } from '../probe/types.ts';
 import { isAborted, probeAllWithRetests, type ProbeAttempt } from './retest.ts';
-import { planMinute } from './schedule.ts';
-import type { Store } from './store/dynamo.ts';
+import { planMinute } from '../schedule.ts';
+import type { Store } from '../store/dynamo.ts';
 
 export interface ProbeCycleOptions {
   checks: readonly Check[];
@@ -60,7 +60,7 @@ export interface ProbeCycleOutcome {
   results: ProbeResult[];
 }
 
-/** Probes in flight at once; cdk/sizing.ts sizes the function's memory and timeout for 64. */
+/** Probes in flight at once; shared/usecases/cost/sizing.ts sizes the function's memory and timeout for 64. */
 export const DEFAULT_CONCURRENCY = 64;
 
 /**
@@ -116,4 +116,4 @@ export async function runProbeCycle(opts: ProbeCycleOptions): Promise<ProbeCycle
 }
 
 /** Re-exported for the handler and the local ticker, which wait between rounds with it. */
-export { abortableSleep } from './sleep.ts';
+export { abortableSleep } from '../sleep.ts';

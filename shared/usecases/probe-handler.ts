@@ -13,11 +13,11 @@
  */
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import type { Check } from '../../shared/config/schema.ts';
-import { heartbeatEmfLine, probeResultEmfLine } from '../../shared/metrics/emf.ts';
-import { abortableSleep, runProbeCycle, type ProbeCycleSummary } from '../../shared/probe-cycle.ts';
-import { runProbe, type RunOptions } from '../../shared/probe/index.ts';
-import type { Store } from '../../shared/store/dynamo.ts';
+import type { Check } from '../config/schema.ts';
+import { heartbeatEmfLine, probeResultEmfLine } from '../metrics/emf.ts';
+import { abortableSleep, runProbeCycle, type ProbeCycleSummary } from './probe-cycle.ts';
+import { runProbe, type RunOptions } from '../probe/index.ts';
+import type { Store } from '../store/dynamo.ts';
 
 export interface ProbeHandlerDeps {
   /** This location's checks (the bundled definitions). */

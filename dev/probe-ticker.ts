@@ -18,12 +18,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import type { Check } from '../config/schema.ts';
-import { createProbeHandler, type ProbeHandlerDeps } from '../../functions/probe/probe-handler.ts';
-import { abortableSleep } from '../probe-cycle.ts';
-import { PROBERS } from '../probe/index.ts';
-import type { ProbeFn, ProberRegistry } from '../probe/types.ts';
-import { MINUTE_MS } from '../schedule.ts';
+import type { Check } from '../shared/config/schema.ts';
+import { createProbeHandler, type ProbeHandlerDeps } from '../shared/usecases/probe-handler.ts';
+import { abortableSleep } from '../shared/usecases/probe-cycle.ts';
+import { PROBERS } from '../shared/probe/index.ts';
+import type { ProbeFn, ProberRegistry } from '../shared/probe/types.ts';
+import { MINUTE_MS } from '../shared/schedule.ts';
 
 /** One handler and how often it is invoked. */
 export interface TickGroup {

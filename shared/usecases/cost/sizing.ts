@@ -23,7 +23,7 @@
  * Cost at the floor: 43,200 invocations a month × 2 s × 0.5 GB on arm64 ≈ 43,200 GB-s ≈ $0.58 per
  * location a month. Sub-minute checks keep the function alive most of each minute, ≈ $12–17.
  */
-import type { Check } from '../shared/config/schema.ts';
+import type { Check } from '../../config/schema.ts';
 
 /** Probes in flight at once; runChecks in shared/probe/index.ts defaults to 64. */
 export const CONCURRENCY = 64;

@@ -5,7 +5,7 @@
  * Lambda starts it. Free of aws-cdk-lib on purpose: the bench imports it.
  */
 import { fileURLToPath } from 'node:url';
-import type { Check } from '../shared/config/schema.ts';
+import type { Check } from '../config/schema.ts';
 
 /** The `target` of esbuild: the Lambda runtime's Node (Runtime.NODEJS_24_X in the construct). */
 export const BUNDLE_TARGET = 'node24';

@@ -12,7 +12,7 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { VantageError } from '../errors.ts';
+import { VantageError } from '../shared/errors.ts';
 
 export const DEMO_HOST = '127.0.0.1';
 export const DEMO_PORTS = { api: 47801, tcp: 47802, receiver: 47810 } as const;

@@ -47,7 +47,7 @@ export interface CertOptions {
 }
 
 export async function makeCert(opts: CertOptions): Promise<Issued> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const now = Date.now();
   const names = (opts.altNames ?? []).map((n) => (/^[\d.]+$|:/.test(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n }));
   const extensions: x509.Extension[] = [

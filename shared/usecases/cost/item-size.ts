@@ -5,11 +5,12 @@
  * significant digits plus one; booleans and nulls one byte; a list or map 3 bytes plus one byte per
  * element plus its contents. Write units are charged per started 1 KB of this size.
  */
+import { VantageError } from '../../errors.ts';
 
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 
 function numberBytes(n: number): number {
-  if (!Number.isFinite(n)) throw new RangeError(`DynamoDB cannot store ${n}`);
+  if (!Number.isFinite(n)) throw new VantageError('COST_INPUT_INVALID', `DynamoDB cannot store ${n}`);
   // Significant digits only: leading and trailing zeros are not stored.
   const digits = Math.abs(n).toExponential().split('e')[0]!.replace('.', '').replace(/0+$/, '') || '0';
   return Math.ceil(digits.length / 2) + 1;
@@ -28,7 +29,7 @@ export function attributeValueBytes(value: unknown): number {
       .filter(([, v]) => v !== undefined)
       .reduce((sum, [k, v]) => sum + 1 + utf8(k) + attributeValueBytes(v), 0);
   }
-  throw new TypeError(`not a DynamoDB value: ${typeof value}`);
+  throw new VantageError('COST_INPUT_INVALID', `not a DynamoDB value: ${typeof value}`);
 }
 
 /** Billed size of a whole item: every top-level attribute's name and value (undefined ones are not written). */

@@ -30,8 +30,8 @@ import {
   type _Record,
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
-import { VantageError } from '../errors.ts';
-import { abortableSleep } from '../sleep.ts';
+import { VantageError } from '../shared/errors.ts';
+import { abortableSleep } from '../shared/sleep.ts';
 
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
 

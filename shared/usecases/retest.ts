@@ -4,8 +4,9 @@
  * run`, `vantage check`) both go through `probeWithRetests`, so a check that production calls UP after
  * a retest is UP on a laptop too.
  */
-import type { Check } from './config/schema.ts';
-import type { ProbeResult } from './probe/types.ts';
+import type { Check } from '../config/schema.ts';
+import { pool } from '../pool.ts';
+import type { ProbeResult } from '../probe/types.ts';
 
 /** One attempt at one check. It must honour the signal. */
 export type ProbeAttempt = (check: Check, signal: AbortSignal) => Promise<ProbeResult>;
@@ -64,15 +65,5 @@ export async function probeAllWithRetests(
   probe: ProbeAttempt,
   opts: { signal: AbortSignal; concurrency: number; onResult?: (r: ProbeResult) => void },
 ): Promise<ProbeResult[]> {
-  const out = new Array<ProbeResult>(checks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < checks.length) {
-      const i = next++;
-      out[i] = await probeWithRetests(checks[i]!, probe, opts.signal);
-      opts.onResult?.(out[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, opts.concurrency), checks.length) }, worker));
-  return out;
+  return pool(checks, opts.concurrency, (check) => probeWithRetests(check, probe, opts.signal), opts.onResult);
 }

@@ -7,16 +7,16 @@
  * a notification but never lose one. Each outbox entry is cleared by its dedupe key, and a retried or
  * concurrent clear removes only what this invocation sent.
  */
-import { buildAlertMessage } from '../../shared/alert/message.ts';
-import { factsOf } from '../../shared/alert/facts.ts';
-import type { Publisher } from '../../shared/alert/publish.ts';
-import type { ChannelConfig, Check } from '../../shared/config/schema.ts';
-import { VantageError } from '../../shared/errors.ts';
-import { clearPublished, evaluate, policyFor, type CheckState, type ResultRecord } from '../../shared/evaluate/index.ts';
-import type { Store } from '../../shared/store/dynamo.ts';
-import { VersionConflictError } from '../../shared/store/errors.ts';
+import { buildAlertMessage } from '../../alert/message.ts';
+import { factsOf } from '../../alert/facts.ts';
+import type { Publisher } from '../../alert/publish.ts';
+import type { ChannelConfig, Check } from '../../config/schema.ts';
+import { VantageError } from '../../errors.ts';
+import { clearPublished, evaluate, policyFor, type CheckState, type ResultRecord } from '../../evaluate/index.ts';
+import type { Store } from '../../store/dynamo.ts';
+import { VersionConflictError } from '../../store/errors.ts';
 import { incidentsToRecord } from './incidents.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../../logging/logger.ts';
 
 export type EvaluatorStore = Pick<Store, 'getState' | 'putState' | 'putIncident' | 'getHeartbeats'>;
 
@@ -109,6 +109,8 @@ export async function processCheck(check: Check, results: readonly ResultRecord[
     }
     outcome.published.push(...sent);
     const after = sent.length > 0 ? await clearSent(state, sent) : state;
+    // The publisher's own error, rethrown unchanged once what was sent is cleared.
+    // eslint-disable-next-line @typescript-eslint/only-throw-error
     if (failure !== undefined) throw failure;
     return after;
   }

@@ -10,10 +10,11 @@
  * and publish nothing.
  */
 import type { DynamoDBBatchItemFailure, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { Check } from '../../shared/config/schema.ts';
-import type { ResultRecord } from '../../shared/evaluate/index.ts';
-import { resultRecordFromStreamImage } from '../../shared/store/items.ts';
-import { errorFields } from './logger.ts';
+import type { Check } from '../../config/schema.ts';
+import type { ResultRecord } from '../../evaluate/index.ts';
+import { resultRecordFromStreamImage } from '../../store/items.ts';
+import { isResultInsert } from '../../store/keys.ts';
+import { errorFields } from '../../logging/logger.ts';
 import { processCheck, type CheckProcessorDeps } from './process-check.ts';
 
 export interface BatchDeps extends CheckProcessorDeps {
@@ -26,15 +27,12 @@ interface CheckGroup {
   results: ResultRecord[];
 }
 
-/** The event source filter already admits result inserts only; this guards against a missing filter. */
-function isResultInsert(record: DynamoDBRecord): boolean {
-  return record.eventName === 'INSERT' && record.dynamodb?.NewImage?.type?.S === 'RESULT';
-}
 
 function groupByCheck(records: readonly DynamoDBRecord[], deps: BatchDeps): Map<string, CheckGroup> {
   const groups = new Map<string, CheckGroup>();
   for (const record of records) {
     const sequenceNumber = record.dynamodb?.SequenceNumber;
+    // The event source filter already admits result inserts only; this guards against a missing filter.
     if (!isResultInsert(record) || sequenceNumber === undefined) continue;
     let result: ResultRecord;
     try {

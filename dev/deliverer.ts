@@ -22,9 +22,9 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { Agent, request } from 'undici';
-import type { ChannelConfig } from '../config/schema.ts';
+import type { ChannelConfig } from '../shared/config/schema.ts';
 import { decodeDelivery } from './sns-emulator.ts';
-import { abortableSleep } from '../sleep.ts';
+import { abortableSleep } from '../shared/sleep.ts';
 
 export type DeliveryEvent =
   | { type: 'notification'; messageId: string; event: string; checkId: string; subject: string; channels: string[] }
