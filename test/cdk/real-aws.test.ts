@@ -15,9 +15,9 @@ import { buildVantage } from '../../cdk/vantage.ts';
 import { bundleTargetOf } from '../../shared/config/lambda-regions.ts';
 import { dashboardCount } from '../../shared/deploy/dashboard-pages.ts';
 import { loadConfigObject, loadConfigText } from '../../shared/config/load.ts';
-import { ConfigError } from '../../shared/errors.ts';
 import { runCli } from '../support/cli.ts';
 import { actionsOf, cdkContext, policiesOf } from './template-walk.ts';
+import { configIssues } from '../support/config-issues.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -35,15 +35,7 @@ function synth(config: ReturnType<typeof loadConfigText>, opts: Parameters<typeo
   return { app, stacks, raw, template: (name: string) => Template.fromJSON(raw(name)) };
 }
 
-function issuesOf(run: () => unknown): Array<{ path: string; message: string }> {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
-    throw err;
-  }
-  return [];
-}
+const issuesOf = configIssues;
 
 const BASE = `
 deployment:

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { isCredentialHeaderName } from '../../shared/config/credentials.ts';
 import { DURATION_MAX_MS, MAX_TIMER_MS } from '../../shared/config/duration.ts';
 import { loadConfigText } from '../../shared/config/load.ts';
-import { ConfigError } from '../../shared/errors.ts';
+import { configIssues } from '../support/config-issues.ts';
 
 const DEPLOYED = `deployment: { homeRegion: us-east-1, locations: [us-east-1] }
 defaults: { locations: [us-east-1] }
@@ -18,15 +18,7 @@ checks:
 const ENV_PATH = 'checks[0].http.headers.Authorization';
 const KEY_PATH = 'checks[0].http.headers.X-Api-Key';
 
-function problems(run: () => unknown): Array<{ path: string; message: string }> {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
-    throw err;
-  }
-  return [];
-}
+const problems = configIssues;
 
 describe('a config with a deployment block', () => {
   it('is rejected as deployed by default, with every path', () => {

@@ -9,16 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { loadConfigObject, loadConfigText } from '../../shared/config/load.ts';
 import { MAX_NODES } from '../../shared/config/yaml.ts';
 import { ConfigError } from '../../shared/errors.ts';
+import { configIssues } from '../support/config-issues.ts';
 
-function problems(run: () => unknown): Array<{ path: string; message: string }> {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
-    throw err;
-  }
-  return [];
-}
+const problems = configIssues;
 
 /** `levels` anchors, each a list of `width` aliases of the one before: width^levels leaves. */
 function laughs(levels: number, width: number): string {
