@@ -5,14 +5,11 @@
  * to compare is skipped here, since the schema already reports it.
  */
 import type { ConfigIssue } from '../errors.ts';
+import { DEFAULT_INTERVAL_MS, DEFAULT_LOCATIONS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
 import { deploymentIssues, unknownLocationIssues } from './deployment.ts';
 import { DURATION_MAX_MS, parseDuration } from './duration.ts';
 import { arrayOf, isRecord, issue, own, recordOf, type RawPath, type RawRecord } from './raw.ts';
 
-/** What the schema fills in when `defaults` leaves them out. */
-const DEFAULT_INTERVAL_MS = 60_000;
-const DEFAULT_TIMEOUT_MS = 5_000;
-const DEFAULT_LOCATIONS = ['local'];
 
 /**
  * A duration field: its default when absent, its value when valid, undefined when it cannot be read

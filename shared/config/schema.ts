@@ -8,6 +8,7 @@
  */
 import { EVENTS } from '../events.ts';
 import { z } from 'zod';
+import { DEFAULT_INTERVAL_MS, DEFAULT_LOCATIONS, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from './defaults.ts';
 import { DURATION_MAX_MS, formatDuration, parseDuration } from './duration.ts';
 import { parseServer } from './host-port.ts';
 import { Deployment } from './deployment.ts';
@@ -320,16 +321,16 @@ export function makeSchemas(opts: SchemaOptions) {
   });
 
   const Defaults = z.strictObject({
-    interval: IntervalDuration.default(60_000),
-    timeout: ProbeDuration.default(5_000),
-    locations: z.array(LocationName).min(1).default(['local']),
-    retries: z.number().int().min(0).max(3).default(1),
+    interval: IntervalDuration.default(DEFAULT_INTERVAL_MS),
+    timeout: ProbeDuration.default(DEFAULT_TIMEOUT_MS),
+    locations: z.array(LocationName).min(1).default([...DEFAULT_LOCATIONS]),
+    retries: z.number().int().min(0).max(3).default(DEFAULT_RETRIES),
     alerting: Alerting.default({}),
   });
 
   const Config = z.strictObject({
     version: z.literal(1).default(1),
-    defaults: Defaults.default({ interval: 60_000, timeout: 5_000, locations: ['local'], retries: 1, alerting: {} }),
+    defaults: Defaults.default({ interval: DEFAULT_INTERVAL_MS, timeout: DEFAULT_TIMEOUT_MS, locations: [...DEFAULT_LOCATIONS], retries: DEFAULT_RETRIES, alerting: {} }),
     channels: z.record(z.string().regex(ID, 'expected a lowercase name'), Channel).default({}),
     checks: z.array(CheckInput),
     /** Where `cdk deploy` puts probes and the home stack; see ./deployment.ts. @default none (CLI and local runs) */
