@@ -21,6 +21,16 @@ export const ERROR_CODES = [
   'SECRET_UNRESOLVED',      // a secret or ${env:} reference could not be resolved at probe time
   'GRPC_TARGET_INVALID',    // a gRPC target that is not host:port
   'GRPC_RESPONSE_INVALID',  // a health response that is not the protobuf it should be
+  // Reaching other probe functions: confirmations (async Invoke) and retests on another instance.
+  'INVOKE_FAILED',          // the Lambda Invoke call itself failed (network, throttling, access, no such function)
+  'INVOKE_FUNCTION_ERROR',  // the invoked function ran and threw (X-Amz-Function-Error)
+  'INVOKE_RESPONSE_INVALID', // the invoked function answered with something that is not a probe result
+  'CONFIRM_NO_FUNCTION',    // a confirmation for a location with no probe function in CONFIRM_FUNCTIONS
+  'RETEST_NO_LIVE_PEER',    // no other instance of the location is live to retest on
+  'RETEST_TIMEOUT',         // the other instance did not answer a retest in time
+  'RETEST_RESULT_INVALID',  // the other instance answered for another check
+  'PROBE_REQUEST_INVALID',  // a retest request for a check this probe function does not run, or an SQS message that is no continuation
+  'DEFER_FAILED',           // a cycle's continuation could not be queued (SQS SendMessage failed); the cycle waits instead
   // The store.
   'STORE_ITEM_INVALID', 'STORE_NO_STREAM', 'STORE_REQUEST_INVALID', 'STORE_TABLE_NOT_FOUND', 'STORE_THROTTLED',
   'STORE_UNAVAILABLE', 'STORE_UNPROCESSED_ITEMS', 'STORE_UNPROCESSED_KEYS', 'STATE_VERSION_CONFLICT',

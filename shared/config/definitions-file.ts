@@ -47,6 +47,8 @@ export interface Definitions {
   checks: Check[];
   /** Alert channels; empty in a probe's file, since probes never alert. */
   channels: Record<string, ChannelConfig>;
+  /** Evaluator's file only: private location → how many instances it runs (the sweep watches each one's heartbeat). */
+  instances?: Record<string, number>;
 }
 
 /** The JSON document as written to the bundle. */
@@ -99,6 +101,7 @@ const COMMON: ShapeTable<Omit<CheckOf<'http'>, 'http'>> = {
 
 const ALERTING: ShapeTable<AlertPolicy> = {
   failureThreshold: 'count', recoveryThreshold: 'count', quorum: 'count', intervalMs: 'positive', channels: 'strings', certExpiringDays: 'count',
+  recheckIntervalMs: 'positive', confirm: 'boolean',
 };
 
 const SPECS: { [K in CheckKind]: ShapeTable<SpecOf<K>> } = {
@@ -179,6 +182,14 @@ export function definitionsIssues(input: unknown): ConfigIssue[] {
       else issues.push(...shapeIssues(channel, CHANNEL, ['channels', name]));
     }
   }
+  if (input.instances !== undefined) {
+    if (!isObject(input.instances)) issues.push({ path: 'instances', message: 'expected an object' });
+    else {
+      for (const [name, n] of Object.entries(input.instances)) {
+        if (!Number.isInteger(n) || (n as number) < 1) issues.push({ path: formatPath(['instances', name]), message: 'expected a whole number above 0' });
+      }
+    }
+  }
   return issues;
 }
 
@@ -203,6 +214,7 @@ export function readDefinitions(json: unknown, source = DEFINITIONS_FILE): Defin
     ...(doc.location !== undefined && { location: doc.location }),
     checks: doc.checks,
     channels: doc.channels,
+    ...(doc.instances !== undefined && { instances: doc.instances }),
   };
 }
 

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
 import { crossRefIssues } from './cross-refs.ts';
+import { DEFAULT_RECHECK_INTERVAL_MS } from './defaults.ts';
 import { deployOnlyIssues, missingEnvIssues } from './deploy-only.ts';
 import { formatPath } from './paths.ts';
 import { structureIssues } from './raw.ts';
@@ -65,6 +66,9 @@ function withDefaults(check: ParsedCheck, cfg: ParsedConfig): Check {
     ...(a.repeatInterval !== undefined && { repeatIntervalMs: a.repeatInterval }),
     certExpiringDays: a.certExpiringDays ?? CERT_EXPIRING_DAYS,
     ...(spec.degradedAfter !== undefined && { degradedAfterMs: spec.degradedAfter }),
+    recheckIntervalMs: a.recheckInterval ?? DEFAULT_RECHECK_INTERVAL_MS,
+    // Confirming needs another location to ask.
+    confirm: a.confirm ?? locations.length >= 2,
   };
   return { ...check, interval, timeout: check.timeout ?? d.timeout, locations, retries: check.retries ?? d.retries, alerting } as Check;
 }

@@ -37,7 +37,7 @@ function ruleOf(s: Json): string | undefined {
   if (s.minimum !== undefined && s.maximum !== undefined && (s.maximum as number) < Number.MAX_SAFE_INTEGER) parts.push(`${s.minimum}–${s.maximum}`);
   else if (s.minimum !== undefined) parts.push(`≥ ${s.minimum}`);
   if (s.minItems !== undefined) parts.push(`at least ${s.minItems}`);
-  if (s.format === 'duration' && typeof s.maxDuration === 'string') parts.push(`> 0, ≤ ${s.maxDuration}`);
+  if (s.format === 'duration' && typeof s.maxDuration === 'string') parts.push(`${typeof s.minDuration === 'string' ? `≥ ${s.minDuration}` : '> 0'}, ≤ ${s.maxDuration}`);
   if (s.format && s.format !== 'duration') parts.push(String(s.format));
   else if (typeof s.pattern === 'string' && s.pattern.length <= 40) parts.push(`\`${s.pattern.replace(/\|/g, '\\|')}\``);
   return parts.length ? parts.join(', ') : undefined;

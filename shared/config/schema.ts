@@ -8,7 +8,7 @@
  */
 import { EVENTS } from '../events.ts';
 import { z } from 'zod';
-import { DEFAULT_INTERVAL_MS, DEFAULT_LOCATIONS, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from './defaults.ts';
+import { DEFAULT_INTERVAL_MS, DEFAULT_LOCATIONS, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, MIN_RECHECK_INTERVAL_MS } from './defaults.ts';
 import { DURATION_MAX_MS, formatDuration, parseDuration } from './duration.ts';
 import { parseServer } from './host-port.ts';
 import { Deployment } from './deployment.ts';
@@ -19,9 +19,10 @@ export type CheckKind = (typeof CHECK_KINDS)[number];
 /** Long input (`1` and 400 zeros) is clipped in messages. */
 const quoted = (text: string) => JSON.stringify(text.length > 24 ? `${text.slice(0, 24)}…` : text);
 
-/** A duration string such as `500ms`, `5s` or `2m`, parsed to milliseconds, longer than 0 and at most `maxMs`. */
-function duration(maxMs: number) {
-  return z.string().meta({ format: 'duration', maxDuration: formatDuration(maxMs) }).transform((text, ctx) => {
+/** A duration string such as `500ms`, `5s` or `2m`, parsed to milliseconds, longer than 0 (at least `minMs` when given) and at most `maxMs`. */
+function duration(maxMs: number, minMs?: number) {
+  const meta = { format: 'duration', maxDuration: formatDuration(maxMs), ...(minMs !== undefined && { minDuration: formatDuration(minMs) }) };
+  return z.string().meta(meta).transform((text, ctx) => {
     const ms = parseDuration(text);
     if (ms === undefined) {
       ctx.addIssue({ code: 'custom', message: `invalid duration ${quoted(text)}: expected a number and a unit (ms, s, m, h, d), e.g. 500ms or 5s` });
@@ -29,6 +30,10 @@ function duration(maxMs: number) {
     }
     if (ms <= 0) {
       ctx.addIssue({ code: 'custom', message: 'must be longer than 0' });
+      return z.NEVER;
+    }
+    if (minMs !== undefined && ms < minMs) {
+      ctx.addIssue({ code: 'custom', message: `${quoted(text)} is shorter than the minimum of ${formatDuration(minMs)}` });
       return z.NEVER;
     }
     if (ms > maxMs) {
@@ -42,6 +47,7 @@ function duration(maxMs: number) {
 const ProbeDuration = duration(DURATION_MAX_MS.probe);
 const IntervalDuration = duration(DURATION_MAX_MS.interval);
 const AlertingDuration = duration(DURATION_MAX_MS.alerting);
+const RecheckDuration = duration(DURATION_MAX_MS.alerting, MIN_RECHECK_INTERVAL_MS);
 
 /** A regular expression given as a string; rejected at load time if it does not compile. */
 const Regex = z.string().superRefine((src, ctx) => {
@@ -267,6 +273,10 @@ export function makeSchemas(opts: SchemaOptions) {
     repeatInterval: AlertingDuration.optional(),
     /** Send CERT_EXPIRING (once per certificate) when a passing run's certificate expires within this many days. @default 21 (CERT_EXPIRING_DAYS) */
     certExpiringDays: z.number().int().min(1).max(365).optional(),
+    /** While a location's view of the check is undecided (a failure short of the threshold, or a recovery short of it), that location probes again this soon. @default 10s */
+    recheckInterval: RecheckDuration.optional(),
+    /** A location that starts failing (or recovering) asks the check's other locations to probe it now. @default true with two or more locations */
+    confirm: z.boolean().optional(),
     /** Channel names from the top-level `channels`. */
     channels: z.array(z.string()).optional(),
   });
@@ -360,6 +370,10 @@ export interface AlertPolicy {
   degradedAfterMs?: number;
   intervalMs: number;
   channels: string[];
+  /** Milliseconds between rechecks while a location's view is undecided (alerting.recheckInterval). */
+  recheckIntervalMs: number;
+  /** Whether a location that starts failing or recovering asks the other locations to probe now. */
+  confirm: boolean;
 }
 
 type WithDefaults<C> = C extends unknown

@@ -126,6 +126,10 @@ export interface ProbeResult {
   retries?: number;
   /** The remote address that was connected to. */
   remoteAddress?: string;
+  /** Why this run happened when it is not a scheduled one: a recheck of an undecided location, or another location's request to confirm. */
+  trigger?: 'recheck' | 'confirm';
+  /** The private-location instance (`"1"`, `"2"`, …) whose attempt was recorded; absent for AWS-region locations. */
+  instance?: string;
 }
 
 /** Resolves a secret reference to its value. Supplied by the runtime (Lambda: Secrets Manager/SSM). */

@@ -10,6 +10,7 @@ import {
   PutItemCommand,
   QueryCommand,
   ScanCommand,
+  UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
   type WriteRequest,
@@ -20,27 +21,38 @@ import { StoreError, toStoreError, UnprocessedItemsError, VersionConflictError }
 import {
   fromHeartbeatItem,
   fromIncidentItem,
+  fromMemoryItem,
   fromResultItem,
   fromStateItem,
   toHeartbeatItem,
   toIncidentItem,
   toResultItem,
+  memoryAttribute,
   toStateItem,
+  DEFAULT_HEARTBEAT_TTL_DAYS,
   type Heartbeat,
   type HeartbeatInfo,
+  type MemoryEntries,
   type StoredIncident,
   type StoredResult,
   type VersionedState,
 } from './items.ts';
-import { checkPk, heartbeatKey, INCIDENT_PREFIX, resultRange, stateKey, type Key } from './keys.ts';
+import { checkPk, heartbeatKey, INCIDENT_PREFIX, instanceHeartbeatKey, memoryKey, resultRange, SCHEMA_VERSION, stateKey, TTL_ATTRIBUTE, type Key } from './keys.ts';
 
 export { createTable, type CreatedTable } from './table.ts';
 export { StoreError, UnprocessedItemsError, VersionConflictError } from './errors.ts';
+export type { MemoryEntries } from './items.ts';
 
 /** BatchWriteItem takes at most 25 requests. https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html */
 const BATCH_WRITE_MAX = 25;
 /** BatchGetItem takes at most 100 keys. */
 const BATCH_GET_MAX = 100;
+/**
+ * Checks per memory UpdateItem: an update expression is at most 4 KB, and 50 clauses of `#aN = :eN`
+ * with their names stay well inside it.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-expression-parameters
+ */
+const MEMORY_UPDATE_MAX = 50;
 
 export interface BackoffOptions {
   /** Calls per batch, the first included. @default 8 */
@@ -88,8 +100,18 @@ export interface ListResultsOptions {
 export interface Store {
   /** Writes results in batches of 25, retrying unprocessed items; throws UnprocessedItemsError past the bound. */
   putResults(results: readonly ProbeResult[]): Promise<PutResultsOutcome>;
+  /**
+   * The location's heartbeat, kept only when newer than the stored one (every instance of a private
+   * location writes it; the newest wins). With `info.instance`, that instance's own heartbeat too.
+   */
   putHeartbeat(location: string, info: HeartbeatInfo): Promise<void>;
   getHeartbeats(locations: readonly string[]): Promise<Heartbeat[]>;
+  /** The instance heartbeats of one private location (BatchGetItem); instances never heard from are absent. */
+  getInstanceHeartbeats(location: string, instances: readonly string[]): Promise<Heartbeat[]>;
+  /** A location's probe memory, one entry per check away from rest. Eventually consistent: the cheap read, once per round. */
+  getMemory(location: string): Promise<MemoryEntries>;
+  /** Sets and removes entries of a location's probe memory, each check its own attribute (UpdateItem SET/REMOVE), so writers of different checks never overwrite each other. */
+  updateMemory(location: string, change: { set?: Readonly<MemoryEntries>; remove?: readonly string[] }): Promise<void>;
   /** Strongly consistent: the evaluator must see the latest write before deciding. Undefined: never written (version 0). */
   getState<S extends VersionedState>(checkId: string): Promise<S | undefined>;
   /**
@@ -203,13 +225,72 @@ export function createStore(opts: StoreOptions): Store {
     },
 
     async putHeartbeat(location, info) {
-      const item = toHeartbeatItem(location, info, opts.heartbeatTtlDays !== undefined ? { ttlDays: opts.heartbeatTtlDays } : {});
-      await send('PutItem heartbeat', () => client.send(new PutItemCommand({ TableName: tableName, Item: toAttrs(item) })));
+      const ttl = opts.heartbeatTtlDays !== undefined ? { ttlDays: opts.heartbeatTtlDays } : {};
+      const item = toHeartbeatItem(location, info, ttl);
+      const newest = async () => {
+        try {
+          await client.send(new PutItemCommand({
+            TableName: tableName,
+            Item: toAttrs(item),
+            // ISO 8601 in UTC at fixed width compares as a string in time order.
+            ConditionExpression: 'attribute_not_exists(pk) OR lastSeen < :seen',
+            ExpressionAttributeValues: { ':seen': { S: item.lastSeen } },
+          }));
+        } catch (err) {
+          // Another instance wrote a newer one: that is the heartbeat to keep.
+          if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return;
+          throw toStoreError('PutItem heartbeat', err);
+        }
+      };
+      const own = info.instance === undefined ? undefined : toHeartbeatItem(location, info, { ...ttl, instance: info.instance });
+      await Promise.all([
+        newest(),
+        own && send('PutItem instance heartbeat', () => client.send(new PutItemCommand({ TableName: tableName, Item: toAttrs(own) }))),
+      ]);
     },
 
     async getHeartbeats(locations) {
       const items = await batchGet([...new Set(locations)].map(heartbeatKey));
       return items.map(fromHeartbeatItem).sort((a, b) => a.location.localeCompare(b.location));
+    },
+
+    async getInstanceHeartbeats(location, instances) {
+      const items = await batchGet([...new Set(instances)].map((i) => instanceHeartbeatKey(location, i)));
+      return items.map(fromHeartbeatItem).sort((a, b) => (a.instance ?? '').localeCompare(b.instance ?? '', 'en', { numeric: true }));
+    },
+
+    async getMemory(location) {
+      const out = await send('GetItem memory', () => client.send(new GetItemCommand({ TableName: tableName, Key: toAttrs(memoryKey(location)) })));
+      return fromMemoryItem(out.Item ? unmarshall(out.Item) : undefined);
+    },
+
+    async updateMemory(location, { set = {}, remove = [] }) {
+      const changes = [...Object.entries(set).map(([id, entry]) => ({ id, entry })), ...remove.map((id) => ({ id, entry: undefined }))];
+      // A retired location's memory goes like its heartbeat does.
+      const ttl = Math.floor(now().getTime() / 1000) + (opts.heartbeatTtlDays ?? DEFAULT_HEARTBEAT_TTL_DAYS) * 86_400;
+      for (let i = 0; i < changes.length; i += MEMORY_UPDATE_MAX) {
+        const chunk = changes.slice(i, i + MEMORY_UPDATE_MAX);
+        const names: Record<string, string> = { '#type': 'type', '#ttl': TTL_ATTRIBUTE };
+        const values: Record<string, unknown> = { ':type': 'MEMORY', ':v': SCHEMA_VERSION, ':ttl': ttl };
+        const sets = ['#type = :type', 'schemaVersion = :v', '#ttl = :ttl'];
+        const removes: string[] = [];
+        chunk.forEach(({ id, entry }, j) => {
+          names[`#a${j}`] = memoryAttribute(id);
+          if (entry === undefined) removes.push(`#a${j}`);
+          else {
+            values[`:e${j}`] = entry;
+            sets.push(`#a${j} = :e${j}`);
+          }
+        });
+        const expression = `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`;
+        await send('UpdateItem memory', () => client.send(new UpdateItemCommand({
+          TableName: tableName,
+          Key: toAttrs(memoryKey(location)),
+          UpdateExpression: expression,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: toAttrs(values),
+        })));
+      }
     },
 
     async getState<S extends VersionedState>(checkId: string) {

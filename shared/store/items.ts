@@ -7,7 +7,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { VantageError } from '../errors.ts';
 import type { ResultRecord } from '../evaluate/types.ts';
 import type { FailureReason, Phases, ProbeResult } from '../probe/types.ts';
-import { heartbeatKey, incidentKey, resultKey, SCHEMA_VERSION, stateKey, type ItemType } from './keys.ts';
+import { heartbeatKey, incidentKey, instanceHeartbeatKey, MEMORY_ENTRY_PREFIX, resultKey, SCHEMA_VERSION, stateKey, type ItemType } from './keys.ts';
 
 /** An item that cannot be read or written as its type: a bug or a layout from a newer version. */
 export class ItemCodecError extends VantageError {
@@ -49,6 +49,10 @@ export interface StoredResult {
   certExpiresAt?: string;
   /** Immediate retests that ran before this result was recorded (0 when the first attempt counted). */
   retries: number;
+  /** Absent for a scheduled run. */
+  trigger?: 'recheck' | 'confirm';
+  /** The private-location instance that ran the recorded attempt. */
+  instance?: string;
 }
 
 export interface ResultItem extends StoredResult {
@@ -82,7 +86,7 @@ export function toResultItem(result: ProbeResult, opts: { ttlDays?: number } = {
   const ts = new Date(result.startedAt).toISOString();
   const ttlDays = opts.ttlDays ?? DEFAULT_RESULT_TTL_DAYS;
   return {
-    ...resultKey(result.checkId, ts, result.location),
+    ...resultKey(result.checkId, ts, result.location, result.instance),
     type: 'RESULT',
     schemaVersion: SCHEMA_VERSION,
     checkId: result.checkId,
@@ -96,6 +100,8 @@ export function toResultItem(result: ProbeResult, opts: { ttlDays?: number } = {
     ...(result.http && { httpStatus: result.http.status, httpVersion: result.http.version }),
     ...(result.tls?.certExpiresAt !== undefined && { certExpiresAt: result.tls.certExpiresAt }),
     retries: result.retries ?? 0,
+    ...(result.trigger !== undefined && { trigger: result.trigger }),
+    ...(result.instance !== undefined && { instance: result.instance }),
     ttl: Math.floor(Date.parse(ts) / 1000) + ttlDays * DAY_S,
   };
 }
@@ -126,6 +132,8 @@ export function fromResultItem(raw: object): StoredResult {
     ...(i.httpVersion !== undefined && { httpVersion: i.httpVersion }),
     ...(i.certExpiresAt !== undefined && { certExpiresAt: i.certExpiresAt }),
     retries: i.retries ?? 0,
+    ...(i.trigger !== undefined && { trigger: i.trigger }),
+    ...(i.instance !== undefined && { instance: i.instance }),
   };
 }
 
@@ -232,6 +240,8 @@ export interface HeartbeatInfo {
   /** Results that failed after retests. */
   failures?: number;
   durationMs?: number;
+  /** The private-location instance that ran; its own heartbeat item is written beside the location's. */
+  instance?: string;
 }
 
 export interface Heartbeat extends HeartbeatInfo {
@@ -246,10 +256,11 @@ export interface HeartbeatItem extends Heartbeat {
   ttl: number;
 }
 
-export function toHeartbeatItem(location: string, info: HeartbeatInfo, opts: { ttlDays?: number } = {}): HeartbeatItem {
+/** The location's heartbeat; with `opts.instance`, that instance's own one instead. */
+export function toHeartbeatItem(location: string, info: HeartbeatInfo, opts: { ttlDays?: number; instance?: string } = {}): HeartbeatItem {
   const seen = new Date(info.lastSeen);
   return {
-    ...heartbeatKey(location),
+    ...(opts.instance !== undefined ? instanceHeartbeatKey(location, opts.instance) : heartbeatKey(location)),
     type: 'HEARTBEAT',
     schemaVersion: SCHEMA_VERSION,
     location,
@@ -263,4 +274,23 @@ export function fromHeartbeatItem(item: Record<string, unknown>): Heartbeat {
   expectType(item, 'HEARTBEAT');
   const { pk: _pk, sk: _sk, type: _type, schemaVersion: _v, ttl: _ttl, ...heartbeat } = item as unknown as HeartbeatItem;
   return heartbeat;
+}
+
+/**
+ * A location's probe memory as stored: one attribute per check (`C#<checkId>`), each an opaque entry
+ * the probe cycle defines (shared/usecases/recheck.ts) and validates on read.
+ */
+export type MemoryEntries = Record<string, unknown>;
+
+export const memoryAttribute = (checkId: string) => `${MEMORY_ENTRY_PREFIX}${checkId}`;
+
+/** The entries of an unmarshalled memory item; an absent item is an empty memory. */
+export function fromMemoryItem(item: Record<string, unknown> | undefined): MemoryEntries {
+  if (item === undefined) return {};
+  expectType(item, 'MEMORY');
+  const entries: MemoryEntries = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith(MEMORY_ENTRY_PREFIX)) entries[name.slice(MEMORY_ENTRY_PREFIX.length)] = value;
+  }
+  return entries;
 }

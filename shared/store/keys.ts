@@ -3,10 +3,12 @@
  *
  * | item      | pk                 | sk                                    | notes                                   |
  * |-----------|--------------------|---------------------------------------|-----------------------------------------|
- * | RESULT    | `CHECK#<checkId>`  | `RESULT#<ts ISO 8601>#<location>`     | one probe run; `ttl` (30 days default)  |
+ * | RESULT    | `CHECK#<checkId>`  | `RESULT#<ts ISO 8601>#<location>[#<instance>]` | one probe run; `ttl` (30 days default) |
  * | STATE     | `CHECK#<checkId>`  | `STATE`                               | evaluator state; `version` guards writes|
  * | INCIDENT  | `CHECK#<checkId>`  | `INCIDENT#<startedAt ISO>#<incidentId>`| start, end, locations, first reason    |
  * | HEARTBEAT | `LOCATION#<name>`  | `HEARTBEAT`                           | last run of a location; `ttl`           |
+ * | HEARTBEAT | `LOCATION#<name>`  | `HEARTBEAT#<instance>`                | last run of one private-location instance |
+ * | MEMORY    | `LOCATION#<name>`  | `MEMORY`                              | the location's recheck/confirm bookkeeping, one map attribute per check away from rest; `ttl` |
  *
  * `toISOString()` is fixed width (`2026-11-03T10:15:00.000Z`), so sorting the sort key as a string
  * sorts one check's results by time; the location suffix keeps two locations that start in the same
@@ -24,7 +26,12 @@
  *    (`attribute_not_exists(pk)` when the read found none: version 0). Losing the race is a
  *    `VersionConflictError`. Steady state writes nothing, so this costs only on changes.
  * 5. Evaluator records incidents: PutItem (`CHECK#id`, `INCIDENT#start#id`); the resolve overwrites it.
- * 6. Probe writes its heartbeat: PutItem (`LOCATION#name`, `HEARTBEAT`), once per invocation.
+ * 6. Probe writes its heartbeat: PutItem (`LOCATION#name`, `HEARTBEAT`), once per invocation, on the
+ *    condition that it is newer than the stored one (the instances of a private location all write it);
+ *    an instance also writes its own (`HEARTBEAT#<instance>`), read back with BatchGetItem by the sweep.
+ * 11. Probe reads its memory: GetItem (`LOCATION#name`, `MEMORY`), eventually consistent (0.5 read
+ *    unit), once per round; writes it with UpdateItem (SET/REMOVE of the changed checks' attributes)
+ *    only when an entry changes, so steady state writes nothing.
  * 7. `vantage status` with a config: BatchGetItem of the known checks' STATE items (0.5 read unit each,
  *    eventually consistent) and of the known locations' HEARTBEAT items.
  * 8. `vantage status` without a config: Scan filtered to `type = STATE`. A filter does not reduce cost:
@@ -39,7 +46,7 @@
  */
 import { VantageError } from '../errors.ts';
 
-export const ITEM_TYPES = ['RESULT', 'STATE', 'INCIDENT', 'HEARTBEAT'] as const;
+export const ITEM_TYPES = ['RESULT', 'STATE', 'INCIDENT', 'HEARTBEAT', 'MEMORY'] as const;
 export type ItemType = (typeof ITEM_TYPES)[number];
 
 /** The version of the item layout; readers reject items from a newer layout rather than misread them. */
@@ -82,6 +89,9 @@ export const RESULT_PREFIX = 'RESULT#';
 export const INCIDENT_PREFIX = 'INCIDENT#';
 export const STATE_SK = 'STATE';
 export const HEARTBEAT_SK = 'HEARTBEAT';
+export const MEMORY_SK = 'MEMORY';
+/** The prefix of a check's attribute in the memory item; keeps check ids clear of pk, sk, type and ttl. */
+export const MEMORY_ENTRY_PREFIX = 'C#';
 
 function iso(ts: string | Date): string {
   const d = typeof ts === 'string' ? new Date(ts) : ts;
@@ -89,13 +99,14 @@ function iso(ts: string | Date): string {
   return d.toISOString();
 }
 
-export function resultKey(checkId: string, ts: string | Date, location: string): Key {
-  return { pk: checkPk(checkId), sk: `${RESULT_PREFIX}${iso(ts)}#${location}` };
+/** Two instances of one private location can start the same check in the same millisecond; the instance keeps them apart. */
+export function resultKey(checkId: string, ts: string | Date, location: string, instance?: string): Key {
+  return { pk: checkPk(checkId), sk: `${RESULT_PREFIX}${iso(ts)}#${location}${instance !== undefined ? `#${instance}` : ''}` };
 }
 
 /**
  * Sort-key bounds covering every result in [from, to]. `#` sorts below the characters of a location
- * name, and `$` just above `#`, so the upper bound includes every location at `to`.
+ * name, and `$` just above `#`, so the upper bound includes every location (and instance) at `to`.
  */
 export function resultRange(from: string | Date, to: string | Date): { lower: string; upper: string } {
   return { lower: `${RESULT_PREFIX}${iso(from)}#`, upper: `${RESULT_PREFIX}${iso(to)}$` };
@@ -111,4 +122,12 @@ export function incidentKey(checkId: string, startedAt: string | Date, incidentI
 
 export function heartbeatKey(location: string): Key {
   return { pk: locationPk(location), sk: HEARTBEAT_SK };
+}
+
+export function instanceHeartbeatKey(location: string, instance: string): Key {
+  return { pk: locationPk(location), sk: `${HEARTBEAT_SK}#${instance}` };
+}
+
+export function memoryKey(location: string): Key {
+  return { pk: locationPk(location), sk: MEMORY_SK };
 }

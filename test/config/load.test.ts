@@ -62,7 +62,18 @@ describe('loading the example from issue 2', () => {
 
   it('fills the alert policy defaults: thresholds 2 and a majority quorum', () => {
     const api = cfg.checks[0]!;
-    expect(api.alerting).toEqual({ failureThreshold: 2, recoveryThreshold: 2, quorum: 2, intervalMs: 60_000, channels: [], degradedAfterMs: 800, certExpiringDays: 21 });
+    expect(api.alerting).toEqual({ failureThreshold: 2, recoveryThreshold: 2, quorum: 2, intervalMs: 60_000, channels: [], degradedAfterMs: 800, certExpiringDays: 21, recheckIntervalMs: 10_000, confirm: true });
+  });
+
+  it('confirms by default only with another location to ask, and takes recheckInterval and confirm as written', () => {
+    const loaded = loadConfigObject({
+      defaults: { alerting: { recheckInterval: '15s' } },
+      checks: [
+        { id: 'alone', locations: ['eu-west-1'], http: { url: 'https://example.com' } },
+        { id: 'pair', locations: ['eu-west-1', 'us-east-1'], alerting: { confirm: false, recheckInterval: '5s' }, http: { url: 'https://example.com' } },
+      ],
+    });
+    expect(loaded.checks.map((c) => [c.alerting.confirm, c.alerting.recheckIntervalMs])).toEqual([[false, 15_000], [false, 5_000]]);
   });
 
   it('keeps the http options as written, with schema defaults for the rest', () => {

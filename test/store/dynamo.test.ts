@@ -268,6 +268,60 @@ describe('incidents and heartbeats', () => {
   });
 });
 
+describe('instances and the probe memory', () => {
+  // Now, not a fixed date: DynamoDB Local deletes items whose TTL has passed whenever it likes.
+  const NOW = Math.floor(Date.now() / 60_000) * 60_000;
+  const at = (s: number) => new Date(NOW + s * 1000).toISOString();
+
+  it('keeps the newest location heartbeat whichever instance wrote it, and each instance its own', async () => {
+    const { tableName } = await db.newTable();
+    const store = createStore({ client: db.client, tableName });
+
+    await store.putHeartbeat('office', { lastSeen: at(30), checksRun: 3, instance: '2' });
+    // Instance 1 finishes later but its minute was earlier: the location keeps instance 2's.
+    await store.putHeartbeat('office', { lastSeen: at(10), checksRun: 2, instance: '1' });
+
+    expect(await store.getHeartbeats(['office'])).toEqual([{ location: 'office', lastSeen: at(30), checksRun: 3, instance: '2' }]);
+    expect(await store.getInstanceHeartbeats('office', ['1', '2', '3'])).toEqual([
+      { location: 'office', lastSeen: at(10), checksRun: 2, instance: '1' },
+      { location: 'office', lastSeen: at(30), checksRun: 3, instance: '2' },
+    ]);
+    const raw = await db.client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'LOCATION#office' }, sk: { S: 'HEARTBEAT#1' } } }));
+    expect(raw.Item?.lastSeen).toEqual({ S: at(10) });
+  });
+
+  it('keeps two instances\' results of the same millisecond apart, with trigger and instance', async () => {
+    const { tableName } = await db.newTable();
+    const store = createStore({ client: db.client, tableName });
+    const base = result(1, { checkId: 'api', location: 'office', startedAt: at(0) });
+
+    await store.putResults([{ ...base, instance: '1' }, { ...base, instance: '2', trigger: 'recheck' }, { ...result(2, { checkId: 'api', location: 'office', startedAt: at(0) }), trigger: 'confirm' }]);
+
+    const stored = await store.listResults('api', { from: at(0), to: at(0) });
+    expect(stored.map((r) => [r.instance ?? null, r.trigger ?? null])).toEqual([[null, 'confirm'], ['1', null], ['2', 'recheck']]);
+  });
+
+  it('sets and removes one check\'s memory entry without touching the others, and reads an absent item as empty', async () => {
+    const { tableName } = await db.newTable();
+    const store = createStore({ client: db.client, tableName });
+    const entry = (n: number) => ({ view: { lastTs: NOW + n, consecutiveFailures: n, consecutiveSuccesses: 0, failing: false }, recheckAt: NOW + n + 10_000 });
+
+    const empty = await store.getMemory('eu-west-1');
+    await store.updateMemory('eu-west-1', { set: { api: entry(1), web: entry(2) } });
+    await store.updateMemory('eu-west-1', { set: { api: entry(3) }, remove: ['web'] });
+    // 60 changes: more than one UpdateItem's worth.
+    const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`c-${i}`, entry(i + 1)]));
+    await store.updateMemory('us-east-1', { set: many });
+
+    expect(empty).toEqual({});
+    expect(await store.getMemory('eu-west-1')).toEqual({ api: entry(3) });
+    expect(Object.keys(await store.getMemory('us-east-1'))).toHaveLength(60);
+    const raw = await db.client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'LOCATION#eu-west-1' }, sk: { S: 'MEMORY' } } }));
+    expect(raw.Item?.type).toEqual({ S: 'MEMORY' });
+    expect(Number(raw.Item?.ttl?.N)).toBeGreaterThan(Date.now() / 1000);
+  });
+});
+
 describe('errors at the boundary', () => {
   it('turns a missing table into a StoreError with a stable code', async () => {
     const store = createStore({ client: db.client, tableName: 'no-such-table' });

@@ -94,11 +94,14 @@ describe('keys', () => {
       resultKey('api', '2026-11-03T10:00:00.000Z', 'eu-west-1'),
       resultKey('api', '2026-11-03T10:01:00.000Z', 'ap-south-1'),
       resultKey('api', '2026-11-03T10:00:00.000Z', 'ap-south-1'),
+      resultKey('api', '2026-11-03T10:00:59.999Z', 'office', '2'),
+      resultKey('api', '2026-11-03T10:00:00.000Z', 'office', '1'),
     ].map((k) => k.sk);
     const { lower, upper } = resultRange('2026-11-03T10:00:00.000Z', '2026-11-03T10:00:59.999Z');
 
-    expect([...keys].sort()).toEqual([keys[3], keys[1], keys[0], keys[2]]);
-    expect(keys.filter((sk) => sk >= lower && sk <= upper)).toEqual([keys[0], keys[1], keys[3]]);
+    expect(keys[4]).toBe('RESULT#2026-11-03T10:00:59.999Z#office#2');
+    expect([...keys].sort()).toEqual([keys[3], keys[1], keys[5], keys[4], keys[0], keys[2]]);
+    expect(keys.filter((sk) => sk >= lower && sk <= upper)).toEqual([keys[0], keys[1], keys[3], keys[4], keys[5]]);
   });
 
   it('reject a timestamp that is not one', () => {
