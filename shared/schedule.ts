@@ -10,6 +10,15 @@
  *   … below 60 s (15 s: 0, 15, 30, 45 s; 30 s: 0, 30 s). The grid restarts every minute, so an
  *   interval that does not divide 60 s (25 s: 0, 25, 50) has one shorter gap per minute.
  *
+ *
+ * Locations are staggered: location k (its index in `check.locations`) of n probes at phase
+ * k × cycle / n within the check's cycle (whole ms; the cycle is the interval, or for 60 s and more the
+ * whole minutes it is rounded to). Three locations at 60 s probe at :00, :20 and :40, so some location
+ * sees an outage within 20 s instead of up to a minute. A phase of a minute or more moves the location
+ * into a later minute of the cycle (5 minutes, 3 locations: minute 0 at 0 s, minute 1 at 40 s, minute 3
+ * at 20 s, 100 s apart); under a minute, the location's grid inside each minute is shifted by its phase.
+ * The phase depends only on the check, so the spread is the same every minute.
+ *
  * Pure functions: the minute is passed in, never read from a clock.
  */
 
@@ -25,7 +34,7 @@ export interface Schedulable {
 }
 
 export interface Round<C extends Schedulable> {
-  /** Milliseconds after the start of the invocation. */
+  /** Milliseconds after the start of the minute. */
   offsetMs: number;
   checks: C[];
 }
@@ -56,11 +65,46 @@ export function isDueInMinute(check: Pick<Schedulable, 'id' | 'interval'>, minut
   return ((minute % period) + period) % period === stableHash(check.id) % period;
 }
 
-/** Offsets inside a minute for a sub-minute interval: 15 s → [0, 15 000, 30 000, 45 000]. */
-export function subMinuteOffsets(intervalMs: number): number[] {
+/** Offsets inside a minute for a sub-minute interval: 15 s → [0, 15 000, 30 000, 45 000]; with a phase, each later by it. */
+export function subMinuteOffsets(intervalMs: number, phaseMs = 0): number[] {
   const offsets: number[] = [];
-  for (let at = 0; at < MINUTE_MS; at += intervalMs) offsets.push(at);
+  for (let at = phaseMs % intervalMs; at < MINUTE_MS; at += intervalMs) offsets.push(at);
   return offsets;
+}
+
+/** What repeats: the interval under a minute, else the whole minutes it runs every. */
+export function cycleMs(intervalMs: number): number {
+  return intervalMs < MINUTE_MS ? intervalMs : periodMinutes(intervalMs) * MINUTE_MS;
+}
+
+/** Where in its cycle `location` probes the check (ms): k × cycle / n for the k-th of n locations; 0 for a location it does not have. */
+export function phaseMs(check: Pick<Schedulable, 'interval' | 'locations'>, location: string): number {
+  const k = check.locations.indexOf(location);
+  if (k <= 0) return 0;
+  return Math.floor((k * cycleMs(check.interval)) / check.locations.length);
+}
+
+/** The offsets in minute `minute` at which `location` probes the check (none when it is not due then). */
+export function offsetsInMinute(check: Schedulable, location: string, minute: number): number[] {
+  const phase = phaseMs(check, location);
+  if (check.interval < MINUTE_MS) return subMinuteOffsets(check.interval, phase);
+  return isDueInMinute(check, minute - Math.floor(phase / MINUTE_MS)) ? [phase % MINUTE_MS] : [];
+}
+
+/**
+ * The first time (epoch ms) at or after `after` when `location` is scheduled to probe the check; the
+ * probe cycle uses it to let a scheduled run replace a recheck that would come later.
+ */
+export function nextScheduledAt(check: Schedulable, location: string, after: number): number {
+  const first = minuteIndex(after);
+  // One whole cycle plus the minute `after` falls in always holds a run.
+  for (let minute = first; minute <= first + periodMinutes(check.interval) + 1; minute++) {
+    for (const offset of offsetsInMinute(check, location, minute)) {
+      const at = minute * MINUTE_MS + offset;
+      if (at >= after) return at;
+    }
+  }
+  return Number.POSITIVE_INFINITY;
 }
 
 /**
@@ -77,11 +121,7 @@ export function planMinute<C extends Schedulable>(checks: readonly C[], location
   };
   for (const check of checks) {
     if (check.enabled === false || !check.locations.includes(location)) continue;
-    if (check.interval < MINUTE_MS) {
-      for (const offset of subMinuteOffsets(check.interval)) add(offset, check);
-    } else if (isDueInMinute(check, minute)) {
-      add(0, check);
-    }
+    for (const offset of offsetsInMinute(check, location, minute)) add(offset, check);
   }
   return [...byOffset.entries()].sort(([a], [b]) => a - b).map(([offsetMs, due]) => ({ offsetMs, checks: due }));
 }
