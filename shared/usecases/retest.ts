@@ -41,16 +41,17 @@ function boundedBySignal(check: Check, probe: ProbeAttempt, signal: AbortSignal)
 
 /**
  * `check.retries` immediate retests while it keeps failing. The result carries `retries`: how many
- * retests ran before it (0 when the first attempt was the answer).
+ * retests ran before it (0 when the first attempt was the answer). `retest` runs the retests when
+ * given (another instance of a private location); the first attempt is always `probe`.
  */
-export async function probeWithRetests(check: Check, probe: ProbeAttempt, signal: AbortSignal): Promise<ProbeResult> {
+export async function probeWithRetests(check: Check, probe: ProbeAttempt, signal: AbortSignal, retest: ProbeAttempt = probe): Promise<ProbeResult> {
   let result = await boundedBySignal(check, probe, signal);
   let retries = 0;
   while (!result.ok && !isAborted(result) && retries < check.retries && !signal.aborted) {
-    const retest = await boundedBySignal(check, probe, signal);
+    const again = await boundedBySignal(check, retest, signal);
     // A retest cut short tells nothing; the failure before it is still a real observation.
-    if (isAborted(retest)) break;
-    result = retest;
+    if (isAborted(again)) break;
+    result = again;
     retries++;
   }
   return { ...result, retries };
@@ -63,7 +64,7 @@ export async function probeWithRetests(check: Check, probe: ProbeAttempt, signal
 export async function probeAllWithRetests(
   checks: readonly Check[],
   probe: ProbeAttempt,
-  opts: { signal: AbortSignal; concurrency: number; onResult?: (r: ProbeResult) => void },
+  opts: { signal: AbortSignal; concurrency: number; onResult?: (r: ProbeResult) => void; retest?: ProbeAttempt },
 ): Promise<ProbeResult[]> {
-  return pool(checks, opts.concurrency, (check) => probeWithRetests(check, probe, opts.signal), opts.onResult);
+  return pool(checks, opts.concurrency, (check) => probeWithRetests(check, probe, opts.signal, opts.retest), opts.onResult);
 }

@@ -14,12 +14,18 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { toDefinitions } from '../../shared/config/definitions.ts';
 import { loadConfigObject } from '../../shared/config/load.ts';
 import { createStore, type Store } from '../../shared/store/dynamo.ts';
-import { createProbeHandler } from '../../shared/usecases/probe-handler.ts';
+import { createProbeHandler, type ProbeHandlerDeps } from '../../shared/usecases/probe-handler.ts';
 import { parseProbeEnv } from '../../functions/probe/env.ts';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb-local.ts';
+import { abortableSleep } from '../../shared/usecases/probe-cycle.ts';
+import type { ConfirmRequest } from '../../shared/usecases/probe-requests.ts';
 
 const SECRET = 'tok-3f9a1c77e2b04d5e';
-const MINUTE = '2026-11-03T10:00:00Z';
+/**
+ * The current minute, not a fixed date: the cycle's clock starts there, and DynamoDB Local deletes
+ * items whose TTL (a heartbeat's is 7 days after it) has passed, at a moment of its choosing.
+ */
+const MINUTE = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
 
 let db: TestDynamoDb;
 let server: Server;
@@ -63,8 +69,8 @@ afterAll(async () => {
   await db?.stop();
 });
 
-function config(checks: Array<Record<string, unknown>>) {
-  return loadConfigObject({ defaults: { locations: ['eu-west-1'], timeout: '2s' }, checks });
+function config(checks: Array<Record<string, unknown>>, locations = ['eu-west-1']) {
+  return loadConfigObject({ defaults: { locations, timeout: '2s' }, checks });
 }
 
 function context(remainingMs: number): Context {
@@ -72,19 +78,41 @@ function context(remainingMs: number): Context {
   return { awsRequestId: 'req-1', getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
 }
 
-async function setup(checks: Array<Record<string, unknown>>, over: { stopBeforeDeadlineMs?: number; sleep?: (ms: number, s: AbortSignal) => Promise<void>; phaseMetrics?: boolean } = {}) {
+/**
+ * The cycle's wall clock, starting at MINUTE and running at real speed; `skip` (the injected sleep)
+ * moves it forward, so rounds and rechecks happen without real waiting. Probes stamp real times, which
+ * the cycle tolerates (it keeps a run's end within its round).
+ */
+function virtualClock() {
+  let skew = Date.parse(MINUTE) - Date.now();
+  const waits: number[] = [];
+  return {
+    waits,
+    clock: () => new Date(Date.now() + skew),
+    // A few real ms per wait keep each round's results apart in their millisecond keys.
+    skip: async (ms: number) => { waits.push(ms); skew += ms; await new Promise((resolve) => setTimeout(resolve, 3)); },
+  };
+}
+
+type SetupOptions = Partial<Pick<ProbeHandlerDeps, 'stopBeforeDeadlineMs' | 'sleep' | 'phaseMetrics' | 'clock' | 'confirm' | 'instance' | 'selectChecks'>> & { locations?: string[] };
+
+async function setup(checks: Array<Record<string, unknown>>, over: SetupOptions = {}) {
   const { tableName } = await db.newTable();
   const store = createStore({ client: db.client, tableName });
   const lines: string[] = [];
+  const time = virtualClock();
+  const { locations, ...deps } = over;
   const handler = createProbeHandler({
-    checks: config(checks).checks,
+    checks: config(checks, locations).checks,
     location: 'eu-west-1',
     store,
     runner: { env: { API_TOKEN: SECRET } },
     write: (line) => lines.push(line),
-    ...over,
+    clock: time.clock,
+    sleep: time.skip,
+    ...deps,
   });
-  return { handler, store, lines, tableName };
+  return { handler, store, lines, tableName, time };
 }
 
 async function resultsOf(store: Store, checkId: string) {
@@ -97,8 +125,8 @@ describe('probe handler', () => {
     const { handler, store, lines } = await setup([
       { id: 'ok', http: { url: `${base}/ok`, headers: { Authorization: 'Bearer ${env:API_TOKEN}' } } },
       { id: 'flaky', http: { url: `${base}/flaky` } },
-      { id: 'down', http: { url: `${base}/down` } },
-      { id: 'never-retested', retries: 0, http: { url: `${base}/down` } },
+      { id: 'down', alerting: { failureThreshold: 1 }, http: { url: `${base}/down` } },
+      { id: 'never-retested', retries: 0, alerting: { failureThreshold: 1 }, http: { url: `${base}/down` } },
       { id: 'elsewhere', locations: ['us-east-1'], http: { url: `${base}/elsewhere` } },
     ]);
 
@@ -121,8 +149,8 @@ describe('probe handler', () => {
     expect(JSON.stringify(ok)).not.toContain(SECRET);
   });
 
-  it('logs one structured line per invocation, beside one metric line per result and a heartbeat metric', async () => {
-    const { handler, lines } = await setup([{ id: 'ok', http: { url: `${base}/ok` } }, { id: 'down', retries: 0, http: { url: `${base}/down` } }]);
+  it('logs one structured line per invocation, beside one metric line per result and no heartbeat metric', async () => {
+    const { handler, lines } = await setup([{ id: 'ok', http: { url: `${base}/ok` } }, { id: 'down', retries: 0, alerting: { failureThreshold: 1 }, http: { url: `${base}/down` } }]);
 
     await handler({ time: MINUTE }, context(60_000));
 
@@ -130,11 +158,12 @@ describe('probe handler', () => {
     const logs = parsed.filter((l) => l.message === 'probe cycle');
     expect(logs).toEqual([expect.objectContaining({ level: 'INFO', requestId: 'req-1', location: 'eu-west-1', due: 2, recorded: 2, failed: 1, failedChecks: ['down'], durationMs: expect.any(Number) })]);
     expect(parsed.filter((l) => '_aws' in l).map((l) => [l.CheckId ?? null, l.Success ?? null, l.Heartbeat ?? null])).toEqual([
-      ['ok', 1, null], ['down', 0, null], [null, null, 1],
+      ['ok', 1, null], ['down', 0, null],
     ]);
     // Only what the dashboard and the alarm read is a metric; the phases are plain fields of the line.
     const declared = (l: Record<string, unknown>) => (l._aws as { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> }).CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name));
-    expect(parsed.filter((l) => '_aws' in l).map(declared)).toEqual([['Success', 'Latency'], ['Success', 'Latency'], ['Heartbeat']]);
+    // Silence is decided by the sweep from the DynamoDB heartbeats, not by a CloudWatch alarm on a metric.
+    expect(parsed.filter((l) => '_aws' in l).map(declared)).toEqual([['Success', 'Latency'], ['Success', 'Latency']]);
     expect(parsed.find((l) => l.CheckId === 'ok')).toMatchObject({ PhaseDns: expect.any(Number), PhaseConnect: expect.any(Number), PhaseTtfb: expect.any(Number) });
   });
 
@@ -150,13 +179,8 @@ describe('probe handler', () => {
   });
 
   it('runs a 15 s check as four rounds in one invocation', async () => {
-    const waits: number[] = [];
-    // No real waiting: the rounds' offsets are recorded and the test does not take a minute. A result
-    // is keyed by its start to the millisecond (real rounds are 15 s apart), so each fake wait still
-    // lets a few milliseconds pass: four warm loopback probes can otherwise start within one.
-    const { handler, store } = await setup([{ id: 'fast', interval: '15s', http: { url: `${base}/ok` } }], {
-      sleep: async (ms) => { waits.push(ms); await new Promise((resolve) => setTimeout(resolve, 3)); },
-    });
+    // No real waiting (virtualClock): the rounds' waits are recorded and the test does not take a minute.
+    const { handler, store, time } = await setup([{ id: 'fast', interval: '15s', http: { url: `${base}/ok` } }]);
 
     const summary = await handler({ time: MINUTE }, context(60_000));
 
@@ -164,7 +188,7 @@ describe('probe handler', () => {
     expect(summary).toMatchObject({ rounds: 4, due: 4, recorded: 4 });
     expect(results).toHaveLength(4);
     expect(new Set(results.map((r) => r.ts)).size).toBe(4);
-    expect(waits).toHaveLength(3);
+    expect(time.waits).toHaveLength(3);
     expect(hits.get('/ok')).toBe(4);
   });
 
@@ -173,7 +197,7 @@ describe('probe handler', () => {
     const { handler, store, lines } = await setup([
       { id: 'fast', interval: '15s', http: { url: `${base}/ok` } },
       { id: 'hangs', timeout: '10s', http: { url: `${base}/hang` } },
-    ], { stopBeforeDeadlineMs: 1_000 });
+    ], { stopBeforeDeadlineMs: 1_000, sleep: abortableSleep });
 
     // Act
     const summary = await handler({ time: MINUTE }, context(1_500));
@@ -196,7 +220,71 @@ describe('probe handler', () => {
 
     await expect(handler({ time: MINUTE }, context(60_000))).rejects.toMatchObject({ code: 'STORE_TABLE_NOT_FOUND' });
 
-    expect(lines.map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ level: 'ERROR', errorCode: 'STORE_TABLE_NOT_FOUND', location: 'eu-west-1' })]);
+    // The memory read fails first and is only a warning: the results are what must be written.
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(parsed.at(-1)).toEqual(expect.objectContaining({ level: 'ERROR', errorCode: 'STORE_TABLE_NOT_FOUND', location: 'eu-west-1' }));
+    expect(parsed.slice(0, -1)).toEqual(parsed.slice(0, -1).map(() => expect.objectContaining({ level: 'WARN', message: 'probe memory unavailable', errorCode: 'STORE_TABLE_NOT_FOUND' })));
+  });
+});
+
+describe('probe handler: rechecks, confirmations and retest requests', () => {
+  it('writes each round before the next, keeps the memory item while undecided, and records rechecks as such', async () => {
+    const seenBeforeRecheck: number[] = [];
+    const t = await setup([{ id: 'down', http: { url: `${base}/down` } }]);
+    const skip = t.time.skip;
+    const handler = createProbeHandler({
+      checks: config([{ id: 'down', http: { url: `${base}/down` } }]).checks, location: 'eu-west-1', store: t.store, write: () => {}, clock: t.time.clock,
+      sleep: async (ms) => { seenBeforeRecheck.push((await resultsOf(t.store, 'down')).length); await skip(ms); },
+    });
+
+    const summary = await handler({ time: MINUTE }, context(60_000));
+
+    expect(summary).toMatchObject({ recorded: 2, rechecks: 1, failed: 2 });
+    expect(seenBeforeRecheck).toEqual([1]);
+    const stored = await resultsOf(t.store, 'down');
+    expect(stored.map((r) => [r.ok, r.trigger ?? 'scheduled'])).toEqual([[false, 'scheduled'], [false, 'recheck']]);
+    // failureThreshold 2 reached: decided, so the entry stays (away from rest) with no recheck due.
+    const memory = await t.store.getMemory('eu-west-1');
+    expect(memory.down).toMatchObject({ view: { failing: true, consecutiveFailures: 2 } });
+    expect(memory.down).not.toHaveProperty('recheckAt');
+  });
+
+  it('asks the other locations to confirm, and answers a confirmation with runs marked confirm and no requests of its own', async () => {
+    const sent: Array<{ location: string; request: ConfirmRequest }> = [];
+    const confirm = async (location: string, request: ConfirmRequest) => { sent.push({ location, request }); };
+    const locations = ['eu-west-1', 'us-east-1', 'ap-southeast-1'];
+    const asking = await setup([{ id: 'down', http: { url: `${base}/down` } }], { locations, confirm });
+    const answering = createProbeHandler({
+      checks: config([{ id: 'down', http: { url: `${base}/down` } }, { id: 'ok', http: { url: `${base}/ok` } }], locations).checks,
+      location: 'ap-southeast-1', store: asking.store, write: () => {}, clock: asking.time.clock, sleep: asking.time.skip, confirm,
+    });
+
+    await asking.handler({ time: MINUTE }, context(60_000));
+    const requests = [...sent];
+    const summary = await answering(requests[1]!.request, context(60_000));
+
+    expect(requests.map((r) => [r.location, r.request.checkIds, r.request.from])).toEqual([['us-east-1', ['down'], 'eu-west-1'], ['ap-southeast-1', ['down'], 'eu-west-1']]);
+    expect(summary).toMatchObject({ trigger: 'confirm', due: 1, confirmsSent: 0 });
+    expect(sent).toHaveLength(2);
+    // ap-southeast-1, the third location, is scheduled at :40: its confirmation run at about :10 and
+    // the recheck 10 s later both come before it. (us-east-1, scheduled at :20, would let that run confirm.)
+    const fromAp = (await resultsOf(asking.store, 'down')).filter((r) => r.location === 'ap-southeast-1');
+    expect(fromAp.map((r) => r.trigger)).toEqual(['confirm', 'recheck']);
+    expect((await asking.store.getMemory('ap-southeast-1')).down).toMatchObject({ view: { failing: true } });
+    expect(await resultsOf(asking.store, 'ok')).toEqual([]);
+  });
+
+  it('answers a retest request with one attempt of its own, stamped with its instance, and records nothing', async () => {
+    const t = await setup([{ id: 'down', http: { url: `${base}/down` } }], { instance: { id: '2' } });
+
+    const result = await t.handler({ type: 'vantage.retest', checkId: 'down', from: '1', requestedAt: MINUTE }, context(60_000));
+    const unknown = await t.handler({ type: 'vantage.retest', checkId: 'nope', from: '1', requestedAt: MINUTE }, context(60_000)).catch((e: unknown) => e);
+
+    expect(result).toMatchObject({ checkId: 'down', ok: false, retries: 0, instance: '2', http: { status: 503 } });
+    expect(hits.get('/down')).toBe(1);
+    expect(await resultsOf(t.store, 'down')).toEqual([]);
+    expect(await t.store.getHeartbeats(['eu-west-1'])).toEqual([]);
+    expect(unknown).toMatchObject({ code: 'PROBE_REQUEST_INVALID' });
   });
 });
 
