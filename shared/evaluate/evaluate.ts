@@ -4,7 +4,8 @@
  * Semantics: ../shared/design.md "Evaluation semantics" and ./README.md.
  */
 import { certWarning } from './cert.ts';
-import { applyResult, entryOf, freshLocation, isAtRest } from './location.ts';
+import { recordEnded } from './event-time.ts';
+import { applyResult, endedSpell, entryOf, freshLocation, isAtRest } from './location.ts';
 import { sameSignificantState } from './persistence.ts';
 import { tick, type Draft, type TickContext } from './tick.ts';
 import type { CheckState, Evaluate, Evaluation, Notification, Observations, PolicyInput, ResultRecord } from './types.ts';
@@ -27,11 +28,11 @@ export const evaluate: Evaluate = (
   now: number,
   observations: Observations = {},
 ): Evaluation => {
-  const ctx: TickContext = { policy, lastSeen: observations.lastSeen ?? {} };
   // Results of other checks, or of locations the check no longer runs in, are not evidence for it.
   const ordered = results
     .filter((r) => r.checkId === policy.checkId && policy.locations.includes(r.location))
     .sort((a, b) => a.ts - b.ts);
+  const ctx: TickContext = { policy, lastSeen: observations.lastSeen ?? {} };
   const draft = state ? draftOf(state) : newState(policy.checkId, ordered[0]?.ts ?? now);
   const notifications: Notification[] = [];
   let applied = 0;
@@ -46,6 +47,8 @@ export const evaluate: Evaluate = (
     if (fresh) {
       const next = applyResult(prev ?? freshLocation(), r, policy);
       draft.locations[r.location] = next;
+      const ended = endedSpell(prev, next, r);
+      if (ended) recordEnded(draft.incident, r.location, ended);
       applied += 1;
       if (!prev || !isAtRest(prev) || !isAtRest(next)) mustPersist = true;
     }

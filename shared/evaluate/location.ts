@@ -2,7 +2,7 @@
  * One location's run counting, in the manner of gatus `watchdog/alerting.go`: failures and successes
  * in a row against thresholds are all the state a location needs.
  */
-import type { LocationState, PolicyInput, ResultRecord } from './types.ts';
+import type { FailingSpell, LocationState, PolicyInput, ResultRecord } from './types.ts';
 
 /** A location's entry, own keys only: a location may be named `constructor`. */
 export function entryOf<T>(map: Readonly<Record<string, T>>, name: string): T | undefined {
@@ -80,10 +80,12 @@ export function applyResult(prev: LocationState, r: ResultRecord, p: Thresholds)
     loc.consecutiveFailures = 0;
     if (loc.failing) {
       loc.consecutiveSuccesses += 1;
+      loc.recoveringSince ??= r.ts;
       if (loc.consecutiveSuccesses >= p.recoveryThreshold) {
         loc.failing = false;
         loc.consecutiveSuccesses = 0;
         delete loc.failingSince;
+        delete loc.recoveringSince;
         clearFailureRun(loc);
       }
     } else {
@@ -92,6 +94,7 @@ export function applyResult(prev: LocationState, r: ResultRecord, p: Thresholds)
   } else {
     loc.consecutiveFailures += 1;
     loc.consecutiveSuccesses = 0;
+    delete loc.recoveringSince;
     loc.firstFailureTs ??= r.ts;
     loc.lastFailure = r.failure ? { reason: r.failure.reason, message: r.failure.message } : { reason: 'unknown', message: `status ${r.status}` };
     if (!loc.failing && crossed(loc, r.ts, p)) {
@@ -101,4 +104,10 @@ export function applyResult(prev: LocationState, r: ResultRecord, p: Thresholds)
   }
   trackSlowness(loc, r, p);
   return loc;
+}
+
+/** The spell a result ended, when it completed `prev`'s recovery (see Incident.ended). */
+export function endedSpell(prev: LocationState | undefined, next: LocationState, r: ResultRecord): FailingSpell | undefined {
+  if (!prev?.failing || next.failing) return undefined;
+  return { since: prev.failingSince ?? r.ts, recoveringFrom: prev.recoveringSince ?? r.ts, until: r.ts };
 }

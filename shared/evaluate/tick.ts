@@ -4,6 +4,7 @@
  * once more at `now`, so a batch decides the same as feeding its results one at a time.
  */
 import { SEVERITY } from '../events.ts';
+import { endOf, eventPeak, mayResolve } from './event-time.ts';
 import { entryOf, freshLocation, isAtRest } from './location.ts';
 import type { CheckState, Incident, LocationState, Notification, NotificationEvent, NotificationLocation, Overall, PolicyInput } from './types.ts';
 
@@ -70,25 +71,28 @@ function updateSilence(draft: Draft, at: number, ctx: TickContext, out: Notifica
   }
 }
 
-function liveLocations(draft: Draft, policy: PolicyInput): Array<[string, LocationState]> {
-  const live: Array<[string, LocationState]> = [];
+function failingLocations(draft: Draft, policy: PolicyInput): Array<[string, LocationState]> {
+  const failing: Array<[string, LocationState]> = [];
   for (const location of policy.locations) {
     const loc = entryOf(draft.locations, location);
-    if (loc && loc.silentAfter === undefined) live.push([location, loc]);
+    if (loc?.failing) failing.push([location, loc]);
   }
-  return live;
+  return failing;
 }
 
 /**
- * Stale locations count neither as failing nor toward the quorum, and the quorum is not lowered:
- * when fewer than `quorum` locations are live the check cannot be DOWN (at worst PARTIAL), and the
- * LOCATION_SILENT notifications say why. Slow needs a quorum too: one far region being slow is
- * expected latency, not a degraded service.
+ * Every location counts as it last reported, stale ones too: silence is no evidence of recovery
+ * (the fault that cut a region off from the target may cut its probe off too), so a failing
+ * location stays failing until a result says otherwise, and a silent one never starts failing,
+ * since only results move a location. LOCATION_SILENT says why a check stays as it was. Slow needs
+ * a quorum too: one far region being slow is expected latency, not a degraded service.
  */
 export function overallOf(draft: Draft, policy: PolicyInput): Overall {
   let failing = 0;
   let slow = 0;
-  for (const [, loc] of liveLocations(draft, policy)) {
+  for (const location of policy.locations) {
+    const loc = entryOf(draft.locations, location);
+    if (!loc) continue;
     if (loc.failing) failing += 1;
     else if (loc.degraded) slow += 1;
   }
@@ -98,17 +102,30 @@ export function overallOf(draft: Draft, policy: PolicyInput): Overall {
   return 'UP';
 }
 
-function openIncident(draft: Draft, at: number, policy: PolicyInput): Incident {
-  const failing = liveLocations(draft, policy).filter(([, loc]) => loc.failing);
+function openIncident(draft: Draft, at: number, ctx: TickContext): Incident {
+  const failing = failingLocations(draft, ctx.policy);
   let startedAt = failing.length > 0 ? Math.min(...failing.map(([, loc]) => loc.firstFailureTs ?? at)) : at;
-  // A location that stayed failing through a silence can carry a run older than the last incident's end.
+  // A pending run that began before the last incident's end (and crossed after it) starts this one later.
   if (draft.lastResolvedAt !== undefined && startedAt <= draft.lastResolvedAt) startedAt = draft.lastResolvedAt + 1;
-  return { id: `${draft.checkId}:${iso(startedAt)}`, startedAt, overallSince: at, locations: [], sent: {} };
+  return { id: `${draft.checkId}:${iso(startedAt)}`, startedAt, overallSince: at, locations: [], sent: {}, knownAt: knownAt(draft, at, ctx) };
+}
+
+/**
+ * No earlier than every result applied so far. A lazily written state's lastTs may lag, so the
+ * heartbeats (written after each round's results) stand in for them; where they do not cover a
+ * result, the stored knownAt is earlier and a held resolution waits one result longer, never less.
+ * The evaluation's `now` is not used, so a batch decides as its results one at a time.
+ */
+function knownAt(draft: Draft, at: number, ctx: TickContext): number {
+  let known = at;
+  for (const location of ctx.policy.locations) {
+    known = Math.max(known, entryOf(draft.locations, location)?.lastTs ?? 0, entryOf(ctx.lastSeen, location) ?? 0);
+  }
+  return known;
 }
 
 function joinFailing(incident: Incident, draft: Draft, policy: PolicyInput): void {
-  const failing = liveLocations(draft, policy)
-    .filter(([, loc]) => loc.failing)
+  const failing = failingLocations(draft, policy)
     .sort(([, a], [, b]) => (a.firstFailureTs ?? 0) - (b.firstFailureTs ?? 0));
   for (const [location, loc] of failing) {
     if (!incident.locations.includes(location)) incident.locations.push(location);
@@ -116,7 +133,7 @@ function joinFailing(incident: Incident, draft: Draft, policy: PolicyInput): voi
   }
 }
 
-function notify(draft: Draft, incident: Incident, event: NotificationEvent, at: number, previous: Overall, next: Overall, ctx: TickContext): Notification {
+function notify(draft: Draft, incident: Incident, event: NotificationEvent, at: number, previous: Overall, next: Overall, ctx: TickContext, end?: number): Notification {
   const n = (incident.sent[event] ?? 0) + 1;
   incident.sent[event] = n;
   const note: Notification = {
@@ -124,7 +141,7 @@ function notify(draft: Draft, incident: Incident, event: NotificationEvent, at: 
     severity: SEVERITY[event], locations: ctx.policy.locations.map((l) => describe(l, entryOf(draft.locations, l))),
     since: incident.startedAt, overall: next, previous, channels: [...ctx.policy.channels],
   };
-  if (event === 'RESOLVED') note.durationMs = Math.max(0, at - incident.startedAt);
+  if (end !== undefined) note.durationMs = Math.max(0, end - incident.startedAt);
   return note;
 }
 
@@ -135,6 +152,18 @@ function gravestSent(incident: Incident): number {
   return Math.max(0, ...(['DEGRADED', 'PARTIAL', 'DOWN'] as const).filter((e) => incident.sent[e]).map((e) => RANK[e]));
 }
 
+/** Closes an incident whose check looks UP, unless its resolution is held (see ./event-time.ts). */
+function resolve(draft: Draft, incident: Incident, at: number, ctx: TickContext, out: Notification[]): void {
+  if (!mayResolve(draft, incident, ctx.policy)) return;
+  const end = endOf(incident, at);
+  // A release can come at the tick of a lagging location's older result; it is never before the recovery.
+  if (Object.keys(incident.sent).length > 0) out.push(notify(draft, incident, 'RESOLVED', Math.max(at, end), draft.overall, 'UP', ctx, end));
+  delete draft.incident;
+  delete draft.lastReminderAt;
+  draft.overall = 'UP';
+  draft.lastResolvedAt = end;
+}
+
 /**
  * One instant's decision.
  * - An incident's notifications only escalate (DEGRADED, PARTIAL, DOWN), each at most once: an
@@ -142,29 +171,27 @@ function gravestSent(incident: Incident): number {
  * - PARTIAL is sent once the check has been PARTIAL for one interval, so the first region to cross
  *   the threshold in a global outage does not send a PARTIAL seconds before the DOWN.
  * - RESOLVED is sent on the return to UP for every incident that sent anything; one that sent
- *   nothing (a PARTIAL shorter than an interval) closes silently.
+ *   nothing (a PARTIAL shorter than an interval) closes silently. Either waits for the hold point.
+ * - DOWN is also sent when a quorum was failing at one event time, though not at once in the order
+ *   the results arrived (a lagging location); the check's overall state stays what is known now.
  */
 export function tick(draft: Draft, at: number, ctx: TickContext, out: Notification[]): void {
   updateSilence(draft, at, ctx, out);
   const previous = draft.overall;
   const next = overallOf(draft, ctx.policy);
-  const incident = next === 'UP' ? draft.incident : (draft.incident ??= openIncident(draft, at, ctx.policy));
-  if (!incident) return;
-  draft.overall = next;
-
   if (next === 'UP') {
-    if (Object.keys(incident.sent).length > 0) out.push(notify(draft, incident, 'RESOLVED', at, previous, next, ctx));
-    delete draft.incident;
-    delete draft.lastReminderAt;
-    draft.lastResolvedAt = at;
+    if (draft.incident) resolve(draft, draft.incident, at, ctx, out);
     return;
   }
+  const incident = (draft.incident ??= openIncident(draft, at, ctx));
+  draft.overall = next;
   joinFailing(incident, draft, ctx.policy);
   if (next !== previous) incident.overallSince = at;
-  const settled = next !== 'PARTIAL' || at - incident.overallSince >= ctx.policy.intervalMs;
-  if (RANK[next] > gravestSent(incident) && settled) {
-    out.push(notify(draft, incident, next, at, previous, next, ctx));
-    if (next === 'DOWN') draft.lastReminderAt = at;
+  const worst: Overall = next !== 'DOWN' && eventPeak(draft, ctx.policy) >= ctx.policy.quorum ? 'DOWN' : next;
+  const settled = worst !== 'PARTIAL' || at - incident.overallSince >= ctx.policy.intervalMs;
+  if (RANK[worst] > gravestSent(incident) && settled) {
+    out.push(notify(draft, incident, worst, at, previous, worst, ctx));
+    if (worst === 'DOWN') draft.lastReminderAt = at;
   }
   const repeat = ctx.policy.repeatIntervalMs;
   if (next === 'DOWN' && repeat !== undefined && draft.lastReminderAt !== undefined && at - draft.lastReminderAt >= repeat) {

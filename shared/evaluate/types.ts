@@ -38,7 +38,8 @@ export interface ResultRecord {
  * memory but does not make the state `changed`, so steady state writes nothing and the stored values
  * may lag behind the newest result. That is safe because every result that moves a location away
  * from rest is persisted (so its ts is remembered and a replay of it is dropped), and a replayed
- * success on a resting location changes nothing anyway. It is also why staleness needs
+ * success on a resting location changes nothing anyway. While an incident is open, a lastTs newer
+ * than its `knownAt` is written, since a held resolution is released on it. It is also why staleness needs
  * `Observations.lastSeen` from the heartbeats when the state comes from the store.
  */
 export interface LocationState {
@@ -48,6 +49,8 @@ export interface LocationState {
   consecutiveFailures: number;
   /** Recovery progress: successes in a row ending at lastTs while `failing`; always 0 when not failing, and < recoveryThreshold. */
   consecutiveSuccesses: number;
+  /** Present iff consecutiveSuccesses > 0: ts of the first success of the recovery run. A resolution is held until every live location has reported at or after the latest such point (see Incident.ended). */
+  recoveringSince?: number;
   /** Crossed failureThreshold (or `for`) and has not since had recoveryThreshold successes in a row. */
   failing: boolean;
   /** Present iff failing: ts of the result that crossed the threshold. */
@@ -64,7 +67,12 @@ export interface LocationState {
   degraded?: boolean;
   /** Results in a row that disagree with `degraded` (slow ones while not degraded, fast ones while degraded); a failure resets it. Absent means 0; always below the threshold that would flip `degraded`. */
   degradedStreak?: number;
-  /** Present iff LOCATION_SILENT was sent for the current silence: the newest evidence of life (result, heartbeat or state creation) at that time. Cleared by newer evidence. While present the location is stale and left out of every count. */
+  /**
+   * Present iff LOCATION_SILENT was sent for the current silence: the newest evidence of life (result,
+   * heartbeat or state creation) at that time. Cleared by newer evidence. A stale location still
+   * counts as it last reported (failing stays failing, slow stays slow; only a result changes that),
+   * and it is not waited for when a resolution is held.
+   */
   silentAfter?: number;
 }
 
@@ -74,10 +82,11 @@ export type { NotificationEvent } from '../events.ts';
 
 /**
  * An episode in which the check is not UP. It opens when the check leaves UP (to PARTIAL, DEGRADED or
- * DOWN) and closes when it is UP again, with one RESOLVED if it notified anyone.
+ * DOWN) and closes when it is UP again and the resolution is no longer held (see `ended`), with one
+ * RESOLVED if it notified anyone.
  */
 export interface Incident {
-  /** `${checkId}:${ISO startedAt}`: derived from the history alone, so a replay of the same results gives the same id. */
+  /** `${checkId}:${ISO startedAt}`: derived from the results and their delivery, so a replay of the same deliveries gives the same id. */
   id: string;
   /** Epoch ms: the earliest first-failure ts of the failing locations when it opened (the opening time for a slow-only incident); always after the previous incident's end. */
   startedAt: number;
@@ -89,6 +98,31 @@ export interface Incident {
   firstReason?: string;
   /** How many of each event this incident has sent; DEGRADED, PARTIAL, DOWN and RESOLVED at most once (and the first three only escalating), REMINDER any number. The count numbers the dedupe keys. */
   sent: Partial<Record<NotificationEvent, number>>;
+  /**
+   * Epoch ms: when it opened, the newest of the opening tick, every location's lastTs and every
+   * heartbeat (Observations.lastSeen), so no earlier than any result applied before it. A resting
+   * location's `lastTs` up to it may lag in the stored state and is never used to release a held
+   * resolution; beyond it, lastTs is written (see persistence.ts). Absent in incidents stored before
+   * it existed: no horizon.
+   */
+  knownAt?: number;
+  /**
+   * Per location, its latest failing spell that ended during this incident, in event time (result
+   * ts): failing from `since` (the crossing result) until `until` (the result that completed
+   * recovery), recovering from `recoveringFrom`. Absent or without a location when none ended. It lets
+   * a spell that arrives late count toward the quorum at the event time it overlapped, and it sets
+   * the hold point: while the check is UP by what is known, the incident stays open (overall keeps
+   * its last non-UP value) until every live location has reported at or after the latest
+   * `recoveringFrom`, so a lagging location's failure cannot arrive after the RESOLVED.
+   */
+  ended?: Record<string, FailingSpell>;
+}
+
+/** One location's failing spell in event time; see Incident.ended. */
+export interface FailingSpell {
+  since: number;
+  recoveringFrom: number;
+  until: number;
 }
 
 export interface NotificationLocation {
@@ -104,7 +138,7 @@ export interface NotificationLocation {
   phases?: Record<string, number>;
   /** Passing but slow. */
   degraded?: boolean;
-  /** Stale: no result for 3 × interval; left out of the quorum count. */
+  /** Stale: no evidence for 3 × interval; still counted as it last reported. */
   silent?: boolean;
 }
 
@@ -122,7 +156,7 @@ export interface Notification {
   locations: NotificationLocation[];
   /** The incident's startedAt (absent for LOCATION_SILENT and CERT_EXPIRING). */
   since?: number;
-  /** RESOLVED: the outage length, from the first failed run to the run that confirmed recovery. */
+  /** RESOLVED: the outage length in event time, from the first failed run to the run that confirmed the last location's recovery (however late either arrived). */
   durationMs?: number;
   /** CERT_EXPIRING: epoch ms, the earliest notAfter of the chain the server presented. */
   certExpiresAt?: number;
@@ -144,14 +178,14 @@ export interface CheckState {
   version: number;
   /** Epoch ms of the first result ever applied; silence of a location that never reported is measured from here. Never changes. */
   since: number;
-  /** The check's state at the end of the last evaluation. UP iff `incident` is absent. */
+  /** The check's state at the end of the last evaluation; while a resolution is held (see Incident.ended), the last state before UP. UP iff `incident` is absent. */
   overall: Overall;
   locations: Record<string, LocationState>;
   /** Present iff overall is not UP. */
   incident?: Incident;
   /** Present iff the open incident has sent DOWN: when DOWN or the newest REMINDER was sent. */
   lastReminderAt?: number;
-  /** The `at` of the newest RESOLVED; a new incident starts after it. */
+  /** Epoch ms: the end of the newest resolved incident (its last recovery result's ts, or the `at` of its RESOLVED if nothing failed); a new incident starts after it. */
   lastResolvedAt?: number;
   /**
    * Present iff a CERT_EXPIRING was ever sent: the latest certificate expiry (epoch ms) warned about.

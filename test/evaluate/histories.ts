@@ -50,7 +50,7 @@ export const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
 export function policyOf(s: Scenario): PolicyInput {
   const p: PolicyInput = {
     checkId: 'api', locations: [...LOCS], failureThreshold: s.failureThreshold, recoveryThreshold: s.recoveryThreshold,
-    quorum: s.quorum, intervalMs: MIN, channels: ['ops'], certExpiringDays: 21,
+    quorum: s.quorum, intervalMs: MIN, channels: ['ops'], certExpiringDays: 21, recheckIntervalMs: 10_000, confirm: true,
   };
   if (s.forRounds !== undefined) p.forMs = s.forRounds * MIN - MIN / 2;
   if (s.repeatRounds !== undefined) p.repeatIntervalMs = s.repeatRounds * MIN;

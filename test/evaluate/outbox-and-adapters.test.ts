@@ -57,7 +57,7 @@ checks:
     expect(policyFor(cfg.checks[0]!)).toEqual({
       checkId: 'api', locations: ['eu-west-1', 'us-east-1', 'ap-southeast-1', 'private-dc'],
       failureThreshold: 2, forMs: 120_000, recoveryThreshold: 3, quorum: 3, repeatIntervalMs: 3_600_000,
-      degradedAfterMs: 800, intervalMs: 30_000, channels: ['ops'], certExpiringDays: 10,
+      degradedAfterMs: 800, intervalMs: 30_000, channels: ['ops'], certExpiringDays: 10, recheckIntervalMs: 10_000, confirm: true,
     });
   });
 });

@@ -11,7 +11,7 @@ export type Loc = (typeof LOCATIONS)[number];
 const OFFSET: Record<string, number> = { eu: 0, us: 1_000, ap: 2_000 };
 
 export function policy(over: Partial<PolicyInput> = {}): PolicyInput {
-  return { checkId: 'api', locations: [...LOCATIONS], failureThreshold: 2, recoveryThreshold: 2, quorum: 2, intervalMs: MIN, channels: ['ops'], certExpiringDays: 21, ...over };
+  return { checkId: 'api', locations: [...LOCATIONS], failureThreshold: 2, recoveryThreshold: 2, quorum: 2, intervalMs: MIN, channels: ['ops'], certExpiringDays: 21, recheckIntervalMs: 10_000, confirm: true, ...over };
 }
 
 export type Outcome = 'ok' | 'fail' | 'slow';

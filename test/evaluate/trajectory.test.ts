@@ -73,7 +73,7 @@ describe('one region partitioned', () => {
     expect(feed.state?.incident).toBeUndefined();
   });
 
-  it('that heals within the interval closes silently', () => {
+  it('that heals within the interval closes silently, once the others have reported after the recovery', () => {
     const feed = new Feed(policy({ recoveryThreshold: 1 }));
     play(feed, [
       ...quietRound(0, 'ok'),
@@ -82,7 +82,10 @@ describe('one region partitioned', () => {
       ...okSteps(2, 'UP', 'eu', 'us'),
       { loc: 'ap', min: 2, o: 'fail', overall: 'PARTIAL', events: [], counters: [2, 0, true] },
       ...okSteps(3, 'PARTIAL', 'eu', 'us'),
-      { loc: 'ap', min: 3, o: 'ok', overall: 'UP', events: [], counters: [0, 0, false] },
+      // eu and us last reported before ap recovered: a late failure of theirs would still belong here
+      { loc: 'ap', min: 3, o: 'ok', overall: 'PARTIAL', events: [], counters: [0, 0, false] },
+      { loc: 'eu', min: 4, o: 'ok', overall: 'PARTIAL', events: [] },
+      { loc: 'us', min: 4, o: 'ok', overall: 'UP', events: [] },
     ]);
     expect(feed.sent).toEqual([]);
     expect(feed.state?.incident).toBeUndefined();
@@ -235,8 +238,9 @@ describe('reminders', () => {
     expect(feed.send([], T0 + 2.5 * MIN).notifications).toEqual([]);
     expect(feed.send([], T0 + 3 * MIN).notifications.map((n) => n.event)).toEqual(['REMINDER']);
     expect(feed.send([], T0 + 3 * MIN).notifications).toEqual([]);
-    // later still, eu itself has gone quiet: silence, and with no live location the check is UP
-    expect(feed.send([], T0 + 4.5 * MIN).notifications.map((n) => n.event)).toEqual(['LOCATION_SILENT', 'RESOLVED']);
+    // later still, eu itself has gone quiet: silence is no evidence of recovery, so it stays DOWN
+    expect(feed.send([], T0 + 4.5 * MIN).notifications.map((n) => n.event)).toEqual(['LOCATION_SILENT']);
+    expect(feed.state?.overall).toBe('DOWN');
   });
 });
 
@@ -257,7 +261,7 @@ describe('a location going silent', () => {
     expect(feed.loc('ap')?.silentAfter).toBeUndefined();
   });
 
-  it('leaves the quorum: with too few live locations the check is PARTIAL at worst, never DOWN', () => {
+  it('while up never starts counting as failing: with too few live locations the check is PARTIAL at worst', () => {
     const feed = new Feed(policy());
     feed.round(0, { eu: 'ok', us: 'ok', ap: 'ok' });
     for (let min = 1; min <= 4; min++) feed.round(min, { eu: 'ok' });
@@ -267,15 +271,19 @@ describe('a location going silent', () => {
     expect(feed.events()).toEqual(['LOCATION_SILENT', 'LOCATION_SILENT', 'PARTIAL']);
   });
 
-  it('a silent location stops counting as failing', () => {
+  it('a failing location that goes silent keeps counting as failing until a result says it recovered', () => {
     const feed = new Feed(policy());
     feed.round(0, { eu: 'ok', us: 'ok', ap: 'ok' });
     for (let min = 1; min <= 3; min++) feed.round(min, { eu: 'ok', us: 'ok', ap: 'fail' });
     expect(feed.events()).toEqual(['PARTIAL']);
-    for (let min = 4; min <= 7; min++) feed.round(min, { eu: 'ok', us: 'ok' });
-    // the only failing location is no longer heard from: what is known says UP
-    expect(feed.events()).toEqual(['PARTIAL', 'LOCATION_SILENT', 'RESOLVED']);
+    for (let min = 4; min <= 9; min++) feed.round(min, { eu: 'ok', us: 'ok' });
+    // the only failing location is no longer heard from: no evidence of recovery, so still PARTIAL
+    expect(feed.events()).toEqual(['PARTIAL', 'LOCATION_SILENT']);
+    expect(feed.state?.overall).toBe('PARTIAL');
     expect(feed.sent[1]?.locations).toEqual([expect.objectContaining({ location: 'ap', failing: true, silent: true })]);
+    for (const min of [10, 11]) feed.round(min, { eu: 'ok', us: 'ok', ap: 'ok' });
+    expect(feed.events()).toEqual(['PARTIAL', 'LOCATION_SILENT', 'RESOLVED']);
+    expect(feed.sent[2]?.durationMs).toBe(tsOf('ap', 11) - tsOf('ap', 1));
   });
 
   it('a location that never reported is silent 3 intervals after the check\'s first result', () => {
