@@ -3,22 +3,38 @@
  * subscribe to (`channels.<name>.events`), what an alert says and how grave each is. The config,
  * the policy and the alert layer all import these; none defines its own.
  */
+
+/** Check events: decided by the policy for one check and sent through that check's channels; what `channels.<name>.events` may list. */
 export const EVENTS = ['DOWN', 'RESOLVED', 'PARTIAL', 'DEGRADED', 'REMINDER', 'CERT_EXPIRING', 'LOCATION_SILENT'] as const;
 export type NotificationEvent = (typeof EVENTS)[number];
+
+/**
+ * Ops events: about Vantage itself rather than a check, sent only to the ops topic (the evaluator's
+ * `opsPublisher`), never through a check's channels. So `channels.<name>.events` deliberately cannot
+ * list them: a channel that did would never hear one.
+ */
+export const OPS_EVENTS = ['INSTANCE_SILENT'] as const;
+export type OpsEvent = (typeof OPS_EVENTS)[number];
+
+/** Everything an alert can be about. */
+export type AlertEvent = NotificationEvent | OpsEvent;
 
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 /**
  * How grave each event is by default (an alert's `severity`, the SNS message attribute that channel
- * filter policies match). Pages are critical; what needs a look but not a wake-up is a warning.
+ * filter policies match). Pages are critical; what needs a look but not a wake-up is a warning. One
+ * silent instance of a private location is a warning: the others still probe, and the location is
+ * silent (LOCATION_SILENT) only when all are.
  */
-export const SEVERITY: Readonly<Record<NotificationEvent, Severity>> = {
+export const SEVERITY: Readonly<Record<AlertEvent, Severity>> = {
   DOWN: 'critical',
   REMINDER: 'critical',
   PARTIAL: 'warning',
   DEGRADED: 'warning',
   LOCATION_SILENT: 'warning',
   CERT_EXPIRING: 'warning',
+  INSTANCE_SILENT: 'warning',
   RESOLVED: 'info',
 };

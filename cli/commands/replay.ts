@@ -1,7 +1,8 @@
 /**
  * `vantage replay`: backtests the alert policy on recorded results and prints the notifications it
- * would have sent. The policy is the evaluator's own (shared/evaluate), so what replay prints is what
- * the stream handler would have decided, given the same results.
+ * would have sent. The policy is the evaluator's own (shared/evaluate), run by the stream handler's
+ * rule for results and by the sweep's once a minute between them, so what replay prints is what the
+ * deployment would have decided, silence and reminders included, given the same results.
  */
 import { readFileSync } from 'node:fs';
 import { loadConfigFile } from '../../shared/config/load.ts';
@@ -10,10 +11,12 @@ import { policyFor, type Notification, type PolicyInput } from '../../shared/eva
 import { defineCommand, parse, required, UsageError } from '../args.ts';
 import { EXIT } from '../io.ts';
 
-const HELP = `usage: vantage replay --config FILE --results RESULTS.jsonl [--json]
+const HELP = `usage: vantage replay --config FILE --results RESULTS.jsonl [--until TIME] [--json]
 
 Feeds recorded results through the alert policy of each check in the config, in time order, and
 prints the notifications it would have sent: "what would this policy have paged on last week?"
+Between results the deployed sweep runs at every minute, so a location that stops reporting gets
+its LOCATION_SILENT, and a check that stays DOWN its REMINDERs, at the minute the deployment sends them.
 
 Each line of RESULTS is one result:
   {"checkId":"api","location":"eu-west-1","ts":"2026-11-03T12:00:00Z","ok":false,"status":"down",
@@ -23,6 +26,8 @@ certExpiresAt (or tls.certExpiresAt, as vantage run --json prints it) are option
 
   --config, -c FILE     the checks config whose policies to test
   --results, -r FILE    recorded results, JSON Lines
+  --until TIME          keep sweeping up to TIME (ISO 8601 with a zone, or epoch ms), to see what
+                        follows the last result; default: the newest result's time
   --json                one JSON object per notification:
                         {event, checkId, at, locations, incidentId, dedupeKey[, durationMs]
                          [, certExpiresAt, certDaysLeft]}
@@ -39,7 +44,11 @@ function duration(ms: number): string {
 }
 
 function describe(n: Notification): string {
-  const failing = n.locations.filter((l) => l.failing && !l.silent).map((l) => `${l.location}${l.reason ? ` (${l.reason})` : ''}`);
+  // A failing location that went silent is still named, marked so: it is why a REMINDER can come with no results arriving.
+  const failing = n.locations.filter((l) => l.failing).map((l) => {
+    const notes = [l.reason, l.silent && 'silent'].filter(Boolean);
+    return `${l.location}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
+  });
   switch (n.event) {
     case 'DOWN':
     case 'PARTIAL':
@@ -69,13 +78,21 @@ function json(n: Notification): string {
 }
 
 
+/** Zone-less times are refused, as in the results file: they would be read in the machine's zone. */
+function untilOf(text: string): number {
+  const ms = /^\d+$/.test(text) ? Number(text) : /(Z|[+-]\d{2}:\d{2})$/i.test(text) ? Date.parse(text) : Number.NaN;
+  if (!Number.isFinite(ms)) throw new UsageError(`--until: expected an ISO 8601 time with a zone (…Z or …+01:00) or epoch milliseconds, got "${text}"`);
+  return ms;
+}
+
 /** At most this many input problems are listed; the rest are counted. */
 const MAX_LISTED_ISSUES = 20;
 
 export const replay = defineCommand('replay', HELP, async (argv, io) => {
-  const { values } = parse(argv, { config: { type: 'string', short: 'c' }, results: { type: 'string', short: 'r' }, json: { type: 'boolean' } });
+  const { values } = parse(argv, { config: { type: 'string', short: 'c' }, results: { type: 'string', short: 'r' }, until: { type: 'string' }, json: { type: 'boolean' } });
   const configPath = required(values.config, '--config');
   const resultsPath = required(values.results, '--results');
+  const until = values.until === undefined ? undefined : untilOf(values.until);
 
   const policies = new Map<string, PolicyInput>();
   for (const check of loadConfigFile(configPath, { local: {} }).checks) policies.set(check.id, policyFor(check));
@@ -107,7 +124,7 @@ export const replay = defineCommand('replay', HELP, async (argv, io) => {
   }
   for (const [key, count] of foreign) io.stderr(`vantage replay: ignored ${count} result(s) from ${key}: not a location of the check\n`);
 
-  const { notifications } = backtest(policies, results.map((r) => r.record));
+  const { notifications } = backtest(policies, results.map((r) => r.record), until !== undefined ? { until } : {});
   if (values.json) {
     io.stdout(notifications.map((n) => `${json(n)}\n`).join(''));
   } else {

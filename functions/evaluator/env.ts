@@ -1,6 +1,7 @@
 /**
  * The evaluator function's environment, validated once at cold start. The CDK app sets these
- * (ResultsTable.bindEvaluator: TABLE_NAME, AlertTopic.bindPublisher: TOPIC_ARN).
+ * (ResultsTable.bindEvaluator: TABLE_NAME, AlertTopic.bindPublisher: TOPIC_ARN, and OPS_TOPIC_ARN for the sweep's
+ * INSTANCE_SILENT).
  */
 import { EnvironmentError, matching, nonEmpty, optional, readEnv, required, type EnvOf } from '../../shared/config/env-vars.ts';
 
@@ -9,6 +10,8 @@ const EVALUATOR_ENV = {
   TABLE_NAME: required(matching(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name')),
   /** The alert topic. */
   TOPIC_ARN: required(matching(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w.-]{1,256}$/, 'expected an SNS topic ARN')),
+  /** The ops topic (AlertTopic's ops sibling): INSTANCE_SILENT from the sweep. @default none: instances are not watched */
+  OPS_TOPIC_ARN: optional(matching(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w.-]{1,256}$/, 'expected an SNS topic ARN')),
   /** @default `definitions.json` next to the handler bundle, where the CDK app puts it */
   DEFINITIONS_PATH: optional(nonEmpty),
 };

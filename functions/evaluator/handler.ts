@@ -1,10 +1,11 @@
 /**
  * The deployed evaluator, triggered by the results table's stream (NEW_IMAGE, filtered to result
- * inserts). It turns results into state, incidents and alerts; see ./process-batch.ts and
- * ./process-check.ts.
+ * inserts), and by an EventBridge schedule once a minute for the sweep (silence, reminders, silent
+ * instances). It turns results and the passing of time into state, incidents and alerts; see
+ * shared/usecases/evaluate-batch/.
  *
  * Built once per container, on the first invocation: the environment is validated (./env.ts:
- * TABLE_NAME, TOPIC_ARN, optional DEFINITIONS_PATH), the bundled definitions are read, and the AWS
+ * TABLE_NAME, TOPIC_ARN, optional OPS_TOPIC_ARN and DEFINITIONS_PATH), the bundled definitions are read, and the AWS
  * clients are created. Not at import, because tests, the local pipeline and bench/evaluator.ts import
  * `createEvaluatorHandler` from here without a Lambda environment. A misconfigured function still fails
  * every batch with every problem named, and the failed batches reach the dead-letter queue and its alarm.
@@ -16,12 +17,13 @@
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { snsPublisher } from '../../shared/alert/publish.ts';
 import { DEFINITIONS_FILE, loadDefinitionsFile } from '../../shared/config/definitions-file.ts';
 import { createStore } from '../../shared/store/dynamo.ts';
+import { createOpsMarks } from '../../shared/store/ops-marks.ts';
 import { parseEvaluatorEnv } from './env.ts';
-import { checksById, createEvaluatorHandler, type EvaluatorDeps } from '../../shared/usecases/evaluate-batch/evaluator-handler.ts';
+import { checksById, createEvaluatorHandler, type EvaluatorDeps, type EvaluatorEvent, type EvaluatorResponse } from '../../shared/usecases/evaluate-batch/evaluator-handler.ts';
 import { jsonLogger } from '../../shared/logging/logger.ts';
 
 export { checksById, createEvaluatorHandler, STOP_MARGIN_MS, type EvaluatorDeps } from '../../shared/usecases/evaluate-batch/evaluator-handler.ts';
@@ -32,19 +34,23 @@ const requestHandler = { connectionTimeout: 2_000, requestTimeout: 5_000 };
 export function depsFromEnvironment(environment: Record<string, string | undefined>): EvaluatorDeps {
   const env = parseEvaluatorEnv(environment);
   const definitions = loadDefinitionsFile(env.DEFINITIONS_PATH ?? fileURLToPath(new URL(`./${DEFINITIONS_FILE}`, import.meta.url)));
+  const dynamo = new DynamoDBClient({ requestHandler });
+  const sns = new SNSClient({ requestHandler });
   return {
-    store: createStore({ client: new DynamoDBClient({ requestHandler }), tableName: env.TABLE_NAME }),
-    publisher: snsPublisher(new SNSClient({ requestHandler }), env.TOPIC_ARN),
+    store: createStore({ client: dynamo, tableName: env.TABLE_NAME }),
+    publisher: snsPublisher(sns, env.TOPIC_ARN),
     checks: checksById(definitions.checks),
     channels: definitions.channels,
     clock: Date.now,
     logger: jsonLogger(),
+    ...(env.OPS_TOPIC_ARN !== undefined && { opsPublisher: snsPublisher(sns, env.OPS_TOPIC_ARN), opsMarks: createOpsMarks({ client: dynamo, tableName: env.TABLE_NAME }) }),
+    ...(definitions.instances !== undefined && { instances: definitions.instances }),
   };
 }
 
 let deployed: ReturnType<typeof createEvaluatorHandler> | undefined;
 
-export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
+export async function handler(event: EvaluatorEvent, context: Context): Promise<EvaluatorResponse> {
   deployed ??= createEvaluatorHandler(depsFromEnvironment(process.env));
   return deployed(event, context);
 }

@@ -8,13 +8,11 @@
  * bodies and TLS keys never reach a message.
  */
 import type { ChannelConfig, Check } from '../config/schema.ts';
-import { SEVERITY, type NotificationEvent, type Severity } from '../events.ts';
+import { SEVERITY, type AlertEvent, type NotificationEvent, type Severity } from '../events.ts';
 import type { FailureReason, Phases } from '../probe/types.ts';
 import { clip, describeTarget, fitSubject, formatDuration } from './text.ts';
 
-/** An alert is about one of the evaluator's events (../events.ts). */
-export type AlertEvent = NotificationEvent;
-export type { Severity };
+export type { AlertEvent, Severity };
 
 export const PAYLOAD_SCHEMA_VERSION = 1;
 
@@ -32,7 +30,7 @@ export interface AlertLocation {
 
 /** What the evaluator decided, in the terms an alert needs. */
 export interface AlertFacts {
-  event: AlertEvent;
+  event: NotificationEvent;
   checkId: string;
   incidentId: string;
   dedupeKey: string;
@@ -59,7 +57,7 @@ export { SEVERITY };
 /** The JSON subscribers (webhooks, queues, functions) parse. Fields are only ever added within a schemaVersion. */
 export interface AlertPayload {
   schemaVersion: typeof PAYLOAD_SCHEMA_VERSION;
-  event: AlertEvent;
+  event: NotificationEvent;
   severity: Severity;
   checkId: string;
   checkName: string;
@@ -82,11 +80,17 @@ export interface SnsMessageAttribute {
   StringValue: string;
 }
 
-/** Everything PublishCommand needs apart from the topic. */
-export interface AlertMessage {
+/** Everything PublishCommand needs apart from the topic: what a Publisher sends, to the alert topic or the ops topic. */
+export interface SnsAlert {
   subject: string;
   /** The MessageStructure=json document: `{default, email, https, sqs, lambda}`, each a string. */
   message: string;
+  messageAttributes: { event: SnsMessageAttribute; severity: SnsMessageAttribute } & Record<string, SnsMessageAttribute>;
+  text: string;
+}
+
+/** A check's alert, for the alert topic. */
+export interface AlertMessage extends SnsAlert {
   messageAttributes: {
     checkId: SnsMessageAttribute;
     event: SnsMessageAttribute;
@@ -94,7 +98,6 @@ export interface AlertMessage {
     channels: SnsMessageAttribute;
   };
   payload: AlertPayload;
-  text: string;
 }
 
 const severityOf = (facts: AlertFacts) => facts.severity ?? SEVERITY[facts.event];
@@ -136,7 +139,7 @@ export function buildSubject(facts: AlertFacts, check: Check): string {
   }
 }
 
-const STATE_LINE: Record<AlertEvent, (f: AlertFacts) => string> = {
+const STATE_LINE: Record<NotificationEvent, (f: AlertFacts) => string> = {
   DOWN: (f) => `DOWN, ${f.locations.length} of ${f.locationCount} locations failing`,
   REMINDER: (f) => `still DOWN, ${f.locations.length} of ${f.locationCount} locations failing`,
   PARTIAL: (f) => `PARTIAL, ${f.locations.length} of ${f.locationCount} locations failing (below the quorum for DOWN)`,
@@ -151,7 +154,7 @@ function phasesLine(p: Phases): string {
   return order.filter((k) => p[k] !== undefined).map((k) => `${k} ${Math.round(p[k]!)}ms`).join(', ');
 }
 
-const LOCATIONS_HEADING: Record<AlertEvent, string> = {
+const LOCATIONS_HEADING: Record<NotificationEvent, string> = {
   DOWN: 'Failing locations',
   REMINDER: 'Failing locations',
   PARTIAL: 'Failing locations',
@@ -191,7 +194,7 @@ export function buildText(facts: AlertFacts, check: Check): string {
 }
 
 /** A channel hears an event unless it lists `events` without it. Unknown names are left out. */
-export function channelsFor(event: AlertEvent, names: readonly string[], channels: Readonly<Record<string, ChannelConfig>>): string[] {
+export function channelsFor(event: NotificationEvent, names: readonly string[], channels: Readonly<Record<string, ChannelConfig>>): string[] {
   return names.filter((name) => {
     const channel = Object.hasOwn(channels, name) ? channels[name] : undefined;
     return channel !== undefined && (channel.events === undefined || channel.events.includes(event));
@@ -241,6 +244,85 @@ export function buildAlertMessage(facts: AlertFacts, check: Check, channels: Rea
       severity: { DataType: 'String', StringValue: severityOf(facts) },
       // Subscriptions filter on this: {"channels": ["oncall"]} matches when any element does.
       channels: { DataType: 'String.Array', StringValue: JSON.stringify(routed) },
+    },
+    payload,
+    text,
+  };
+}
+
+// ---- ops alerts: about Vantage itself, for the ops topic -----------------------------------------
+
+/** One instance of a private location stopped writing its heartbeat (the other instances may still probe). */
+export interface InstanceSilentFacts {
+  event: 'INSTANCE_SILENT';
+  location: string;
+  instance: string;
+  /** How many instances the location runs. */
+  instanceCount: number;
+  /** The instance's newest heartbeat, ms; absent when it never wrote one (silence is then measured from `noticedAt`). */
+  lastSeen?: number;
+  /** When the sweep first found no heartbeat of it at all, ms; present iff `lastSeen` is absent. */
+  noticedAt?: number;
+  /** When the sweep decided, ms. */
+  at: number;
+  /** `<location>:<instance>:silent:<ISO lastSeen or noticedAt>:INSTANCE_SILENT:1`: the same for every repeat of one silence. */
+  dedupeKey: string;
+}
+
+export interface InstanceSilentPayload {
+  schemaVersion: typeof PAYLOAD_SCHEMA_VERSION;
+  event: 'INSTANCE_SILENT';
+  severity: Severity;
+  location: string;
+  instance: string;
+  instanceCount: number;
+  lastSeen?: string;
+  noticedAt?: string;
+  at: string;
+  dedupeKey: string;
+}
+
+export interface OpsAlertMessage extends SnsAlert {
+  messageAttributes: { event: SnsMessageAttribute; severity: SnsMessageAttribute; location: SnsMessageAttribute };
+  payload: InstanceSilentPayload;
+}
+
+function instanceSilentText(f: InstanceSilentFacts): string {
+  const since = f.lastSeen ?? f.noticedAt ?? f.at;
+  return [
+    `INSTANCE_SILENT: ${f.location} instance ${f.instance}`,
+    '',
+    `Location: ${f.location} (${f.instanceCount} instance${f.instanceCount === 1 ? '' : 's'})`,
+    `Instance: ${f.instance}`,
+    f.lastSeen !== undefined ? `Last seen: ${iso(f.lastSeen)} (silent for ${formatDuration(f.at - since)})` : `Never seen: no heartbeat since ${iso(since)} (${formatDuration(f.at - since)})`,
+    `At:      ${iso(f.at)}`,
+    '',
+    // Why it is a warning and not a page: the location's checks still run on the other instances.
+    'The other instances keep probing; the location is reported silent (LOCATION_SILENT, through the checks\' channels) only when every instance is.',
+    '',
+    `Dedupe key: ${f.dedupeKey}`,
+  ].join('\n');
+}
+
+/** The ops topic's message for INSTANCE_SILENT: same MessageStructure=json layout as a check's alert, with a `location` attribute instead of checkId and channels. */
+export function buildInstanceSilentMessage(f: InstanceSilentFacts): OpsAlertMessage {
+  const severity = SEVERITY.INSTANCE_SILENT;
+  const text = instanceSilentText(f);
+  const payload: InstanceSilentPayload = {
+    schemaVersion: PAYLOAD_SCHEMA_VERSION, event: f.event, severity, location: f.location, instance: f.instance, instanceCount: f.instanceCount,
+    ...(f.lastSeen !== undefined && { lastSeen: iso(f.lastSeen) }),
+    ...(f.noticedAt !== undefined && { noticedAt: iso(f.noticedAt) }),
+    at: iso(f.at), dedupeKey: f.dedupeKey,
+  };
+  const json = JSON.stringify(payload);
+  const silentFor = formatDuration(f.at - (f.lastSeen ?? f.noticedAt ?? f.at));
+  return {
+    subject: fitSubject(`[${f.event}] `, f.location, ` instance ${f.instance} of ${f.instanceCount} silent for ${silentFor}`),
+    message: JSON.stringify({ default: text, email: text, https: json, sqs: json, lambda: json }),
+    messageAttributes: {
+      event: { DataType: 'String', StringValue: f.event },
+      severity: { DataType: 'String', StringValue: severity },
+      location: { DataType: 'String', StringValue: f.location },
     },
     payload,
     text,

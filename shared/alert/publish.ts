@@ -5,7 +5,7 @@
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { VantageError } from '../errors.ts';
-import type { AlertMessage } from './message.ts';
+import type { SnsAlert } from './message.ts';
 
 /** SNS refused or never answered; the notification has not (knowingly) been sent. */
 export class PublishError extends VantageError {
@@ -20,7 +20,7 @@ export class PublishError extends VantageError {
 
 export interface Publisher {
   /** Resolves with SNS's MessageId; rejects only with a PublishError. */
-  publish(message: AlertMessage): Promise<string>;
+  publish(message: SnsAlert): Promise<string>;
 }
 
 export function snsPublisher(client: SNSClient, topicArn: string): Publisher {

@@ -16,6 +16,7 @@ import {
   DEFINITIONS_SCHEMA_VERSION, DefinitionsError, definitionsHash, definitionsIssues, parseDocumentJson, readDefinitions,
   type Definitions, type DefinitionsDocument,
 } from './definitions-file.ts';
+import { DEFAULT_RECHECK_INTERVAL_MS } from './defaults.ts';
 import { formatDuration } from './duration.ts';
 import type { LoadedConfig } from './load.ts';
 import { formatPath } from './paths.ts';
@@ -46,6 +47,16 @@ function differences(a: unknown, b: unknown, path: PropertyKey[] = []): string[]
 }
 
 /**
+ * Private location → instances, for the sweep's INSTANCE_SILENT. Read defensively: a config without a
+ * deployment block (or from before `instances` existed) gives no entry, and then no instance is watched.
+ */
+function instancesOf(config: LoadedConfig): { instances?: Record<string, number> } {
+  const privates = (config.deployment as { privateLocations?: Array<{ name?: unknown; instances?: unknown }> } | undefined)?.privateLocations ?? [];
+  const entries = privates.flatMap((p) => (typeof p.name === 'string' && Number.isInteger(p.instances) && (p.instances as number) >= 1 ? [[p.name, p.instances as number] as const] : []));
+  return entries.length > 0 ? { instances: Object.fromEntries(entries) } : {};
+}
+
+/**
  * The file for one probe location (only its enabled checks, no channels), or, with no location, the
  * evaluator's file (every check and the channels). Throws DefinitionsError when the file would not
  * hold exactly the validated checks.
@@ -57,6 +68,7 @@ export function toDefinitions(config: LoadedConfig, location?: string): Definiti
     ...(location !== undefined && { location }),
     checks,
     channels: location === undefined ? config.channels : {},
+    ...(location === undefined && instancesOf(config)),
   };
   const json = JSON.parse(JSON.stringify(content)) as Definitions;
   const lost = differences(content, json);
@@ -81,6 +93,8 @@ function alertingInput(a: Partial<AlertPolicy> = {}): Record<string, unknown> {
     ...(a.forMs !== undefined && { for: duration(a.forMs) }),
     ...(a.repeatIntervalMs !== undefined && { repeatInterval: duration(a.repeatIntervalMs) }),
     certExpiringDays: a.certExpiringDays,
+    recheckInterval: duration(a.recheckIntervalMs),
+    confirm: a.confirm,
   };
 }
 
@@ -116,6 +130,8 @@ function withPolicy(parsed: ParsedCheck): Check {
     ...(a.repeatInterval !== undefined && { repeatIntervalMs: a.repeatInterval }),
     certExpiringDays: a.certExpiringDays ?? CERT_EXPIRING_DAYS,
     ...(spec.degradedAfter !== undefined && { degradedAfterMs: spec.degradedAfter }),
+    recheckIntervalMs: a.recheckInterval ?? DEFAULT_RECHECK_INTERVAL_MS,
+    confirm: a.confirm ?? locations.length >= 2,
   };
   return { ...parsed, interval: parsed.interval ?? 60_000, timeout: parsed.timeout ?? 5_000, locations, retries: parsed.retries ?? 1, alerting } as Check;
 }

@@ -1,6 +1,7 @@
 /**
- * Backtesting: recorded results fed through the same policy the evaluator runs, to answer "what
- * would this policy have paged on last week?". Used by `vantage replay`.
+ * Backtesting: recorded results fed through the same policy the evaluator runs, with the same
+ * once-a-minute sweep, to answer "what would this policy have paged on last week?". Used by
+ * `vantage replay`.
  */
 import { z } from 'zod';
 import { evaluate } from './evaluate.ts';
@@ -83,29 +84,62 @@ export function parseResultLines(text: string): ParsedResults {
   return out;
 }
 
+/** The deployed sweep's period: EventBridge `rate(1 minute)` (shared/usecases/evaluate-batch/sweep.ts). */
+export const SWEEP_PERIOD_MS = 60_000;
+
+export interface BacktestOptions {
+  /** Epoch ms: the sweep keeps running every minute up to this instant. @default the newest result's ts */
+  until?: number;
+}
+
 /**
  * Feeds each check's results in ts order, one at a time with `now` at the result's ts, as if the
- * evaluator had seen them live. Returns every notification, ordered by time (checks in the order of
- * `policies` on ties), and each check's final state.
+ * evaluator had seen them live, and between them runs the sweep's step (evaluate with no results) at
+ * every minute boundary, as the deployed sweep does. So LOCATION_SILENT and REMINDER appear when the
+ * deployment would send them, not only when the next result happens to arrive. A sweep at the same
+ * millisecond as a result runs first: a result is recorded after its run started.
+ *
+ * A check's sweeps start after its first result (before it there is no state, and the sweep writes
+ * nothing for a check without one) and go on to `until`, past the check's own last result.
+ *
+ * Returns every notification, ordered by time (checks in the order of `policies` on ties), and each
+ * check's final state.
  */
-export function backtest(policies: ReadonlyMap<string, PolicyInput>, results: readonly ResultRecord[]): { notifications: Notification[]; states: Map<string, CheckState> } {
+export function backtest(
+  policies: ReadonlyMap<string, PolicyInput>,
+  results: readonly ResultRecord[],
+  options: BacktestOptions = {},
+): { notifications: Notification[]; states: Map<string, CheckState> } {
   const byCheck = new Map<string, ResultRecord[]>();
   for (const r of results) {
     const list = byCheck.get(r.checkId);
     if (list) list.push(r);
     else byCheck.set(r.checkId, [r]);
   }
+  const end = options.until ?? results.reduce((max, r) => Math.max(max, r.ts), -Infinity);
   const notifications: Array<{ n: Notification; rank: number }> = [];
   const states = new Map<string, CheckState>();
   [...policies.entries()].forEach(([checkId, policy], rank) => {
     const mine = (byCheck.get(checkId) ?? []).sort((a, b) => a.ts - b.ts);
     let state: CheckState | undefined;
-    for (const r of mine) {
-      const ev = evaluate(state, [r], policy, r.ts);
+    /** The next sweep instant not yet run. */
+    let nextSweep = Infinity;
+    const step = (batch: ResultRecord[], now: number) => {
+      const ev = evaluate(state, batch, policy, now);
       // The outbox is the handler's to drain; a backtest "publishes" everything at once.
       state = { ...ev.state, outbox: [] };
       for (const n of ev.notifications) notifications.push({ n, rank });
+    };
+    /** Sweeps at every boundary before `limit` (or up to and including it, with `inclusive`). */
+    const sweepTo = (limit: number, inclusive: boolean) => {
+      for (; inclusive ? nextSweep <= limit : nextSweep < limit; nextSweep += SWEEP_PERIOD_MS) step([], nextSweep);
+    };
+    for (const r of mine) {
+      if (state) sweepTo(r.ts, false);
+      step([r], r.ts);
+      if (nextSweep === Infinity) nextSweep = (Math.floor(r.ts / SWEEP_PERIOD_MS) + 1) * SWEEP_PERIOD_MS;
     }
+    if (state) sweepTo(end, true);
     if (state) states.set(checkId, state);
   });
   notifications.sort((a, b) => a.n.at - b.n.at || a.rank - b.rank);

@@ -33,6 +33,8 @@ export const METRICS = {
   latency: 'Latency',
   /** 1 per probe invocation per location; its absence is what the missing-heartbeat alarm watches. */
   heartbeat: 'Heartbeat',
+  /** 1 per sweep run, no dimensions: its absence is what the "sweep not running" alarm watches (missing data breaching). */
+  sweep: 'Sweep',
 } as const;
 
 /**
@@ -125,6 +127,29 @@ export function heartbeatEmf(location: string, timestampMs: number): EmfDocument
 
 export function heartbeatEmfLine(location: string, timestampMs: number): string {
   return JSON.stringify(heartbeatEmf(location, timestampMs));
+}
+
+/** What one sweep run did; plain properties of its EMF line, for Logs Insights (not metrics, so they cost nothing extra). */
+export interface SweepCounts {
+  /** Checks the sweep looked at. */
+  checks: number;
+  /** Checks whose state changed (or whose outbox was sent). */
+  changed: number;
+  /** Notifications published, ops warnings included. */
+  published: number;
+}
+
+/** The sweep's line: `Sweep` = 1 in NAMESPACE with no dimensions (one custom metric for the whole deployment), with its counts alongside. */
+export function sweepEmf(timestampMs: number, counts: SweepCounts): EmfDocument {
+  return {
+    _aws: { Timestamp: timestampMs, CloudWatchMetrics: [{ Namespace: NAMESPACE, Dimensions: [[]], Metrics: [{ Name: METRICS.sweep, Unit: 'Count' }] }] },
+    [METRICS.sweep]: 1,
+    ...counts,
+  };
+}
+
+export function sweepEmfLine(timestampMs: number, counts: SweepCounts): string {
+  return JSON.stringify(sweepEmf(timestampMs, counts));
 }
 
 /**

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { buildAlertMessage, buildSubject, channelsFor, type AlertFacts } from '../../shared/alert/message.ts';
+import { buildAlertMessage, buildInstanceSilentMessage, buildSubject, channelsFor, type AlertFacts } from '../../shared/alert/message.ts';
 import { factsOf } from '../../shared/alert/facts.ts';
 import { formatDuration } from '../../shared/alert/text.ts';
 import { evaluate, policyFor } from '../../shared/evaluate/index.ts';
@@ -259,5 +259,47 @@ describe('channel routing by events', () => {
 describe('formatDuration', () => {
   it.each([[0, '0s'], [45_000, '45s'], [60_000, '1m'], [252_000, '4m 12s'], [7_500_000, '2h 5m'], [3 * 86_400_000 + 4 * 3_600_000, '3d 4h']])('%i ms → %s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
+  });
+});
+
+describe('INSTANCE_SILENT, the ops topic\'s message', () => {
+  const lastSeen = T0 + 3000;
+  const facts = {
+    event: 'INSTANCE_SILENT', location: 'office-dc', instance: '2', instanceCount: 2, lastSeen, at: T0 + 3 * 60_000 + 30_000,
+    dedupeKey: `office-dc:2:silent:${new Date(lastSeen).toISOString()}:INSTANCE_SILENT:1`,
+  } as const;
+
+  it('says which instance of which location went quiet and since when, as a warning, with no check or channels', () => {
+    const msg = buildInstanceSilentMessage(facts);
+    expect(msg.subject).toBe('[INSTANCE_SILENT] office-dc instance 2 of 2 silent for 3m 27s');
+    expect(msg.messageAttributes).toEqual({
+      event: { DataType: 'String', StringValue: 'INSTANCE_SILENT' },
+      severity: { DataType: 'String', StringValue: 'warning' },
+      location: { DataType: 'String', StringValue: 'office-dc' },
+    });
+    expect(msg.payload).toEqual({
+      schemaVersion: 1, event: 'INSTANCE_SILENT', severity: 'warning', location: 'office-dc', instance: '2', instanceCount: 2,
+      lastSeen: new Date(lastSeen).toISOString(), at: new Date(facts.at).toISOString(), dedupeKey: facts.dedupeKey,
+    });
+    expect(msg.text).toContain(`Last seen: ${new Date(lastSeen).toISOString()} (silent for 3m 27s)`);
+    expect(msg.text).toContain('only when every instance is');
+    const structure = JSON.parse(msg.message) as Record<string, string>;
+    expect(structure.email).toBe(msg.text);
+    expect(JSON.parse(structure.https!)).toEqual(msg.payload);
+  });
+
+  it('measures an instance never heard from from when the sweep first missed it', () => {
+    const { lastSeen: _omit, ...rest } = facts;
+    const msg = buildInstanceSilentMessage({ ...rest, noticedAt: T0 + 30_000, dedupeKey: 'office-dc:2:silent:x:INSTANCE_SILENT:1' });
+    expect(msg.subject).toBe('[INSTANCE_SILENT] office-dc instance 2 of 2 silent for 3m');
+    expect(msg.payload).not.toHaveProperty('lastSeen');
+    expect(msg.payload.noticedAt).toBe(new Date(T0 + 30_000).toISOString());
+    expect(msg.text).toContain('Never seen: no heartbeat since');
+  });
+
+  it('is an ops event, so a channel cannot subscribe to it (it never goes through a check\'s channels)', () => {
+    expect(EVENTS).not.toContain('INSTANCE_SILENT');
+    expect(() => loadConfigObject({ channels: { ops: { email: ['ops@example.com'], events: ['INSTANCE_SILENT'] } }, checks: [{ id: 'a', http: { url: 'https://example.com' } }] }))
+      .toThrow(expect.objectContaining({ issues: [expect.objectContaining({ path: 'channels.ops.events[0]' })] }));
   });
 });

@@ -158,3 +158,76 @@ describe('vantage replay', () => {
     expect(badConfig.stderr).toContain('cannot read');
   });
 });
+
+describe('vantage replay runs the sweep every minute between results', () => {
+  // api in three locations; edge in one, with reminders. Locations probe 10, 20 and 30 s into the
+  // minute, so a sweep on the minute and the next result are distinguishable.
+  const SWEPT = `
+defaults:
+  interval: 1m
+  locations: [eu, us, ap]
+checks:
+  - id: api
+    http: { url: https://api.example.com/health }
+  - id: edge
+    locations: [ap]
+    tcp: { host: edge.internal, port: 443 }
+    alerting: { quorum: 1, repeatInterval: 5m }
+`;
+  const PHASE: Record<string, number> = { eu: 10_000, us: 20_000, ap: 30_000 };
+  const ts = (loc: string, minute: number) => T0 + minute * 60_000 + PHASE[loc]!;
+  const minuteIso = (minute: number) => new Date(T0 + minute * 60_000).toISOString();
+  let swept: string;
+  beforeAll(() => {
+    swept = join(dir, 'swept.yaml');
+    writeFileSync(swept, SWEPT);
+  });
+
+  it('reports a location that stops reporting at the first sweep past 3 intervals, before the next result would', async () => {
+    // ap's last api result is at 12:03:30; the others keep going to 12:09.
+    const lines = [];
+    for (let minute = 0; minute <= 9; minute++) {
+      for (const loc of ['eu', 'us', 'ap']) {
+        if (loc === 'ap' && minute > 3) continue;
+        lines.push({ checkId: 'api', location: loc, ts: ts(loc, minute), ok: true, status: 'up' });
+      }
+    }
+    const r = await runCli(['replay', '--json', '--config', swept, '--results', file('silent.jsonl', lines)]);
+    expect(r.stderr).toBe('');
+    const out = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Stale once more than 3 × 1m has passed since 12:03:30: the sweep at 12:07:00 sees it, ten
+    // seconds before eu's 12:07:10 result would have.
+    const silentAfter = new Date(ts('ap', 3)).toISOString();
+    expect(out).toEqual([expect.objectContaining({
+      event: 'LOCATION_SILENT', checkId: 'api', at: minuteIso(7), incidentId: `api:ap:silent:${silentAfter}`,
+      locations: [expect.objectContaining({ location: 'ap', silent: true })],
+    })]);
+  });
+
+  it('sends REMINDERs at the sweep while every location of a DOWN check is silent', async () => {
+    // edge fails twice (DOWN at 12:01:30), then its only location goes dark.
+    const lines = [0, 1].map((minute) => ({ checkId: 'edge', location: 'ap', ts: ts('ap', minute), ok: false, status: 'down', failure: { reason: 'connect_timeout', message: 'no answer' } }));
+    const until = minuteIso(12);
+    const r = await runCli(['replay', '--config', swept, '--results', file('dark.jsonl', lines), '--until', until]);
+    expect(r.stderr).toBe('');
+    const rows = r.stdout.trimEnd().split('\n');
+    expect(rows.slice(0, -1).map((l) => l.split(/\s+/).slice(0, 3).join(' '))).toEqual([
+      `${new Date(ts('ap', 1)).toISOString()} DOWN edge`,
+      // Silent once more than 3 minutes have passed since 12:01:30.
+      `${minuteIso(5)} LOCATION_SILENT edge`,
+      // repeatInterval 5m from the DOWN, at the first sweep after 12:06:30, then 5m from that one.
+      `${minuteIso(7)} REMINDER edge`,
+      `${minuteIso(12)} REMINDER edge`,
+    ]);
+    expect(rows[2]).toContain('failing: ap (connect_timeout, silent)');
+  });
+
+  it('stops sweeping at the newest result without --until, and refuses a zone-less --until', async () => {
+    const lines = [0, 1].map((minute) => ({ checkId: 'edge', location: 'ap', ts: ts('ap', minute), ok: false, status: 'down', failure: { reason: 'connect_timeout', message: 'no answer' } }));
+    const r = await runCli(['replay', '--json', '--config', swept, '--results', file('short.jsonl', lines)]);
+    expect((r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { event: string })).map((n) => n.event)).toEqual(['DOWN']);
+    const bad = await runCli(['replay', '--config', swept, '--results', file('short2.jsonl', lines), '--until', '2026-11-03 12:30']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--until: expected an ISO 8601 time with a zone');
+  });
+});

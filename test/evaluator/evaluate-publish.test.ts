@@ -18,7 +18,7 @@ import { createStore, VersionConflictError, type Store } from '../../shared/stor
 import type { VersionedState } from '../../shared/store/items.ts';
 import { checksById, createEvaluatorHandler, STOP_MARGIN_MS, type EvaluatorDeps } from '../../shared/usecases/evaluate-batch/evaluator-handler.ts';
 import type { LogFields, Logger } from '../../shared/logging/logger.ts';
-import type { EvaluatorStore } from '../../shared/usecases/evaluate-batch/process-check.ts';
+import type { SweepStore } from '../../shared/usecases/evaluate-batch/sweep.ts';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb-local.ts';
 import { startTestSnsEmulator, type Delivery, type TestSnsEmulator } from '../support/sns-emulator.ts';
 
@@ -98,9 +98,11 @@ interface Harness {
   state(checkId: string): Promise<CheckState | undefined>;
 }
 
-async function harness(opts: { publisher?: Publisher; wrapStore?: (s: Store) => EvaluatorStore; filter?: boolean; maxRetries?: number; onDiscard?: (records: DynamoDBRecord[]) => void } = {}): Promise<Harness> {
+async function harness(opts: { publisher?: Publisher; wrapStore?: (s: Store) => SweepStore; filter?: boolean; maxRetries?: number; onDiscard?: (records: DynamoDBRecord[]) => void } = {}): Promise<Harness> {
   const { tableName, streamArn } = await db.newTable();
-  const store = createStore({ client: db.client, tableName });
+  // T0 is fixed in the past and DynamoDB Local deletes items whose `ttl` has passed (a heartbeat's is
+  // 7 days after its lastSeen); a heartbeat deleted mid-test would look like silence.
+  const store = createStore({ client: db.client, tableName, heartbeatTtlDays: 36_500 });
   let now = T0;
   const logs: LogEntry[] = [];
   const deps: EvaluatorDeps = {

@@ -3,15 +3,20 @@
  * middy-wrapped Lambda handler. ./handler.ts builds the deployed one from the environment; tests and
  * the local pipeline build their own.
  *
- * It answers with a partial batch response, so the event source mapping enables
- * `ReportBatchItemFailures` (cdk/constructs/evaluator.ts).
+ * One function, two triggers: the results table's stream (answered with a partial batch response, so
+ * the event source mapping enables `ReportBatchItemFailures`, cdk/constructs/evaluator.ts) and the
+ * EventBridge schedule that runs the sweep (./sweep.ts), answered with the sweep's summary.
  */
 import middy from '@middy/core';
-import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import type { Check } from '../../config/schema.ts';
-import { processBatch, type BatchDeps } from './process-batch.ts';
+import { processBatch } from './process-batch.ts';
+import { isSweepEvent, runSweep, type SweepDeps, type SweepSummary } from './sweep.ts';
 
-export type EvaluatorDeps = BatchDeps;
+export type EvaluatorDeps = SweepDeps;
+
+export type EvaluatorEvent = DynamoDBStreamEvent | ScheduledEvent;
+export type EvaluatorResponse = DynamoDBBatchResponse | SweepSummary;
 
 /**
  * Time kept back at the end of an invocation: a check started later might not finish, so it is left
@@ -35,6 +40,19 @@ function deadlineSignal(context: Partial<Context> | undefined): AbortSignal | un
   return left > 0 ? AbortSignal.timeout(left) : AbortSignal.abort();
 }
 
+/**
+ * The sweep decides at the evaluator's clock, not at the event's `time`: EventBridge may deliver a
+ * scheduled event late or twice, and a late sweep must still decide at the instant it runs.
+ */
 export function createEvaluatorHandler(deps: EvaluatorDeps) {
-  return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>().handler((event, context) => processBatch(event, deps, deadlineSignal(context)));
+  function handle(event: ScheduledEvent, context: Context): Promise<SweepSummary>;
+  function handle(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse>;
+  function handle(event: EvaluatorEvent, context: Context): Promise<EvaluatorResponse>;
+  function handle(event: EvaluatorEvent, context: Context): Promise<EvaluatorResponse> {
+    return wrapped(event, context);
+  }
+  const wrapped = middy<EvaluatorEvent, EvaluatorResponse>().handler((event, context) => (isSweepEvent(event)
+    ? runSweep(deps, deps.clock(), deadlineSignal(context))
+    : processBatch(event, deps, deadlineSignal(context))));
+  return handle;
 }

@@ -6,19 +6,35 @@
  * is stored before it is published and removed only after, so a crash or a failed publish can repeat
  * a notification but never lose one. Each outbox entry is cleared by its dedupe key, and a retried or
  * concurrent clear removes only what this invocation sent.
+ *
+ * Two writers can now work on one check at once (the stream and the sweep). After losing a version
+ * race, the state re-read carries the winner's outbox, which the winner is publishing right now; so a
+ * retry publishes only what it decides itself, and leaves the rest to the winner (or, if the winner
+ * dies, to the next invocation, which finds it as a leftover). That keeps a race from sending one
+ * notification twice.
  */
 import { buildAlertMessage } from '../../alert/message.ts';
 import { factsOf } from '../../alert/facts.ts';
 import type { Publisher } from '../../alert/publish.ts';
 import type { ChannelConfig, Check } from '../../config/schema.ts';
 import { VantageError } from '../../errors.ts';
-import { clearPublished, evaluate, policyFor, type CheckState, type ResultRecord } from '../../evaluate/index.ts';
+import { clearPublished, evaluate, policyFor, type CheckState, type Notification, type ResultRecord } from '../../evaluate/index.ts';
 import type { Store } from '../../store/dynamo.ts';
 import { VersionConflictError } from '../../store/errors.ts';
 import { incidentsToRecord } from './incidents.ts';
 import type { Logger } from '../../logging/logger.ts';
 
 export type EvaluatorStore = Pick<Store, 'getState' | 'putState' | 'putIncident' | 'getHeartbeats'>;
+
+export interface ProcessCheckOptions {
+  /**
+   * Whether a notification found in the stored outbox (decided by an earlier invocation, not yet
+   * cleared) is published now. @default every one: a leftover is a publish that failed or crashed.
+   * The sweep passes a test of age instead, because a leftover that young is more likely a stream
+   * invocation between its write and its publish than a failure.
+   */
+  deliverLeftover?: (n: Notification) => boolean;
+}
 
 export interface CheckProcessorDeps {
   store: EvaluatorStore;
@@ -48,7 +64,13 @@ export class ConflictRetriesExhaustedError extends VantageError {
   }
 }
 
-export async function processCheck(check: Check, results: readonly ResultRecord[], lastSeen: Readonly<Record<string, number>>, deps: CheckProcessorDeps): Promise<CheckOutcome> {
+export async function processCheck(
+  check: Check,
+  results: readonly ResultRecord[],
+  lastSeen: Readonly<Record<string, number>>,
+  deps: CheckProcessorDeps,
+  options: ProcessCheckOptions = {},
+): Promise<CheckOutcome> {
   const { store, logger } = deps;
   const maxAttempts = deps.maxAttempts ?? 4;
   const outcome: CheckOutcome = { writes: 0, published: [], conflicts: 0 };
@@ -62,11 +84,11 @@ export async function processCheck(check: Check, results: readonly ResultRecord[
   }
 
   /** Retries a write that lost a version race: re-read, re-apply, write again, a bounded number of times. */
-  async function withRetries<T>(step: (current: CheckState | undefined) => Promise<T>): Promise<T> {
+  async function withRetries<T>(step: (current: CheckState | undefined, attempt: number) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const current = await store.getState<CheckState>(check.id);
       try {
-        return await step(current);
+        return await step(current, attempt);
       } catch (err) {
         if (!(err instanceof VersionConflictError)) throw err;
         outcome.conflicts++;
@@ -93,11 +115,11 @@ export async function processCheck(check: Check, results: readonly ResultRecord[
     }
   }
 
-  /** Publishes the outbox in order; stops at the first failure so nothing overtakes it. */
-  async function deliver(state: CheckState): Promise<CheckState> {
+  /** Publishes the outbox entries `mine` admits, in order; stops at the first failure so nothing overtakes it. */
+  async function deliver(state: CheckState, mine: (n: Notification) => boolean): Promise<CheckState> {
     const sent: string[] = [];
     let failure: unknown;
-    for (const n of state.outbox) {
+    for (const n of state.outbox.filter(mine)) {
       try {
         await deps.publisher.publish(buildAlertMessage(factsOf(n, check), check, deps.channels));
         sent.push(n.dedupeKey);
@@ -115,15 +137,19 @@ export async function processCheck(check: Check, results: readonly ResultRecord[
     return after;
   }
 
-  await withRetries(async (read) => {
+  const leftover = options.deliverLeftover ?? (() => true);
+  await withRetries(async (read, attempt) => {
     // A previous invocation decided these and could not publish them: they go out first, in order.
-    const current = read && read.outbox.length > 0 ? await deliver(read) : read;
+    // Not after a lost race: then they are the winner's, and the winner is sending them.
+    const leftovers = attempt === 1 && read ? read.outbox.filter(leftover) : [];
+    const current = read && leftovers.length > 0 ? await deliver(read, (n) => leftovers.includes(n)) : read;
     const evaluation = evaluate(current, results, policy, deps.clock(), { lastSeen });
     if (!evaluation.changed) return;
     // Before the state: a retry after a crash re-decides the same incident and rewrites the same item.
     for (const incident of incidentsToRecord(current, evaluation)) await store.putIncident(incident);
     const stored = await write(evaluation.state);
-    if (stored.outbox.length > 0) await deliver(stored);
+    const decided = new Set(evaluation.notifications.map((n) => n.dedupeKey));
+    if (decided.size > 0) await deliver(stored, (n) => decided.has(n.dedupeKey));
   });
   return outcome;
 }

@@ -1,0 +1,151 @@
+/**
+ * The scheduled sweep: EventBridge `rate(1 minute)` runs the evaluator with no records, and every
+ * check is evaluated at `now` exactly as if results had arrived, so what depends on time passing
+ * (LOCATION_SILENT, REMINDER) is decided while no results arrive. design.md, "Evaluation semantics".
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html
+ *
+ * Cheap first, exact second: one eventually consistent BatchGetItem of every state and one of every
+ * location's heartbeat, then the pure `evaluate` on each to see whether anything would change. Only
+ * those checks go through `processCheck`, the stream's own path (strongly consistent re-read,
+ * version-conditioned write, outbox, publish, clear), so the sweep and the stream cannot decide
+ * differently. Steady state reads two batches and writes nothing.
+ *
+ * A check with no state has never had a result. The sweep writes nothing for it: silence is measured
+ * from a location's newest evidence (result, heartbeat) or the state's creation, and a check that
+ * never reported has none of these, so the pure policy decides nothing (`changed` false, no outbox)
+ * and creating a state just to start a clock would be a write per check that no result asked for.
+ * Its locations are still watched through every other check that runs there, and through their heartbeats.
+ *
+ * Disabled checks are skipped: no result is coming, and a check switched off while DOWN would
+ * otherwise send REMINDERs for ever.
+ */
+import type { ScheduledEvent } from 'aws-lambda';
+import type { Publisher } from '../../alert/publish.ts';
+import type { Check } from '../../config/schema.ts';
+import { evaluate, policyFor, type CheckState, type Notification } from '../../evaluate/index.ts';
+import { errorFields } from '../../logging/logger.ts';
+import { sweepEmfLine } from '../../metrics/emf.ts';
+import type { Store } from '../../store/dynamo.ts';
+import type { OpsMarks } from '../../store/ops-marks.ts';
+import { sweepInstances, type InstanceHeartbeatReader } from './instance-silence.ts';
+import type { BatchDeps } from './process-batch.ts';
+import { processCheck, type EvaluatorStore } from './process-check.ts';
+
+/** The store as the sweep uses it: the stream's parts plus the cheap batch read of states, and (from PROBE) the instance heartbeats. */
+export type SweepStore = EvaluatorStore & Pick<Store, 'getStates'> & Partial<InstanceHeartbeatReader>;
+
+export interface SweepDeps extends BatchDeps {
+  store: SweepStore;
+  /** The ops topic (env OPS_TOPIC_ARN): INSTANCE_SILENT goes here. Without it (or without `opsMarks`) instances are not watched. */
+  opsPublisher?: Publisher;
+  /** Where INSTANCE_SILENT remembers it has warned (../../store/ops-marks.ts). */
+  opsMarks?: OpsMarks;
+  /** Private location → instances (definitions.instances). */
+  instances?: Readonly<Record<string, number>>;
+  /** Where the sweep's EMF line goes. @default stdout, which CloudWatch Logs reads EMF from */
+  writeMetric?: (line: string) => void;
+}
+
+export interface SweepSummary {
+  /** Checks looked at (enabled ones). */
+  checks: number;
+  /** Checks the cheap pass found something to do for (a change, or an outbox to send). */
+  candidates: number;
+  /** Checks whose state was written or which published. */
+  changed: number;
+  /** Notifications published, INSTANCE_SILENT included. */
+  published: number;
+  /** Candidates that failed (logged); the next sweep tries again. */
+  failed: number;
+  /** Candidates not started because the deadline came; the next sweep takes them. */
+  leftOver: number;
+}
+
+/**
+ * A leftover outbox entry younger than this may belong to a stream invocation that has written it
+ * and is publishing it right now; the sweep leaves it to that invocation. An older one is stuck (a
+ * failed publish, a crash) and the sweep sends it. One sweep period: the sweep's own failed publish
+ * is retried by the next sweep.
+ */
+export const SWEEP_LEFTOVER_AGE_MS = 60_000;
+
+/** An EventBridge scheduled event, which is what runs the sweep; anything else is not. */
+export function isSweepEvent(event: unknown): event is ScheduledEvent {
+  const e = event as Partial<ScheduledEvent> | null;
+  return typeof e === 'object' && e !== null && e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event';
+}
+
+async function lastSeenOf(checks: readonly Check[], store: SweepStore): Promise<Record<string, number>> {
+  const locations = [...new Set(checks.flatMap((c) => c.locations))];
+  if (locations.length === 0) return {};
+  const heartbeats = await store.getHeartbeats(locations);
+  return Object.fromEntries(heartbeats.map((h) => [h.location, Date.parse(h.lastSeen)]));
+}
+
+/** The checks the cheap read says need the exact path: the pure policy would change them, or a stuck outbox is waiting. */
+function candidatesOf(checks: readonly Check[], states: ReadonlyMap<string, CheckState>, lastSeen: Readonly<Record<string, number>>, now: number, stuck: (n: Notification) => boolean): Check[] {
+  return checks.filter((check) => {
+    const state = states.get(check.id);
+    if (!state) return false;
+    const ev = evaluate(state, [], policyFor(check), now, { lastSeen });
+    return ev.changed || ev.notifications.length > 0 || state.outbox.some(stuck);
+  });
+}
+
+/**
+ * One sweep at `now` (epoch ms). `signal` is the invocation's deadline: checks not started by then
+ * are left for the next sweep a minute later. Never throws for one check's failure; a failure to read
+ * the states or heartbeats throws, since deciding without them would page falsely (a resting
+ * location looks silent without its heartbeat).
+ */
+export async function runSweep(deps: SweepDeps, now: number, signal?: AbortSignal): Promise<SweepSummary> {
+  const { logger, store } = deps;
+  const checks = [...deps.checks.values()].filter((c) => c.enabled !== false);
+  const summary: SweepSummary = { checks: checks.length, candidates: 0, changed: 0, published: 0, failed: 0, leftOver: 0 };
+  const stuck = (n: Notification) => now - n.at >= SWEEP_LEFTOVER_AGE_MS;
+  // A sweep decides at its own instant, whatever the clock says by the time a check's turn comes.
+  const atNow = { ...deps, clock: () => now };
+
+  const [states, lastSeen] = await Promise.all([
+    checks.length > 0 ? store.getStates<CheckState>(checks.map((c) => c.id)) : Promise.resolve([]),
+    lastSeenOf(checks, store),
+  ]);
+  const candidates = candidatesOf(checks, new Map(states.map((s) => [s.checkId, s])), lastSeen, now, stuck);
+  summary.candidates = candidates.length;
+
+  for (const check of candidates) {
+    if (signal?.aborted) {
+      summary.leftOver++;
+      continue;
+    }
+    try {
+      const outcome = await processCheck(check, [], lastSeen, atNow, { deliverLeftover: stuck });
+      if (outcome.writes > 0 || outcome.published.length > 0) summary.changed++;
+      summary.published += outcome.published.length;
+      if (outcome.writes > 0 || outcome.published.length > 0) {
+        logger.info('check swept', { checkId: check.id, writes: outcome.writes, published: outcome.published.length, conflicts: outcome.conflicts });
+      }
+    } catch (err) {
+      summary.failed++;
+      logger.error('sweep of a check failed; the next sweep tries again', { checkId: check.id, ...errorFields(err) });
+    }
+  }
+  if (summary.leftOver > 0) logger.warn('out of time; checks left for the next sweep', { leftOver: summary.leftOver });
+
+  summary.published += await sweepInstancesSafely(deps, now, signal);
+  const write = deps.writeMetric ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  write(sweepEmfLine(now, { checks: summary.checks, changed: summary.changed, published: summary.published }));
+  return summary;
+}
+
+/** Instance silence is the ops channel's business: its failure is logged and never stops the checks' sweep. */
+async function sweepInstancesSafely(deps: SweepDeps, now: number, signal?: AbortSignal): Promise<number> {
+  const { opsPublisher, opsMarks, instances, store } = deps;
+  if (!opsPublisher || !opsMarks || !instances || !store.getInstanceHeartbeats || signal?.aborted) return 0;
+  try {
+    return await sweepInstances({ publisher: opsPublisher, marks: opsMarks, heartbeats: store as InstanceHeartbeatReader, instances, logger: deps.logger }, now);
+  } catch (err) {
+    deps.logger.error('instance silence not decided; the next sweep tries again', errorFields(err));
+    return 0;
+  }
+}
