@@ -16,6 +16,12 @@ export interface Names {
   readonly dashboard: string;
   readonly homeStack: string;
   probeStack(location: string): string;
+  /**
+   * The physical name of a location's probe function; `instance` ("1", "2", …) for a private
+   * location's instances. Explicit so that probes in other regions can name it in their IAM policy and
+   * environment at synth time (confirmation requests, retests on another instance).
+   */
+  probeFunction(location: string, instance?: string): string;
 }
 
 export interface NameOptions {
@@ -47,6 +53,26 @@ export function generatedTableName(prefix: string, homeStack: string, homeRegion
   return `${prefix}-results-${hash}`;
 }
 
+/** Lambda's rule for a function's name: https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#lambda-CreateFunction-request-FunctionName */
+const FUNCTION_NAME_MAX = 64;
+const FUNCTION_NAME_CHARS = /[^A-Za-z0-9_-]/g;
+
+/**
+ * `<prefix>-probe-<location>[-<instance>]`, readable when it fits. A location name may hold "." (not
+ * allowed in a function name) and may be 64 characters long, so a name that had to be changed (a
+ * character replaced, or cut to 64) carries a hash of what it stands for: "a.b" and "a-b" stay apart,
+ * and the name is the same on every synth.
+ */
+export function probeFunctionName(prefix: string, location: string, instance?: string): string {
+  const wanted = `${prefix}-probe-${location}${instance !== undefined ? `-${instance}` : ''}`;
+  const clean = wanted.replace(FUNCTION_NAME_CHARS, '-');
+  if (clean === wanted && clean.length <= FUNCTION_NAME_MAX) return clean;
+  const hash = createHash('sha256').update(wanted).digest('hex').slice(0, 8);
+  const suffix = `-${hash}${instance !== undefined ? `-${instance}` : ''}`;
+  const stem = `${prefix}-probe-${location}`.replace(FUNCTION_NAME_CHARS, '-').slice(0, FUNCTION_NAME_MAX - suffix.length).replace(/-+$/, '');
+  return `${stem}${suffix}`;
+}
+
 export function namesFor(opts: NameOptions): Names {
   const { prefix = 'vantage', homeRegion, tableName } = opts;
   const title = prefix.charAt(0).toUpperCase() + prefix.slice(1);
@@ -60,6 +86,7 @@ export function namesFor(opts: NameOptions): Names {
     homeStack,
     // Stack names allow [A-Za-z0-9-]; location names may also hold "." and "_".
     probeStack: (location) => `${title}-Probe-${location.replace(/[^A-Za-z0-9-]/g, '-')}`,
+    probeFunction: (location, instance) => probeFunctionName(prefix, location, instance),
   };
 }
 
@@ -69,4 +96,9 @@ export function namesFor(opts: NameOptions): Names {
  */
 export function tableArn(homeRegion: string, tableName: string, account: string = Aws.ACCOUNT_ID): string {
   return `arn:${Aws.PARTITION}:dynamodb:${homeRegion}:${account}:table/${tableName}`;
+}
+
+/** A function's ARN from its parts, the account as in `tableArn`. */
+export function functionArn(region: string, functionName: string, account: string = Aws.ACCOUNT_ID): string {
+  return `arn:${Aws.PARTITION}:lambda:${region}:${account}:function:${functionName}`;
 }

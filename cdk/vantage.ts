@@ -11,6 +11,7 @@ import type { LoadedConfig } from '../shared/config/load.ts';
 import type { Check } from '../shared/config/schema.ts';
 import { ConfigError, VantageError } from '../shared/errors.ts';
 import { namesFor, tableArn, type Names } from './names.ts';
+import { confirmTargets, probeFunctionsOf } from './probe-peers.ts';
 import { kmsGrants, secretGrants } from './secret-refs.ts';
 import { HomeStack } from './stacks/home-stack.ts';
 import { ProbeStack } from './stacks/probe-stack.ts';
@@ -74,6 +75,7 @@ export function buildVantage(app: App, config: LoadedConfig, opts: VantageOption
   });
 
   const probes = new Map<string, ProbeStack>();
+  const functions = probeFunctionsOf(d, names, regionOf);
   const indexed = config.checks.map((check, index) => ({ index, check }));
   for (const [location, region] of regionOf) {
     // The checks this location runs: what its definitions bundle holds, and all its role may read for.
@@ -90,8 +92,8 @@ export function buildVantage(app: App, config: LoadedConfig, opts: VantageOption
       tableName: names.table,
       tableArn: tableArn(d.homeRegion, names.table, d.account),
       homeRegion: d.homeRegion,
-      opsTopicName: `${names.opsTopic}-${location.replace(/[^A-Za-z0-9_-]/g, '-')}`,
-      opsEmails: d.opsEmail,
+      functions: functions.get(location)!,
+      confirmFunctions: confirmTargets(location, checks, functions),
       phaseMetrics: d.metrics.phases,
       secrets,
       kmsGrants: kmsGrants(secrets, d.secretsKmsKeys),

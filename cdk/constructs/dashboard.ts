@@ -5,7 +5,9 @@
  * region. https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_xaxr_dashboard.html
  *
  * One dashboard takes at most 500 widgets, so past about 165 checks they continue on `<name>-2`,
- * `<name>-3`, … (shared/deploy/dashboard-pages.ts); the first carries the heartbeat and evaluator rows.
+ * `<name>-3`, … (shared/deploy/dashboard-pages.ts); the first carries the evaluator row (with the
+ * sweeps, whose absence is also an alarm). Silent locations are the sweep's to report, from the
+ * heartbeats in the table, so no metric per location is drawn for it.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -52,21 +54,15 @@ export class VantageDashboard extends Construct {
       label,
     });
 
-    const locations = [...new Set(props.checks.flatMap((c) => c.locations))];
-    const overview: cloudwatch.IWidget[][] = [[new cloudwatch.GraphWidget({
-      title: 'Probe heartbeats (runs per period, per location)',
-      width: 24,
-      height: 4,
-      left: locations.map((l) => new cloudwatch.Metric({
-        namespace: NAMESPACE, metricName: METRICS.heartbeat, dimensionsMap: { [DIMENSIONS.location]: l }, region: region(l), statistic: 'Sum', period, label: l,
-      })),
-      leftYAxis: { min: 0 },
-    })]];
-
+    const overview: cloudwatch.IWidget[][] = [];
     if (props.evaluator) {
       const fn = props.evaluator.fn.function;
       overview.push([
-        new cloudwatch.GraphWidget({ title: 'Evaluator errors and invocations', width: 8, left: [fn.metricInvocations({ period }), fn.metricErrors({ period })] }),
+        new cloudwatch.GraphWidget({
+          title: 'Evaluator errors and invocations, sweeps',
+          width: 8,
+          left: [fn.metricInvocations({ period }), fn.metricErrors({ period }), new cloudwatch.Metric({ namespace: NAMESPACE, metricName: METRICS.sweep, statistic: 'Sum', period, label: 'Sweeps' })],
+        }),
         new cloudwatch.GraphWidget({ title: 'Evaluator stream lag (ms, max)', width: 8, left: [fn.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' })] }),
         new cloudwatch.GraphWidget({ title: 'Evaluator dead letters', width: 8, left: [props.evaluator.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' })] }),
       ]);
@@ -103,7 +99,7 @@ export class VantageDashboard extends Construct {
       ];
     };
 
-    const spent = overviewFootprint(locations.length, props.evaluator !== undefined);
+    const spent = overviewFootprint(props.evaluator !== undefined);
     paginate(props.checks, (c) => c.locations.length, spent).forEach((page, i) => {
       const name = dashboardName(props.dashboardName, i);
       // The first keeps the construct id it always had, so its logical id (and the deployed dashboard) stays.

@@ -8,6 +8,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { SecureTopic } from './secure-topic.ts';
+import type { VantageFunction } from './vantage-function.ts';
 
 export interface OpsTopicProps {
   readonly topicName: string;
@@ -24,6 +25,16 @@ export class OpsTopic extends Construct {
     (props.emails ?? []).forEach((address, i) => {
       new sns.Subscription(this, `email-${i}`, { topic: this.secureTopic.topic, protocol: sns.SubscriptionProtocol.EMAIL, endpoint: address });
     });
+  }
+
+  /**
+   * Grants publishing and tells the function where (OPS_TOPIC_ARN): the evaluator's sweep sends
+   * INSTANCE_SILENT here. The topic's key leaves IAM in charge (KMS's default key policy), so the
+   * role's grant of the two key operations is enough, as for the alert topic.
+   */
+  bindPublisher(fn: VantageFunction): void {
+    this.secureTopic.grantPublish(fn.function);
+    fn.function.addEnvironment('OPS_TOPIC_ARN', this.secureTopic.topic.topicArn);
   }
 
   /** Sends the alarm's ALARM and OK transitions here. */

@@ -19,6 +19,7 @@ import { Annotations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import type { PrivateLocationConfig } from '../../shared/config/deployment.ts';
+import { VantageError } from '../../shared/errors.ts';
 
 export interface PrivateNetworkProps {
   readonly location: PrivateLocationConfig;
@@ -59,8 +60,16 @@ export class PrivateNetwork extends Construct {
       : 'results: HTTPS to DynamoDB (and Secrets Manager/SSM) through NAT');
   }
 
-  /** The placement for a function in this location. */
-  functionPlacement(): { vpc: ec2.IVpc; vpcSubnets: ec2.SubnetSelection; securityGroups: ec2.ISecurityGroup[] } {
-    return { vpc: this.vpc, vpcSubnets: { subnets: this.vpc.privateSubnets }, securityGroups: [this.securityGroup] };
+  /**
+   * The placement for a function in this location: in every subnet, or with `zone` only in the
+   * subnet of that availability zone (the zone-th one given), so instances never share a zone.
+   * Vpc.fromVpcAttributes pairs subnet i with zone i mod zones, so subnet `zone` is in that zone.
+   */
+  functionPlacement(zone?: number): { vpc: ec2.IVpc; vpcSubnets: ec2.SubnetSelection; securityGroups: ec2.ISecurityGroup[] } {
+    const subnets = this.vpc.privateSubnets;
+    if (zone !== undefined && (zone < 0 || zone >= this.vpc.availabilityZones.length)) {
+      throw new VantageError('DEPLOYMENT_INVALID', `${this.node.path}: no availability zone ${zone + 1} (${this.vpc.availabilityZones.length} given)`);
+    }
+    return { vpc: this.vpc, vpcSubnets: { subnets: zone === undefined ? subnets : [subnets[zone]!] }, securityGroups: [this.securityGroup] };
   }
 }

@@ -5,7 +5,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { TTL_ATTRIBUTE } from '../../shared/store/keys.ts';
+import { locationPk, TTL_ATTRIBUTE } from '../../shared/store/keys.ts';
 import { TABLE_KEY_SCHEMA } from '../../shared/store/table.ts';
 import type { VantageFunction } from './vantage-function.ts';
 
@@ -21,7 +21,8 @@ export interface ResultsTableProps {
 
 /**
  * What the evaluator does to the table (functions/evaluator, shared/store/dynamo.ts): GetItem and a
- * conditional PutItem of a check's state, PutItem of incidents, BatchGetItem of location heartbeats.
+ * conditional PutItem of a check's state, PutItem of incidents, BatchGetItem of states, location and
+ * instance heartbeats and the sweep's ops marks (the sweep reads many checks at once).
  */
 const EVALUATOR_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'];
 
@@ -51,5 +52,14 @@ export class ResultsTable extends Construct {
   bindEvaluator(fn: VantageFunction): void {
     fn.function.addEnvironment('TABLE_NAME', this.table.tableName);
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: EVALUATOR_ACTIONS, resources: [this.table.tableArn] }));
+    // The sweep's marks of silent private-location instances (shared/store/ops-marks.ts), set and
+    // removed one attribute at a time. Only location items: the evaluator never updates a check's items.
+    // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'SweepOpsMarks',
+      actions: ['dynamodb:UpdateItem'],
+      resources: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${locationPk('*')}`] } },
+    }));
   }
 }

@@ -1,6 +1,7 @@
 /**
- * The home stack: results table, evaluator, alert topic, monitoring of the monitor, and the dashboard.
- * One per deployment, in `deployment.homeRegion`.
+ * The home stack: results table, evaluator, the sweep that runs it every minute, alert topic,
+ * monitoring of the monitor (the one ops topic), and the dashboard. One per deployment, in
+ * `deployment.homeRegion`.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -12,6 +13,7 @@ import { EvaluatorAlarms } from '../constructs/evaluator-alarms.ts';
 import { Evaluator } from '../constructs/evaluator.ts';
 import { OpsTopic } from '../constructs/ops-topic.ts';
 import { ResultsTable } from '../constructs/results-table.ts';
+import { SweepSchedule } from '../constructs/sweep-schedule.ts';
 import type { Names } from '../names.ts';
 import type { LambdaSettings } from '../constructs/vantage-function.ts';
 
@@ -38,6 +40,7 @@ export class HomeStack extends Stack {
   readonly alerts: AlertTopic;
   readonly ops: OpsTopic;
   readonly alarms: EvaluatorAlarms;
+  readonly sweep: SweepSchedule;
   readonly dashboard: VantageDashboard;
 
   constructor(scope: Construct, id: string, props: HomeStackProps) {
@@ -56,7 +59,9 @@ export class HomeStack extends Stack {
     this.alerts.bindPublisher(this.evaluator.fn);
 
     this.ops = new OpsTopic(this, 'Ops', { topicName: names.opsTopic, emails: config.deployment?.opsEmail ?? [] });
+    this.ops.bindPublisher(this.evaluator.fn);
     this.alarms = new EvaluatorAlarms(this, 'EvaluatorAlarms', { evaluator: this.evaluator, ops: this.ops });
+    this.sweep = new SweepSchedule(this, 'Sweep', { evaluator: this.evaluator, ops: this.ops });
     this.dashboard = new VantageDashboard(this, 'Dashboard', {
       dashboardName: names.dashboard,
       checks: config.checks,

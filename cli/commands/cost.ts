@@ -11,7 +11,9 @@ Estimates what a checks config costs a month on AWS (us-east-1 on-demand list pr
 applied), and what the same check runs would cost on CloudWatch Synthetics ($0.0012 per canary run).
 Costs are split into per-run costs (Lambda, DynamoDB, SNS, EventBridge, CloudWatch Logs), which grow
 with check runs, and fixed monthly costs (custom metrics, alarms, the dashboard, KMS keys), which do
-not; the cost per million check runs is given both ways.
+not; the cost per million check runs is given both ways. Then what each location costs by being there
+(its functions' requests, the billed wait until its staggered round, heartbeats, memory reads), and
+what one outage of a check adds (rechecks, confirmations from the other locations, memory updates).
   --probe-memory MB      probe function memory (default: what shared/usecases/cost/sizing.ts deploys per location, 512 MB or more)
   --evaluator-memory MB  evaluator function memory (default 512, as cdk/constructs/evaluator.ts deploys)
   --probe-ms MS          wall time of one probe against a real endpoint (default 250)
@@ -60,6 +62,21 @@ function fixedSummary(lines: CostLine[]): string {
   return [...sums].map(([name, v]) => `${name} ${usd(v.usd)} (${qty(v.n)})`).join(', ');
 }
 
+/** One line per location: functions, invocations a minute, billed wait and duration a minute, and its monthly cost. */
+function perLocationSection(e: CostEstimate): string[] {
+  if (e.perLocation.length === 0) return [];
+  const name = Math.max(...e.perLocation.map((l) => l.location.length));
+  const cost = Math.max(...e.perLocation.map((l) => usd(l.usd).length));
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`.padStart(6);
+  return [
+    '',
+    'Fixed cost per location        what each location costs a month by being deployed, whatever its checks (usage-billed, in the lines above):',
+    ...e.perLocation.map((l) => `  ${l.location.padEnd(name)}  ${(l.functions === 1 ? '1 function' : `${l.functions} instances`).padEnd(11)}  ${usd(l.usd).padStart(cost)}` +
+      `  ${l.invocationsPerMinute.toFixed(1)} invocation(s) a minute per function, billed ${seconds(l.billedMs)} a minute of which ${seconds(l.waitMs)} waiting${l.waitUsd >= 0.005 ? ` (${usd(l.waitUsd)})` : ''}`),
+    '',
+  ];
+}
+
 export function formatEstimate(e: CostEstimate, source: string): string {
   const header = ['SERVICE', 'ITEM', 'QUANTITY / MONTH', 'USD / MONTH'];
   const row = (l: CostLine) => [l.service, l.item, `${qty(l.quantity)} ${l.unit}`, usd(l.usd)];
@@ -72,7 +89,7 @@ export function formatEstimate(e: CostEstimate, source: string): string {
   const pmWidth = Math.max(usd(e.perMillionRunsPerRunOnlyUsd).length, usd(e.perMillionRunsUsd).length);
   const pm = (v: number) => usd(v).padStart(pmWidth);
   const scopes: Array<[FixedScope, string]> = [['check × location', 'per check × location'], ['location', 'per location'], ['deployment', 'for the deployment']];
-  const split = scopes.filter(([scope]) => e.fixedPer[scope].units > 0)
+  const split = scopes.filter(([scope]) => e.fixedPer[scope].units > 0 && e.fixedPer[scope].eachUsd > 0)
     .map(([scope, label]) => `${usd(e.fixedPer[scope].eachUsd)} ${label}${scope === 'deployment' ? '' : ` × ${int(e.fixedPer[scope].units)}`}`).join(' + ');
   const atIntervals = e.fixedAtIntervals.map((f) => `  at ${formatDuration(f.intervalMs)} (${int(f.checkLocations)} check × location) each runs ${int(f.runsPerCheckLocation)} times a month, so its ${usd(e.fixedPer['check × location'].eachUsd)} adds ${usd(f.perMillionRunsUsd)} per million of its runs`);
   return [
@@ -94,10 +111,16 @@ export function formatEstimate(e: CostEstimate, source: string): string {
       '  The all-in figure holds for these intervals only: the fixed costs are billed per resource and month, not per run.',
       ...atIntervals,
     ] : []),
+    ...perLocationSection(e),
+    ...(e.checks > 0 ? [
+      `Per outage of a check          ${usd(e.perOutage.usd)}: ${qty(e.perOutage.rechecksPerLocation)} recheck(s) per location, ${qty(e.perOutage.confirmations)} confirmation request(s), memory updates, DOWN and RESOLVED (in the lines above × ${a.incidentsPerCheckMonth} a month)`,
+    ] : []),
     `CloudWatch Synthetics          ${usd(e.synthetics.usd)} a month for the same runs (${usd(e.synthetics.perMillionRunsUsd)} per million; canary Lambda, S3 and logs extra)`,
     '',
     `Assumptions: probe ${e.probeMemoryMb.join('/')} MB arm64, ${a.probeMs} ms per probe, ${a.probeConcurrency} in flight; evaluator ${a.evaluatorMemoryMb} MB; ` +
       `result item ${Math.round(e.resultItemBytes)} B, EMF line ${Math.round(e.emfLineBytes)} B, ${a.resultTtlDays}-day TTL; ${a.incidentsPerCheckMonth} outage(s) per check a month; ${(a.failureRate * 100).toFixed(0)}% of runs retested; ` +
+      `a confirmation or instance retest is one request and ${a.confirmationMs ?? a.probeMs + a.probeOverheadMs} ms at the other function; ` +
+      `a private location's instances each live until the location's last round; sweep ${a.sweepMsPerInvocation} ms + ${a.sweepMsPerItem} ms per item read; ` +
       `phases ${e.phaseMetrics ? 'as custom metrics (deployment.metrics.phases)' : 'as log fields, not metrics'}; KMS keys at their first-year price.`,
     `Prices: ${e.note}.`,
     '',

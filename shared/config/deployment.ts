@@ -24,6 +24,9 @@ const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32
  */
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
+/** Instances of a private location when the config gives none (`privateLocations[].instances`). */
+export const DEFAULT_INSTANCES = 2;
+
 const Region = z.string().regex(REGION, 'expected an AWS region such as us-east-1');
 const Port = z.number().int().min(1).max(65535);
 
@@ -55,6 +58,14 @@ export const PrivateLocation = z.strictObject({
    * @default none: HTTPS goes out through a NAT gateway to any address
    */
   dynamoDbPrefixListId: z.string().regex(/^pl-[0-9a-f]{8,17}$/, 'expected a prefix list id such as pl-6ea54007').optional(),
+  /**
+   * Probe functions of this location, each in the subnet of a different availability zone (the i-th
+   * zone of `availabilityZones`). They share the checks, and a failure is retested on another instance
+   * before it is recorded, so one sick host never pages (Uptrends requires two checkpoints for the same
+   * reason). At most one per zone given.
+   * @default 2
+   */
+  instances: z.number().int().min(1).default(DEFAULT_INSTANCES),
 });
 
 export const Deployment = z.strictObject({
@@ -66,12 +77,12 @@ export const Deployment = z.strictObject({
   locations: z.array(Region).default([]),
   /** @default none */
   privateLocations: z.array(PrivateLocation).default([]),
-  /** Who hears when Vantage itself is unwell (evaluator errors, stream lag, dead letters, silent probes). @default nobody; subscribe to the ops topics yourself */
+  /** Who hears when Vantage itself is unwell (evaluator errors, stream lag, dead letters, the sweep not running, silent private-location instances): the home ops topic. @default nobody; subscribe to the ops topic yourself */
   opsEmail: z.array(z.email()).default([]),
   /**
    * Which probe values become CloudWatch custom metrics, each billed $0.30 a month per check ×
    * location (https://aws.amazon.com/cloudwatch/pricing/). Success and Latency per check × location
-   * (the dashboard) and Heartbeat per location (the missing-heartbeat alarm) always are. The phases
+   * (the dashboard) and the sweep's one metric (its alarm) always are. The phases
    * are always in the probe's EMF log line, queryable with Logs Insights at no metric cost.
    * @default { phases: false }
    */
@@ -133,6 +144,11 @@ export function deploymentIssues(d: RawRecord): ConfigIssue[] {
     const subnets = own(p, 'privateSubnetIds');
     if (Array.isArray(subnets) && Array.isArray(zones) && zones.length > 0 && subnets.length % zones.length !== 0) {
       issues.push(issue([...here, 'privateSubnetIds'], `${subnets.length} subnet(s) for ${zones.length} availability zone(s): give one subnet per zone, in the same order`));
+    }
+    // One instance per zone, so losing a zone (or a host in it) leaves another instance to retest on.
+    const instances = own(p, 'instances') ?? DEFAULT_INSTANCES;
+    if (typeof instances === 'number' && Number.isInteger(instances) && Array.isArray(zones) && zones.length > 0 && instances > zones.length) {
+      issues.push(issue([...here, 'instances'], `${instances} instance(s) need as many availability zones, and ${zones.length} ${zones.length === 1 ? 'is' : 'are'} given: add zones (with a subnet each) or lower instances`));
     }
     if (own(p, 'dynamoDbPrefixListId') !== undefined && typeof region === 'string' && typeof home === 'string' && region !== home) {
       issues.push(issue([...here, 'dynamoDbPrefixListId'], `a gateway endpoint in ${region} cannot reach DynamoDB in the home region ${home}; remove it and route HTTPS through NAT`));

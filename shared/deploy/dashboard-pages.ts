@@ -18,13 +18,13 @@ export function checkFootprint(locations: number): { widgets: number; metrics: n
   return { widgets: 3, metrics: 4 * locations };
 }
 
-/** The first dashboard's overview rows: one heartbeat graph with a line per location, and three evaluator graphs reading four metrics. */
-export function overviewFootprint(locations: number, evaluator = true): { widgets: number; metrics: number } {
-  return { widgets: 1 + (evaluator ? 3 : 0), metrics: locations + (evaluator ? 4 : 0) };
+/** The first dashboard's overview row: three evaluator graphs reading five metrics (invocations, errors, sweeps; lag; dead letters). */
+export function overviewFootprint(evaluator = true): { widgets: number; metrics: number } {
+  return { widgets: evaluator ? 3 : 0, metrics: evaluator ? 5 : 0 };
 }
 
 export interface DashboardPage<T> {
-  /** Only the first page carries the overview rows (heartbeats, the evaluator). */
+  /** Only the first page carries the overview row (the evaluator and the sweeps). */
   readonly overview: boolean;
   readonly checks: readonly T[];
 }
@@ -58,6 +58,5 @@ export function dashboardName(base: string, index: number): string {
 
 /** How many dashboards a deployment gets: what the cost model bills (each beyond the free three). */
 export function dashboardCount(checks: ReadonlyArray<{ readonly locations: readonly string[] }>): number {
-  const locations = new Set(checks.flatMap((c) => c.locations)).size;
-  return paginate(checks, (c) => c.locations.length, overviewFootprint(locations)).length;
+  return paginate(checks, (c) => c.locations.length, overviewFootprint()).length;
 }

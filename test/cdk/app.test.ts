@@ -24,6 +24,19 @@ const TABLE = 'vantage-results-f881e7d0';
 const TABLE_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:us-east-1:', { Ref: 'AWS::AccountId' }, `:table/${TABLE}`]] };
 const PARAMETER_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:us-east-1:', { Ref: 'AWS::AccountId' }, ':parameter/vantage/status-page-key']] };
 const PROBE_STACKS = ['Vantage-Probe-us-east-1', 'Vantage-Probe-eu-west-1', 'Vantage-Probe-ap-southeast-1', 'Vantage-Probe-office-dc'];
+const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
+/** A probe function's ARN as the template writes it: built from its explicit name (cdk/names.ts). */
+const lambdaArn = (region: string, name: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:lambda:${region}:`, { Ref: 'AWS::AccountId' }, `:function:${name}`]] });
+/** A value with pseudo-parameter references filled in, as CloudFormation would at deploy time. */
+function rendered(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const join = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  const refs: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::AccountId': '123456789012' };
+  return join[1].map((p) => (typeof p === 'string' ? p : refs[(p as { Ref: string }).Ref] ?? 'UNRESOLVED')).join(join[0]);
+}
+const renderedArn = (region: string, name: string) => `arn:aws:lambda:${region}:123456789012:function:${name}`;
+/** The probe functions of a stack, by logical id. */
+const functionsOf = (t: Template) => t.findResources('AWS::Lambda::Function');
 
 let outdir: string;
 let config: LoadedConfig;
@@ -86,8 +99,11 @@ describe('the app on examples/checks.yaml', () => {
     expect(acks.sort((a, b) => a.path.localeCompare(b.path))).toEqual([
       { path: 'Vantage-Home/Evaluator/DeadLetters', id: 'AwsSolutions-SQS3', hasReason: true },
       { path: 'Vantage-Home/Evaluator/ListStreams', id: 'AwsSolutions-IAM5[Resource::*]', hasReason: true },
-      { path: 'Vantage-Probe-office-dc/Probe/VpcAccess', id: 'AwsSolutions-IAM5[Resource::*]', hasReason: true },
-    ]);
+      { path: 'Vantage-Probe-office-dc/Probe1/VpcAccess', id: 'AwsSolutions-IAM5[Resource::*]', hasReason: true },
+      { path: 'Vantage-Probe-office-dc/Probe2/VpcAccess', id: 'AwsSolutions-IAM5[Resource::*]', hasReason: true },
+      ...['Vantage-Probe-ap-southeast-1/Probe', 'Vantage-Probe-eu-west-1/Probe', 'Vantage-Probe-office-dc/Probe1', 'Vantage-Probe-office-dc/Probe2', 'Vantage-Probe-us-east-1/Probe']
+        .map((p) => ({ path: `${p}/Rounds/Queue`, id: 'AwsSolutions-SQS3', hasReason: true })),
+    ].sort((a, b) => a.path.localeCompare(b.path)));
   });
 
   it('runs every function on Node.js 24, arm64, with a log group that has a retention', () => {
@@ -100,7 +116,8 @@ describe('the app on examples/checks.yaml', () => {
       for (const group of Object.values(t.findResources('AWS::Logs::LogGroup'))) expect(group['Properties']['RetentionInDays']).toBe(30);
       expect(Object.keys(t.findResources('AWS::Logs::LogGroup')).length).toBe(Object.keys(t.findResources('AWS::Lambda::Function')).length);
     }
-    expect(functions).toBe(5);
+    // The evaluator, one probe per region, two instances of office-dc.
+    expect(functions).toBe(6);
   });
 
   it('never allows an IAM action with "*" in it, in any policy document of any stack', () => {
@@ -166,20 +183,33 @@ describe('home stack', () => {
     home().hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
   });
 
-  it('gives the evaluator the table, the topic and nothing else', () => {
-    home().hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { TABLE_NAME: { Ref: Match.stringLikeRegexp('^ResultsTable') }, TOPIC_ARN: { Ref: Match.stringLikeRegexp('^AlertsTopic') } } },
+  it('gives the evaluator the table, the alert topic, the ops topic (INSTANCE_SILENT) and nothing else', () => {
+    const [evaluator] = Object.values(home().findResources('AWS::Lambda::Function'));
+    expect(evaluator!['Properties']['Environment']['Variables']).toEqual({
+      NODE_OPTIONS: expect.any(String),
+      TABLE_NAME: { Ref: expect.stringMatching(/^ResultsTable/) },
+      TOPIC_ARN: { Ref: expect.stringMatching(/^AlertsTopic/) },
+      OPS_TOPIC_ARN: { Ref: expect.stringMatching(/^OpsTopic/) },
     });
+    const publish = policiesOf(raw.get('Vantage-Home')!).flatMap((p) => p.statements).filter((s) => actionsOf(s).includes('sns:Publish') && s['Effect'] === 'Allow' && !s['Principal']);
+    expect(publish.flatMap((s) => ([] as unknown[]).concat(s['Resource'])).map((r) => (r as { Ref: string }).Ref.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['AlertsTopic', 'OpsTopic']);
+    // And both topics' keys, which SNS uses on the publisher's behalf.
+    const keyUse = policiesOf(raw.get('Vantage-Home')!).filter((p) => p.type === 'AWS::IAM::Policy').flatMap((p) => p.statements).filter((s) => actionsOf(s).includes('kms:GenerateDataKey'));
+    expect(keyUse.flatMap((s) => ([] as unknown[]).concat(s['Resource'])).map((r) => (r as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['AlertsKey', 'OpsKey']);
     const statements = policiesOf(raw.get('Vantage-Home')!).filter((p) => p.type === 'AWS::IAM::Policy').flatMap((p) => p.statements);
     expect(statements.map((s) => actionsOf(s).sort().join(',')).sort()).toEqual([
       'dynamodb:BatchGetItem,dynamodb:GetItem,dynamodb:PutItem',
       'dynamodb:DescribeStream,dynamodb:GetRecords,dynamodb:GetShardIterator',
       'dynamodb:ListStreams',
+      'dynamodb:UpdateItem',
       'kms:Decrypt,kms:GenerateDataKey',
       'logs:CreateLogStream,logs:PutLogEvents',
       'sns:Publish',
       'sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:SendMessage',
     ]);
+    // The sweep's ops marks (shared/store/ops-marks.ts) are the only items it updates: location items.
+    const update = statements.find((s) => actionsOf(s).join() === 'dynamodb:UpdateItem');
+    expect(update?.['Condition']).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LOCATION#*'] } });
   });
 
   it('encrypts the alert topic with its own rotating KMS key and refuses publishing without TLS', () => {
@@ -204,9 +234,9 @@ describe('home stack', () => {
     expect(ops).toEqual([{ Protocol: 'email', Endpoint: 'platform@example.com', TopicArn: { Ref: expect.stringMatching(/^OpsTopic/) } }]);
   });
 
-  it('alarms on evaluator errors, iterator age and dead letters, to the ops topic', () => {
+  it('alarms on evaluator errors, iterator age, dead letters and the sweep not running, to the ops topic', () => {
     const alarms = Object.values(home().findResources('AWS::CloudWatch::Alarm')).map((r) => r['Properties']);
-    expect(alarms.map((a) => a['MetricName']).sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'Errors', 'IteratorAge']);
+    expect(alarms.map((a) => a['MetricName']).sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'Errors', 'IteratorAge', 'Sweep']);
     for (const a of alarms) {
       expect(a['AlarmActions']).toEqual([{ Ref: expect.stringMatching(/^OpsTopic/) }]);
       expect(a['OKActions']).toEqual(a['AlarmActions']);
@@ -241,19 +271,86 @@ describe('home stack', () => {
   });
 });
 
+describe('the sweep', () => {
+  it('runs the evaluator every minute from the home region, with no retries and no event older than a minute', () => {
+    const rules = Object.values(home().findResources('AWS::Events::Rule')).map((r) => r['Properties']);
+    const [evaluatorId] = Object.keys(home().findResources('AWS::Lambda::Function'));
+    expect(rules).toHaveLength(1);
+    expect(rules[0]).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [{ Arn: { 'Fn::GetAtt': [evaluatorId, 'Arn'] }, Id: expect.any(String), RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } }],
+    });
+    // EventBridge may invoke it: the permission names the rule.
+    home().hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', FunctionName: { 'Fn::GetAtt': [evaluatorId, 'Arn'] },
+      SourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SweepRule'), 'Arn'] },
+    });
+  });
+
+  it('is alarmed on when it stops: no Sweep metric for 5 minutes is breaching, to the ops topic', () => {
+    const alarm = Object.values(home().findResources('AWS::CloudWatch::Alarm')).map((r) => r['Properties']).find((a) => a['MetricName'] === 'Sweep');
+    expect(alarm).toMatchObject({
+      Namespace: 'Vantage', Statistic: 'Sum', Period: 300, EvaluationPeriods: 1, Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: expect.stringMatching(/^OpsTopic/) }], OKActions: [{ Ref: expect.stringMatching(/^OpsTopic/) }],
+    });
+    expect(alarm!['Dimensions']).toBeUndefined();
+  });
+});
+
 describe('probe stacks', () => {
-  it('schedule each location once a minute, and nothing else', () => {
+  it('schedule each probe function once a minute with its own rule, and nothing else: one per region, two for office-dc', () => {
     for (const name of PROBE_STACKS) {
       const t = templates.get(name)!;
-      t.resourceCountIs('AWS::Events::Rule', 1);
-      t.resourceCountIs('AWS::Lambda::Function', 1);
-      const [fnId] = Object.keys(t.findResources('AWS::Lambda::Function'));
-      t.hasResourceProperties('AWS::Events::Rule', {
-        ScheduleExpression: 'rate(1 minute)',
-        State: 'ENABLED',
-        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
-      });
+      const fnIds = Object.keys(functionsOf(t)).sort();
+      expect(fnIds, name).toHaveLength(name.endsWith('office-dc') ? 2 : 1);
+      const rules = Object.values(t.findResources('AWS::Events::Rule')).map((r) => r['Properties']);
+      for (const rule of rules) {
+        expect(rule).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED', Targets: [{ RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } }] });
+      }
+      expect(rules.map((r) => (r['Targets'] as Array<{ Arn: { 'Fn::GetAtt': string[] } }>)[0]!.Arn['Fn::GetAtt'][0]).sort(), name).toEqual(fnIds);
     }
+  });
+
+  it('name every probe function explicitly, so the others can name it in their policies', () => {
+    const names = PROBE_STACKS.flatMap((n) => Object.values(functionsOf(templates.get(n)!)).map((f) => f['Properties']['FunctionName'] as string)).sort();
+    expect(names).toEqual(['vantage-probe-ap-southeast-1', 'vantage-probe-eu-west-1', 'vantage-probe-office-dc-1', 'vantage-probe-office-dc-2', 'vantage-probe-us-east-1']);
+  });
+
+  it('tell each probe which functions confirm its checks (CONFIRM_FUNCTIONS), and office-dc\'s instances who they are and who the other one is', () => {
+    // Every public check runs in the three regions; office-dc's checks run there only, so it asks nobody.
+    for (const region of REGIONS) {
+      const [fn] = Object.values(functionsOf(probe(region)));
+      const env = fn!['Properties']['Environment']['Variables'] as Record<string, unknown>;
+      expect(JSON.parse(rendered(env['CONFIRM_FUNCTIONS']))).toEqual(Object.fromEntries(REGIONS.filter((r) => r !== region).map((r) => [r, [renderedArn(r, `vantage-probe-${r}`)]])));
+      expect(env).not.toHaveProperty('INSTANCE');
+      expect(env).not.toHaveProperty('INSTANCE_FUNCTIONS');
+    }
+    const instances = Object.values(functionsOf(probe('office-dc'))).map((f) => f['Properties']['Environment']['Variables'] as Record<string, unknown>);
+    expect(instances.map((env) => ({
+      INSTANCE: env['INSTANCE'], CONFIRM: JSON.parse(rendered(env['CONFIRM_FUNCTIONS'])) as unknown, OTHERS: JSON.parse(rendered(env['INSTANCE_FUNCTIONS'])) as unknown,
+    }))).toEqual([
+      { INSTANCE: '1', CONFIRM: {}, OTHERS: { 2: renderedArn('eu-west-1', 'vantage-probe-office-dc-2') } },
+      { INSTANCE: '2', CONFIRM: {}, OTHERS: { 1: renderedArn('eu-west-1', 'vantage-probe-office-dc-1') } },
+    ]);
+  });
+
+  it('may invoke exactly the other locations\' probe functions of their checks, and office-dc\'s instances only each other', () => {
+    const invokes = (location: string) => policiesOf(raw.get(`Vantage-Probe-${location}`)!).flatMap((p) => p.statements).filter((s) => actionsOf(s).some((a) => a.startsWith('lambda:')));
+    for (const region of REGIONS) {
+      const statements = invokes(region);
+      expect(statements.map((s) => actionsOf(s))).toEqual([['lambda:InvokeFunction']]);
+      const resources = ([] as unknown[]).concat(statements[0]!['Resource']);
+      expect(resources.map(rendered).sort()).toEqual(REGIONS.filter((r) => r !== region).map((r) => renderedArn(r, `vantage-probe-${r}`)).sort());
+      expect(resources).toContainEqual(lambdaArn(REGIONS.find((r) => r !== region)!, `vantage-probe-${REGIONS.find((r) => r !== region)!}`));
+      expect(JSON.stringify(resources)).not.toContain('*');
+    }
+    const dc = invokes('office-dc');
+    expect(dc.map((s) => ({ where: s['Sid'], resource: rendered(s['Resource']) }))).toEqual([
+      { where: 'InvokeOtherProbes', resource: renderedArn('eu-west-1', 'vantage-probe-office-dc-2') },
+      { where: 'InvokeOtherProbes', resource: renderedArn('eu-west-1', 'vantage-probe-office-dc-1') },
+    ]);
   });
 
   it('pass the table name and home region as plain strings, the location name, phase metrics off by default, and the probe runtime (shared/deploy/lambda-build.ts)', () => {
@@ -268,19 +365,23 @@ describe('probe stacks', () => {
     }
   });
 
-  it('size memory and timeout from their checks (the 30 s checkout check stretches us-east-1 over the minute)', () => {
-    probe('us-east-1').hasResourceProperties('AWS::Lambda::Function', { MemorySize: 512, Timeout: 50 });
-    probe('office-dc').hasResourceProperties('AWS::Lambda::Function', { MemorySize: 512, Timeout: 30 });
+  it('size memory and timeout from their checks: the whole minute (staggered rounds and rechecks) plus one 5 s attempt, its retest and the write', () => {
+    for (const name of PROBE_STACKS) templates.get(name)!.allResourcesProperties('AWS::Lambda::Function', { MemorySize: 512, Timeout: 80 });
   });
 
-  it('may write results to the home table by its ARN, and read exactly the secrets their checks name', () => {
+  it('may write results to the home table by its ARN, read and update only their own location\'s items, and read exactly the secrets their checks name', () => {
     const expected = {
       'us-east-1': true, 'eu-west-1': true, 'ap-southeast-1': true, 'office-dc': false,
     } as const;
     for (const [location, hasSecrets] of Object.entries(expected)) {
-      const statements = policiesOf(raw.get(`Vantage-Probe-${location}`)!).filter((p) => p.type === 'AWS::IAM::Policy' && p.where.startsWith('ProbeHandlerRole')).flatMap((p) => p.statements);
-      const byAction = statements.map((s) => ({ actions: actionsOf(s).sort(), resource: s['Resource'] }));
-      expect(byAction.filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')))).toEqual([{ actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'], resource: TABLE_ARN }]);
+      const statements = policiesOf(raw.get(`Vantage-Probe-${location}`)!).filter((p) => p.type === 'AWS::IAM::Policy' && /^Probe\d*HandlerRole/.test(p.where)).flatMap((p) => p.statements);
+      const byAction = statements.map((s) => ({ actions: actionsOf(s).sort(), resource: s['Resource'], condition: s['Condition'] }));
+      const perFunction = location === 'office-dc' ? 2 : 1;
+      // Results carry CHECK# keys, so their writes cannot be held to the location's partition.
+      expect(byAction.filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')))).toEqual(Array.from({ length: perFunction }, () => [
+        { actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'], resource: TABLE_ARN, condition: undefined },
+        { actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: TABLE_ARN, condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`LOCATION#${location}`] } } },
+      ]).flat());
       const reads = byAction.filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:') || a.startsWith('ssm:')));
       expect(reads).toEqual(hasSecrets ? [
         { actions: ['secretsmanager:GetSecretValue'], resource: SECRET_ARN },
@@ -289,21 +390,10 @@ describe('probe stacks', () => {
     }
   });
 
-  it('alarm when their location goes silent, treating missing data as breaching, on an ops topic in their own region', () => {
-    for (const location of ['us-east-1', 'eu-west-1', 'ap-southeast-1', 'office-dc']) {
-      const t = probe(location);
-      t.resourceCountIs('AWS::CloudWatch::Alarm', 1);
-      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'Vantage',
-        MetricName: 'Heartbeat',
-        Dimensions: [{ Name: 'Location', Value: location }],
-        Statistic: 'Sum',
-        ComparisonOperator: 'LessThanThreshold',
-        Threshold: 1,
-        TreatMissingData: 'breaching',
-        AlarmActions: [{ Ref: Match.stringLikeRegexp('^OpsTopic') }],
-      });
-      t.hasResourceProperties('AWS::SNS::Topic', { TopicName: `vantage-ops-${location}`, KmsMasterKeyId: Match.anyValue() });
+  it('have no heartbeat alarm, ops topic or KMS key of their own: silence is the sweep\'s, in the home region', () => {
+    for (const name of PROBE_STACKS) {
+      const types = new Set(Object.values(raw.get(name)!.Resources).map((r) => r['Type'] as string));
+      for (const type of ['AWS::CloudWatch::Alarm', 'AWS::SNS::Topic', 'AWS::SNS::Subscription', 'AWS::SNS::TopicPolicy', 'AWS::KMS::Key']) expect(types.has(type), `${name} ${type}`).toBe(false);
     }
   });
 
@@ -311,9 +401,11 @@ describe('probe stacks', () => {
     const t = probe('office-dc');
     t.resourceCountIs('AWS::EC2::SecurityGroup', 1);
     const [sgId] = Object.keys(t.findResources('AWS::EC2::SecurityGroup'));
-    t.hasResourceProperties('AWS::Lambda::Function', {
-      VpcConfig: { SubnetIds: ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'], SecurityGroupIds: [{ 'Fn::GetAtt': [sgId, 'GroupId'] }] },
-    });
+    // instances: 2 (the default) in two zones: one subnet each, a different one, the same security group.
+    expect(Object.values(functionsOf(t)).map((f) => f['Properties']['VpcConfig'])).toEqual([
+      { SubnetIds: ['subnet-0a1b2c3d4e5f60001'], SecurityGroupIds: [{ 'Fn::GetAtt': [sgId, 'GroupId'] }] },
+      { SubnetIds: ['subnet-0a1b2c3d4e5f60002'], SecurityGroupIds: [{ 'Fn::GetAtt': [sgId, 'GroupId'] }] },
+    ]);
     const sg = t.findResources('AWS::EC2::SecurityGroup')[sgId!]!['Properties'];
     expect(sg['VpcId']).toBe('vpc-0a1b2c3d4e5f60718');
     expect(sg['SecurityGroupIngress']).toBeUndefined();
@@ -335,22 +427,21 @@ describe('probe stacks', () => {
 describe('what the cost model bills (shared/usecases/cost/estimate.ts)', () => {
   it('has exactly the alarms, dashboards and KMS keys it counts, per deployment and per location', () => {
     const count = (t: Template, type: string) => Object.keys(t.findResources(type)).length;
-    expect(count(home(), 'AWS::CloudWatch::Alarm')).toBe(DEPLOYED.evaluatorAlarms);
+    expect(count(home(), 'AWS::CloudWatch::Alarm')).toBe(DEPLOYED.evaluatorAlarms + DEPLOYED.sweepAlarms);
     expect(count(home(), 'AWS::CloudWatch::Dashboard')).toBe(dashboardCount(config.checks.filter((c) => c.enabled)));
     expect(count(home(), 'AWS::KMS::Key')).toBe(DEPLOYED.homeKmsKeys);
+    expect(count(home(), 'AWS::Events::Rule')).toBe(DEPLOYED.sweepRules);
     for (const location of ['us-east-1', 'eu-west-1', 'ap-southeast-1', 'office-dc']) {
-      expect(count(probe(location), 'AWS::CloudWatch::Alarm')).toBe(DEPLOYED.alarmsPerLocation);
-      expect(count(probe(location), 'AWS::CloudWatch::Dashboard')).toBe(0);
-      expect(count(probe(location), 'AWS::KMS::Key')).toBe(DEPLOYED.kmsKeysPerLocation);
+      for (const type of ['AWS::CloudWatch::Alarm', 'AWS::CloudWatch::Dashboard', 'AWS::KMS::Key']) expect(count(probe(location), type)).toBe(0);
     }
   });
 
-  it('reads only the metrics a probe declares by default: Success, Latency and Heartbeat, no phase', () => {
+  it('reads only the metrics the deployment declares by default: Success and Latency per check × location, the sweep\'s, no phase, no heartbeat', () => {
     const names = (json: string) => [...new Set([...json.matchAll(/"Vantage\\?",\\?"(\w+)\\?"/g)].map((m) => m[1]))].sort();
     const dashboard = JSON.stringify(home().findResources('AWS::CloudWatch::Dashboard'));
-    expect(names(dashboard)).toEqual(['Heartbeat', 'Latency', 'Success']);
+    expect(names(dashboard)).toEqual(['Latency', 'Success', 'Sweep']);
     const alarms = [home(), ...PROBE_STACKS.map((n) => templates.get(n)!)].flatMap((t) => Object.values(t.findResources('AWS::CloudWatch::Alarm')));
-    expect(alarms.map((a) => a['Properties']['MetricName']).filter((m) => m !== undefined && !['Errors', 'IteratorAge', 'ApproximateNumberOfMessagesVisible'].includes(m)).sort()).toEqual(['Heartbeat', 'Heartbeat', 'Heartbeat', 'Heartbeat']);
+    expect(alarms.map((a) => a['Properties']['MetricName']).filter((m) => m !== undefined && !['Errors', 'IteratorAge', 'ApproximateNumberOfMessagesVisible'].includes(m)).sort()).toEqual(['Sweep']);
     expect(dashboard).not.toContain('Phase');
   });
 });

@@ -50,6 +50,7 @@ describe('the deployment block', () => {
         availabilityZones: ['eu-west-1a', 'eu-west-1b'],
         privateSubnetIds: ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'],
         egress: [{ cidr: '10.0.0.0/16', ports: [443], protocol: 'tcp' }],
+        instances: 2,
       }],
       opsEmail: [],
       metrics: { phases: false },
@@ -104,6 +105,10 @@ checks:
     ['a bad VPC id', { vpcId: 'vpc-xyz' }, 'deployment.privateLocations[0].vpcId', 'expected a VPC id such as vpc-0123456789abcdef0'],
     ['a prefix list outside the home region', { dynamoDbPrefixListId: 'pl-6ea54007' }, 'deployment.privateLocations[0].dynamoDbPrefixListId', 'a gateway endpoint in eu-west-1 cannot reach DynamoDB in the home region us-east-1; remove it and route HTTPS through NAT'],
     ['a name already used by a region', { name: 'eu-west-1' }, 'deployment.privateLocations[0].name', 'duplicate location "eu-west-1" (also locations[1])'],
+    ['more instances than availability zones', { instances: '3' }, 'deployment.privateLocations[0].instances', '3 instance(s) need as many availability zones, and 2 are given: add zones (with a subnet each) or lower instances'],
+    ['the default 2 instances in a single zone', { availabilityZones: '[eu-west-1a]', privateSubnetIds: '[subnet-0a1b2c3d4e5f60001]' }, 'deployment.privateLocations[0].instances', '2 instance(s) need as many availability zones, and 1 is given: add zones (with a subnet each) or lower instances'],
+    ['no instance at all', { instances: '0' }, 'deployment.privateLocations[0].instances', 'Too small: expected number to be >=1'],
+    ['a fraction of an instance', { instances: '1.5' }, 'deployment.privateLocations[0].instances', 'Invalid input: expected int, received number'],
   ])('rejects a private location with %s', (_, override, path, message) => {
     const base: Record<string, string> = {
       name: 'office-dc', region: 'eu-west-1', vpcId: 'vpc-0a1b2c3d4e5f60718', availabilityZones: '[eu-west-1a, eu-west-1b]',

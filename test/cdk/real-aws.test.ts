@@ -185,12 +185,12 @@ const metricCount = (body: Body) => body.widgets.reduce((n, w) => n + (w.propert
 const checkIdsOf = (body: Body) => body.widgets.map((w) => /^(c\d+): availability %$/.exec(w.properties.title)?.[1]).filter((id) => id !== undefined);
 
 describe('dashboards', () => {
-  // The first dashboard starts with 4 overview widgets (heartbeats, 3 evaluator graphs): 4 + 3 × 165 = 499.
+  // The first dashboard starts with 3 overview widgets (the evaluator graphs): 3 + 3 × 165 = 498.
   it.each([
-    { checks: 1, widgets: [7] },
-    { checks: 165, widgets: [499] },
-    { checks: 166, widgets: [499, 3] },
-    { checks: 400, widgets: [499, 498, 207] },
+    { checks: 1, widgets: [6] },
+    { checks: 165, widgets: [498] },
+    { checks: 166, widgets: [498, 3] },
+    { checks: 400, widgets: [498, 498, 207] },
   ])('$checks check(s): $widgets.length dashboard(s) of $widgets widgets, each check once, in order', ({ checks, widgets }) => {
     const { template } = synth(manyChecks(checks));
     const found = dashboards(template('Vantage-Home'));
@@ -202,8 +202,9 @@ describe('dashboards', () => {
       for (const w of body.widgets) expect(w.properties.metrics?.length ?? 0).toBeLessThanOrEqual(500);
     }
     expect([...found.values()].flatMap(({ body }) => checkIdsOf(body))).toEqual(Array.from({ length: checks }, (_, i) => `c${i}`));
-    // Only the first carries the heartbeats.
-    expect([...found.values()].map(({ body }) => body.widgets.some((w) => w.properties.title.startsWith('Probe heartbeats')))).toEqual(widgets.map((_, i) => i === 0));
+    // Only the first carries the evaluator and the sweeps; no dashboard draws heartbeats any more (the sweep reads them from the table).
+    expect([...found.values()].map(({ body }) => body.widgets.some((w) => w.properties.title.startsWith('Evaluator errors and invocations, sweeps')))).toEqual(widgets.map((_, i) => i === 0));
+    expect([...found.values()].some(({ body }) => body.widgets.some((w) => /heartbeat/i.test(w.properties.title)))).toBe(false);
     template('Vantage-Home').hasOutput('DashboardNames', { Value: [...found.keys()].join(',') });
     if (checks === 400) {
       const json = JSON.stringify(template('Vantage-Home').toJSON());
@@ -215,8 +216,8 @@ describe('dashboards', () => {
     const regions = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-west-2', 'eu-central-1', 'ap-southeast-1'];
     const { template } = synth(manyChecks(100, regions));
     const found = [...dashboards(template('Vantage-Home')).values()];
-    // 8 heartbeat lines + 4 evaluator metrics, then 32 per check: 77 checks fit (12 + 2,464 = 2,476).
-    expect(found.map(({ body }) => metricCount(body))).toEqual([12 + 77 * 32, 23 * 32]);
+    // 5 evaluator metrics (invocations, errors, sweeps, lag, dead letters), then 32 per check: 77 checks fit (5 + 2,464 = 2,469).
+    expect(found.map(({ body }) => metricCount(body))).toEqual([5 + 77 * 32, 23 * 32]);
     expect(found.map(({ body }) => checkIdsOf(body).length)).toEqual([77, 23]);
   });
 });
@@ -238,7 +239,7 @@ describe('runtime and architecture per region', () => {
     const yaml = `deployment:
   homeRegion: mx-central-1
   privateLocations:
-    - { name: dc, region: ap-southeast-7, vpcId: vpc-0a1b2c3d4e5f60718, availabilityZones: [ap-southeast-7a], privateSubnetIds: [subnet-0a1b2c3d4e5f60001], egress: [{ cidr: 10.0.0.0/16, ports: [443] }] }
+    - { name: dc, region: ap-southeast-7, vpcId: vpc-0a1b2c3d4e5f60718, availabilityZones: [ap-southeast-7a, ap-southeast-7b], privateSubnetIds: [subnet-0a1b2c3d4e5f60001, subnet-0a1b2c3d4e5f60002], egress: [{ cidr: 10.0.0.0/16, ports: [443] }] }
 defaults: { locations: [dc] }
 checks: []
 `;

@@ -8,25 +8,29 @@ function checks(n: number, fields = 'interval: 60s\n    timeout: 5s\n    retries
 }
 
 describe('sizeProbe', () => {
-  it('gives the floor to a small location: 512 MB, 30 s', () => {
-    // 5 s × (1 + 1 retry) + 10 s headroom = 20 s, under the 30 s floor.
-    expect(sizeProbe(checks(3))).toEqual({ memoryMb: MIN_MEMORY_MB, timeoutS: MIN_TIMEOUT_S, busiestRound: 3 });
+  it('gives a small location the memory floor and the whole minute: 512 MB, 80 s', () => {
+    // A staggered round or a recheck can start just before 60 s: 60 s + 5 s × (1 + 1 retry) + 10 s headroom.
+    expect(sizeProbe(checks(3))).toEqual({ memoryMb: MIN_MEMORY_MB, timeoutS: 80, busiestRound: 3 });
   });
 
-  it('stretches the timeout over the minute when a check runs every 15 s', () => {
-    const sized = sizeProbe(checks(2, 'interval: 15s\n    timeout: 10s\n    retries: 1'));
-    // last round at 45 s + 10 s × 2 + 10 s headroom
-    expect(sized.timeoutS).toBe(75);
+  it('covers the minute whatever the intervals: 15 s and 1 h checks alike', () => {
+    // 60 s + 10 s × 2 + 10 s headroom
+    expect(sizeProbe(checks(2, 'interval: 15s\n    timeout: 10s\n    retries: 1')).timeoutS).toBe(90);
+    expect(sizeProbe(checks(2, 'interval: 1h\n    timeout: 10s\n    retries: 1')).timeoutS).toBe(90);
+  });
+
+  it('keeps the 30 s floor for a location with nothing to run', () => {
+    expect(sizeProbe([])).toEqual({ memoryMb: MIN_MEMORY_MB, timeoutS: MIN_TIMEOUT_S, busiestRound: 0 });
   });
 
   it('adds a wave of attempts per CONCURRENCY checks and memory per concurrent probe', () => {
     const sized = sizeProbe(checks(CONCURRENCY + 1));
-    // two waves of 5 s × 2, + 10 s
-    expect(sized.timeoutS).toBe(30);
+    // 60 s + two waves of 5 s × 2 + 10 s
+    expect(sized.timeoutS).toBe(90);
     // 256 + 64 × (2 + 2 × 1 MiB body cap) = 512 → rounded to 64 MB steps
     expect(sized.memoryMb).toBe(512);
     const slow = sizeProbe(checks(CONCURRENCY * 3, 'interval: 60s\n    timeout: 20s\n    retries: 3'));
-    expect(slow.timeoutS).toBe(3 * 80 + 10);
+    expect(slow.timeoutS).toBe(60 + 3 * 80 + 10);
   });
 
   it('follows the body cap into memory, and stops at one vCPU', () => {

@@ -8,8 +8,8 @@ describe('bench cost section', () => {
 
   it('prices the reference config as deployed by default, and again with the phases as metrics', () => {
     expect(cost.cases.map((c) => c.config)).toEqual(['bench/reference-checks.yaml', 'bench/reference-checks.yaml', 'examples/demo.yaml']);
-    expect(reference!.customMetrics).toBe(123);
-    expect(withPhases!.customMetrics).toBe(423);
+    expect(reference!.customMetrics).toBe(121);
+    expect(withPhases!.customMetrics).toBe(421);
     expect(cost.notes).toEqual(['cost: item and EMF line sizes are estimated from the store codec and a representative result, not from a measured probe result']);
   });
 
@@ -22,7 +22,7 @@ describe('bench cost section', () => {
       measured: `$${e.perMillionRunsUsd.toFixed(2)} (per-run costs $${e.perMillionRunsPerRunOnlyUsd.toFixed(2)} + fixed monthly $${(e.perMillionRunsUsd - e.perMillionRunsPerRunOnlyUsd).toFixed(2)})`,
       verdict: 'not met',
     });
-    // 123 metrics at 1 minute: $0.60 a check × location is $13.70 a million on its own.
+    // 121 metrics at 1 minute: $0.60 a check × location is $13.70 a million on its own.
     expect(e.perMillionRunsUsd).toBeGreaterThan(13.7);
   });
 
@@ -35,7 +35,7 @@ describe('bench cost section', () => {
   it('states what is counted and why the fixed part decides the verdict', () => {
     const text = costSection(cost);
     expect(text).toContain('target $2.00 per million check runs, all-in: not met');
-    expect(text).toContain('(123 custom metrics $36.90, 6 alarms $0.60, 1 dashboard $3.00, 5 KMS keys $5.00)');
+    expect(text).toContain('(121 custom metrics $36.30, 4 alarms $0.40, 1 dashboard $3.00, 2 KMS keys $2.00)');
     expect(text).toContain('at 1m a check × location runs 43,800 times a month, so its $0.60 of metrics alone is $13.70 per million of its runs');
   });
 });

@@ -9,8 +9,7 @@ import { runCli } from '../support/cli.ts';
 
 /**
  * Everything that is not under test switched off, so each figure below can be worked out by hand. The
- * deployment's fixed resources stay: one location's are $6.40 a month (alarms 4 × $0.10, dashboard $3,
- * KMS keys 3 × $1).
+ * deployment's fixed resources stay: $5.40 a month (alarms 4 × $0.10, dashboard $3, KMS keys 2 × $1).
  */
 const BARE: Partial<CostAssumptions> = { failureRate: 0, incidentsPerCheckMonth: 0, includeMetrics: false, probeMemoryMb: 256, evaluatorMemoryMb: 256 };
 
@@ -54,11 +53,24 @@ describe('estimateMonthlyCost: one HTTP check, every minute, one location', () =
     expect(usdOf(e, 'evaluator requests')).toBeCloseTo(0.00876, 8);
   });
 
-  it('writes one WRU per 400-byte result and per heartbeat, reads one RRU of state per batch', () => {
+  it('writes one WRU per 400-byte result and per heartbeat, reads one RRU of state per batch and half a one of memory per round', () => {
     expect(usdOf(e, 'result writes')).toBeCloseTo(43_800 * 0.625 / 1e6, 10); // $0.027375
     expect(usdOf(e, 'heartbeat writes')).toBeCloseTo(0.027375, 10);
     expect(usdOf(e, 'state reads')).toBeCloseTo(43_800 * 0.125 / 1e6, 10); // $0.005475
+    // One round a minute, one eventually consistent GetItem of the memory each.
+    expect(qtyOf(e, 'probe memory reads')).toBe(21_900);
     expect(usdOf(e, 'state and incident writes')).toBe(0);
+    // No outage, no public instance: nothing rechecked, confirmed or retested elsewhere.
+    for (const item of ['confirmation (outages only)', 'probe duration of rechecks', 'recheck and confirmation result writes', 'probe memory updates']) expect(qtyOf(e, item)).toBe(0);
+    expect(e.lines.some((l) => l.item.startsWith('instance heartbeat'))).toBe(false);
+  });
+
+  it('sweeps every minute: 43,800 evaluator runs that read the state (1 RRU) and the heartbeat (0.5 RRU)', () => {
+    expect(e.sweep).toEqual({ invocations: 43_800, itemsPerSweep: 2 });
+    expect(qtyOf(e, 'sweep requests')).toBe(43_800);
+    // 43,800 × (100 + 1 × 2) ms × 0.25 GB = 1,116.9 GB-s
+    expect(qtyOf(e, 'sweep duration')).toBeCloseTo(1_116.9, 6);
+    expect(qtyOf(e, 'sweep reads')).toBe(65_700);
   });
 
   it('stores 30 days of results with 100 bytes of overhead each, and backs them up continuously', () => {
@@ -71,14 +83,14 @@ describe('estimateMonthlyCost: one HTTP check, every minute, one location', () =
   });
 
   it('meters log events at their size plus 26 bytes', () => {
-    // results 43,800 × 586 + invocations 43,800 × (700 + 4 × 26) + evaluator 43,800 × (400 + 3 × 26)
-    // = 25,666,800 + 35,215,200 + 20,936,400 = 81,818,400 B = 0.0761994 GiB → $0.0380997
-    expect(qtyOf(e, 'ingestion')).toBeCloseTo(81_818_400 / 1024 ** 3, 9);
-    expect(usdOf(e, 'ingestion')).toBeCloseTo(0.0380997, 6);
+    // results 43,800 × 586 + invocations 43,800 × (600 + 4 × 26) + evaluator 43,800 × (400 + 3 × 26) + sweeps 43,800 × (500 + 4 × 26)
+    // = 25,666,800 + 30,835,200 + 20,936,400 + 26,455,200 = 103,893,600 B = 0.0967588 GiB → $0.0483794
+    expect(qtyOf(e, 'ingestion')).toBeCloseTo(103_893_600 / 1024 ** 3, 9);
+    expect(usdOf(e, 'ingestion')).toBeCloseTo(0.0483794, 6);
   });
 
-  it('charges nothing for the scheduled rule', () => {
-    expect(qtyOf(e, 'scheduled rule invocations')).toBe(43_800);
+  it('charges nothing for the scheduled rules: the probe\'s and the sweep\'s', () => {
+    expect(qtyOf(e, 'scheduled rule invocations')).toBe(2 * 43_800);
     expect(usdOf(e, 'scheduled rule invocations')).toBe(0);
   });
 
@@ -87,15 +99,16 @@ describe('estimateMonthlyCost: one HTTP check, every minute, one location', () =
     expect(e.synthetics.perMillionRunsUsd).toBeCloseTo(1_200, 8);
   });
 
-  it('bills the deployment\'s fixed resources by the month: 4 alarms, the dashboard and 3 KMS keys', () => {
-    expect(qtyOf(e, 'missing-heartbeat alarm')).toBe(1);
+  it('bills the deployment\'s fixed resources by the month: 4 alarms, the dashboard and 2 KMS keys, nothing per location', () => {
     expect(qtyOf(e, 'evaluator alarms')).toBe(3);
+    expect(qtyOf(e, 'sweep-not-running alarm')).toBe(1);
     expect(usdOf(e, 'home dashboard')).toBe(3);
-    expect(qtyOf(e, 'key of each probe location')).toBe(1);
-    expect(qtyOf(e, 'keys of the alert and home ops topics')).toBe(2);
-    // 0.10 + 0.30 + 3 + 1 + 2
-    expect(e.fixedUsd).toBeCloseTo(6.4, 10);
-    expect(e.lines.filter((l) => !l.perRun).map((l) => l.service)).toEqual(['CloudWatch alarms', 'CloudWatch alarms', 'CloudWatch dashboards', 'KMS', 'KMS']);
+    expect(qtyOf(e, 'keys of the alert and ops topics')).toBe(2);
+    // 0.30 + 0.10 + 3 + 2
+    expect(e.fixedUsd).toBeCloseTo(5.4, 10);
+    expect(e.lines.filter((l) => !l.perRun).map((l) => l.service)).toEqual(['CloudWatch alarms', 'CloudWatch alarms', 'CloudWatch dashboards', 'KMS']);
+    expect(e.fixedPer.location.eachUsd).toBe(0);
+    expect(e.lines.some((l) => /heartbeat alarm|key of each probe/.test(l.item))).toBe(false);
   });
 
   it('adds up, and divides by runs for the per-million figures: all-in and per-run lines only', () => {
@@ -112,10 +125,14 @@ describe('estimateMonthlyCost: one HTTP check, every minute, one location', () =
 
 describe('estimateMonthlyCost: shapes of workload', () => {
   it('bills a sub-minute interval for the whole span of its rounds', () => {
-    // 15 s: 4 rounds a minute; the invocation lasts 60 + 3 × 15,000 + 250 = 45,310 ms.
+    // 15 s: 4 rounds a minute, each 250 ms. Each 14,750 ms gap goes to a continuation with DelaySeconds
+    // floor(14.75) − 1 = 13, which then waits 1,750 ms: 4 × 60 overhead + 3 × 1,750 + 4 × 250 = 6,490 ms a minute.
     const e = estimateMonthlyCost(config([{ id: 'api', interval: '15s', http: { url: 'http://example.com/' } }]), 400, BARE);
     expect(e.checkRunsPerMonth).toBe(175_200);
-    expect(qtyOf(e, 'probe duration')).toBeCloseTo(43_800 * 45.31 * 0.25, 6); // 496,144.5 GB-s
+    expect(qtyOf(e, 'probe duration')).toBeCloseTo(43_800 * 6.49 * 0.25, 6); // 71,065.5 GB-s (45.31 s a minute before continuations)
+    expect(qtyOf(e, 'probe requests')).toBe(43_800 * 4);
+    // Per continuation a SendMessage and a DeleteMessage, and the mapping's 15 polls a minute.
+    expect(qtyOf(e, 'round queues')).toBe(43_800 * (2 * 3 + 15));
     expect(qtyOf(e, 'evaluator requests')).toBe(43_800 * 4);
   });
 
@@ -137,8 +154,8 @@ describe('estimateMonthlyCost: shapes of workload', () => {
     expect(qtyOf(e, 'result writes')).toBe(87_600);
   });
 
-  it('counts Success and Latency per check and location plus a Heartbeat per location by default', () => {
-    // 1 HTTPS check × 3 locations: 2 × 3 + 3 heartbeats = 9 metrics → $2.70
+  it('counts Success and Latency per check and location plus the one Sweep metric by default', () => {
+    // 1 HTTPS check × 3 locations: 2 × 3 + 1 = 7 metrics → $2.10
     const e = estimateMonthlyCost(
       config([{ id: 'api', http: { url: 'https://example.com/' } }], { interval: '1m', locations: ['us-east-1', 'eu-west-1', 'ap-south-1'] }),
       400,
@@ -146,19 +163,19 @@ describe('estimateMonthlyCost: shapes of workload', () => {
     );
     expect(e.phaseMetrics).toBe(false);
     expect(qtyOf(e, 'custom metrics: Success and Latency per check × location')).toBe(6);
-    expect(qtyOf(e, 'custom metrics: Heartbeat per location')).toBe(3);
-    expect(e.customMetrics).toBe(9);
-    // metrics $2.70 + alarms (3 + 3) × $0.10 + dashboard $3 + keys (3 + 2) × $1 = $11.30
-    expect(e.fixedUsd).toBeCloseTo(11.3, 10);
+    expect(qtyOf(e, 'custom metric: Sweep')).toBe(1);
+    expect(e.customMetrics).toBe(7);
+    // metrics $2.10 + alarms 4 × $0.10 + dashboard $3 + keys 2 × $1 = $7.50
+    expect(e.fixedUsd).toBeCloseTo(7.5, 10);
     expect(e.fixedPer['check × location']).toEqual({ units: 3, eachUsd: expect.closeTo(0.6, 10) });
-    expect(e.fixedPer.location).toEqual({ units: 3, eachUsd: expect.closeTo(0.3 + 0.1 + 1, 10) });
-    expect(e.fixedPer.deployment).toEqual({ units: 1, eachUsd: expect.closeTo(0.3 + 3 + 2, 10) });
-    expect(e.perMillionRunsPerRunOnlyUsd).toBeCloseTo(((e.totalUsd - 11.3) / 131_400) * 1e6, 9);
+    expect(e.fixedPer.location).toEqual({ units: 3, eachUsd: 0 });
+    expect(e.fixedPer.deployment).toEqual({ units: 1, eachUsd: expect.closeTo(0.3 + 0.4 + 3 + 2, 10) });
+    expect(e.perMillionRunsPerRunOnlyUsd).toBeCloseTo(((e.totalUsd - 7.5) / 131_400) * 1e6, 9);
   });
 
   it('counts 2 + phases per check and location with deployment.metrics.phases, or the phaseMetrics override', () => {
     // HTTPS: Success, Latency and 5 phases = 7 per location; plain HTTP has no TLS phase: 6.
-    // 3 locations → 21 + 18 + 3 heartbeats = 42 metrics → $12.60
+    // 3 locations → 21 + 18 + the sweep's 1 = 40 metrics
     const withPhases = loadConfigObject({
       deployment: { homeRegion: 'us-east-1', locations: ['us-east-1', 'eu-west-1', 'ap-south-1'], metrics: { phases: true } },
       defaults: { retries: 0, interval: '1m', locations: ['us-east-1', 'eu-west-1', 'ap-south-1'] },
@@ -167,25 +184,25 @@ describe('estimateMonthlyCost: shapes of workload', () => {
     const on = estimateMonthlyCost(withPhases, 400, { ...BARE, includeMetrics: true });
     expect(on.phaseMetrics).toBe(true);
     expect(qtyOf(on, 'custom metrics: Success, Latency and phases per check × location')).toBe(39);
-    expect(on.customMetrics).toBe(42);
+    expect(on.customMetrics).toBe(40);
     expect(usdOf(on, 'custom metrics: Success, Latency')).toBeCloseTo(11.7, 10);
     expect(on.fixedPer['check × location']).toEqual({ units: 6, eachUsd: expect.closeTo(1.95, 10) });
     // The override wins over the config, either way.
-    expect(estimateMonthlyCost(withPhases, 400, { ...BARE, includeMetrics: true, phaseMetrics: false }).customMetrics).toBe(15);
+    expect(estimateMonthlyCost(withPhases, 400, { ...BARE, includeMetrics: true, phaseMetrics: false }).customMetrics).toBe(13);
     const noDeployment = config([{ id: 'tls', http: { url: 'https://example.com/' } }], { interval: '1m' });
     expect(estimateMonthlyCost(noDeployment, 400, { ...BARE, includeMetrics: true, phaseMetrics: true }).customMetrics).toBe(8);
   });
 
-  it('counts 123 custom metrics for the reference config ($36.90), 423 with phases ($126.90)', () => {
+  it('counts 121 custom metrics for the reference config ($36.30), 421 with phases ($126.30)', () => {
     const reference = loadConfigFile('bench/reference-checks.yaml');
     const off = estimateMonthlyCost(reference);
     const on = estimateMonthlyCost(reference, undefined, { phaseMetrics: true });
-    expect(off.customMetrics).toBe(20 * 3 * 2 + 3);
-    expect(off.lines.filter((l) => l.service === 'CloudWatch metrics').reduce((s, l) => s + l.usd, 0)).toBeCloseTo(36.9, 10);
-    expect(on.customMetrics).toBe(20 * 3 * 7 + 3);
-    expect(on.lines.filter((l) => l.service === 'CloudWatch metrics').reduce((s, l) => s + l.usd, 0)).toBeCloseTo(126.9, 10);
-    // Everything else fixed: 6 alarms $0.60, dashboard $3, 5 keys $5.
-    expect(off.fixedUsd).toBeCloseTo(36.9 + 0.6 + 3 + 5, 10);
+    expect(off.customMetrics).toBe(20 * 3 * 2 + 1);
+    expect(off.lines.filter((l) => l.service === 'CloudWatch metrics').reduce((s, l) => s + l.usd, 0)).toBeCloseTo(36.3, 10);
+    expect(on.customMetrics).toBe(20 * 3 * 7 + 1);
+    expect(on.lines.filter((l) => l.service === 'CloudWatch metrics').reduce((s, l) => s + l.usd, 0)).toBeCloseTo(126.3, 10);
+    // Everything else fixed: 4 alarms $0.40, dashboard $3, 2 keys $2.
+    expect(off.fixedUsd).toBeCloseTo(36.3 + 0.4 + 3 + 2, 10);
     // Metrics are per check × location a month: at 1 minute, $0.60 spread over 43,800 runs is $13.70 a million.
     expect(off.fixedAtIntervals).toEqual([{ intervalMs: 60_000, checkLocations: 60, runsPerCheckLocation: 43_800, perMillionRunsUsd: expect.closeTo(0.6 / 43_800 * 1e6, 9) }]);
   });
@@ -203,7 +220,7 @@ describe('estimateMonthlyCost: shapes of workload', () => {
     ]);
   });
 
-  it('bills a declared location with no checks: its invocations, heartbeat, alarm, metric and key', () => {
+  it('bills a declared location with no checks: its invocations, heartbeat and the sweep\'s read of it, and no alarm, metric or key', () => {
     const cfg = loadConfigObject({
       deployment: { homeRegion: 'us-east-1', locations: ['us-east-1', 'eu-west-1'] },
       defaults: { retries: 0, interval: '1m', locations: ['us-east-1'] },
@@ -217,9 +234,14 @@ describe('estimateMonthlyCost: shapes of workload', () => {
     // The idle location is billed its 60 ms of overhead a minute: (310 + 60) ms × 43,800 × 0.25 GB.
     expect(qtyOf(e, 'probe duration')).toBeCloseTo(43_800 * 0.37 * 0.25, 6);
     expect(qtyOf(e, 'evaluator requests')).toBe(43_800);
-    expect(qtyOf(e, 'custom metrics: Heartbeat')).toBe(2);
-    expect(qtyOf(e, 'missing-heartbeat alarm')).toBe(2);
-    expect(qtyOf(e, 'key of each probe location')).toBe(2);
+    expect(e.customMetrics).toBe(2 + 1);
+    expect(e.sweep.itemsPerSweep).toBe(1 + 2);
+    const idle = e.perLocation.find((l) => l.location === 'eu-west-1')!;
+    expect(idle).toMatchObject({ functions: 1, waitMs: 0, billedMs: 60, waitUsd: 0 });
+    // Its requests, 60 ms at 0.25 GB, a heartbeat WRU a minute, the sweep's half RRU a minute, its invocation log lines,
+    // and its round queue's polling: 15 ReceiveMessage a minute at $0.40 per million.
+    const logs = 43_800 * (600 + 4 * 26) * (0.5 + (30 / (730 / 24)) * 0.03) / 1024 ** 3;
+    expect(idle.usd).toBeCloseTo(43_800 * 0.2e-6 + 43_800 * 0.06 * 0.25 * 0.0000133334 + 43_800 * 0.625e-6 + 43_800 * 0.5 * 0.125e-6 + logs + 43_800 * 15 * 0.4e-6, 9);
   });
 
   it('meters each run\'s EMF line as written, measured from a representative result: longer with phase metrics', () => {
@@ -233,8 +255,8 @@ describe('estimateMonthlyCost: shapes of workload', () => {
     expect(on.emfLineBytes).toBe(withPhases);
     // The directive names five more metrics, about 40 bytes each.
     expect(withPhases - line).toBeGreaterThan(150);
-    // results 43,800 × (line + 26) + invocations 43,800 × (700 + 4 × 26) + evaluator 43,800 × (400 + 3 × 26)
-    expect(qtyOf(off, 'ingestion')).toBeCloseTo(43_800 * (line + 26 + 804 + 478) / 1024 ** 3, 12);
+    // results 43,800 × (line + 26) + invocations 43,800 × (600 + 4 × 26) + evaluator 43,800 × (400 + 3 × 26) + sweeps 43,800 × (500 + 4 × 26)
+    expect(qtyOf(off, 'ingestion')).toBeCloseTo(43_800 * (line + 26 + 704 + 478 + 604) / 1024 ** 3, 12);
     expect(usdOf(on, 'ingestion') - usdOf(off, 'ingestion')).toBeCloseTo(43_800 * (withPhases - line) / 1024 ** 3 * 0.5, 12);
   });
 
@@ -284,7 +306,7 @@ describe('vantage cost', () => {
   it('prints the monthly total, the per-million figure and the Synthetics price', async () => {
     const r = await runCli(['cost', '--config', file]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('probe duration (arm64, 512 MB)');
+    expect(r.stdout).toContain('probe duration (arm64, 512 MB; rounds over 5 s apart in continuations)');
     expect(r.stdout).toContain('43,800 check runs a month');
     expect(r.stdout).toContain('Per million check runs');
     expect(r.stdout).toContain('$52.56 a month for the same runs ($1,200.00 per million');
@@ -295,13 +317,13 @@ describe('vantage cost', () => {
     const r = await runCli(['cost', '--config', file]);
     const e = estimateMonthlyCost(loadConfigFile(file));
     const line = (start: string) => r.stdout.split('\n').find((l) => l.trimStart().startsWith(start)) ?? '';
-    expect(line('Per-run costs')).toMatch(/a month, growing with check runs: Lambda \$[\d.]+, DynamoDB \$[\d.]+, SNS \$[\d.]+, EventBridge \$0\.00, CloudWatch Logs \$[\d.]+$/);
-    // 3 metrics $0.90, 4 alarms $0.40, the dashboard $3, 3 keys $3 = $7.30
-    expect(line('Fixed costs')).toContain('$7.30 a month, whatever the interval: custom metrics $0.90 (3), alarms $0.40 (4), dashboard $3.00 (1), KMS keys $3.00 (3)');
-    expect(r.stdout).toContain('= $0.60 per check × location × 1 + $1.40 per location × 1 + $5.30 for the deployment');
+    expect(line('Per-run costs')).toMatch(/a month, growing with check runs: Lambda \$[\d.]+, SQS \$[\d.]+, DynamoDB \$[\d.]+, SNS \$[\d.]+, EventBridge \$0\.00, CloudWatch Logs \$[\d.]+$/);
+    // 3 metrics $0.90, 4 alarms $0.40, the dashboard $3, 2 keys $2 = $6.30
+    expect(line('Fixed costs')).toContain('$6.30 a month, whatever the interval: custom metrics $0.90 (3), alarms $0.40 (4), dashboard $3.00 (1), KMS keys $2.00 (2)');
+    expect(r.stdout).toContain('= $0.60 per check × location × 1 + $5.70 for the deployment');
     expect(line('per-run costs only')).toContain(`$${e.perMillionRunsPerRunOnlyUsd.toFixed(2)}`);
     expect(line('all-in')).toContain(`$${e.perMillionRunsUsd.toFixed(2)}`);
-    expect(e.perMillionRunsUsd - e.perMillionRunsPerRunOnlyUsd).toBeCloseTo(7.3 / 43_800 * 1e6, 6);
+    expect(e.perMillionRunsUsd - e.perMillionRunsPerRunOnlyUsd).toBeCloseTo(6.3 / 43_800 * 1e6, 6);
     expect(r.stdout).toContain('at 1m (1 check × location) each runs 43,800 times a month, so its $0.60 adds $13.70 per million of its runs');
   });
 
@@ -309,7 +331,7 @@ describe('vantage cost', () => {
     const r = await runCli(['cost', '--config', file, '--json', '--phase-metrics']);
     const e = JSON.parse(r.stdout) as CostEstimate;
     expect(e.phaseMetrics).toBe(true);
-    expect(e.customMetrics).toBe(8);
+    expect(e.customMetrics).toBe(7 + 1);
     expect(e.fixedPer['check × location'].eachUsd).toBeCloseTo(2.1, 10);
   });
 
@@ -346,7 +368,7 @@ describe('estimateMonthlyCost: what the deployment block changes', () => {
   });
 
   it('bills one dashboard per page the CDK app splits the checks into', () => {
-    // 3 widgets a check and 4 overview widgets: 165 checks fill the first 500-widget dashboard.
+    // 3 widgets a check and 3 overview widgets: 165 checks fill the first 500-widget dashboard.
     expect(qtyOf(estimateMonthlyCost(deployed({}, 165), 400, BARE), 'home dashboards')).toBe(1);
     expect(qtyOf(estimateMonthlyCost(deployed({}, 166), 400, BARE), 'home dashboards')).toBe(2);
   });

@@ -4,9 +4,12 @@
  * config, and everything that cannot be read from a config is an explicit, overridable assumption.
  *
  * The model follows the data flow of ../../shared/design.md: an EventBridge `rate(1 minute)` rule per
- * location invokes that location's probe function, which runs the due checks (sub-minute intervals as
- * rounds inside the invocation), writes one result item per run and a heartbeat per invocation; the
- * table's stream invokes the evaluator, which reads state per check and writes only on transitions.
+ * probe function (one per region, one per instance of a private location) starts it at the top of
+ * the minute; it waits for its staggered rounds, handing a gap over 5 s (DEFER_AFTER_MS) to a continuation on its
+ * SQS round queue (./probe-usage.ts reads them from the probe's own plan), reads its memory once per round, writes one result item per run and its heartbeats per
+ * invocation; the table's stream invokes the evaluator, which reads state per check and writes only on
+ * transitions; and a second rule runs the evaluator every minute as the sweep, which reads every state
+ * and heartbeat. Outages add rechecks, confirmations from the other locations and memory updates.
  *
  * Two kinds of cost, kept apart because they scale differently:
  * - per run: billed by use (requests, GB-s, write units, bytes), so they grow with check runs;
@@ -14,15 +17,19 @@
  *   the interval. A custom metric costs the same written once an hour or once a second, so the fixed
  *   part per million runs falls as the interval shortens and a single per-million figure is only true
  *   for the config's own intervals.
+ * And one view across them: what each location costs by being there (`perLocation`), mostly billed
+ * by use but set by the schedule rather than by the number of checks.
  */
 import { declaredLocations, type DeploymentConfig } from '../../config/deployment.ts';
 import type { LoadedConfig } from '../../config/load.ts';
 import type { Check } from '../../config/schema.ts';
-import { declaredMetrics, heartbeatEmf, probeResultEmf, probeResultEmfLine } from '../../metrics/emf.ts';
+import { declaredMetrics, probeResultEmf, probeResultEmfLine } from '../../metrics/emf.ts';
 import type { Phases, ProbeResult } from '../../probe/types.ts';
 import { toResultItem } from '../../store/items.ts';
 import { dynamoItemBytes, writeUnits } from './item-size.ts';
 import * as P from './prices.ts';
+import { planUsage } from './probe-usage.ts';
+import { DEFER_AFTER_MS } from '../probe-cycle.ts';
 import { dashboardCount } from '../../deploy/dashboard-pages.ts';
 
 export interface CostAssumptions {
@@ -42,7 +49,7 @@ export interface CostAssumptions {
   probeMs: number;
   /** Probes in flight at once inside one invocation. @default 32 (shared/usecases/probe-cycle.ts) */
   probeConcurrency: number;
-  /** Per-invocation work besides probing: handler, BatchWriteItem, heartbeat PutItem, EMF. @default 60 */
+  /** Per-invocation work besides probing and waiting for its rounds: handler, BatchWriteItem, heartbeat PutItem, memory GetItem, EMF. @default 60 */
   probeOverheadMs: number;
   /** Evaluator time per invocation, plus per check in the batch (one GetItem each). @default 40 and 8 */
   evaluatorMsPerInvocation: number;
@@ -53,13 +60,40 @@ export interface CostAssumptions {
   resultTtlDays: number;
   /** CloudWatch Logs bytes per result: its EMF line. @default the EMF line of a representative result of each check, measured */
   logBytesPerResult?: number;
-  /** Per probe invocation: START/END/REPORT, the cycle summary line and the heartbeat EMF line. @default 700 */
+  /** Per probe invocation: START/END/REPORT and the cycle summary line. @default 600 */
   logBytesPerInvocation: number;
+  /** Sweep time per invocation, plus per state or heartbeat item it reads and judges. @default 100 and 1 */
+  sweepMsPerInvocation: number;
+  sweepMsPerItem: number;
+  /** Per sweep: START/END/REPORT and its EMF line (shared/metrics/emf.ts `METRICS.sweep`). @default 500 */
+  logBytesPerSweep: number;
+  /**
+   * Wall time of a probe function invoked for one confirmation (async Invoke from another location)
+   * or one retest on another instance (RequestResponse): the probe plus handler overhead, on a warm
+   * function. @default probeMs + probeOverheadMs
+   */
+  confirmationMs?: number;
+  /**
+   * ReceiveMessage calls a minute by one probe's SQS event source mapping on its (mostly empty) round
+   * queue. Lambda long-polls an SQS source (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html);
+   * assumed: the standard mapping's 5 pollers at the 20 s long-poll maximum
+   * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html),
+   * 15 a minute, not a documented figure. @default 15
+   */
+  sqsPollsPerMinute: number;
   /** Days the log groups keep events. @default 30 */
   logRetentionDays: number;
-  /** Share of runs that fail and are retested (`retries`). @default 0.01 */
+  /**
+   * Share of runs that fail and are retested (`retries`); at a private location with more than one
+   * instance the retest runs on another instance (a Lambda request and a short invocation there). @default 0.01
+   */
   failureRate: number;
-  /** Outages per check per month; each sends DOWN and RESOLVED and writes state and incident items. @default 1 */
+  /**
+   * Outages per check per month, seen from every location of the check. Each sends DOWN and RESOLVED
+   * and writes state and incident items; and at each location it is rechecked until the failure and
+   * then the recovery are decided, updates the location's probe memory, and (with `alerting.confirm`)
+   * asks every other location to confirm once as it starts failing and once as it recovers. @default 1
+   */
   incidentsPerCheckMonth: number;
   /** State and incident writes per outage (measured by the bench's evaluator section). @default 12 */
   writesPerIncident: number;
@@ -80,15 +114,19 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   evaluatorMsPerInvocation: 40,
   evaluatorMsPerCheck: 8,
   resultTtlDays: 30,
-  logBytesPerInvocation: 700,
+  logBytesPerInvocation: 600,
+  sweepMsPerInvocation: 100,
+  sweepMsPerItem: 1,
+  logBytesPerSweep: 500,
   logRetentionDays: 30,
   failureRate: 0.01,
   incidentsPerCheckMonth: 1,
   writesPerIncident: 12,
+  sqsPollsPerMinute: 15,
   includeMetrics: true,
 };
 
-export type CostService = 'Lambda' | 'DynamoDB' | 'SNS' | 'EventBridge' | 'CloudWatch Logs' | 'CloudWatch metrics' | 'CloudWatch alarms' | 'CloudWatch dashboards' | 'KMS';
+export type CostService = 'Lambda' | 'SQS' | 'DynamoDB' | 'SNS' | 'EventBridge' | 'CloudWatch Logs' | 'CloudWatch metrics' | 'CloudWatch alarms' | 'CloudWatch dashboards' | 'KMS';
 
 /** What one unit of a fixed cost comes with. */
 export type FixedScope = 'check × location' | 'location' | 'deployment';
@@ -118,18 +156,49 @@ export interface FixedAtInterval {
 
 /**
  * What the CDK app creates that bills by the month (cdk/vantage.ts and the constructs named below).
- * test/cdk/app.test.ts counts the same resources in a synthesized app.
+ * test/cdk/app.test.ts counts the same resources in a synthesized app. Probe stacks create none:
+ * silence is the sweep's to report, from the heartbeats in the table.
  */
 export const DEPLOYED = {
   /** cdk/constructs/evaluator-alarms.ts: errors, iterator age, dead letters, in the home stack. */
   evaluatorAlarms: 3,
-  /** cdk/constructs/heartbeat-alarm.ts, one in each probe stack. */
-  alarmsPerLocation: 1,
+  /** cdk/constructs/sweep-schedule.ts: the sweep not running. */
+  sweepAlarms: 1,
+  /** cdk/constructs/sweep-schedule.ts: the sweep's rate(1 minute) rule. */
+  sweepRules: 1,
   /** cdk/constructs/secure-topic.ts: the alert topic's and the home ops topic's keys. */
   homeKmsKeys: 2,
-  /** The key of each probe stack's ops topic. */
-  kmsKeysPerLocation: 1,
 } as const;
+
+/**
+ * What one location costs a month by being deployed, whatever number of checks it runs: its
+ * functions' requests and their billed time apart from probing (overhead per invocation,
+ * continuations included, and the in-process waits), its round queues' requests, its heartbeats, its memory reads, the sweep's reads of its heartbeats and its
+ * invocation log lines. These are usage-billed (inside `lines` already), gathered here per location.
+ */
+export interface LocationCost {
+  location: string;
+  /** Probe functions: 1 for a region, `instances` for a private location. */
+  functions: number;
+  /** Invocations of one function a minute: the scheduled one and its continuations. */
+  invocationsPerMinute: number;
+  /** Billed in-process waiting of one function a minute (gaps up to DEFER_AFTER_MS, and each continuation's early arrival). */
+  waitMs: number;
+  /** Billed duration of one function a minute, all its invocations, probing included. */
+  billedMs: number;
+  /** Of `usd`, the billed wait alone. */
+  waitUsd: number;
+  usd: number;
+}
+
+/** What one outage of one check adds, averaged over the enabled checks (included in `lines` × incidentsPerCheckMonth). */
+export interface OutageCost {
+  /** Recheck runs per location until the failure, then the recovery, is decided. */
+  rechecksPerLocation: number;
+  /** Confirmation requests per outage (every location asks every other, as it fails and as it recovers). */
+  confirmations: number;
+  usd: number;
+}
 
 export interface CostEstimate {
   checks: number;
@@ -159,6 +228,12 @@ export interface CostEstimate {
   emfLineBytes: number;
   /** The probe functions' memory, per location. */
   probeMemoryMb: number[];
+  /** Each location's own cost, in declaration order (see LocationCost). */
+  perLocation: LocationCost[];
+  /** What one outage of a check adds: rechecks, confirmations, memory updates, their evaluations, the alerts. */
+  perOutage: OutageCost;
+  /** Sweeps a month (the evaluator every minute) and the state and heartbeat items each reads. */
+  sweep: { invocations: number; itemsPerSweep: number };
   synthetics: { usd: number; perMillionRunsUsd: number };
   assumptions: CostAssumptions;
   note: string;
@@ -167,7 +242,10 @@ export interface CostEstimate {
 const DAYS_PER_MONTH = P.HOURS_PER_MONTH / 24;
 const GIB = 1024 ** 3;
 const MINUTE_MS = 60_000;
-const INVOCATIONS_PER_LOCATION = P.SECONDS_PER_MONTH / 60;
+/** Scheduled invocations of one probe function a month: every minute of AWS's 730-hour month. */
+const INVOCATIONS_PER_FUNCTION = P.SECONDS_PER_MONTH / 60;
+/** The sweep runs on the same rate(1 minute) schedule. */
+const SWEEPS_PER_MONTH = P.SECONDS_PER_MONTH / 60;
 
 /** Phases each kind reports, hence the PhaseX fields its EMF line carries (see shared/metrics/emf.ts). */
 function phasesOf(check: Check): Array<keyof Phases> {
@@ -216,12 +294,172 @@ function fixed(service: CostService, item: string, quantity: number, unit: strin
 
 /**
  * Every location that gets a probe stack: with a deployment block, each one it declares (a location
- * with no checks still runs, heartbeats and is alarmed on); without one, those the enabled checks name.
+ * with no checks still runs and heartbeats); without one, those the enabled checks name.
  */
 function probeLocations(checks: readonly Check[], deployment: DeploymentConfig | undefined): string[] {
   const named = checks.flatMap((c) => c.locations);
   return [...new Set([...(deployment ? declaredLocations(deployment) : []), ...named])];
 }
+
+/** Probe functions at a location: a private location's `instances`, else one. */
+function functionsAt(location: string, deployment: DeploymentConfig | undefined): number {
+  return deployment?.privateLocations.find((p) => p.name === location)?.instances ?? 1;
+}
+
+/** Usage totals a month, in billing units, before prices. */
+interface Usage {
+  runs: number;
+  resultWru: number;
+  storedBytes: number;
+  itemBytesWeighted: number;
+  resultLogBytes: number;
+  /** Probe invocations: scheduled ones and continuations. */
+  probeRequests: number;
+  /** Of them, the ones EventBridge starts. */
+  scheduledInvocations: number;
+  /** SendMessage and DeleteMessage per continuation, and the mappings' polling. */
+  sqsRequests: number;
+  probeGbSeconds: number;
+  extraProbeRequests: number;
+  extraProbeGbSeconds: number;
+  extraResultWru: number;
+  extraLogBytes: number;
+  memoryRru: number;
+  memoryWru: number;
+  heartbeatWru: number;
+  instanceHeartbeatWru: number;
+  evaluatorInvocations: number;
+  evaluatorGbSeconds: number;
+  stateReads: number;
+  pairMetrics: number;
+  pairs: number;
+  pairsAt: Map<number, number>;
+  probeMemory: Set<number>;
+}
+
+const zeroUsage = (): Usage => ({
+  runs: 0, resultWru: 0, storedBytes: 0, itemBytesWeighted: 0, resultLogBytes: 0, probeRequests: 0, scheduledInvocations: 0, sqsRequests: 0, probeGbSeconds: 0,
+  extraProbeRequests: 0, extraProbeGbSeconds: 0, extraResultWru: 0, extraLogBytes: 0, memoryRru: 0, memoryWru: 0,
+  heartbeatWru: 0, instanceHeartbeatWru: 0, evaluatorInvocations: 0, evaluatorGbSeconds: 0, stateReads: 0,
+  pairMetrics: 0, pairs: 0, pairsAt: new Map(), probeMemory: new Set(),
+});
+
+/** An eventually consistent read of an item up to 4 KB: half a read unit (GetItem of the memory, BatchGetItem of heartbeats). */
+const EVENTUAL_RRU = 0.5;
+
+interface Context {
+  a: CostAssumptions;
+  phaseMetrics: boolean;
+  deployment: DeploymentConfig | undefined;
+  memoryOf: (location: string) => number;
+  /** Billed bytes of one result item of a check at a location. */
+  itemBytes: (check: Check, location: string) => number;
+  lineBytes: (check: Check, location: string) => number;
+}
+
+const gbSeconds = (ms: number, memoryMb: number) => (ms / 1000) * (memoryMb / 1024);
+
+/** One location's scheduled work: its functions, rounds, results, heartbeats and memory reads. */
+function addLocation(u: Usage, ctx: Context, location: string, here: readonly Check[]): Omit<LocationCost, 'usd' | 'waitUsd'> & { memoryMb: number; memoryRru: number; heartbeatWru: number; heartbeatItems: number; sqsRequests: number } {
+  const { a } = ctx;
+  const n = functionsAt(location, ctx.deployment);
+  const memoryMb = ctx.memoryOf(location);
+  u.probeMemory.add(memoryMb);
+  const plan = planUsage(here, location, { probeMs: a.probeMs, concurrency: a.probeConcurrency, instances: n });
+  // The caller waits for its retests: the failed share of its runs, once per retry, spread over its rounds.
+  const retestMs = a.failureRate * here.reduce((sum, c) => sum + (MINUTE_MS / c.interval) * c.retries, 0) * a.probeMs / Math.max(1, plan.roundsPerInvocation) / n;
+  const invocationsPerMinute = 1 + plan.continuationsPerMinute;
+  const billedMs = invocationsPerMinute * a.probeOverheadMs + plan.waitMs + plan.probingMs + retestMs;
+  const scheduled = n * INVOCATIONS_PER_FUNCTION;
+  const invocations = scheduled * invocationsPerMinute;
+  u.scheduledInvocations += scheduled;
+  u.probeRequests += invocations;
+  u.probeGbSeconds += scheduled * gbSeconds(billedMs, memoryMb);
+  // Each continuation is sent and deleted (the mapping deletes it after the invocation); its receive is one of the polls.
+  const sqsRequests = scheduled * (2 * plan.continuationsPerMinute + a.sqsPollsPerMinute);
+  u.sqsRequests += sqsRequests;
+  const memoryRru = scheduled * plan.roundsPerInvocation * EVENTUAL_RRU;
+  u.memoryRru += memoryRru;
+  // Every function writes the location's heartbeat; an instance also writes its own.
+  const isPrivate = ctx.deployment?.privateLocations.some((p) => p.name === location) ?? false;
+  // Each invocation, continuations too, ends with a heartbeat.
+  const heartbeatWru = invocations * (isPrivate ? 2 : 1);
+  u.heartbeatWru += invocations;
+  if (isPrivate) u.instanceHeartbeatWru += invocations;
+
+  // Every round's BatchWriteItem reaches the evaluator as (at least) one stream batch.
+  const batches = INVOCATIONS_PER_FUNCTION * plan.roundsPerInvocation;
+  const checksPerBatch = plan.roundsPerInvocation > 0 ? plan.probesPerMinute / plan.roundsPerInvocation : 0;
+  u.evaluatorInvocations += batches;
+  u.evaluatorGbSeconds += batches * gbSeconds(a.evaluatorMsPerInvocation + a.evaluatorMsPerCheck * checksPerBatch, a.evaluatorMemoryMb);
+  u.stateReads += batches * checksPerBatch;
+
+  const retainedFraction = a.resultTtlDays / DAYS_PER_MONTH;
+  for (const c of here) {
+    const r = P.SECONDS_PER_MONTH / (c.interval / 1000);
+    u.runs += r;
+    const bytes = ctx.itemBytes(c, location);
+    u.itemBytesWeighted += bytes * r;
+    u.resultWru += r * writeUnits(bytes);
+    u.storedBytes += r * retainedFraction * (bytes + P.DDB_STORAGE_OVERHEAD_BYTES);
+    // Counted from what the EMF writer declares for a passing run, which reaches every phase.
+    u.pairMetrics += declaredMetrics(probeResultEmf(representativeResult(c, location), location, { phaseMetrics: ctx.phaseMetrics }));
+    u.resultLogBytes += r * ctx.lineBytes(c, location);
+    u.pairs += 1;
+    u.pairsAt.set(c.interval, (u.pairsAt.get(c.interval) ?? 0) + 1);
+    if (n > 1) {
+      // A failure is retested on another instance: a synchronous Invoke there per retry.
+      const retests = r * a.failureRate * c.retries;
+      u.extraProbeRequests += retests;
+      u.extraProbeGbSeconds += retests * gbSeconds(confirmationMs(a), memoryMb);
+    }
+  }
+  // The items the sweep reads for this location: its heartbeat, and each instance's.
+  return { location, functions: n, invocationsPerMinute, waitMs: plan.waitMs, billedMs, memoryMb, memoryRru, heartbeatWru, heartbeatItems: 1 + (isPrivate ? n : 0), sqsRequests };
+}
+
+const confirmationMs = (a: CostAssumptions) => a.confirmationMs ?? a.probeMs + a.probeOverheadMs;
+
+/**
+ * One outage of `check`, at every location: rechecks until the failure and then the recovery are
+ * decided (each keeps the function alive a recheck interval longer, writes a result and is evaluated),
+ * memory updates (set at the first failure, one per recheck, removed at rest), and with confirm, one
+ * request from every location to every other as it starts failing and again as it recovers, each a
+ * short invocation there that records one result. Added to `u` `times` times.
+ */
+function addOutage(u: Usage, ctx: Context, check: Check, times: number): { rechecks: number; confirmations: number } {
+  const { a } = ctx;
+  const locations = check.locations;
+  const rechecks = Math.max(0, check.alerting.failureThreshold - 1) + Math.max(0, check.alerting.recoveryThreshold - 1);
+  const confirmations = check.alerting.confirm && locations.length > 1 ? 2 * locations.length * (locations.length - 1) : 0;
+  for (const location of locations) {
+    const memoryMb = ctx.memoryOf(location);
+    const bytes = ctx.itemBytes(check, location);
+    const line = ctx.lineBytes(check, location);
+    // Runs recorded here: this location's rechecks, and the confirmations it is asked for.
+    const asked = confirmations / locations.length;
+    const recorded = rechecks + asked;
+    u.extraProbeGbSeconds += times * (rechecks * gbSeconds(check.alerting.recheckIntervalMs + a.probeMs, memoryMb) + asked * gbSeconds(confirmationMs(a), memoryMb));
+    u.extraProbeRequests += times * asked;
+    u.extraResultWru += times * recorded * writeUnits(bytes);
+    u.extraLogBytes += times * recorded * (line + P.LOGS_EVENT_OVERHEAD_BYTES);
+    u.memoryWru += times * (rechecks + 2);
+    u.evaluatorInvocations += times * recorded;
+    u.evaluatorGbSeconds += times * recorded * gbSeconds(a.evaluatorMsPerInvocation + a.evaluatorMsPerCheck, a.evaluatorMemoryMb);
+    u.stateReads += times * recorded;
+  }
+  return { rechecks, confirmations };
+}
+
+/** Prices one usage of everything an outage adds, so the per-outage figure comes from the same code as the lines. */
+function outageUsd(u: Usage, perGbSecond: number, logUsdPerByte: number): number {
+  return u.extraProbeRequests * P.LAMBDA_PER_REQUEST + u.extraProbeGbSeconds * perGbSecond + u.extraResultWru * P.DDB_PER_WRU + u.memoryWru * P.DDB_PER_WRU
+    + u.evaluatorInvocations * P.LAMBDA_PER_REQUEST + u.evaluatorGbSeconds * perGbSecond + u.stateReads * P.DDB_PER_RRU
+    + (u.extraLogBytes + u.evaluatorInvocations * EVALUATOR_LOG_BYTES) * logUsdPerByte;
+}
+
+/** Per evaluator invocation: START/END/REPORT and a summary line, each with its 26 metered bytes. */
+const EVALUATOR_LOG_BYTES = 400 + 3 * P.LOGS_EVENT_OVERHEAD_BYTES;
 
 /**
  * Monthly cost of running `config` on AWS. `measuredItemBytes` replaces the per-check estimate of a
@@ -235,76 +473,33 @@ export function estimateMonthlyCost(
   const a: CostAssumptions = { ...DEFAULT_ASSUMPTIONS, ...overrides, ...(measuredItemBytes !== undefined && { resultItemBytes: measuredItemBytes }) };
   const phaseMetrics = a.phaseMetrics ?? config.deployment?.metrics.phases ?? false;
   const checks = config.checks.filter((c) => c.enabled);
+  const deployment = config.deployment;
+  const arch = deployment?.architecture ?? 'arm64';
+  const perGbSecond = arch === 'x86_64' ? P.LAMBDA_X86_PER_GB_SECOND : P.LAMBDA_ARM_PER_GB_SECOND;
 
-  // Per location: the checks it runs, and from them the rounds and probes of one invocation.
-  const byLocation = new Map<string, Check[]>(probeLocations(checks, config.deployment).map((l) => [l, []]));
+  // Per location: the checks it runs.
+  const byLocation = new Map<string, Check[]>(probeLocations(checks, deployment).map((l) => [l, []]));
   for (const c of checks) for (const loc of c.locations) byLocation.get(loc)!.push(c);
+  const ctx: Context = {
+    a, phaseMetrics, deployment,
+    memoryOf: (l) => a.probeMemoryMb ?? a.probeMemoryFor?.(byLocation.get(l) ?? []) ?? PROBE_MEMORY_FLOOR_MB,
+    itemBytes: (c, l) => a.resultItemBytes ?? resultItemBytesOf(c, l, a.resultTtlDays),
+    lineBytes: (c, l) => (a.logBytesPerResult ?? Buffer.byteLength(probeResultEmfLine(representativeResult(c, l), l, { phaseMetrics }))),
+  };
 
-  let runs = 0;
-  let resultWru = 0;
-  let storedBytes = 0;
-  let probeGbSeconds = 0;
-  let probeInvocations = 0;
-  let evaluatorInvocations = 0;
-  let evaluatorGbSeconds = 0;
-  let stateReads = 0;
-  let pairMetrics = 0;
-  let pairs = 0;
-  let heartbeatMetrics = 0;
-  let itemBytesWeighted = 0;
-  let resultLogBytes = 0;
-  const pairsAt = new Map<number, number>();
-  const probeMemory = new Set<number>();
-  const retainedFraction = a.resultTtlDays / DAYS_PER_MONTH;
-
-  for (const [location, here] of byLocation) {
-    probeInvocations += INVOCATIONS_PER_LOCATION;
-    heartbeatMetrics += declaredMetrics(heartbeatEmf(location, 0));
-    if (here.length === 0) {
-      // Nothing to probe: the function still starts every minute, writes its heartbeat and logs.
-      const memoryMb = a.probeMemoryMb ?? a.probeMemoryFor?.(here) ?? PROBE_MEMORY_FLOOR_MB;
-      probeMemory.add(memoryMb);
-      probeGbSeconds += INVOCATIONS_PER_LOCATION * (a.probeOverheadMs / 1000) * (memoryMb / 1024);
-      continue;
-    }
-    const minInterval = Math.min(...here.map((c) => c.interval));
-    // Sub-minute checks run as rounds inside the one-minute invocation, which is billed while it waits.
-    const rounds = minInterval < MINUTE_MS ? Math.floor(MINUTE_MS / minInterval) : 1;
-    const probesPerInvocation = here.reduce((sum, c) => sum + MINUTE_MS / c.interval, 0);
-    const perRound = probesPerInvocation / rounds;
-    // Below one probe per round, the figure is the share of invocations that have anything to run.
-    const waves = perRound < 1 ? perRound : Math.ceil(perRound / a.probeConcurrency);
-    const retestMs = a.failureRate * here.reduce((sum, c) => sum + (MINUTE_MS / c.interval) * c.retries, 0) * a.probeMs / rounds;
-    const billedMs = a.probeOverheadMs + (rounds - 1) * minInterval + waves * a.probeMs + retestMs;
-    const memoryMb = a.probeMemoryMb ?? a.probeMemoryFor?.(here) ?? PROBE_MEMORY_FLOOR_MB;
-    probeMemory.add(memoryMb);
-    probeGbSeconds += INVOCATIONS_PER_LOCATION * (billedMs / 1000) * (memoryMb / 1024);
-
-    // Every round's BatchWriteItem reaches the evaluator as (at least) one stream batch.
-    const batches = INVOCATIONS_PER_LOCATION * rounds;
-    evaluatorInvocations += batches;
-    const checksPerBatch = Math.max(perRound, 0);
-    evaluatorGbSeconds += batches * ((a.evaluatorMsPerInvocation + a.evaluatorMsPerCheck * checksPerBatch) / 1000) * (a.evaluatorMemoryMb / 1024);
-    stateReads += batches * checksPerBatch;
-
-    for (const c of here) {
-      const r = P.SECONDS_PER_MONTH / (c.interval / 1000);
-      runs += r;
-      const bytes = a.resultItemBytes ?? resultItemBytesOf(c, location, a.resultTtlDays);
-      itemBytesWeighted += bytes * r;
-      resultWru += r * writeUnits(bytes);
-      storedBytes += r * retainedFraction * (bytes + P.DDB_STORAGE_OVERHEAD_BYTES);
-      // Counted from what the EMF writer declares for a passing run, which reaches every phase.
-      const result = representativeResult(c, location);
-      pairMetrics += declaredMetrics(probeResultEmf(result, location, { phaseMetrics }));
-      resultLogBytes += r * (a.logBytesPerResult ?? Buffer.byteLength(probeResultEmfLine(result, location, { phaseMetrics })));
-      pairs += 1;
-      pairsAt.set(c.interval, (pairsAt.get(c.interval) ?? 0) + 1);
-    }
-  }
+  // Usage: the schedule, then outages, then the sweep.
+  const u = zeroUsage();
+  const located = [...byLocation].map(([location, here]) => addLocation(u, ctx, location, here));
   const locations = byLocation.size;
+  const oneOutage = zeroUsage();
+  const shapes = checks.map((c) => addOutage(oneOutage, ctx, c, 1));
+  for (const c of checks) addOutage(u, ctx, c, a.incidentsPerCheckMonth);
+  const heartbeatItems = located.reduce((n, l) => n + l.heartbeatItems, 0);
+  const sweep = locations > 0 ? { invocations: SWEEPS_PER_MONTH, itemsPerSweep: checks.length + heartbeatItems } : { invocations: 0, itemsPerSweep: 0 };
+  // States strongly consistent (as the evaluator reads them), heartbeats eventually.
+  const sweepRru = sweep.invocations * (checks.length + heartbeatItems * EVENTUAL_RRU);
+  const sweepGbSeconds = sweep.invocations * gbSeconds(a.sweepMsPerInvocation + a.sweepMsPerItem * sweep.itemsPerSweep, a.evaluatorMemoryMb);
 
-  const heartbeatWru = probeInvocations;
   const incidents = checks.length * a.incidentsPerCheckMonth;
   const incidentWru = incidents * a.writesPerIncident;
   const publishes = incidents * 2;
@@ -318,83 +513,123 @@ export function estimateMonthlyCost(
       httpDeliveries += a.incidentsPerCheckMonth * 2 * ch.webhook.length;
     }
   }
-  const logBytes = resultLogBytes + runs * P.LOGS_EVENT_OVERHEAD_BYTES
-    + probeInvocations * (a.logBytesPerInvocation + 4 * P.LOGS_EVENT_OVERHEAD_BYTES)
-    + evaluatorInvocations * (400 + 3 * P.LOGS_EVENT_OVERHEAD_BYTES);
+  const invocationLogBytes = a.logBytesPerInvocation + 4 * P.LOGS_EVENT_OVERHEAD_BYTES;
+  const logBytes = u.resultLogBytes + u.runs * P.LOGS_EVENT_OVERHEAD_BYTES
+    + u.probeRequests * invocationLogBytes
+    + u.evaluatorInvocations * EVALUATOR_LOG_BYTES
+    + sweep.invocations * (a.logBytesPerSweep + 4 * P.LOGS_EVENT_OVERHEAD_BYTES)
+    + u.extraLogBytes;
   const logGb = logBytes / GIB;
+  const logStoredFactor = a.logRetentionDays / DAYS_PER_MONTH;
 
-  const arch = config.deployment?.architecture ?? 'arm64';
-  const perGbSecond = arch === 'x86_64' ? P.LAMBDA_X86_PER_GB_SECOND : P.LAMBDA_ARM_PER_GB_SECOND;
+  const memories = [...u.probeMemory].sort((x, y) => x - y);
   const lines: CostLine[] = [
-    line('Lambda', 'probe requests', probeInvocations, 'requests', P.LAMBDA_PER_REQUEST),
-    line('Lambda', `probe duration (${arch}, ${[...probeMemory].sort((x, y) => x - y).join('/') || PROBE_MEMORY_FLOOR_MB} MB)`, probeGbSeconds, 'GB-s', perGbSecond),
-    line('Lambda', 'evaluator requests', evaluatorInvocations, 'requests', P.LAMBDA_PER_REQUEST),
-    line('Lambda', `evaluator duration (${arch}, ${a.evaluatorMemoryMb} MB)`, evaluatorGbSeconds, 'GB-s', perGbSecond),
-    line('DynamoDB', 'result writes', resultWru, 'WRU', P.DDB_PER_WRU),
-    line('DynamoDB', 'heartbeat writes', heartbeatWru, 'WRU', P.DDB_PER_WRU),
-    line('DynamoDB', 'state reads (strongly consistent)', stateReads, 'RRU', P.DDB_PER_RRU),
+    line('Lambda', 'probe requests', u.probeRequests, 'requests', P.LAMBDA_PER_REQUEST),
+    line('Lambda', `probe duration (${arch}, ${memories.join('/') || PROBE_MEMORY_FLOOR_MB} MB; rounds over ${DEFER_AFTER_MS / 1000} s apart in continuations)`, u.probeGbSeconds, 'GB-s', perGbSecond),
+    line('SQS', 'round queues: continuations sent and deleted, event source polling', u.sqsRequests, 'requests', P.SQS_PER_REQUEST),
+    line('Lambda', 'confirmation (outages only) and instance-retest requests', u.extraProbeRequests, 'requests', P.LAMBDA_PER_REQUEST),
+    line('Lambda', 'probe duration of rechecks, confirmations and instance retests', u.extraProbeGbSeconds, 'GB-s', perGbSecond),
+    line('Lambda', 'evaluator requests', u.evaluatorInvocations, 'requests', P.LAMBDA_PER_REQUEST),
+    line('Lambda', `evaluator duration (${arch}, ${a.evaluatorMemoryMb} MB)`, u.evaluatorGbSeconds, 'GB-s', perGbSecond),
+    line('Lambda', 'sweep requests (the evaluator every minute)', sweep.invocations, 'requests', P.LAMBDA_PER_REQUEST),
+    line('Lambda', `sweep duration (${arch}, ${a.evaluatorMemoryMb} MB)`, sweepGbSeconds, 'GB-s', perGbSecond),
+    line('DynamoDB', 'result writes', u.resultWru, 'WRU', P.DDB_PER_WRU),
+    line('DynamoDB', 'recheck and confirmation result writes (outages only)', u.extraResultWru, 'WRU', P.DDB_PER_WRU),
+    line('DynamoDB', 'heartbeat writes', u.heartbeatWru, 'WRU', P.DDB_PER_WRU),
+    ...(u.instanceHeartbeatWru > 0 ? [line('DynamoDB', 'instance heartbeat writes', u.instanceHeartbeatWru, 'WRU', P.DDB_PER_WRU)] : []),
+    line('DynamoDB', 'probe memory reads (one GetItem per round)', u.memoryRru, 'RRU', P.DDB_PER_RRU),
+    line('DynamoDB', 'probe memory updates (outages only)', u.memoryWru, 'WRU', P.DDB_PER_WRU),
+    line('DynamoDB', 'state reads (strongly consistent)', u.stateReads, 'RRU', P.DDB_PER_RRU),
+    line('DynamoDB', 'sweep reads (every state and heartbeat, every minute)', sweepRru, 'RRU', P.DDB_PER_RRU),
     line('DynamoDB', 'state and incident writes (outages only)', incidentWru, 'WRU', P.DDB_PER_WRU),
-    line('DynamoDB', `result storage (${a.resultTtlDays}-day TTL)`, storedBytes / GIB, 'GB-month', P.DDB_STORAGE_PER_GB_MONTH),
-    line('DynamoDB', 'point-in-time recovery of the results', storedBytes / GIB, 'GB-month', P.DDB_PITR_PER_GB_MONTH),
+    line('DynamoDB', `result storage (${a.resultTtlDays}-day TTL)`, u.storedBytes / GIB, 'GB-month', P.DDB_STORAGE_PER_GB_MONTH),
+    line('DynamoDB', 'point-in-time recovery of the results', u.storedBytes / GIB, 'GB-month', P.DDB_PITR_PER_GB_MONTH),
     line('SNS', 'publishes', publishes, 'publishes', P.SNS_PER_PUBLISH),
     line('SNS', 'email deliveries', emailDeliveries, 'emails', P.SNS_PER_EMAIL_DELIVERY),
     line('SNS', 'webhook deliveries', httpDeliveries, 'deliveries', P.SNS_PER_HTTP_DELIVERY),
-    line('EventBridge', 'scheduled rule invocations', probeInvocations, 'events', P.EVENTBRIDGE_PER_SCHEDULED_RULE_INVOCATION),
+    line('EventBridge', 'scheduled rule invocations', u.scheduledInvocations + sweep.invocations, 'events', P.EVENTBRIDGE_PER_SCHEDULED_RULE_INVOCATION),
     line('CloudWatch Logs', 'ingestion', logGb, 'GB', P.LOGS_PER_GB_INGESTED),
-    line('CloudWatch Logs', `storage (${a.logRetentionDays} days, uncompressed upper bound)`, logGb * (a.logRetentionDays / DAYS_PER_MONTH), 'GB-month', P.LOGS_PER_GB_MONTH_STORED),
+    line('CloudWatch Logs', `storage (${a.logRetentionDays} days, uncompressed upper bound)`, logGb * logStoredFactor, 'GB-month', P.LOGS_PER_GB_MONTH_STORED),
   ];
+  const sweepMetrics = a.includeMetrics && locations > 0 ? 1 : 0;
   if (a.includeMetrics) {
     const what = phaseMetrics ? 'Success, Latency and phases' : 'Success and Latency';
-    lines.push(
-      fixed('CloudWatch metrics', `custom metrics: ${what} per check × location`, pairMetrics, 'metrics', P.CW_PER_CUSTOM_METRIC_MONTH, 'check × location'),
-      fixed('CloudWatch metrics', 'custom metrics: Heartbeat per location', heartbeatMetrics, 'metrics', P.CW_PER_CUSTOM_METRIC_MONTH, 'location'),
-    );
+    lines.push(fixed('CloudWatch metrics', `custom metrics: ${what} per check × location`, u.pairMetrics, 'metrics', P.CW_PER_CUSTOM_METRIC_MONTH, 'check × location'));
+    if (sweepMetrics > 0) lines.push(fixed('CloudWatch metrics', 'custom metric: Sweep (its alarm)', sweepMetrics, 'metrics', P.CW_PER_CUSTOM_METRIC_MONTH, 'deployment'));
   }
   if (locations > 0) {
     lines.push(
-      fixed('CloudWatch alarms', 'missing-heartbeat alarm per location', locations * DEPLOYED.alarmsPerLocation, 'alarms', P.CW_PER_STANDARD_ALARM_MONTH, 'location'),
       fixed('CloudWatch alarms', 'evaluator alarms (errors, iterator age, dead letters)', DEPLOYED.evaluatorAlarms, 'alarms', P.CW_PER_STANDARD_ALARM_MONTH, 'deployment'),
+      fixed('CloudWatch alarms', 'sweep-not-running alarm', DEPLOYED.sweepAlarms, 'alarms', P.CW_PER_STANDARD_ALARM_MONTH, 'deployment'),
       // cdk/constructs/dashboard.ts pages the checks over as many dashboards as CloudWatch's limits need.
       fixed('CloudWatch dashboards', 'home dashboards (500 widgets each)', dashboardCount(checks), 'dashboard', P.CW_PER_DASHBOARD_MONTH, 'deployment'),
-      fixed('KMS', 'key of each probe location\'s ops topic', locations * DEPLOYED.kmsKeysPerLocation, 'keys', P.KMS_PER_KEY_MONTH, 'location'),
-      fixed('KMS', 'keys of the alert and home ops topics', DEPLOYED.homeKmsKeys, 'keys', P.KMS_PER_KEY_MONTH, 'deployment'),
+      fixed('KMS', 'keys of the alert and ops topics', DEPLOYED.homeKmsKeys, 'keys', P.KMS_PER_KEY_MONTH, 'deployment'),
     );
   }
 
+  // What each location costs by being there, from the same usage: requests, billed time apart from
+  // probing, heartbeats, memory reads, the sweep's reads of its heartbeats, and its invocation log lines.
+  const logUsdPerByte = (P.LOGS_PER_GB_INGESTED + logStoredFactor * P.LOGS_PER_GB_MONTH_STORED) / GIB;
+  const perLocation: LocationCost[] = located.map((l) => {
+    const scheduled = l.functions * INVOCATIONS_PER_FUNCTION;
+    const invocations = scheduled * l.invocationsPerMinute;
+    const waitUsd = scheduled * gbSeconds(l.waitMs, l.memoryMb) * perGbSecond;
+    const usd = invocations * P.LAMBDA_PER_REQUEST + invocations * gbSeconds(a.probeOverheadMs, l.memoryMb) * perGbSecond + waitUsd + l.sqsRequests * P.SQS_PER_REQUEST
+      + l.heartbeatWru * P.DDB_PER_WRU + l.memoryRru * P.DDB_PER_RRU + sweep.invocations * l.heartbeatItems * EVENTUAL_RRU * P.DDB_PER_RRU
+      + invocations * invocationLogBytes * logUsdPerByte;
+    return { location: l.location, functions: l.functions, invocationsPerMinute: l.invocationsPerMinute, waitMs: l.waitMs, billedMs: l.billedMs, waitUsd, usd };
+  });
+  const perOutage: OutageCost = {
+    rechecksPerLocation: checks.length > 0 ? shapes.reduce((s, x) => s + x.rechecks, 0) / checks.length : 0,
+    confirmations: checks.length > 0 ? shapes.reduce((s, x) => s + x.confirmations, 0) / checks.length : 0,
+    usd: checks.length > 0 ? (outageUsd(oneOutage, perGbSecond, logUsdPerByte) + a.writesPerIncident * P.DDB_PER_WRU + 2 * P.SNS_PER_PUBLISH) / checks.length : 0,
+  };
+  return totals(lines, u, { checks, locations, a, phaseMetrics, perLocation, perOutage, sweep, memories });
+}
+
+/** Sums, splits and per-million figures from the priced lines. */
+function totals(lines: CostLine[], u: Usage, x: {
+  checks: readonly Check[]; locations: number; a: CostAssumptions; phaseMetrics: boolean; perLocation: LocationCost[]; perOutage: OutageCost;
+  sweep: CostEstimate['sweep']; memories: number[];
+}): CostEstimate {
   const totalUsd = lines.reduce((s, l) => s + l.usd, 0);
   const fixedUsd = lines.filter((l) => !l.perRun).reduce((s, l) => s + l.usd, 0);
   const perRunUsd = lines.filter((l) => l.perRun).reduce((s, l) => s + l.usd, 0);
-  const perMillion = (usd: number) => (runs > 0 ? (usd / runs) * 1e6 : 0);
-  const units: Record<FixedScope, number> = { 'check × location': pairs, location: locations, deployment: locations > 0 ? 1 : 0 };
+  const perMillion = (usd: number) => (u.runs > 0 ? (usd / u.runs) * 1e6 : 0);
+  const units: Record<FixedScope, number> = { 'check × location': u.pairs, location: x.locations, deployment: x.locations > 0 ? 1 : 0 };
   const fixedPer = Object.fromEntries((Object.keys(units) as FixedScope[]).map((scope) => {
     const usd = lines.filter((l) => l.per === scope).reduce((s, l) => s + l.usd, 0);
     return [scope, { units: units[scope], eachUsd: units[scope] > 0 ? usd / units[scope] : 0 }];
   })) as CostEstimate['fixedPer'];
-  const fixedAtIntervals = [...pairsAt].sort(([x], [y]) => x - y).map(([intervalMs, n]): FixedAtInterval => {
+  const fixedAtIntervals = [...u.pairsAt].sort(([p], [q]) => p - q).map(([intervalMs, n]): FixedAtInterval => {
     const runsPerCheckLocation = P.SECONDS_PER_MONTH / (intervalMs / 1000);
     return { intervalMs, checkLocations: n, runsPerCheckLocation, perMillionRunsUsd: (fixedPer['check × location'].eachUsd / runsPerCheckLocation) * 1e6 };
   });
-  const syntheticsUsd = runs * P.SYNTHETICS_PER_CANARY_RUN;
+  const syntheticsUsd = u.runs * P.SYNTHETICS_PER_CANARY_RUN;
+  const sweepMetrics = lines.filter((l) => l.service === 'CloudWatch metrics' && l.per === 'deployment').reduce((s, l) => s + l.quantity, 0);
   return {
-    checks: checks.length,
-    locations,
-    checkLocations: pairs,
-    checkRunsPerMonth: runs,
+    checks: x.checks.length,
+    locations: x.locations,
+    checkLocations: u.pairs,
+    checkRunsPerMonth: u.runs,
     lines,
     totalUsd,
     perRunUsd,
     fixedUsd,
     fixedPer,
-    customMetrics: a.includeMetrics ? pairMetrics + heartbeatMetrics : 0,
+    customMetrics: x.a.includeMetrics ? u.pairMetrics + sweepMetrics : 0,
     perMillionRunsUsd: perMillion(totalUsd),
     perMillionRunsPerRunOnlyUsd: perMillion(perRunUsd),
     fixedAtIntervals,
-    phaseMetrics,
-    resultItemBytes: runs > 0 ? itemBytesWeighted / runs : 0,
-    emfLineBytes: runs > 0 ? resultLogBytes / runs : 0,
-    probeMemoryMb: [...probeMemory].sort((x, y) => x - y),
+    phaseMetrics: x.phaseMetrics,
+    resultItemBytes: u.runs > 0 ? u.itemBytesWeighted / u.runs : 0,
+    emfLineBytes: u.runs > 0 ? u.resultLogBytes / u.runs : 0,
+    probeMemoryMb: x.memories,
+    perLocation: x.perLocation,
+    perOutage: x.perOutage,
+    sweep: x.sweep,
     synthetics: { usd: syntheticsUsd, perMillionRunsUsd: perMillion(syntheticsUsd) },
-    assumptions: a,
+    assumptions: x.a,
     note: P.PRICE_NOTE,
   };
 }

@@ -66,6 +66,12 @@ export const SNS_PER_EMAIL_DELIVERY = 2.00 / 1e5;
 export const EVENTBRIDGE_PER_SCHEDULED_RULE_INVOCATION = 0;
 
 /**
+ * SQS standard queue requests, us-east-1: $0.40 per million after the first million a month (a 64 KB
+ * chunk is one request; a continuation is far smaller). Source: https://aws.amazon.com/sqs/pricing/ (2025).
+ */
+export const SQS_PER_REQUEST = 0.40 / 1e6;
+
+/**
  * CloudWatch Logs, Standard class, us-east-1. Source: https://aws.amazon.com/cloudwatch/pricing/
  * (2025): ingestion $0.50 per GB (Lambda logs: the first tier of the 2025-05 volume pricing is the same
  * $0.50), storage $0.03 per GB-month compressed. Each event is metered as its UTF-8 size plus 26 bytes
