@@ -2,7 +2,7 @@
 import type { AccuracyResult } from './accuracy.ts';
 import type { ColdStartResult } from './coldstart.ts';
 import { costSection, costTarget, type CostResult } from './cost.ts';
-import type { DetectionResult } from './detection.ts';
+import { detectionSection, detectionTargets, type DetectionResult } from './detection.ts';
 import type { EvaluatorResult } from './evaluator.ts';
 import type { MemoryRun } from './memory.ts';
 import type { ThroughputResult } from './throughput.ts';
@@ -87,17 +87,7 @@ export function evaluateTargets(r: BenchResults): Target[] {
   if (!h) notMeasured('Steady-state state writes per result', '0', r.skipped.evaluator ?? r.evaluator?.notes.join('; ') ?? '');
   else out.push({ name: 'Steady-state state writes per result', goal: '0', measured: `${h.steady.writes} writes / ${h.steady.results} results`, verdict: h.steady.writes === 0 ? 'met' : 'not met' });
 
-  const d = r.detection;
-  if (!d || d.samples.length === 0) notMeasured('Detection latency (outage → DOWN at webhook)', '≤ interval × threshold + 2 s', d?.notMeasured ?? r.skipped.detection ?? '');
-  else {
-    const worst = Math.max(...d.samples.map((s) => s.downMs));
-    const worstResolved = Math.max(...d.samples.map((s) => s.resolvedMs));
-    out.push({
-      name: `Detection latency, outage → DOWN at webhook (worst of ${d.samples.length})`, goal: `≤ ${d.boundMs / 1000} s`,
-      measured: `${f(worst / 1000, 1)} s (RESOLVED worst ${f(worstResolved / 1000, 1)} s)`, verdict: worst <= d.boundMs ? 'met' : 'not met',
-      ...(d.notMeasured && { why: d.notMeasured }),
-    });
-  }
+  out.push(...detectionTargets(r.detection, r.skipped.detection));
 
   out.push(costTarget(r.cost, r.skipped.cost));
   return out;
@@ -160,13 +150,7 @@ export function renderReport(r: BenchResults, targets: Target[], header: string)
       table(['function', 'bundle bytes', 'import ms', 'init ms', 'note'], rows, 'lrrrl'));
   } else parts.push(`5. Cold start: not measured: ${r.skipped.coldStart}`);
 
-  if (r.detection && r.detection.samples.length) {
-    const d = r.detection;
-    const sec = (v: number | undefined) => (v === undefined ? '-' : f(v / 1000, 2));
-    parts.push(`6. Detection latency (real \`vantage dev\`, 1 location, interval ${d.intervalMs / 1000} s, failure/recoveryThreshold ${d.threshold}; probing alone takes ${(d.threshold - 1) * d.intervalMs / 1000}-${d.floorMs / 1000} s by schedule phase; floor interval × threshold = ${d.floorMs / 1000} s)`,
-      table(['outage', 'to DOWN s', 'of which pipeline s', 'to RESOLVED s', 'of which pipeline s'], d.samples.map((s, i) => [String(i + 1), f(s.downMs / 1000, 1), sec(s.downPipelineMs), f(s.resolvedMs / 1000, 1), sec(s.resolvedPipelineMs)])),
-      '   pipeline = from vantage dev reporting the result that crossed the threshold to the alert at the webhook (stream poll, evaluator, SNS/SQS emulator, deliverer)');
-  } else parts.push(`6. Detection latency: not measured: ${r.detection?.notMeasured ?? r.skipped.detection}`);
+  parts.push(detectionSection(r.detection, r.skipped.detection));
 
   parts.push(r.cost ? costSection(r.cost) : `7. Cost: not measured: ${r.skipped.cost}`);
 

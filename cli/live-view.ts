@@ -8,7 +8,8 @@
  * - `--json`: every event as one JSON object per line, for machines and tests.
  *
  * The model and the rendering are pure (time and width are passed in); only the refresher and the
- * plain log's round grouping hold timers.
+ * plain log's round grouping hold timers. On a terminal, number keys stop and start locations
+ * ({@link keyAction}); cli/commands/dev.ts reads the keys.
  */
 import type { Check } from '../shared/config/schema.ts';
 import type { Overall } from '../shared/evaluate/index.ts';
@@ -60,6 +61,10 @@ export interface ViewModel {
   lastEmail?: { at: number; to: string[]; subject: string; text: string };
   activity: ActivityLine[];
   stopping?: string;
+  /** The pipeline's control URL, once it listens. */
+  control?: string;
+  /** Locations stopped through the control server or a key; they write nothing until started. */
+  stopped: string[];
 }
 
 type Tone = 'plain' | 'good' | 'warn' | 'bad' | 'dim' | 'strong';
@@ -80,7 +85,26 @@ export function createModel(checks: readonly Check[], now: number): ViewModel {
     })),
     notifications: [],
     activity: [],
+    stopped: [],
   };
+}
+
+/** The locations in the order the keys 1…9 name them: the pipeline's, else the checks'. */
+export function keyedLocations(model: ViewModel): string[] {
+  return model.ready?.locations ?? [...new Set(model.rows.flatMap((row) => row.locations))];
+}
+
+export type KeyAction = { type: 'toggle'; location: string } | { type: 'interrupt' };
+
+/**
+ * What a key pressed in the live view asks for: a digit toggles that location (1 is the first), and
+ * Ctrl-C, which raw mode delivers as a byte instead of a signal, stops everything. Pure.
+ */
+export function keyAction(key: string, locations: readonly string[]): KeyAction | undefined {
+  if (key === '\x03') return { type: 'interrupt' };
+  if (!/^[1-9]$/.test(key)) return undefined;
+  const location = locations[Number(key) - 1];
+  return location === undefined ? undefined : { type: 'toggle', location };
 }
 
 /** The overall state to show: the evaluator's, or UP once every location has passed and nothing was written. */
@@ -128,6 +152,9 @@ export function describe(event: ViewEvent): { text: string; tone: Tone } | undef
       ? { text: `demo: /health fails (503) from now, for ${seconds(Math.round(event.forMs / 1000) * 1000)}`, tone: 'warn' }
       : { text: `demo: /health answers 200; the next outage starts in ${seconds(Math.round(event.forMs / 1000) * 1000)}`, tone: 'good' };
     case 'receiver': return { text: `demo webhook receiver got ${receiverSummary(event.body)}${event.messageType ? ` (${event.messageType} ${event.messageId ?? ''})` : ''}`, tone: 'plain' };
+    case 'control': return { text: `control: ${event.url} (POST /locations/<name>/stop or /start)`, tone: 'dim' };
+    case 'location_stopped': return { text: `location ${event.location} stopped: it writes nothing (no results, no heartbeat) until started`, tone: 'warn' };
+    case 'location_started': return { text: `location ${event.location} started again`, tone: 'good' };
     case 'stopping': return { text: `stopping (${event.reason})…`, tone: 'dim' };
     case 'stopped': return { text: `stopped in ${event.ms} ms`, tone: 'dim' };
     case 'fatal': return { text: event.error, tone: 'bad' };
@@ -174,6 +201,15 @@ export function applyEvent(model: ViewModel, event: ViewEvent, at: number): void
       break;
     case 'stopping':
       model.stopping = event.reason;
+      break;
+    case 'control':
+      model.control = event.url;
+      break;
+    case 'location_stopped':
+      if (!model.stopped.includes(event.location)) model.stopped.push(event.location);
+      break;
+    case 'location_started':
+      model.stopped = model.stopped.filter((l) => l !== event.location);
       break;
     default:
       break;
@@ -231,6 +267,8 @@ export interface RenderOptions {
   color: boolean;
   /** Rows available; the last-email panel is shortened to fit. @default unlimited */
   height?: number;
+  /** Whether the number keys work (stdin is a terminal), so the footer offers them. @default false */
+  keys?: boolean;
 }
 
 /** The whole screen as lines. Pure. */
@@ -243,12 +281,17 @@ export function renderScreen(model: ViewModel, opts: RenderOptions): string[] {
   if (r) lines.push(paint(clip(`DynamoDB Local ${r.dynamodb} · table ${r.tableName} · topic ${r.topicArn}`, width), 'dim'));
   lines.push('');
 
-  const locations = [...new Set(model.rows.flatMap((row) => row.locations))];
+  const keyed = keyedLocations(model);
+  const locations = [...new Set([...keyed, ...model.rows.flatMap((row) => row.locations)])];
+  const heading = (l: string) => {
+    const key = keyed.indexOf(l);
+    return `${key >= 0 && key < 9 ? `${key + 1}:` : ''}${l}${model.stopped.includes(l) ? ' STOPPED' : ''}`;
+  };
   const idWidth = Math.min(24, Math.max(5, ...model.rows.map((row) => row.id.length)));
   const stateWidth = 8;
   const cellWidth = Math.max(10, Math.floor((width - idWidth - stateWidth - 4) / Math.max(1, locations.length)) - 1);
   const pad = (text: string, w: number) => clip(text, w).padEnd(w);
-  lines.push(paint([pad('CHECK', idWidth), pad('STATE', stateWidth), ...locations.map((l) => pad(l, cellWidth))].join(' ').trimEnd(), 'dim'));
+  lines.push([paint(pad('CHECK', idWidth), 'dim'), paint(pad('STATE', stateWidth), 'dim'), ...locations.map((l) => paint(pad(heading(l), cellWidth), model.stopped.includes(l) ? 'warn' : 'dim'))].join(' ').trimEnd());
   for (const row of model.rows) {
     const overall = shownOverall(row);
     const cells = locations.map((l) => {
@@ -267,7 +310,13 @@ export function renderScreen(model: ViewModel, opts: RenderOptions): string[] {
   }
 
   const activity = ['', paint('Activity', 'strong'), ...model.activity.map((a) => paint(clip(`  ${clock(a.at)}  ${a.text}`, width), a.tone))];
-  const footer = ['', paint(clip(r ? `Ctrl-C stops everything · in another terminal: npx vantage status --endpoint ${r.dynamodb}` : 'Ctrl-C stops everything', width), 'dim')];
+  const keys = Math.min(9, keyed.length);
+  const footer = ['', paint(clip([
+    ...(opts.keys && keys > 0 ? [`keys 1${keys > 1 ? `-${keys}` : ''} stop/start a location`] : []),
+    'Ctrl-C stops everything',
+    ...(r ? [`in another terminal: npx vantage status --endpoint ${r.dynamodb}`] : []),
+  ].join(' · '), width), 'dim')];
+  if (model.control) footer.push(paint(clip(`control: ${model.control} (POST /locations/<name>/stop or /start)`, width), 'dim'));
 
   if (model.lastEmail) {
     const e = model.lastEmail;
@@ -290,6 +339,8 @@ export interface Terminal {
 
 export interface View {
   event(event: ViewEvent): void;
+  /** The locations the number keys toggle, in key order (empty before the pipeline is ready). */
+  keyed?(): string[];
   /** Flushes and stops timers; the last screen (or log lines) stay on the terminal. */
   close(): void;
 }
@@ -348,6 +399,11 @@ export function plainView(opts: ViewOptions & { color?: boolean }): View {
         if (e.overall !== (before ?? 'UP')) write(`state  ${e.checkId} is now ${e.overall}`);
         return;
       }
+      if (e.type === 'control') {
+        // A line of its own, unprefixed, so a script can read the URL from the log: `control: <url>`.
+        opts.terminal.write(`control: ${e.url}\n`);
+        return;
+      }
       if (e.type === 'email') {
         write(`email  to ${e.to.join(', ')} (channel ${e.channel})`);
         opts.terminal.write(`${['  Subject: ' + e.subject, '', ...e.text.split('\n')].map((l) => `  | ${l}`.trimEnd()).join('\n')}\n`);
@@ -363,13 +419,13 @@ export function plainView(opts: ViewOptions & { color?: boolean }): View {
 }
 
 /** The live screen: redrawn in place at most every `intervalMs`, and once a second for the clock. */
-export function ttyView(opts: ViewOptions & { intervalMs?: number }): View {
+export function ttyView(opts: ViewOptions & { intervalMs?: number; keys?: boolean }): View {
   const now = opts.now ?? Date.now;
   const model = createModel(opts.checks, now());
   let dirty = true;
   const draw = () => {
     dirty = false;
-    const lines = renderScreen(model, { now: now(), width: opts.terminal.columns?.() ?? 100, color: true, ...(opts.terminal.rows?.() !== undefined && { height: opts.terminal.rows()! }) });
+    const lines = renderScreen(model, { now: now(), width: opts.terminal.columns?.() ?? 100, color: true, keys: opts.keys ?? false, ...(opts.terminal.rows?.() !== undefined && { height: opts.terminal.rows()! }) });
     // Home, draw each line clearing its rest, then clear below: no flicker from a full-screen clear.
     opts.terminal.write(`\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\n')}\n\x1b[J`);
   };
@@ -381,6 +437,7 @@ export function ttyView(opts: ViewOptions & { intervalMs?: number }): View {
       applyEvent(model, e, now());
       dirty = true;
     },
+    keyed: () => (model.ready ? keyedLocations(model) : []),
     close() {
       clearInterval(fast);
       clearInterval(slow);

@@ -2,15 +2,19 @@
  * The whole Vantage pipeline on one machine, for `vantage dev`: the production code with local
  * endpoints.
  *
- *   probe handler per location (probe-ticker.ts) ─► DynamoDB Local table (createTable, like CDK's)
+ *   probe handler per location, once a minute (probe-ticker.ts; confirmations routed between them)
+ *     ─► DynamoDB Local table (createTable, like CDK's)
  *     ─► its stream, read with the Streams API (stream-poller.ts, filtered to result inserts)
  *     ─► evaluator handler (functions/evaluator) ─► SNS topic (fauxqs, in-process)
  *     ─► SQS queue ─► deliverer.ts (webhooks, email to the console)
+ *   the same evaluator handler with a scheduled event (the sweep: silence, reminders), see sweepEveryMs
+ *   a loopback control server (control-server.ts) that stops and starts locations
  *
  * Everything the pipeline does is reported as a {@link PipelineEvent}; the CLI renders them. The
  * store is wrapped only to report what was written (results, states), never to change it.
  */
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import { snsPublisher } from '../shared/alert/publish.ts';
 import type { LoadedConfig } from '../shared/config/load.ts';
 import type { Check } from '../shared/config/schema.ts';
@@ -21,9 +25,12 @@ import { createEvaluatorHandler } from '../shared/usecases/evaluate-batch/evalua
 import { createStore, type Store } from '../shared/store/dynamo.ts';
 import { isResultInsert } from '../shared/store/keys.ts';
 import { createTable } from '../shared/store/table.ts';
+import { MINUTE_MS } from '../shared/schedule.ts';
+import { abortableSleep } from '../shared/sleep.ts';
 import { startDynamoDbLocal, type DynamoDbLocal, type DynamoDbLocalOptions } from '../shared/emulators/dynamodb-local.ts';
 import { createDeliverer, type DeliveryEvent } from './deliverer.ts';
-import { planTickGroups, runProbeTicker } from './probe-ticker.ts';
+import { startControlServer, type ControlTarget } from './control-server.ts';
+import { scheduledEvent, startProbeTicker, tickerLocations } from './probe-ticker.ts';
 import { startSnsEmulator, type SnsEmulator } from './sns-emulator.ts';
 import { createStreamPoller } from './stream-poller.ts';
 
@@ -51,9 +58,15 @@ export type PipelineEvent =
       region: string;
       checks: string[];
       locations: string[];
+      /** Each location's handler is invoked every `everyMs` (a minute, as EventBridge does). */
       schedules: Array<{ location: string; everyMs: number; checks: number }>;
+      /** How often the sweep runs. */
+      sweepEveryMs: number;
     }
-  | { type: 'result'; checkId: string; location: string; ts: string; ok: boolean; status: string; latencyMs: number; reason?: string; message?: string; httpStatus?: number; retries: number }
+  | { type: 'control'; url: string }
+  | { type: 'location_stopped'; location: string }
+  | { type: 'location_started'; location: string }
+  | { type: 'result'; checkId: string; location: string; ts: string; ok: boolean; status: string; latencyMs: number; reason?: string; message?: string; httpStatus?: number; retries: number; trigger?: 'recheck' | 'confirm' }
   | { type: 'state'; checkId: string; overall: Overall; version: number; incidentId?: string; locations: Record<string, LocationView> }
   | { type: 'log'; source: 'probe' | 'evaluator'; level: string; message: string; fields?: Record<string, unknown> }
   | { type: 'stream_discard'; shardId: string; records: number; reason: string }
@@ -82,6 +95,8 @@ export interface Pipeline {
   tableName: string;
   topicArn: string;
   region: string;
+  /** Stops and starts locations; its HTTP face is at `control.url`. */
+  control: ControlTarget & { url: string };
   /** Resolves with the error that broke the pipeline on its own (DynamoDB Local died); never rejects. */
   failed: Promise<Error>;
   /** Stops probing, then the stream poller and deliverer, then the emulators. Idempotent. */
@@ -160,6 +175,27 @@ async function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefine
   }
 }
 
+/**
+ * How often the local sweep runs: every minute as deployed (EventBridge `rate(1 minute)`), or every
+ * shortest interval when that is shorter, so a 5 s demo shows silence (3 intervals) within seconds.
+ */
+export function sweepEveryMs(checks: readonly Check[]): number {
+  return Math.min(MINUTE_MS, ...checks.filter((c) => c.enabled).map((c) => c.interval));
+}
+
+/** Runs `sweep` every `everyMs` (the first one after `everyMs`) until the signal fires; never rejects. */
+export async function runSweeps(everyMs: number, signal: AbortSignal, sweep: (at: number) => Promise<unknown>, onError: (err: unknown) => void): Promise<void> {
+  for (;;) {
+    await abortableSleep(everyMs, signal);
+    if (signal.aborted) return;
+    try {
+      await sweep(Date.now());
+    } catch (err) {
+      if (!signal.aborted) onError(err);
+    }
+  }
+}
+
 export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const emit = opts.onEvent;
   const tableName = opts.tableName ?? LOCAL_TABLE;
@@ -204,6 +240,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
             latencyMs: Math.round(r.phases.total * 10) / 10, retries: r.retries ?? 0,
             ...(r.failure && { reason: r.failure.reason, message: r.failure.message }),
             ...(r.http && { httpStatus: r.http.status }),
+            ...(r.trigger && { trigger: r.trigger }),
           });
         }
         return out;
@@ -225,6 +262,8 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       channels: opts.config.channels,
       clock: Date.now,
       logger: eventLogger(emit),
+      // The sweep's EMF line is for CloudWatch; here stdout belongs to the view.
+      writeMetric: () => {},
     });
     const poller = createStreamPoller({
       streams,
@@ -250,23 +289,29 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
 
     const delivering = createDeliverer({ sqs: sns.sqs, queueUrl: sns.queueUrl, channels: opts.config.channels, onEvent: emit }).run(stop.signal);
 
-    const probing = runProbeTicker({
+    const ticker = startProbeTicker({
       checks,
       store,
       signal: stop.signal,
       env: opts.env ?? process.env,
       write: probeLineWriter(emit),
       onError: (location, err) => emit({ type: 'error', source: `probe ${location}`, error: messageOf(err) }),
+      onLocation: (location, state) => emit({ type: state === 'stopped' ? 'location_stopped' : 'location_started', location }),
     });
+    const sweepMs = sweepEveryMs(checks);
+    const sweeping = runSweeps(sweepMs, stop.signal, (at) => evaluator(scheduledEvent(at, 'vantage-sweep') as ScheduledEvent, { awsRequestId: 'local-sweep' } as Context), (err) => emit({ type: 'error', source: 'sweep', error: messageOf(err) }));
 
     // Probes first (nothing new is written), then the readers, then the emulators they read from.
     cleanups.push(async () => {
       stop.abort();
-      await probing;
+      await Promise.all([ticker.done, sweeping]);
       await Promise.all([polling, delivering]);
     });
+    const control = await startControlServer(ticker);
+    // Closed before the probes stop, so nothing can start a location while the pipeline stops.
+    cleanups.push(() => control.close());
 
-    const groups = planTickGroups(checks);
+    const locations = tickerLocations(checks);
     emit({
       type: 'ready',
       dynamodb: db.endpoint,
@@ -275,9 +320,11 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       topicArn: sns.topicArn,
       region,
       checks: checks.map((c) => c.id),
-      locations: [...new Set(checks.flatMap((c) => c.locations))],
-      schedules: groups.map((g) => ({ location: g.location, everyMs: g.everyMs, checks: g.checks.length })),
+      locations,
+      schedules: locations.map((location) => ({ location, everyMs: MINUTE_MS, checks: checks.filter((c) => c.locations.includes(location)).length })),
+      sweepEveryMs: sweepMs,
     });
+    emit({ type: 'control', url: control.url });
 
     let stopped: Promise<void> | undefined;
     return {
@@ -286,6 +333,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       tableName,
       topicArn: sns.topicArn,
       region,
+      control: { url: control.url, locations: ticker.locations, stop: ticker.stop, start: ticker.start, state: ticker.state },
       failed: db.died,
       stop: () => (stopped ??= runCleanups()),
     };

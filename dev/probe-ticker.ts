@@ -1,40 +1,40 @@
 /**
- * Runs each location's probe handler (functions/probe) on this machine, the way EventBridge invokes it
- * in AWS, except that sub-minute intervals get one invocation per round instead of one per minute.
+ * Runs each location's probe handler (shared/usecases/probe-handler.ts) on this machine the way
+ * EventBridge `rate(1 minute)` invokes it in AWS: once a minute, at the minute boundary, with the
+ * scheduled event's `time` set to that minute. The handler plans the minute itself (staggered rounds
+ * at wall-clock offsets, rechecks, results written after every round), so the local pipeline runs the
+ * deployed schedule. The first invocation does not wait for a boundary: it runs at once for the
+ * current minute, whose rounds already past then run at once, as a late Lambda invocation's would.
  *
- * Why: in AWS a probe invocation runs a whole minute of rounds (15 s → four rounds) and writes the
- * results once, at the end of the minute. That suits alerting at minute scale, but locally, with 1 s
- * intervals and `failureThreshold: 2`, a failure would take a minute to reach the evaluator. So the
- * ticker invokes the same middy handler once per interval, with its checks' `interval` set to one
- * minute: the handler's own planner (shared/schedule.ts) then plans exactly one round at offset 0,
- * and that round runs through the unchanged path (retests, result writes, heartbeat, metric lines).
- * Checks of 60 s or more keep their interval and their handler is invoked at each minute boundary,
- * exactly as EventBridge's `rate(1 minute)` does, so the same minute spreading applies.
+ * Invocations may overlap (a minute's rechecks running past the next boundary), as Lambda allows
+ * them: each is its own concurrent execution of the same handler.
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
  *
- * Stopping: the handler's deadline signal comes from middy and cannot be fired from outside, so the
- * ticker passes a prober registry (the handler's documented `runner.registry` dependency) whose
- * probers also listen to the stop signal. A probe cut short that way reports `aborted`, which the
- * probe cycle counts and never records, just as it does at the Lambda deadline.
+ * Confirmation requests (ConfirmRequest) go to the other location's handler the way an async Lambda
+ * Invoke does: handed over, not waited for. https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html
+ * A cycle that hands its later rounds on (a ContinueRequest, through the SQS delay queue in AWS) gets
+ * them back in the same location's handler after the delay, from a timer here.
+ *
+ * A location can be stopped and started again (for showing silence). A stopped location writes
+ * nothing at all: its store is gated shut (results, heartbeats and probe memory), running probes are
+ * cancelled through the prober registry (a cut-short probe reports `aborted`, which the cycle never
+ * records), its invocations are parked at their next wait (see stoppableSleep), and confirmation
+ * requests to it are dropped. Starting it
+ * again builds a fresh handler with fresh gates, so nothing from before the stop leaks through.
+ *
+ * Stopping everything: the handler's deadline signal comes from middy and cannot be fired from
+ * outside, so the same registry and sleep are how the pipeline's stop reaches running invocations.
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { Check } from '../shared/config/schema.ts';
 import { createProbeHandler, type ProbeHandlerDeps } from '../shared/usecases/probe-handler.ts';
+import type { ConfirmRequest, ConfirmSender, ContinueRequest, DeferSender } from '../shared/usecases/probe-requests.ts';
 import { abortableSleep } from '../shared/usecases/probe-cycle.ts';
 import { PROBERS } from '../shared/probe/index.ts';
 import type { ProbeFn, ProberRegistry } from '../shared/probe/types.ts';
 import { MINUTE_MS } from '../shared/schedule.ts';
-
-/** One handler and how often it is invoked. */
-export interface TickGroup {
-  location: string;
-  /** Time between invocations. */
-  everyMs: number;
-  /** Invoked at minute boundaries (checks of ≥ 60 s) rather than every `everyMs` from start. */
-  onMinute: boolean;
-  /** As the handler gets them (sub-minute intervals set to one minute, see above). */
-  checks: Check[];
-}
+import type { LocationState } from './control-server.ts';
 
 export interface ProbeTickerOptions {
   checks: readonly Check[];
@@ -47,41 +47,75 @@ export interface ProbeTickerOptions {
   write: (line: string) => void;
   /** An invocation that threw (its results were not written). */
   onError: (location: string, err: unknown) => void;
+  /** A location was stopped or started through {@link ProbeTicker}. */
+  onLocation?: (location: string, state: LocationState) => void;
   /** @default createProbeHandler */
   createHandler?: typeof createProbeHandler;
   /** @default PROBERS */
   registry?: ProberRegistry;
-  /** @default Date.now */
+  /** Wall clock in ms, for the minute boundaries. @default Date.now */
   now?: () => number;
+  /** The wait until the next boundary; must return early when the signal fires. @default abortableSleep */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-/** Groups per location: one per sub-minute interval, plus one for every check of a minute or more. */
-export function planTickGroups(checks: readonly Check[]): TickGroup[] {
-  const groups = new Map<string, TickGroup>();
-  for (const check of checks) {
-    if (!check.enabled) continue;
-    for (const location of check.locations) {
-      const sub = check.interval < MINUTE_MS;
-      const key = `${location}\u0000${sub ? check.interval : 'minute'}`;
-      let group = groups.get(key);
-      if (!group) {
-        group = { location, everyMs: sub ? check.interval : MINUTE_MS, onMinute: !sub, checks: [] };
-        groups.set(key, group);
-      }
-      group.checks.push(sub ? { ...check, interval: MINUTE_MS } : check);
-    }
-  }
-  return [...groups.values()];
+export interface ProbeTicker {
+  /** Every location of an enabled check, in config order. */
+  readonly locations: readonly string[];
+  /** False when the location is unknown or already stopped. */
+  stop(location: string): boolean;
+  /** False when the location is unknown, already running, or the ticker is stopping. */
+  start(location: string): boolean;
+  state(location: string): LocationState;
+  /** Routes a location's confirmation request to another location's handler. */
+  confirm: ConfirmSender;
+  /** Resolves once the signal has fired and every invocation has finished. */
+  done: Promise<void>;
 }
+
+/** The locations of the enabled checks, each once, in config order. */
+export function tickerLocations(checks: readonly Check[]): string[] {
+  return [...new Set(checks.filter((c) => c.enabled).flatMap((c) => c.locations))];
+}
+
+/** The minute boundary at or before `ms`. */
+export const minuteOf = (ms: number) => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 
 /** Probers that also stop on `stop`, reporting `aborted` so the cycle does not record the cut-short run. */
 export function stoppableRegistry(registry: ProberRegistry, stop: AbortSignal): ProberRegistry {
   const wrap = (probe: ProbeFn): ProbeFn => async (check, ctx) => {
     const outcome = await probe(check, { ...ctx, signal: AbortSignal.any([ctx.signal, stop]) });
-    if (!outcome.ok && stop.aborted) return { ...outcome, failure: { reason: 'aborted', message: 'stopped with the local pipeline' } };
+    if (!outcome.ok && stop.aborted) return { ...outcome, failure: { reason: 'aborted', message: 'stopped in the local pipeline' } };
     return outcome;
   };
   return Object.fromEntries(Object.entries(registry).map(([kind, fn]) => [kind, wrap(fn as ProbeFn)])) as unknown as ProberRegistry;
+}
+
+/**
+ * The store as a stopped location sees it: reads pass, writes do nothing. The Store names every
+ * method that writes put…/update…/delete… (shared/store/dynamo.ts), and a method added later that
+ * writes under another name would leak, so the gate is tested against the whole Store interface.
+ */
+const WRITES = /^(put|update|delete|remove|clear|write)/;
+export function gateWrites<S extends object>(store: S, closed: AbortSignal): S {
+  return new Proxy(store, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (typeof key !== 'string' || typeof value !== 'function' || !WRITES.test(key)) return value;
+      return (...args: unknown[]) => {
+        if (!closed.aborted) return (value as (...a: unknown[]) => unknown).apply(target, args);
+        return Promise.resolve(key === 'putResults' ? { written: 0, calls: 0 } : undefined);
+      };
+    },
+  });
+}
+
+/** EventBridge's scheduled event, as its rule delivers it. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html */
+export function scheduledEvent(at: number, resource: string) {
+  return {
+    version: '0', id: randomUUID(), 'detail-type': 'Scheduled Event', source: 'aws.events', account: '000000000000',
+    time: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'), region: 'local', resources: [resource], detail: {},
+  };
 }
 
 /** A Lambda context for a local invocation; the handler only reads the request id. */
@@ -89,37 +123,154 @@ function localContext(location: string): Context {
   return { awsRequestId: randomUUID(), functionName: `vantage-probe-${location}` } as Context;
 }
 
-/** Invokes every group's handler on its schedule until the signal fires; resolves when all have finished. */
-export async function runProbeTicker(opts: ProbeTickerOptions): Promise<void> {
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+/** One start of one location: stopping it closes its gates for good; a restart makes a new run. */
+interface Run {
+  location: string;
+  closed: AbortController;
+  /** Resolves when the run is stopped, or the whole ticker is. */
+  ended: Promise<void>;
+  handler: Handler;
+}
+
+const PARKED = new Promise<never>(() => {});
+
+/**
+ * The wait between rounds for a run that may be stopped. Once stopped, an invocation is parked at its
+ * next wait and dropped (nothing holds it, so it is collected): the cycle ends only at middy's deadline
+ * signal, which cannot be fired from here, and a wait that returned early instead would make the cycle
+ * spin through the rest of its minute, probing (and cancelling) each round as it came due.
+ */
+function stoppableSleep(stopped: AbortSignal) {
+  return async (ms: number, signal: AbortSignal): Promise<void> => {
+    if (!stopped.aborted) await abortableSleep(ms, AbortSignal.any([signal, stopped]));
+    if (stopped.aborted) return PARKED;
+  };
+}
+
+export function startProbeTicker(opts: ProbeTickerOptions): ProbeTicker {
   const now = opts.now ?? Date.now;
+  const wait = opts.sleep ?? abortableSleep;
   const create = opts.createHandler ?? createProbeHandler;
-  const registry = stoppableRegistry(opts.registry ?? PROBERS, opts.signal);
+  const baseRegistry = opts.registry ?? PROBERS;
+  const locations = tickerLocations(opts.checks);
+  const runs = new Map<string, Run>();
+  const pending = new Set<Promise<void>>();
 
-  async function loop(group: TickGroup): Promise<void> {
-    const handler = create({
-      checks: group.checks,
-      location: group.location,
-      store: opts.store,
-      runner: { registry, ...(opts.env && { env: opts.env }) },
-      write: opts.write,
-      // No early-timeout timer: there is no Lambda deadline here, each probe has its own timeout, and
-      // stopping goes through the registry above.
-      stopBeforeDeadlineMs: 0,
+  const track = (work: Promise<void>) => {
+    pending.add(work);
+    void work.finally(() => pending.delete(work));
+  };
+
+  /** Hands an event to the run's handler without waiting, as Lambda's async invocation does. */
+  const invoke = (run: Run, event: unknown) => {
+    const invocation = run.handler(event, localContext(run.location)).then(() => {}, (err: unknown) => {
+      if (!run.closed.signal.aborted) opts.onError(run.location, err);
     });
-    let next = now();
-    while (!opts.signal.aborted) {
-      try {
-        await handler({ time: new Date(next).toISOString() }, localContext(group.location));
-      } catch (err) {
-        if (!opts.signal.aborted) opts.onError(group.location, err);
-      }
-      // A round that overran its interval skips the ticks it missed rather than running them back to back.
-      const after = now();
-      if (group.onMinute) next = (Math.floor(after / MINUTE_MS) + 1) * MINUTE_MS;
-      else do next += group.everyMs; while (next <= after);
-      await abortableSleep(next - after, opts.signal);
-    }
-  }
+    // A parked invocation (see stoppableSleep) never settles; stopping does not wait for it.
+    track(Promise.race([invocation, run.ended]));
+  };
 
-  await Promise.all(planTickGroups(opts.checks).map(loop));
+  const confirm: ConfirmSender = async (location: string, request: ConfirmRequest) => {
+    const run = runs.get(location);
+    // A stopped location answers nothing, like a region whose function no longer runs.
+    if (run && !run.closed.signal.aborted) invoke(run, request);
+  };
+
+  /**
+   * The SQS delay queue's part locally: the continuation reaches the same location's handler after
+   * `delayMs`, as a delayed message reaches it through the event source mapping in AWS. One from a run
+   * that has been stopped (or restarted since) is dropped, as a stopped location writes nothing.
+   */
+  const deferFor = (location: string, self: () => Run | undefined): DeferSender => async (request: ContinueRequest, delayMs: number) => {
+    const run = self();
+    if (!run || run.closed.signal.aborted) return;
+    const stopped = AbortSignal.any([opts.signal, run.closed.signal]);
+    track((async () => {
+      await wait(Math.max(0, delayMs), stopped);
+      if (!stopped.aborted && runs.get(location) === run) invoke(run, request);
+    })());
+  };
+
+  const newRun = (location: string): Run => {
+    let self: Run | undefined;
+    const closed = new AbortController();
+    const stopped = AbortSignal.any([opts.signal, closed.signal]);
+    const ended = new Promise<void>((resolve) => {
+      if (stopped.aborted) resolve();
+      stopped.addEventListener('abort', () => resolve(), { once: true });
+    });
+    const handler = create({
+      checks: opts.checks,
+      location,
+      store: gateWrites(opts.store, closed.signal),
+      runner: { registry: stoppableRegistry(baseRegistry, stopped), ...(opts.env && { env: opts.env }) },
+      sleep: stoppableSleep(stopped),
+      write: opts.write,
+      confirm,
+      defer: deferFor(location, () => self),
+      // No early-timeout timer: there is no Lambda deadline here, each probe has its own timeout, and
+      // stopping goes through the registry and the sleep above.
+      stopBeforeDeadlineMs: 0,
+    }) as unknown as Handler;
+    self = { location, closed, ended, handler };
+    return self;
+  };
+
+  const tick = async (run: Run) => {
+    const stopped = AbortSignal.any([opts.signal, run.closed.signal]);
+    let minute = minuteOf(now());
+    while (!stopped.aborted) {
+      invoke(run, scheduledEvent(minute, `vantage-probe-${run.location}`));
+      // A wait that overslept (a suspended laptop) goes on from the current minute, skipping the missed ones.
+      minute = Math.max(minute + MINUTE_MS, minuteOf(now()));
+      while (!stopped.aborted && now() < minute) await wait(minute - now(), stopped);
+    }
+  };
+
+  const start = (location: string): boolean => {
+    if (!locations.includes(location) || runs.has(location) || opts.signal.aborted) return false;
+    const run = newRun(location);
+    runs.set(location, run);
+    track(tick(run));
+    return true;
+  };
+
+  const stop = (location: string): boolean => {
+    const run = runs.get(location);
+    if (!run) return false;
+    runs.delete(location);
+    run.closed.abort();
+    return true;
+  };
+
+  for (const location of locations) start(location);
+
+  const done = (async () => {
+    if (!opts.signal.aborted) await new Promise((resolve) => opts.signal.addEventListener('abort', resolve, { once: true }));
+    while (pending.size > 0) await Promise.all([...pending]);
+  })();
+
+  return {
+    locations,
+    stop: (location) => {
+      const changed = stop(location);
+      if (changed) opts.onLocation?.(location, 'stopped');
+      return changed;
+    },
+    start: (location) => {
+      const changed = start(location);
+      if (changed) opts.onLocation?.(location, 'running');
+      return changed;
+    },
+    state: (location) => (runs.has(location) ? 'running' : 'stopped'),
+    confirm,
+    done,
+  };
+}
+
+/** Ticks until the signal fires; resolves when every invocation has finished. */
+export function runProbeTicker(opts: ProbeTickerOptions): Promise<void> {
+  return startProbeTicker(opts).done;
 }

@@ -5,7 +5,7 @@ import { PipelineAbortedError, startPipeline, type Pipeline } from '../../dev/pi
 import { defineCommand, parse, required, UsageError } from '../args.ts';
 import { EXIT } from '../io.ts';
 import { exitNoLaterThan, watchLifetime } from '../lifetime.ts';
-import { jsonView, plainView, ttyView, type View, type ViewEvent } from '../live-view.ts';
+import { jsonView, keyAction, plainView, ttyView, type View, type ViewEvent } from '../live-view.ts';
 
 const HELP = `usage: vantage dev --config FILE [--demo] [--json]
 
@@ -13,6 +13,11 @@ Runs the whole pipeline on this machine: DynamoDB Local (needs Java 17+), an SNS
 location's probe handler on its schedule, the evaluator on the table's stream, and delivery of alerts
 to webhooks (HTTP POST) and to this console (email channels). Nothing leaves loopback except the
 probes themselves. Intervals down to 1s are allowed here.
+Each location's handler is invoked once a minute, as EventBridge does in AWS; the sweep (silence,
+reminders) runs every minute, or every shortest interval when that is shorter.
+It prints \`control: <url>\` (loopback): \`curl -X POST <url>/locations/<name>/stop\` stops a location
+(it then writes nothing at all, heartbeat included) and \`.../start\` starts it again. In the live
+view, the keys 1-9 do the same for the locations in column order.
   --demo    also start the demo targets that examples/demo.yaml monitors (127.0.0.1:47801, 47802, 47810)
   --json    one JSON event per line instead of the live view
 Stop with Ctrl-C (or SIGTERM, SIGHUP); it also stops when the process that started it exits (npm
@@ -21,6 +26,34 @@ process is killed with SIGKILL.
 Exit codes: 0 stopped by you, 1 a part of the pipeline failed (e.g. DynamoDB Local crashed), 2 usage,
 config or environment error (Java missing, a demo port in use).
 `;
+
+/**
+ * Number keys toggle locations. Raw mode delivers Ctrl-C as a byte rather than a signal, so it is
+ * turned back into SIGINT here and stops the pipeline as Ctrl-C does without the live view.
+ * https://nodejs.org/api/tty.html#readstreamsetrawmodemode
+ */
+function readKeys(view: View, pipeline: Pipeline): () => void {
+  const stdin = process.stdin;
+  const onData = (chunk: Buffer) => {
+    for (const key of chunk.toString('utf8')) {
+      const action = keyAction(key, view.keyed?.() ?? []);
+      if (action?.type === 'interrupt') process.kill(process.pid, 'SIGINT');
+      else if (action?.type === 'toggle') {
+        const { control } = pipeline;
+        if (control.state(action.location) === 'stopped') control.start(action.location);
+        else control.stop(action.location);
+      }
+    }
+  };
+  stdin.setRawMode(true);
+  stdin.on('data', onData);
+  stdin.resume();
+  return () => {
+    stdin.off('data', onData);
+    stdin.setRawMode(false);
+    stdin.pause();
+  };
+}
 
 /** Once stopping has begun, the longest this process may live on (a hung stop, a leaked handle). */
 const STOP_DEADLINE_MS = 15_000;
@@ -39,9 +72,11 @@ export const dev = defineCommand('dev', HELP, async (argv, io) => {
     columns: () => process.stdout.columns,
     rows: () => process.stdout.rows,
   };
+  // Keys only where a person can press them: the live view, with stdin a terminal too.
+  const keys = !values.json && io.isTTY && process.stdin.isTTY;
   const view: View = values.json
     ? jsonView({ checks: config.checks, terminal })
-    : io.isTTY ? ttyView({ checks: config.checks, terminal }) : plainView({ checks: config.checks, terminal });
+    : io.isTTY ? ttyView({ checks: config.checks, terminal, keys }) : plainView({ checks: config.checks, terminal });
   const emit = (e: ViewEvent) => view.event(e);
 
   const lifetime = watchLifetime();
@@ -74,6 +109,7 @@ export const dev = defineCommand('dev', HELP, async (argv, io) => {
     return EXIT.DOWN;
   }
 
+  const releaseKeys = keys ? readKeys(view, pipeline) : () => {};
   const outcome = await new Promise<{ reason?: string; error?: Error }>((resolve) => {
     if (signal.aborted) return resolve({});
     signal.addEventListener('abort', () => resolve({}), { once: true });
@@ -85,6 +121,7 @@ export const dev = defineCommand('dev', HELP, async (argv, io) => {
   const t0 = performance.now();
   if (outcome.error) emit({ type: 'fatal', error: outcome.error.message });
   stopWithinDeadline();
+  releaseKeys();
   emit({ type: 'stopping', reason: outcome.reason });
   await Promise.all([pipeline.stop(), demo?.stop()]);
   const code = outcome.error ? EXIT.DOWN : EXIT.OK;

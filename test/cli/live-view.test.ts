@@ -3,7 +3,7 @@
  * terminal width are passed in.
  */
 import { describe, expect, it } from 'vitest';
-import { applyEvent, createModel, plainView, renderScreen, shownOverall, type ViewEvent } from '../../cli/live-view.ts';
+import { applyEvent, createModel, keyAction, plainView, renderScreen, shownOverall, type ViewEvent } from '../../cli/live-view.ts';
 import { loadConfigObject } from '../../shared/config/load.ts';
 
 const config = loadConfigObject({
@@ -91,5 +91,48 @@ describe('live view', () => {
       '10:00:00 probe  demo-api       PENDING  us-east-1 up 4.2ms · eu-west-1 fail 1/2 503 · ap-southeast-1 fail 1/2 503',
       '10:00:00 state  demo-api is now DOWN',
     ]);
+  });
+});
+
+describe('live view: stopping locations', () => {
+  const ready: ViewEvent = {
+    type: 'ready', dynamodb: 'http://127.0.0.1:8000', sns: 'http://127.0.0.1:8001', tableName: 't', topicArn: 'arn:t', region: 'us-east-1',
+    checks: ['demo-api', 'demo-tcp'], locations: ['us-east-1', 'eu-west-1', 'ap-southeast-1'], schedules: [], sweepEveryMs: 5_000,
+  };
+
+  it('maps the digits to the locations in column order, Ctrl-C to an interrupt, and ignores other keys', () => {
+    const locations = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
+    expect(keyAction('1', locations)).toEqual({ type: 'toggle', location: 'us-east-1' });
+    expect(keyAction('3', locations)).toEqual({ type: 'toggle', location: 'ap-southeast-1' });
+    expect(keyAction('4', locations)).toBeUndefined();
+    expect(keyAction('0', locations)).toBeUndefined();
+    expect(keyAction('q', locations)).toBeUndefined();
+    expect(keyAction('\x03', locations)).toEqual({ type: 'interrupt' });
+  });
+
+  it('numbers the location columns, marks a stopped one until it starts again, and offers the keys in the footer', () => {
+    const model = createModel(config.checks, T0);
+    applyEvent(model, ready, T0);
+    applyEvent(model, { type: 'control', url: 'http://127.0.0.1:4567' }, T0);
+    applyEvent(model, { type: 'location_stopped', location: 'eu-west-1' }, T0);
+
+    const lines = renderScreen(model, { now: T0, width: 140, color: false, keys: true });
+    expect(lines.find((l) => l.startsWith('CHECK'))).toMatch(/1:us-east-1\s+2:eu-west-1 STOPPED\s+3:ap-southeast-1/);
+    expect(lines).toContainEqual(expect.stringMatching(/^keys 1-3 stop\/start a location · Ctrl-C stops everything/));
+    expect(lines).toContainEqual('control: http://127.0.0.1:4567 (POST /locations/<name>/stop or /start)');
+    expect(lines).toContainEqual(expect.stringMatching(/location eu-west-1 stopped: it writes nothing/));
+
+    applyEvent(model, { type: 'location_started', location: 'eu-west-1' }, T0);
+    const after = renderScreen(model, { now: T0, width: 140, color: false });
+    expect(after.find((l) => l.startsWith('CHECK'))).not.toMatch(/STOPPED/);
+    expect(after.some((l) => l.startsWith('keys'))).toBe(false);
+  });
+
+  it('in plain mode, prints the control URL as a line of its own', () => {
+    let out = '';
+    const view = plainView({ checks: config.checks, terminal: { write: (t) => { out += t; } }, now: () => T0 });
+    view.event({ type: 'control', url: 'http://127.0.0.1:4567' });
+    view.close();
+    expect(out.split('\n')).toContain('control: http://127.0.0.1:4567');
   });
 });

@@ -1,17 +1,20 @@
 /**
- * The probe ticker drives the real probe handler once per round: grouping by location and interval,
- * results from each location at the interval, and a stop that cancels probes in flight without
- * recording them.
+ * The probe ticker invokes each location's handler like EventBridge `rate(1 minute)`: at once for the
+ * current minute, then at every minute boundary, overlapping a slow invocation rather than waiting for
+ * it; it routes confirmation requests to the other locations' handlers; a stopped location writes
+ * nothing and answers nothing, and starts again at once. The schedule is pinned on a virtual clock
+ * (an injected `now` and `sleep`); the last cases drive the real probe handler against a local server.
  */
 import http from 'node:http';
 import net from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfigObject } from '../../shared/config/load.ts';
-import type { Context } from 'aws-lambda';
-import { planTickGroups, runProbeTicker } from '../../dev/probe-ticker.ts';
-import { createProbeHandler } from '../../shared/usecases/probe-handler.ts';
+import { gateWrites, runProbeTicker, startProbeTicker, type ProbeTickerOptions } from '../../dev/probe-ticker.ts';
+import type { ProbeHandlerDeps } from '../../shared/usecases/probe-handler.ts';
 import type { ProbeResult } from '../../shared/probe/types.ts';
 import type { HeartbeatInfo } from '../../shared/store/items.ts';
+import { createStore } from '../../shared/store/dynamo.ts';
 
 const servers: net.Server[] = [];
 afterEach(async () => {
@@ -36,153 +39,200 @@ function memoryStore() {
     store: {
       putResults: async (rs: readonly ProbeResult[]) => { results.push(...rs); return { written: rs.length, calls: 1 }; },
       putHeartbeat: async (location: string, info: HeartbeatInfo) => { heartbeats.push({ location, ...info }); },
-    },
+    } as unknown as ProbeHandlerDeps['store'],
   };
 }
-
-describe('planTickGroups', () => {
-  it('makes one group per location and sub-minute interval (as one-minute checks), and one per location for the rest', () => {
-    const config = loadConfigObject({
-      defaults: { locations: ['a', 'b'], timeout: '1s' },
-      checks: [
-        { id: 'fast', interval: '1s', http: { url: 'http://127.0.0.1:1/' } },
-        { id: 'fast-too', interval: '1s', locations: ['a'], http: { url: 'http://127.0.0.1:1/' } },
-        { id: 'medium', interval: '15s', http: { url: 'http://127.0.0.1:1/' } },
-        { id: 'slow', interval: '5m', http: { url: 'http://127.0.0.1:1/' } },
-        { id: 'off', interval: '1s', enabled: false, http: { url: 'http://127.0.0.1:1/' } },
-      ],
-    });
-
-    const groups = planTickGroups(config.checks).map((g) => ({ ...g, checks: g.checks.map((c) => [c.id, c.interval]) }));
-
-    expect(groups).toEqual([
-      { location: 'a', everyMs: 1_000, onMinute: false, checks: [['fast', 60_000], ['fast-too', 60_000]] },
-      { location: 'b', everyMs: 1_000, onMinute: false, checks: [['fast', 60_000]] },
-      { location: 'a', everyMs: 15_000, onMinute: false, checks: [['medium', 60_000]] },
-      { location: 'b', everyMs: 15_000, onMinute: false, checks: [['medium', 60_000]] },
-      { location: 'a', everyMs: 60_000, onMinute: true, checks: [['slow', 300_000]] },
-      { location: 'b', everyMs: 60_000, onMinute: true, checks: [['slow', 300_000]] },
-    ]);
-  });
-});
 
 /** Resolves once `condition` holds, checked on every event-loop turn; the test's timeout bounds it. */
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((r) => setTimeout(r, 10));
 }
 
+const MINUTE = 60_000;
+const T0 = Date.UTC(2026, 10, 3, 10, 0, 20);
+const config = (locations: string[]) => loadConfigObject({
+  defaults: { locations, interval: '5s', timeout: '1s', retries: 0 },
+  checks: [{ id: 'api', http: { url: 'http://127.0.0.1:9/' } }],
+}).checks;
+
+interface Invocation { location: string; event: Record<string, unknown>; at: number; deps: ProbeHandlerDeps }
+
 /**
- * The ticker with a virtual clock: `now` reads `clock.ms`, and each invocation of the real probe
- * handler records the time it was invoked for, then moves the clock on by what `roundMs` says the
- * round took. The ticker's sleeps are real but last only what is left of the interval on the
- * virtual clock, so the schedule is decided by the ticker's arithmetic alone, not by how busy the
- * machine is.
+ * A ticker on a virtual clock whose handlers only record what they were invoked with. `sleep` moves
+ * the clock on by what was asked, so the boundaries come from the ticker's arithmetic alone.
  */
-async function tickVirtually(opts: { checks: ReturnType<typeof loadConfigObject>['checks']; startMs: number; rounds: number; roundMs: (invokedFor: number) => number }) {
-  const clock = { ms: opts.startMs };
-  const invokedFor: number[] = [];
+function virtualTicker(locations: string[], opts: { hold?: Promise<void>; startMs?: number } = {}) {
+  const clock = { ms: opts.startMs ?? T0 };
+  const invocations: Invocation[] = [];
   const stop = new AbortController();
-  const mem = memoryStore();
-  await runProbeTicker({
-    checks: opts.checks,
-    store: mem.store,
+  const errors: unknown[] = [];
+  let finished = 0;
+  const ticker = startProbeTicker({
+    checks: config(locations),
+    store: memoryStore().store,
     signal: stop.signal,
     write: () => {},
-    onError: (l, e) => { throw new Error(`${l}: ${String(e)}`); },
+    onError: (_l, e) => errors.push(e),
     now: () => clock.ms,
-    createHandler: ((deps) => {
-      const handler = createProbeHandler(deps);
-      return async (event: { time: string }, context: Context) => {
-        const at = Date.parse(event.time);
-        invokedFor.push(at);
-        const out = await handler(event, context);
-        clock.ms = at + opts.roundMs(at);
-        if (invokedFor.length === opts.rounds) stop.abort();
-        return out;
-      };
-    }) as typeof createProbeHandler,
+    sleep: async (ms) => {
+      // Every location waits on one clock: a wait ends at its own deadline, not after the others'.
+      const until = clock.ms + ms;
+      await new Promise((r) => setImmediate(r));
+      clock.ms = Math.max(clock.ms, until);
+    },
+    createHandler: ((deps: ProbeHandlerDeps) => async (event: Record<string, unknown>) => {
+      invocations.push({ location: deps.location, event, at: clock.ms, deps });
+      await opts.hold;
+      finished++;
+    }) as unknown as ProbeTickerOptions['createHandler'],
   });
-  return { invokedFor: invokedFor.map((t) => t - opts.startMs), mem };
+  return { clock, invocations, stop, ticker, errors, finished: () => finished };
 }
 
-describe('runProbeTicker', () => {
-  it('writes a result per location every interval through the probe handler, naming the location in the User-Agent', async () => {
+const times = (inv: Invocation[], location: string) => inv.filter((i) => i.location === location && i.event.source === 'aws.events').map((i) => [Date.parse(String(i.event.time)) - T0, i.at - T0]);
+
+describe('startProbeTicker on a virtual clock', () => {
+  it('invokes each location at once for the current minute, then at every minute boundary with that minute as `time`', async () => {
+    const v = virtualTicker(['a', 'b']);
+    await until(() => v.invocations.length >= 6);
+    v.stop.abort();
+    await v.ticker.done;
+
+    // [scheduled minute, when invoked], relative to a start at 10:00:20.
+    const expected = [[-20_000, 0], [40_000, 40_000], [100_000, 100_000]];
+    expect(times(v.invocations, 'a').slice(0, 3)).toEqual(expected);
+    expect(times(v.invocations, 'b').slice(0, 3)).toEqual(expected);
+    expect(v.invocations[0]!.event).toMatchObject({ source: 'aws.events', 'detail-type': 'Scheduled Event', time: '2026-11-03T10:00:00Z' });
+    expect(v.errors).toEqual([]);
+  });
+
+  it('does not wait for a slow invocation: the next minute overlaps it, as Lambda allows', async () => {
+    let release!: () => void;
+    const hold = new Promise<void>((r) => { release = r; });
+    const v = virtualTicker(['a'], { hold });
+    await until(() => v.invocations.length >= 3);
+
+    // Three invocations started, a minute apart, while the first had not finished.
+    expect(times(v.invocations, 'a').slice(0, 3).map(([, at]) => at)).toEqual([0, 40_000, 100_000]);
+    expect(v.finished()).toBe(0);
+    v.stop.abort();
+    release();
+    await v.ticker.done;
+  });
+
+  it('routes a confirmation request to the other location\'s handler, and a stopped one drops it', async () => {
+    const v = virtualTicker(['a', 'b']);
+    await until(() => v.invocations.length >= 2);
+    const confirm = v.invocations.find((i) => i.location === 'a')!.deps.confirm!;
+    const request = { type: 'vantage.confirm' as const, checkIds: ['api'], from: 'a', requestedAt: new Date(T0).toISOString() };
+
+    await confirm('b', request);
+    expect(v.invocations.filter((i) => i.event.type === 'vantage.confirm')).toEqual([expect.objectContaining({ location: 'b', event: request })]);
+
+    expect(v.ticker.stop('b')).toBe(true);
+    await confirm('b', request);
+    expect(v.invocations.filter((i) => i.event.type === 'vantage.confirm')).toHaveLength(1);
+    v.stop.abort();
+    await v.ticker.done;
+  });
+
+  it('delivers a continuation (the SQS delay queue\'s part) to the same location after its delay, and drops it once the location is stopped', async () => {
+    const v = virtualTicker(['a', 'b'], { startMs: T0 + 5_000 });
+    await until(() => v.invocations.length >= 2);
+    const defer = v.invocations.find((i) => i.location === 'a')!.deps.defer!;
+    const request = { type: 'vantage.continue' as const, scheduledAt: new Date(T0 - 20_000).toISOString(), runs: [{ checkId: 'api', at: T0 + 35_000 }] };
+    const asked = v.clock.ms;
+
+    await defer(request, 28_000);
+    await until(() => v.invocations.some((i) => i.event.type === 'vantage.continue'));
+    const delivered = v.invocations.filter((i) => i.event.type === 'vantage.continue');
+    expect(delivered).toEqual([expect.objectContaining({ location: 'a', event: request })]);
+    expect(delivered[0]!.at - asked).toBeGreaterThanOrEqual(28_000);
+
+    expect(v.ticker.stop('a')).toBe(true);
+    await defer(request, 1_000);
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(v.invocations.filter((i) => i.event.type === 'vantage.continue')).toHaveLength(1);
+    v.stop.abort();
+    await v.ticker.done;
+  });
+
+  it('a stopped location is not invoked again until started, and then at once for the current minute', async () => {
+    const v = virtualTicker(['a', 'b']);
+    await until(() => v.invocations.length >= 2);
+    expect(v.ticker.stop('a')).toBe(true);
+    expect(v.ticker.stop('a')).toBe(false);
+    expect(v.ticker.state('a')).toBe('stopped');
+    await until(() => times(v.invocations, 'b').length >= 3);
+    expect(times(v.invocations, 'a')).toHaveLength(1);
+
+    const restartedAt = v.clock.ms;
+    expect(v.ticker.start('a')).toBe(true);
+    expect(v.ticker.start('a')).toBe(false);
+    expect(v.ticker.start('nowhere')).toBe(false);
+    const again = v.invocations.filter((i) => i.location === 'a')[1]!;
+    expect(again.at).toBe(restartedAt);
+    expect(Date.parse(String(again.event.time))).toBe(Math.floor(restartedAt / MINUTE) * MINUTE);
+    v.stop.abort();
+    await v.ticker.done;
+  });
+});
+
+describe('gateWrites', () => {
+  it('drops every write of the real Store once closed and passes reads', async () => {
+    const calls: string[] = [];
+    const store = createStore({ client: new DynamoDBClient({ region: 'us-east-1' }), tableName: 't' });
+    const names = Object.keys(store);
+    const fake = Object.fromEntries(names.map((n) => [n, async () => { calls.push(n); return 'real'; }]));
+    const closed = new AbortController();
+    const gated = gateWrites(fake, closed.signal) as Record<string, () => Promise<unknown>>;
+    closed.abort();
+
+    for (const n of names) await gated[n]!();
+
+    // Whatever still reaches the store must be a read; a write under another name would show here.
+    expect(calls.length).toBeGreaterThan(0);
+    for (const n of calls) expect(n).toMatch(/^(get|list)/);
+    expect(await gated.putResults!()).toEqual({ written: 0, calls: 0 });
+  });
+});
+
+describe('runProbeTicker with the real probe handler', () => {
+  it('records results from every location, naming it in the User-Agent, and stops promptly', async () => {
     const agents: string[] = [];
     const port = await listen(http.createServer((req, res) => { agents.push(String(req.headers['user-agent'])); res.end('ok'); }));
-    const config = loadConfigObject({ defaults: { locations: ['a', 'b'], interval: '250ms', timeout: '200ms', retries: 0 }, checks: [{ id: 'api', http: { url: `http://127.0.0.1:${port}/` } }] });
+    const checks = loadConfigObject({ defaults: { locations: ['a', 'b'], interval: '1s', timeout: '500ms', retries: 0 }, checks: [{ id: 'api', http: { url: `http://127.0.0.1:${port}/` } }] }).checks;
     const mem = memoryStore();
     const stop = new AbortController();
 
-    const running = runProbeTicker({ checks: config.checks, store: mem.store, signal: stop.signal, write: () => {}, onError: (l, e) => { throw new Error(`${l}: ${String(e)}`); } });
-    // Stops on what happened rather than after a fixed time; the cadence is pinned below, on a virtual clock.
-    const of = (location: string) => mem.results.filter((r) => r.location === location);
-    await until(() => of('a').length >= 3 && of('b').length >= 3);
+    const running = runProbeTicker({ checks, store: mem.store, signal: stop.signal, write: () => {}, onError: (l, e) => { throw new Error(`${l}: ${String(e)}`); } });
+    await until(() => ['a', 'b'].every((l) => mem.results.some((r) => r.location === l)));
     stop.abort();
     await running;
 
-    for (const location of ['a', 'b']) {
-      const mine = of(location);
-      expect(mine.every((r) => r.ok && r.checkId === 'api')).toBe(true);
-      expect(mem.heartbeats.filter((h) => h.location === location).length).toBe(mine.length);
-      expect(agents).toContain(`Vantage/1.0 (location=${location})`);
-      // Each round is its own invocation: one result each, started an interval or more after the last.
-      const starts = mine.map((r) => Date.parse(r.startedAt));
-      for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(250 - 5);
-    }
+    expect(mem.results.every((r) => r.ok && r.checkId === 'api')).toBe(true);
+    for (const l of ['a', 'b']) expect(agents).toContain(`Vantage/1.0 (location=${l})`);
   });
 
-  it('invokes each interval on the interval\'s grid when rounds fit in it', async () => {
-    const port = await listen(http.createServer((_req, res) => res.end('ok')));
-    const config = loadConfigObject({ defaults: { locations: ['a'], interval: '250ms', timeout: '200ms', retries: 0 }, checks: [{ id: 'api', http: { url: `http://127.0.0.1:${port}/` } }] });
-
-    const { invokedFor, mem } = await tickVirtually({ checks: config.checks, startMs: Date.UTC(2026, 10, 3, 10, 0, 0), rounds: 5, roundMs: () => 240 });
-
-    expect(invokedFor).toEqual([0, 250, 500, 750, 1000]);
-    expect(mem.results).toHaveLength(5);
-  });
-
-  it('skips the ticks a round overran instead of running them back to back', async () => {
-    const port = await listen(http.createServer((_req, res) => res.end('ok')));
-    const config = loadConfigObject({ defaults: { locations: ['a'], interval: '250ms', timeout: '200ms', retries: 0 }, checks: [{ id: 'api', http: { url: `http://127.0.0.1:${port}/` } }] });
-
-    // Rounds take 600 ms of a 250 ms interval: the ticks at 250 and 500 are missed, 750 is next.
-    const { invokedFor } = await tickVirtually({ checks: config.checks, startMs: Date.UTC(2026, 10, 3, 10, 0, 0), rounds: 3, roundMs: () => 600 });
-
-    expect(invokedFor).toEqual([0, 750, 1500]);
-  });
-
-  it('invokes checks of a minute or more at minute boundaries, as EventBridge rate(1 minute) does', async () => {
-    const port = await listen(http.createServer((_req, res) => res.end('ok')));
-    const config = loadConfigObject({ defaults: { locations: ['a'], interval: '5m', timeout: '1s', retries: 0 }, checks: [{ id: 'api', http: { url: `http://127.0.0.1:${port}/` } }] });
-    const minute = 60_000;
-    // Starts mid-minute; each round ends 5 ms before the next boundary, so the real sleeps stay short.
-    const start = Date.UTC(2026, 10, 3, 10, 0, 20);
-    const endsBeforeNextMinute = (at: number) => (Math.floor(at / minute) + 1) * minute - 5 - at;
-
-    const { invokedFor } = await tickVirtually({ checks: config.checks, startMs: start, rounds: 3, roundMs: endsBeforeNextMinute });
-
-    expect(invokedFor).toEqual([0, 40_000, 100_000]);
-  });
-
-  it('stops promptly with probes in flight, and records none of them', async () => {
-    // Accepts connections and never answers, so every probe would run to its 20 s timeout.
-    // Reads (so it sees the client hang up) but never answers.
+  it('stopping a location cancels its probes in flight and records nothing from it, heartbeat included', async () => {
+    // Accepts connections and reads (so it sees the client hang up) but never answers.
     const port = await listen(net.createServer((socket) => socket.resume()));
-    const config = loadConfigObject({ defaults: { locations: ['a', 'b'], interval: '30s', timeout: '20s', retries: 1 }, checks: [{ id: 'hang', http: { url: `http://127.0.0.1:${port}/` } }] });
+    const checks = loadConfigObject({ defaults: { locations: ['a', 'b'], interval: '30s', timeout: '20s', retries: 1 }, checks: [{ id: 'hang', http: { url: `http://127.0.0.1:${port}/` } }] }).checks;
     const mem = memoryStore();
     const stop = new AbortController();
     let connections = 0;
     servers.at(-1)!.on('connection', () => connections++);
-    const running = runProbeTicker({ checks: config.checks, store: mem.store, signal: stop.signal, write: () => {}, onError: () => {} });
-    // Both locations' probes are in flight once the target has both connections.
+    const ticker = startProbeTicker({ checks, store: mem.store, signal: stop.signal, write: () => {}, onError: () => {} });
     await until(() => connections >= 2);
 
+    ticker.stop('a');
     const t0 = performance.now();
     stop.abort();
-    await running;
+    await ticker.done;
 
     // Half the probes' 20 s timeout: room for any stall, and far short of waiting the probes out.
     expect(performance.now() - t0).toBeLessThan(10_000);
     expect(mem.results).toEqual([]);
+    expect(mem.heartbeats.filter((h) => h.location === 'a')).toEqual([]);
   });
 });

@@ -1,0 +1,163 @@
+/**
+ * End to end: stopping and starting a location of a running `vantage dev` through its control URL.
+ * Three locations at a 2 s interval against a healthy target this test runs; one of them is stopped.
+ * Nothing is then recorded from it, the sweep (or the other locations' results) finds it silent after
+ * 3 intervals and LOCATION_SILENT reaches the check's webhook; started again, its results resume.
+ *
+ * The test synchronises on the `--json` events and on what the receiver gets. It asserts lower bounds
+ * only (silence is not reported before 3 intervals have passed); the waits are hang guards.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const LOCATIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
+const STOPPED = 'ap-southeast-1';
+const INTERVAL_MS = 2_000;
+
+interface Hook { at: number; body: { event: string; checkId: string; locations?: Array<{ location: string }> } }
+type DevEvent = { ts: string; type: string; at: number } & Record<string, unknown>;
+
+let target: http.Server;
+let receiver: http.Server;
+const hooks: Hook[] = [];
+let workdir: string;
+let child: ChildProcess;
+let childExit: Promise<unknown>;
+const events: DevEvent[] = [];
+let stderr = '';
+let control: string;
+
+async function listen(server: http.Server): Promise<number> {
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return (server.address() as net.AddressInfo).port;
+}
+
+async function close(server: http.Server | undefined): Promise<void> {
+  if (!server?.listening) return;
+  server.closeAllConnections();
+  await new Promise((done) => server.close(done));
+}
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\nlast events:\n${events.slice(-15).map((e) => JSON.stringify(e)).join('\n')}\nhooks: ${JSON.stringify(hooks.map((h) => h.body.event))}\nstderr:\n${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const silentHooks = (location: string) => hooks.filter((h) => h.body.event === 'LOCATION_SILENT' && h.body.locations?.some((l) => l.location === location));
+const resultsOf = (location: string, since = 0) => events.filter((e) => e.type === 'result' && e.location === location && e.at >= since);
+
+beforeAll(async () => {
+  target = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
+  receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => { body += c.toString('utf8'); });
+    req.on('end', () => {
+      hooks.push({ at: Date.now(), body: JSON.parse(body) as Hook['body'] });
+      res.writeHead(204).end();
+    });
+  });
+  const [targetPort, receiverPort] = [await listen(target), await listen(receiver)];
+
+  workdir = mkdtempSync(join(tmpdir(), 'vantage-e2e-control-'));
+  const config = join(workdir, 'checks.yaml');
+  writeFileSync(config, [
+    'defaults:',
+    `  interval: ${INTERVAL_MS / 1000}s`,
+    '  timeout: 1s',
+    `  locations: [${LOCATIONS.join(', ')}]`,
+    '  retries: 0',
+    '  alerting: { failureThreshold: 2, recoveryThreshold: 2, quorum: 2, channels: [receiver] }',
+    'channels:',
+    `  receiver: { webhook: ["http://127.0.0.1:${receiverPort}/hook"] }`,
+    'checks:',
+    '  - id: e2e-control',
+    `    http: { url: "http://127.0.0.1:${targetPort}/health" }`,
+    '',
+  ].join('\n'));
+
+  child = spawn(join(ROOT, 'node_modules/.bin/node'), ['cli/vantage.mjs', 'dev', '--config', config, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  childExit = new Promise((done) => child.once('exit', done));
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      events.push({ ...(JSON.parse(line) as DevEvent), at: Date.now() });
+    } catch {
+      stderr += `(stdout, not JSON) ${line}\n`;
+    }
+  });
+  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
+
+  await until('the ready event', () => events.some((e) => e.type === 'ready'), 60_000);
+  control = String((await until('the control event', () => events.find((e) => e.type === 'control'), 5_000)).url);
+  await until('a result from every location', () => LOCATIONS.every((l) => resultsOf(l).length > 0), 20_000);
+}, 90_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM');
+    await Promise.race([childExit, new Promise((r) => setTimeout(r, 10_000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  await Promise.all([close(target), close(receiver)]);
+  if (workdir) rmSync(workdir, { recursive: true, force: true });
+});
+
+describe('vantage dev control URL', () => {
+  it('is a loopback URL that names unknown locations 404', async () => {
+    expect(control).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const res = await fetch(`${control}/locations/nowhere/stop`, { method: 'POST' });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ locations: LOCATIONS });
+  });
+
+  it('a stopped location records nothing, and LOCATION_SILENT for it reaches the channel after 3 intervals', async () => {
+    const lastBefore = Math.max(...resultsOf(STOPPED).map((e) => Date.parse(e.ts)));
+    const res = await fetch(`${control}/locations/${STOPPED}/stop`, { method: 'POST' });
+    const stoppedAt = Date.now();
+    expect(await res.json()).toEqual({ location: STOPPED, state: 'stopped', changed: true });
+    await until('the location_stopped event', () => events.some((e) => e.type === 'location_stopped' && e.location === STOPPED), 5_000);
+
+    const silent = await until(`LOCATION_SILENT for ${STOPPED} at the receiver`, () => silentHooks(STOPPED).find((h) => h.at >= stoppedAt), 60_000);
+    console.log(`LOCATION_SILENT reached the receiver ${silent.at - stoppedAt} ms after the stop (interval ${INTERVAL_MS} ms)`);
+    expect(silent.body.checkId).toBe('e2e-control');
+    // Silence is 3 intervals without a result, counted from the last one it wrote.
+    expect(silent.at - lastBefore).toBeGreaterThanOrEqual(3 * INTERVAL_MS);
+
+    // A write already under way at the stop may still land; no probe that started after it does,
+    // and nothing at all arrives once that write has had an interval to finish.
+    expect(resultsOf(STOPPED).filter((e) => Date.parse(e.ts) > stoppedAt)).toEqual([]);
+    expect(resultsOf(STOPPED, stoppedAt + INTERVAL_MS)).toEqual([]);
+    // The others kept probing all along.
+    for (const l of LOCATIONS.filter((x) => x !== STOPPED)) expect(resultsOf(l, stoppedAt + INTERVAL_MS).length).toBeGreaterThan(0);
+    expect(hooks.filter((h) => h.body.event === 'DOWN')).toEqual([]);
+  }, 90_000);
+
+  it('started again, its results resume', async () => {
+    const res = await fetch(`${control}/locations/${STOPPED}/start`, { method: 'POST' });
+    const startedAt = Date.now();
+    expect(await res.json()).toEqual({ location: STOPPED, state: 'running', changed: true });
+
+    const resumed = await until('a result from the restarted location', () => resultsOf(STOPPED, startedAt).find((e) => e.ok === true), 30_000);
+    console.log(`${STOPPED} recorded again ${resumed.at - startedAt} ms after the start`);
+    expect(events.some((e) => e.type === 'location_started' && e.location === STOPPED)).toBe(true);
+    expect(hooks.filter((h) => h.body.event === 'DOWN')).toEqual([]);
+  }, 45_000);
+
+  it('no location that kept writing results was reported silent', () => {
+    const others = LOCATIONS.filter((l) => l !== STOPPED);
+    expect(others.flatMap((l) => silentHooks(l).map((h) => ({ location: l, at: new Date(h.at).toISOString() })))).toEqual([]);
+  });
+});
