@@ -126,7 +126,7 @@ function verdictNotes(e: CostEstimate): string[] {
   return [
     `   target ${usd(TARGET_PER_MILLION_USD)} per million check runs, all-in: ${met ? 'met' : 'not met'} at ${usd(e.perMillionRunsUsd)}.`,
     `   counted: every line of the estimate over the reference config's ${int(e.checkRunsPerMonth)} runs a month: per-run costs ${usd(e.perRunUsd)} a month (${perRunServices(e)}) and fixed monthly costs ${usd(e.fixedUsd)} (${fixedParts(e)}). Free tiers not applied.`,
-    `   why: the fixed costs are billed per resource and month, not per run: ${usd(pair)} per check × location, ${usd(e.fixedPer.location.eachUsd)} per location, ${usd(e.fixedPer.deployment.eachUsd)} per deployment; ${intervals}.`,
+    `   why: the fixed costs are billed per resource and month, not per run: ${usd(pair)} per check × location, ${usd(e.fixedPer.deployment.eachUsd)} per deployment; ${intervals}. Each location adds its own usage (the scheduled invocation, continuations, heartbeats, queue polling): ${e.perLocation.map((l) => `${l.location} ${usd(l.usd)}`).join(', ')} a month.`,
     `   per-run costs alone are ${usd(e.perMillionRunsPerRunOnlyUsd)} per million${e.perMillionRunsPerRunOnlyUsd <= TARGET_PER_MILLION_USD && pair > 0
       ? `, within the target; the metrics of one check × location fit in the other ${usd(TARGET_PER_MILLION_USD - e.perMillionRunsPerRunOnlyUsd)} only from ${int(runsForTarget)} runs a month (every ${(PRICES.SECONDS_PER_MONTH / runsForTarget).toFixed(1)} s), and sub-minute intervals raise the per-run Lambda cost (the invocation is billed while it waits between rounds; see the demo case)`
       : e.perMillionRunsPerRunOnlyUsd <= TARGET_PER_MILLION_USD ? ', within the target' : ', above the target by themselves'}.`,
