@@ -63,6 +63,12 @@ export function endOf(incident: Incident, at: number): number {
   return ended.length === 0 ? at : Math.max(...ended.map((s) => s.until));
 }
 
+/** Up to which ts a resting location's lastTs may lag in the stored state while this incident is open. */
+export function horizonOf(incident: Incident, location: string): number {
+  const own = incident.knownAtBy ? entryOf(incident.knownAtBy, location) : undefined;
+  return own ?? incident.knownAt ?? -Infinity;
+}
+
 /**
  * Whether a check that looks UP may resolve. Every live location must have reported at or after the
  * hold point; a stale one is not waited for (its silence is reported on its own). A resting
@@ -72,10 +78,9 @@ export function endOf(incident: Incident, at: number): number {
 export function mayResolve(state: CheckState, incident: Incident, policy: PolicyInput): boolean {
   const from = holdPoint(incident);
   if (from === undefined) return true;
-  const horizon = incident.knownAt ?? -Infinity;
   return policy.locations.every((location) => {
     const loc = entryOf(state.locations, location);
     if (loc?.silentAfter !== undefined) return true;
-    return loc !== undefined && loc.lastTs >= from && loc.lastTs > horizon;
+    return loc !== undefined && loc.lastTs >= from && loc.lastTs > horizonOf(incident, location);
   });
 }

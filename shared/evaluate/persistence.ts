@@ -6,14 +6,15 @@
  * resolution is released on it (./event-time.ts); up to knownAt it stays volatile, since results
  * applied before the incident opened may not have been written, and nothing reads them.
  */
+import { horizonOf } from './event-time.ts';
 import { isAtRest } from './location.ts';
 import type { CheckState, LocationState } from './types.ts';
 
 const VOLATILE_AT_REST = new Set<string>(['lastTs', 'lastLatencyMs', 'lastPhases']);
 
 /** Up to which ts a resting location's lastTs is volatile: always without an incident. */
-function horizonOf(s: CheckState): number {
-  return s.incident ? (s.incident.knownAt ?? -Infinity) : Infinity;
+function horizonIn(s: CheckState, location: string): number {
+  return s.incident ? horizonOf(s.incident, location) : Infinity;
 }
 
 function definedKeys(o: object, skip?: ReadonlySet<string>): string[] {
@@ -42,8 +43,10 @@ function sameLocation(a: LocationState | undefined, b: LocationState | undefined
 /** Whether two states decide alike: equal except for the volatile fields of resting locations. */
 export function sameSignificantState(a: CheckState, b: CheckState): boolean {
   // Either state without an incident: the incidents differ, and that alone is significant.
-  const horizon = Math.max(horizonOf(a), horizonOf(b));
   const names = new Set([...Object.keys(a.locations), ...Object.keys(b.locations)]);
-  for (const name of names) if (!sameLocation(a.locations[name], b.locations[name], horizon)) return false;
+  for (const name of names) {
+    const horizon = Math.max(horizonIn(a, name), horizonIn(b, name));
+    if (!sameLocation(a.locations[name], b.locations[name], horizon)) return false;
+  }
   return same(a, b, new Set(['locations']));
 }

@@ -107,7 +107,7 @@ function openIncident(draft: Draft, at: number, ctx: TickContext): Incident {
   let startedAt = failing.length > 0 ? Math.min(...failing.map(([, loc]) => loc.firstFailureTs ?? at)) : at;
   // A pending run that began before the last incident's end (and crossed after it) starts this one later.
   if (draft.lastResolvedAt !== undefined && startedAt <= draft.lastResolvedAt) startedAt = draft.lastResolvedAt + 1;
-  return { id: `${draft.checkId}:${iso(startedAt)}`, startedAt, overallSince: at, locations: [], sent: {}, knownAt: knownAt(draft, at, ctx) };
+  return { id: `${draft.checkId}:${iso(startedAt)}`, startedAt, overallSince: at, locations: [], sent: {}, knownAt: knownAt(draft, at, ctx), knownAtBy: knownAtBy(draft, ctx) };
 }
 
 /**
@@ -122,6 +122,15 @@ function knownAt(draft: Draft, at: number, ctx: TickContext): number {
     known = Math.max(known, entryOf(draft.locations, location)?.lastTs ?? 0, entryOf(ctx.lastSeen, location) ?? 0);
   }
   return known;
+}
+
+/** Each location's own horizon (Incident.knownAtBy): its newest lastTs or heartbeat when the incident opened. */
+function knownAtBy(draft: Draft, ctx: TickContext): Record<string, number> {
+  const by: Record<string, number> = {};
+  for (const location of ctx.policy.locations) {
+    by[location] = Math.max(entryOf(draft.locations, location)?.lastTs ?? 0, entryOf(ctx.lastSeen, location) ?? 0);
+  }
+  return by;
 }
 
 function joinFailing(incident: Incident, draft: Draft, policy: PolicyInput): void {

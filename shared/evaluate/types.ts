@@ -107,6 +107,13 @@ export interface Incident {
    */
   knownAt?: number;
   /**
+   * Per location, epoch ms: when the incident opened, that location's newest lastTs or heartbeat. The
+   * horizon of each location on its own, which replaces `knownAt` where present: a horizon taken from
+   * the fastest location would make a lagging one wait for a result past the others' clock, and hold a
+   * resolution into the next outage. Absent in incidents stored before it existed.
+   */
+  knownAtBy?: Record<string, number>;
+  /**
    * Per location, its latest failing spell that ended during this incident, in event time (result
    * ts): failing from `since` (the crossing result) until `until` (the result that completed
    * recovery), recovering from `recoveringFrom`. Absent or without a location when none ended. It lets

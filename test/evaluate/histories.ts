@@ -94,7 +94,7 @@ export interface History {
  * Quiet gaps are long enough that every location has recovered (recoveryThreshold passes) before a
  * blip, and a blip is fenced by passes on both sides, so it can neither page nor lengthen an outage.
  */
-export function buildHistory(s: Scenario): History {
+export function buildHistory(s: Scenario, opts: { quietExtra?: number } = {}): History {
   const rand = prng(s.seed);
   const fail = runsToFail(s);
   const rows: Array<Set<string>> = [];
@@ -108,8 +108,10 @@ export function buildHistory(s: Scenario): History {
       const loc = LOCS[spec.blip.loc] as string;
       for (let i = 0; i < Math.min(spec.blip.len, fail - 1); i++) rows.push(new Set([loc]));
     }
-    // two quiet rounds: the previous outage's reminders may run a skew's length past its recovery
-    quiet(2);
+    // two quiet rounds: the previous outage's reminders may run a skew's length past its recovery;
+    // `quietExtra` more where a location lags (a held resolution waits for a result past the lagging
+    // location's heartbeat horizon, which can take two rounds of skew: see late-results.test.ts)
+    quiet(2 + (opts.quietExtra ?? 0));
     const failing = LOCS.filter((_, i) => spec.mask & (1 << i));
     const start = rows.length;
     for (let i = 0; i < spec.len; i++) rows.push(new Set(failing));

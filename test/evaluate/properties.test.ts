@@ -17,6 +17,12 @@ import { MIN, T0 } from './support.ts';
 const HISTORIES = 8_000;
 const LAGGING = 2_000;
 
+/**
+ * Under CI a fixed seed, so a landing never hangs on a rare case found by chance; locally a fresh
+ * seed each run (fast-check prints it with any counterexample), so new cases keep being looked for.
+ */
+const FC_SEED = process.env.CI ? { seed: 20261201 } : {};
+
 class PropertyFailure extends Error {}
 function check(cond: boolean, message: string): asserts cond {
   if (!cond) throw new PropertyFailure(message);
@@ -36,7 +42,7 @@ interface Run {
 
 function simulate(s: Scenario, skewRounds: number): Run {
   const policy = policyOf(s);
-  const history = buildHistory(s);
+  const history = buildHistory(s, { quietExtra: 2 * skewRounds });
   const faults = prng(s.seed ^ 0x2545f491);
   let eagerState: CheckState | undefined;
   let stored: CheckState | undefined;
@@ -161,7 +167,7 @@ function runProperty(numRuns: number, skewRounds: number) {
       else if (w.failing.length < s.quorum) tally.belowQuorum += 1;
       else tally.paged += 1;
     }
-  }), { numRuns });
+  }), { numRuns, ...FC_SEED });
   // the generator must produce every kind of outage in earnest, not only the easy ones
   expect(tally.paged).toBeGreaterThan(numRuns / 4);
   expect(tally.belowThreshold).toBeGreaterThan(numRuns / 10);
