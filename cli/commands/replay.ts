@@ -27,7 +27,8 @@ certExpiresAt (or tls.certExpiresAt, as vantage run --json prints it) are option
   --config, -c FILE     the checks config whose policies to test
   --results, -r FILE    recorded results, JSON Lines
   --until TIME          keep sweeping up to TIME (ISO 8601 with a zone, or epoch ms), to see what
-                        follows the last result; default: the newest result's time
+                        follows the last result; default: the newest result's time.
+                        At most 62 days are replayed (the sweep runs every minute of them).
   --json                one JSON object per notification:
                         {event, checkId, at, locations, incidentId, dedupeKey[, durationMs]
                          [, certExpiresAt, certDaysLeft]}
@@ -85,6 +86,10 @@ function untilOf(text: string): number {
   return ms;
 }
 
+const DAY_MS = 86_400_000;
+/** The longest span replayed (see the check in `replay`). */
+export const MAX_SPAN_DAYS = 62;
+
 /** At most this many input problems are listed; the rest are counted. */
 const MAX_LISTED_ISSUES = 20;
 
@@ -112,6 +117,22 @@ export const replay = defineCommand('replay', HELP, async (argv, io) => {
     const listed = issues.slice(0, MAX_LISTED_ISSUES).map((i) => `  line ${i.line}: ${i.message}`);
     const more = issues.length > MAX_LISTED_ISSUES ? [`  … and ${issues.length - MAX_LISTED_ISSUES} more`] : [];
     throw new UsageError(`${resultsPath}: ${issues.length} problem(s)\n${[...listed, ...more].join('\n')}`, { showHelp: false });
+  }
+
+  // The sweep runs every replayed minute, so the span bounds the work: a year is about half a
+  // million evaluations per check. Results live 30 days in the table, so two months covers any export.
+  if (results.length > 0) {
+    // A loop, not Math.min(...): a long export would overflow the argument list.
+    let first = Infinity;
+    let last = until ?? -Infinity;
+    for (const { record } of results) {
+      first = Math.min(first, record.ts);
+      last = Math.max(last, record.ts);
+    }
+    const days = (last - first) / DAY_MS;
+    if (days > MAX_SPAN_DAYS) {
+      throw new UsageError(`the replayed span is ${Math.round(days)} days (${new Date(first).toISOString()} to ${new Date(last).toISOString()}${until !== undefined ? ', with --until' : ''}); at most ${MAX_SPAN_DAYS} days are replayed, since the sweep runs every minute of it: split the results, or bring --until closer`, { showHelp: false });
+    }
   }
 
   // The policy ignores results from locations a check does not run in; say so rather than hide it.

@@ -230,4 +230,18 @@ checks:
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--until: expected an ISO 8601 time with a zone');
   });
+
+  it('refuses a span the minute sweep would take minutes of CPU over (a far --until, or results years apart), saying why', async () => {
+    const lines = [0, 1].map((minute) => ({ checkId: 'edge', location: 'ap', ts: ts('ap', minute), ok: true, status: 'up' }));
+    const far = await runCli(['replay', '--config', swept, '--results', file('far.jsonl', lines), '--until', '2100-01-01T00:00:00Z']);
+    expect(far.code).toBe(2);
+    expect(far.stderr).toMatch(/replayed span is \d+ days .*with --until.*at most 62 days/);
+    const apart = [...lines, { ...lines[0]!, ts: '2025-01-01T00:00:00Z' }];
+    const spread = await runCli(['replay', '--config', swept, '--results', file('apart.jsonl', apart)]);
+    expect(spread.code).toBe(2);
+    expect(spread.stderr).toContain('at most 62 days');
+    // Two months is still replayed.
+    const ok = await runCli(['replay', '--config', swept, '--results', file('near.jsonl', lines), '--until', new Date(lines[0]!.ts + 60 * 86_400_000).toISOString()]);
+    expect(ok.code).toBe(0);
+  });
 });
