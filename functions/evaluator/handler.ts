@@ -20,8 +20,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { snsPublisher } from '../../shared/alert/publish.ts';
 import { DEFINITIONS_FILE, loadDefinitionsFile } from '../../shared/config/definitions-file.ts';
-import { createStore } from '../../shared/store/dynamo.ts';
-import { createOpsMarks } from '../../shared/store/ops-marks.ts';
+import { createStore, opsMarksOf } from '../../shared/store/dynamo.ts';
 import { parseEvaluatorEnv } from './env.ts';
 import { checksById, createEvaluatorHandler, type EvaluatorDeps, type EvaluatorEvent, type EvaluatorResponse } from '../../shared/usecases/evaluate-batch/evaluator-handler.ts';
 import { jsonLogger } from '../../shared/logging/logger.ts';
@@ -36,14 +35,15 @@ export function depsFromEnvironment(environment: Record<string, string | undefin
   const definitions = loadDefinitionsFile(env.DEFINITIONS_PATH ?? fileURLToPath(new URL(`./${DEFINITIONS_FILE}`, import.meta.url)));
   const dynamo = new DynamoDBClient({ requestHandler });
   const sns = new SNSClient({ requestHandler });
+  const store = createStore({ client: dynamo, tableName: env.TABLE_NAME });
   return {
-    store: createStore({ client: dynamo, tableName: env.TABLE_NAME }),
+    store,
     publisher: snsPublisher(sns, env.TOPIC_ARN),
     checks: checksById(definitions.checks),
     channels: definitions.channels,
     clock: Date.now,
     logger: jsonLogger(),
-    ...(env.OPS_TOPIC_ARN !== undefined && { opsPublisher: snsPublisher(sns, env.OPS_TOPIC_ARN), opsMarks: createOpsMarks({ client: dynamo, tableName: env.TABLE_NAME }) }),
+    ...(env.OPS_TOPIC_ARN !== undefined && { opsPublisher: snsPublisher(sns, env.OPS_TOPIC_ARN), opsMarks: opsMarksOf(store) }),
     ...(definitions.instances !== undefined && { instances: definitions.instances }),
   };
 }

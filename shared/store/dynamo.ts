@@ -37,6 +37,7 @@ import {
   type StoredResult,
   type VersionedState,
 } from './items.ts';
+import { marksOf, opsKey, opsLocationOf, opsMarkUpdate, type InstanceMark, type OpsMarks } from './ops-marks.ts';
 import { checkPk, heartbeatKey, INCIDENT_PREFIX, instanceHeartbeatKey, memoryKey, resultRange, SCHEMA_VERSION, stateKey, TTL_ATTRIBUTE, type Key } from './keys.ts';
 
 export { createTable, type CreatedTable } from './table.ts';
@@ -112,6 +113,10 @@ export interface Store {
   getMemory(location: string): Promise<MemoryEntries>;
   /** Sets and removes entries of a location's probe memory, each check its own attribute (UpdateItem SET/REMOVE), so writers of different checks never overwrite each other. */
   updateMemory(location: string, change: { set?: Readonly<MemoryEntries>; remove?: readonly string[] }): Promise<void>;
+  /** The sweep's marks of silent instances (./ops-marks.ts), per location; locations without marks are absent. */
+  getOpsMarks(locations: readonly string[]): Promise<Map<string, Record<string, InstanceMark>>>;
+  /** Sets one instance's mark, or removes it with `undefined` (UpdateItem of that attribute alone). */
+  putOpsMark(location: string, instance: string, mark: InstanceMark | undefined): Promise<void>;
   /** Strongly consistent: the evaluator must see the latest write before deciding. Undefined: never written (version 0). */
   getState<S extends VersionedState>(checkId: string): Promise<S | undefined>;
   /**
@@ -293,6 +298,19 @@ export function createStore(opts: StoreOptions): Store {
       }
     },
 
+    async getOpsMarks(locations) {
+      const out = new Map<string, Record<string, InstanceMark>>();
+      for (const item of await batchGet([...new Set(locations)].map(opsKey))) {
+        const marks = marksOf(item);
+        if (Object.keys(marks).length > 0) out.set(opsLocationOf(item), marks);
+      }
+      return out;
+    },
+
+    async putOpsMark(location, instance, mark) {
+      await send('UpdateItem ops', () => client.send(new UpdateItemCommand({ TableName: tableName, Key: toAttrs(opsKey(location)), ...opsMarkUpdate(instance, mark) })));
+    },
+
     async getState<S extends VersionedState>(checkId: string) {
       const out = await send('GetItem state', () => client.send(new GetItemCommand({ TableName: tableName, Key: toAttrs(stateKey(checkId)), ConsistentRead: true })));
       return out.Item ? fromStateItem<S>(unmarshall(out.Item)) : undefined;
@@ -367,4 +385,9 @@ export function createStore(opts: StoreOptions): Store {
       return items.map(fromResultItem);
     },
   };
+}
+
+/** The sweep's view of the ops marks (shared/usecases/evaluate-batch/instance-silence.ts). */
+export function opsMarksOf(store: Pick<Store, 'getOpsMarks' | 'putOpsMark'>): OpsMarks {
+  return { get: (locations) => store.getOpsMarks(locations), set: (location, instance, mark) => store.putOpsMark(location, instance, mark) };
 }

@@ -15,9 +15,8 @@
  *
  * Not in the stream's way: the evaluator's event source filter admits result inserts only (keys.ts).
  */
-import { BatchGetItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { StoreError, toStoreError } from './errors.ts';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { locationPk, SCHEMA_VERSION, type Key } from './keys.ts';
 
 export const OPS_SK = 'OPS';
@@ -42,11 +41,8 @@ export interface OpsMarks {
 
 export const opsKey = (location: string): Key => ({ pk: locationPk(location), sk: OPS_SK });
 
-/** BatchGetItem takes at most 100 keys; UnprocessedKeys are retried this many times. */
-const BATCH_GET_MAX = 100;
-const MAX_ATTEMPTS = 5;
-
-function marksOf(item: Record<string, unknown>): Record<string, InstanceMark> {
+/** The marks an OPS item holds; anything malformed is left out. */
+export function marksOf(item: Record<string, unknown>): Record<string, InstanceMark> {
   const marks: Record<string, InstanceMark> = {};
   for (const [name, value] of Object.entries(item)) {
     if (!name.startsWith(MARK_PREFIX) || typeof value !== 'object' || value === null) continue;
@@ -57,46 +53,16 @@ function marksOf(item: Record<string, unknown>): Record<string, InstanceMark> {
   return marks;
 }
 
-export function createOpsMarks(opts: { client: DynamoDBClient; tableName: string }): OpsMarks {
-  const { client, tableName } = opts;
-  async function send<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (err) {
-      throw toStoreError(operation, err);
-    }
-  }
-  return {
-    async get(locations) {
-      const out = new Map<string, Record<string, InstanceMark>>();
-      const keys = [...new Set(locations)].map((l) => marshall(opsKey(l)));
-      for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
-        let pending: Array<Record<string, AttributeValue>> = keys.slice(i, i + BATCH_GET_MAX);
-        for (let attempt = 1; pending.length > 0; attempt++) {
-          if (attempt > MAX_ATTEMPTS) throw new StoreError('STORE_UNPROCESSED_KEYS', `${pending.length} ops key(s) still unprocessed after ${MAX_ATTEMPTS} BatchGetItem attempts`);
-          const res = await send('BatchGetItem ops', () => client.send(new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: pending } } })));
-          for (const raw of res.Responses?.[tableName] ?? []) {
-            const item = unmarshall(raw);
-            const location = String(item.pk).slice(locationPk('').length);
-            const marks = marksOf(item);
-            if (Object.keys(marks).length > 0) out.set(location, marks);
-          }
-          pending = res.UnprocessedKeys?.[tableName]?.Keys ?? [];
-        }
-      }
-      return out;
-    },
+/** The location an OPS item belongs to. */
+export const opsLocationOf = (item: Record<string, unknown>): string => String(item.pk).slice(locationPk('').length);
 
-    async set(location, instance, mark) {
-      const names = { '#m': `${MARK_PREFIX}${instance}` };
-      const input = mark === undefined
-        ? { UpdateExpression: 'REMOVE #m', ExpressionAttributeNames: names }
-        : {
-          UpdateExpression: 'SET #m = :m, #type = :type, #sv = :sv',
-          ExpressionAttributeNames: { ...names, '#type': 'type', '#sv': 'schemaVersion' },
-          ExpressionAttributeValues: marshall({ ':m': mark, ':type': 'OPS', ':sv': SCHEMA_VERSION }, { removeUndefinedValues: true }),
-        };
-      await send('UpdateItem ops', () => client.send(new UpdateItemCommand({ TableName: tableName, Key: marshall(opsKey(location)), ...input })));
-    },
+/** The UpdateItem parts that set one instance's mark, or remove it with `undefined`: that attribute alone. */
+export function opsMarkUpdate(instance: string, mark: InstanceMark | undefined): { UpdateExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues?: Record<string, AttributeValue> } {
+  const names = { '#m': `${MARK_PREFIX}${instance}` };
+  if (mark === undefined) return { UpdateExpression: 'REMOVE #m', ExpressionAttributeNames: names };
+  return {
+    UpdateExpression: 'SET #m = :m, #type = :type, #sv = :sv',
+    ExpressionAttributeNames: { ...names, '#type': 'type', '#sv': 'schemaVersion' },
+    ExpressionAttributeValues: marshall({ ':m': mark, ':type': 'OPS', ':sv': SCHEMA_VERSION }, { removeUndefinedValues: true }),
   };
 }

@@ -12,9 +12,9 @@ import type { CheckState } from '../../shared/evaluate/index.ts';
 import type { LogFields, Logger } from '../../shared/logging/logger.ts';
 import { createStreamPoller } from '../../dev/stream-poller.ts';
 import type { FailureReason, ProbeResult } from '../../shared/probe/types.ts';
-import { createStore, type Store } from '../../shared/store/dynamo.ts';
+import { createStore, opsMarksOf, type Store } from '../../shared/store/dynamo.ts';
 import type { VersionedState } from '../../shared/store/items.ts';
-import { createOpsMarks, type OpsMarks } from '../../shared/store/ops-marks.ts';
+import type { OpsMarks } from '../../shared/store/ops-marks.ts';
 import { checksById, createEvaluatorHandler, type EvaluatorDeps } from '../../shared/usecases/evaluate-batch/evaluator-handler.ts';
 import { isSweepEvent, type SweepStore, type SweepSummary } from '../../shared/usecases/evaluate-batch/sweep.ts';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb-local.ts';
@@ -105,7 +105,7 @@ async function harness(opts: { wrapStore?: (s: Store) => SweepStore; instances?:
     putState: (state, expected) => { counts.putState++; return base.putState(state, expected); },
     putIncident: (incident) => { counts.putIncident++; return base.putIncident(incident); },
   };
-  const marks = createOpsMarks({ client: db.client, tableName });
+  const marks = opsMarksOf(store);
   const countedMarks: OpsMarks = { get: (l) => marks.get(l), set: (l, i, m) => { counts.opsSet++; return marks.set(l, i, m); } };
   let now = T0;
   const emf: string[] = [];
