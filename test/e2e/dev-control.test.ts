@@ -10,11 +10,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeServer, listenLoopback } from '../support/http-servers.ts';
+import { waitFor } from '../support/processes.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const LOCATIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
@@ -34,28 +35,9 @@ const events: DevEvent[] = [];
 let stderr = '';
 let control: string;
 
-async function listen(server: http.Server): Promise<number> {
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return (server.address() as net.AddressInfo).port;
-}
-
-async function close(server: http.Server | undefined): Promise<void> {
-  if (!server?.listening) return;
-  server.closeAllConnections();
-  await new Promise((done) => server.close(done));
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\nlast events:\n${events.slice(-15).map((e) => JSON.stringify(e)).join('\n')}\nhooks: ${JSON.stringify(hooks.map((h) => h.body.event))}\nstderr:\n${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The last events (and what else helps) when a wait times out. */
+const lastSeen = () => `last events:\n${events.slice(-15).map((e) => JSON.stringify(e)).join('\n')}\nhooks: ${JSON.stringify(hooks.map((h) => h.body.event))}\nstderr:\n${stderr}`;
+const until = <T>(what: string, probe: () => T | undefined | false, timeoutMs: number) => waitFor(what, probe, timeoutMs, lastSeen);
 
 const silentHooks = (location: string) => hooks.filter((h) => h.body.event === 'LOCATION_SILENT' && h.body.locations?.some((l) => l.location === location));
 const resultsOf = (location: string, since = 0) => events.filter((e) => e.type === 'result' && e.location === location && e.at >= since);
@@ -70,7 +52,7 @@ beforeAll(async () => {
       res.writeHead(204).end();
     });
   });
-  const [targetPort, receiverPort] = [await listen(target), await listen(receiver)];
+  const [targetPort, receiverPort] = [await listenLoopback(target), await listenLoopback(receiver)];
 
   workdir = mkdtempSync(join(tmpdir(), 'vantage-e2e-control-'));
   const config = join(workdir, 'checks.yaml');
@@ -111,7 +93,7 @@ afterAll(async () => {
     await Promise.race([childExit, new Promise((r) => setTimeout(r, 10_000))]);
     if (child.exitCode === null) child.kill('SIGKILL');
   }
-  await Promise.all([close(target), close(receiver)]);
+  await Promise.all([closeServer(target), closeServer(receiver)]);
   if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 

@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeServer, listenLoopback } from '../support/http-servers.ts';
+import { waitFor } from '../support/processes.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const LOCATIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
@@ -40,28 +42,9 @@ let childExit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 const events: DevEvent[] = [];
 let stderr = '';
 
-async function listen(server: http.Server): Promise<number> {
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return (server.address() as net.AddressInfo).port;
-}
-
-async function close(server: http.Server | undefined): Promise<void> {
-  if (!server?.listening) return;
-  server.closeAllConnections();
-  await new Promise((done) => server.close(done));
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\nlast events:\n${events.slice(-15).map((e) => JSON.stringify(e)).join('\n')}\nstderr:\n${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The last events (and what else helps) when a wait times out. */
+const lastSeen = () => `last events:\n${events.slice(-15).map((e) => JSON.stringify(e)).join('\n')}\nstderr:\n${stderr}`;
+const until = <T>(what: string, probe: () => T | undefined | false, timeoutMs: number) => waitFor(what, probe, timeoutMs, lastSeen);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hooksOf = (event: string, since = 0) => hooks.filter((h) => h.body.event === event && h.at >= since);
@@ -122,7 +105,7 @@ beforeAll(async () => {
       res.writeHead(204).end();
     });
   });
-  const [targetPort, receiverPort] = [await listen(target), await listen(receiver)];
+  const [targetPort, receiverPort] = [await listenLoopback(target), await listenLoopback(receiver)];
 
   workdir = mkdtempSync(join(tmpdir(), 'vantage-e2e-'));
   const config = join(workdir, 'checks.yaml');
@@ -163,7 +146,7 @@ afterAll(async () => {
     child.kill('SIGKILL');
     await childExit;
   }
-  await Promise.all([close(target), close(receiver)]);
+  await Promise.all([closeServer(target), closeServer(receiver)]);
   if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 

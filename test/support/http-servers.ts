@@ -157,3 +157,16 @@ export function startOneByteChunks(total: number): Promise<Running> {
     });
   });
 }
+
+/** Listens on 127.0.0.1 at a free port and returns it. */
+export async function listenLoopback(server: net.Server): Promise<number> {
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** Closes a server and every connection still open to it; one never started is left alone. */
+export async function closeServer(server: http.Server | undefined): Promise<void> {
+  if (!server?.listening) return;
+  server.closeAllConnections();
+  await new Promise((done) => server.close(done));
+}
