@@ -146,9 +146,13 @@ export function deploymentIssues(d: RawRecord): ConfigIssue[] {
       issues.push(issue([...here, 'privateSubnetIds'], `${subnets.length} subnet(s) for ${zones.length} availability zone(s): give one subnet per zone, in the same order`));
     }
     // One instance per zone, so losing a zone (or a host in it) leaves another instance to retest on.
-    const instances = own(p, 'instances') ?? DEFAULT_INSTANCES;
+    const given = own(p, 'instances');
+    const instances = given ?? DEFAULT_INSTANCES;
     if (typeof instances === 'number' && Number.isInteger(instances) && Array.isArray(zones) && zones.length > 0 && instances > zones.length) {
-      issues.push(issue([...here, 'instances'], `${instances} instance(s) need as many availability zones, and ${zones.length} ${zones.length === 1 ? 'is' : 'are'} given: add zones (with a subnet each) or lower instances`));
+      // A config written before instances existed meets the default here: say where the 2 comes from.
+      const what = given === undefined ? `instances defaults to ${DEFAULT_INSTANCES} (a failure is retested on a second instance before it is recorded), which needs` : `${instances} instance(s) need`;
+      const fix = given === undefined ? 'add a zone (with a subnet), or set instances: 1 to keep a single probe' : 'add zones (with a subnet each) or lower instances';
+      issues.push(issue([...here, 'instances'], `${what} as many availability zones, and ${zones.length} ${zones.length === 1 ? 'is' : 'are'} given: ${fix}`));
     }
     if (own(p, 'dynamoDbPrefixListId') !== undefined && typeof region === 'string' && typeof home === 'string' && region !== home) {
       issues.push(issue([...here, 'dynamoDbPrefixListId'], `a gateway endpoint in ${region} cannot reach DynamoDB in the home region ${home}; remove it and route HTTPS through NAT`));

@@ -106,7 +106,7 @@ checks:
     ['a prefix list outside the home region', { dynamoDbPrefixListId: 'pl-6ea54007' }, 'deployment.privateLocations[0].dynamoDbPrefixListId', 'a gateway endpoint in eu-west-1 cannot reach DynamoDB in the home region us-east-1; remove it and route HTTPS through NAT'],
     ['a name already used by a region', { name: 'eu-west-1' }, 'deployment.privateLocations[0].name', 'duplicate location "eu-west-1" (also locations[1])'],
     ['more instances than availability zones', { instances: '3' }, 'deployment.privateLocations[0].instances', '3 instance(s) need as many availability zones, and 2 are given: add zones (with a subnet each) or lower instances'],
-    ['the default 2 instances in a single zone', { availabilityZones: '[eu-west-1a]', privateSubnetIds: '[subnet-0a1b2c3d4e5f60001]' }, 'deployment.privateLocations[0].instances', '2 instance(s) need as many availability zones, and 1 is given: add zones (with a subnet each) or lower instances'],
+    ['the default 2 instances in a single zone', { availabilityZones: '[eu-west-1a]', privateSubnetIds: '[subnet-0a1b2c3d4e5f60001]' }, 'deployment.privateLocations[0].instances', 'instances defaults to 2 (a failure is retested on a second instance before it is recorded), which needs as many availability zones, and 1 is given: add a zone (with a subnet), or set instances: 1 to keep a single probe'],
     ['no instance at all', { instances: '0' }, 'deployment.privateLocations[0].instances', 'Too small: expected number to be >=1'],
     ['a fraction of an instance', { instances: '1.5' }, 'deployment.privateLocations[0].instances', 'Invalid input: expected int, received number'],
   ])('rejects a private location with %s', (_, override, path, message) => {
