@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   // What the functions read at init.
   'ENV_INVALID',            // a function's environment variables
   'DEFINITIONS_INVALID',    // the bundled definitions file
+  'CRON_INVALID',           // a maintenance window's cron expression or time zone cannot be read
   // Probing.
   'SECRET_UNRESOLVED',      // a secret or ${env:} reference could not be resolved at probe time
   'GRPC_TARGET_INVALID',    // a gRPC target that is not host:port
@@ -34,6 +35,7 @@ export const ERROR_CODES = [
   // The store.
   'STORE_ITEM_INVALID', 'STORE_NO_STREAM', 'STORE_REQUEST_INVALID', 'STORE_TABLE_NOT_FOUND', 'STORE_THROTTLED',
   'STORE_UNAVAILABLE', 'STORE_UNPROCESSED_ITEMS', 'STORE_UNPROCESSED_KEYS', 'STATE_VERSION_CONFLICT',
+  'SILENCE_EXISTS',         // a new silence's id is taken (ids are random; the CLI picks another)
   // Evaluation and alerts.
   'RESULT_UNEVALUABLE', 'STATE_CONFLICT_RETRIES_EXHAUSTED', 'ALERT_PUBLISH_FAILED', 'METRIC_INVALID',
   // The cost model's inputs.

@@ -1,6 +1,7 @@
 /**
  * Rules that relate one part of a config to another: duplicate ids, unknown channels and locations,
- * a timeout longer than its interval, a quorum larger than the locations. They read the config as
+ * a timeout longer than its interval, a quorum larger than the locations, the alert policy's fields
+ * (./policy-refs.ts) and the maintenance windows (./maintenance-refs.ts). They read the config as
  * written (./raw.ts), so they are reported in the same run as schema errors; a part too malformed
  * to compare is skipped here, since the schema already reports it.
  */
@@ -8,6 +9,8 @@ import type { ConfigIssue } from '../errors.ts';
 import { DEFAULT_INTERVAL_MS, DEFAULT_LOCATIONS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
 import { deploymentIssues, unknownLocationIssues } from './deployment.ts';
 import { DURATION_MAX_MS, parseDuration } from './duration.ts';
+import { maintenanceIssues } from './maintenance-refs.ts';
+import { policyIssues } from './policy-refs.ts';
 import { arrayOf, isRecord, issue, own, recordOf, type RawPath, type RawRecord } from './raw.ts';
 
 
@@ -43,9 +46,14 @@ function unknownChannels(cfg: RawRecord, checks: readonly unknown[]): ConfigIssu
   const known = recordOf(declared);
   const names = (list: unknown, at: RawPath) => arrayOf(list).flatMap((name, j) =>
     (typeof name === 'string' && !Object.hasOwn(known, name) ? [issue([...at, j], `unknown channel "${name}"`)] : []));
+  // The alerting block's own channels and each escalation level's.
+  const inAlerting = (alerting: unknown, at: RawPath) => [
+    ...names(own(alerting, 'channels'), [...at, 'channels']),
+    ...arrayOf(own(alerting, 'escalate')).flatMap((level, j) => names(own(level, 'channels'), [...at, 'escalate', j, 'channels'])),
+  ];
   return [
-    ...names(own(own(own(cfg, 'defaults'), 'alerting'), 'channels'), ['defaults', 'alerting', 'channels']),
-    ...checks.flatMap((c, i) => names(own(own(c, 'alerting'), 'channels'), ['checks', i, 'alerting', 'channels'])),
+    ...inAlerting(own(own(cfg, 'defaults'), 'alerting'), ['defaults', 'alerting']),
+    ...checks.flatMap((c, i) => inAlerting(own(c, 'alerting'), ['checks', i, 'alerting'])),
   ];
 }
 
@@ -91,6 +99,8 @@ export function crossRefIssues(input: unknown): ConfigIssue[] {
     ...unknownChannels(input, checks),
     ...timeoutOverInterval(defaults, checks),
     ...quorumOverLocations(defaults, checks),
+    ...policyIssues(defaults, checks),
+    ...maintenanceIssues(input, checks),
     ...(isRecord(deployment) ? [...deploymentIssues(deployment), ...unknownLocationIssues(deployment, defaults, checks)] : []),
   ];
 }

@@ -11,9 +11,10 @@
  * What it checks instead still makes a bad file fail the init loudly, with every problem and its path:
  *  - schemaVersion: a file from another version of the format is refused outright;
  *  - sha256: any change after the synth wrote it (a hand edit, a truncated copy) is refused;
- *  - shape: every field the engine relies on is present with the right type, ids are unique, and a
- *    probe's checks are for its location. The tables below are typed against the schema's output
- *    types, so a new required field that is missing here fails to compile.
+ *  - shape: every field the engine relies on is present with the right type, ids are unique, a
+ *    probe's checks are for its location, and each maintenance window's cron and time zone can be
+ *    read. The tables below are typed against the schema's output types, so a new required field
+ *    (or an optional policy field) that is missing here fails to compile.
  * The full zod validation (`parseDefinitions`) stays in ./definitions.ts for synth time and tests.
  *
  * Secret references (`{secretsManager}`, `{ssm}`, `${env:NAME}`) are copied as references: no value is
@@ -22,8 +23,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { VantageError, type ConfigIssue } from '../errors.ts';
+import { isTimeZone, parseCron } from './cron.ts';
 import { formatPath } from './paths.ts';
-import type { AlertPolicy, ChannelConfig, Check, CheckKind, CheckOf } from './schema.ts';
+import type { AlertPolicy, ChannelConfig, Check, CheckKind, CheckOf, MaintenanceWindow } from './schema.ts';
 
 /** 2: the engine's form with a content hash (1 was the config's input form, re-validated with zod at init). */
 export const DEFINITIONS_SCHEMA_VERSION = 2;
@@ -49,6 +51,8 @@ export interface Definitions {
   channels: Record<string, ChannelConfig>;
   /** Evaluator's file only: private location → how many instances it runs (the sweep watches each one's heartbeat). */
   instances?: Record<string, number>;
+  /** Evaluator's file only: every maintenance window of the config ([] when none); policyFor picks each check's. */
+  maintenance?: MaintenanceWindow[];
 }
 
 /** The JSON document as written to the bundle. */
@@ -117,6 +121,54 @@ const KINDS = Object.keys(SPECS) as CheckKind[];
 
 const CHANNEL: ShapeTable<ChannelConfig> = { email: 'strings', webhook: 'strings' };
 
+/** The optional policy fields, each checked only when present. */
+const ALERTING_OPTIONAL: { [K in Exclude<keyof AlertPolicy, RequiredKeys<AlertPolicy>>]: Shape } = {
+  forMs: 'positive', repeatIntervalMs: 'positive', degradedAfterMs: 'positive', window: 'count', flapping: 'object', escalate: 'array',
+};
+
+function optionalShapeIssues(obj: Record<string, unknown>, table: Record<string, Shape>, path: PropertyKey[]): ConfigIssue[] {
+  return Object.entries(table).flatMap(([key, shape]) => {
+    const v = obj[key];
+    const [test, expected] = SHAPES[shape];
+    return v === undefined || test(v) ? [] : [{ path: formatPath([...path, key]), message: `expected ${expected}` }];
+  });
+}
+
+/** The optional policy fields: present ones must have the engine's shape. */
+function alertingIssues(a: Record<string, unknown>, at: PropertyKey[]): ConfigIssue[] {
+  const issues = [...shapeIssues(a, ALERTING, at), ...optionalShapeIssues(a, ALERTING_OPTIONAL, at)];
+  if (isObject(a.flapping)) issues.push(...shapeIssues(a.flapping, { changes: 'count', withinMs: 'positive' }, [...at, 'flapping']));
+  if (Array.isArray(a.escalate)) {
+    a.escalate.forEach((level, j) => {
+      if (!isObject(level)) issues.push({ path: formatPath([...at, 'escalate', j]), message: 'expected an object' });
+      else issues.push(...shapeIssues(level, { afterMs: 'positive', channels: 'strings' }, [...at, 'escalate', j]));
+    });
+  }
+  return issues;
+}
+
+/** A window in the engine's form: recurring (a cron that parses, durationMs, a zone Intl knows) or one-off (start before end). */
+function windowShapeIssues(w: unknown, i: number): ConfigIssue[] {
+  const at: PropertyKey[] = ['maintenance', i];
+  if (!isObject(w)) return [{ path: formatPath(at), message: 'expected an object' }];
+  const issues = [
+    ...shapeIssues(w, { name: 'id' }, at),
+    ...optionalShapeIssues(w, { checks: 'strings', tags: 'object', cron: 'string', durationMs: 'positive', timezone: 'string', start: 'count', end: 'count' }, at),
+  ];
+  const path = (key: string) => formatPath([...at, key]);
+  if (typeof w.cron === 'string') {
+    const cron = parseCron(w.cron);
+    if (!cron.ok) issues.push({ path: path('cron'), message: cron.message });
+    if (w.durationMs === undefined) issues.push({ path: path('durationMs'), message: 'required with cron' });
+    if (typeof w.timezone !== 'string') issues.push({ path: path('timezone'), message: 'required with cron' });
+    else if (!isTimeZone(w.timezone)) issues.push({ path: path('timezone'), message: `unknown IANA time zone ${JSON.stringify(w.timezone)}` });
+  } else if (w.cron === undefined) {
+    if (w.start === undefined || w.end === undefined) issues.push({ path: formatPath(at), message: 'expected cron, or start and end' });
+    else if (typeof w.start === 'number' && typeof w.end === 'number' && w.end <= w.start) issues.push({ path: path('end'), message: 'is not after start' });
+  }
+  return issues;
+}
+
 function shapeIssues(obj: Record<string, unknown>, table: Record<string, Shape>, path: PropertyKey[]): ConfigIssue[] {
   return Object.entries(table).flatMap(([key, shape]) => {
     const v = obj[key];
@@ -140,7 +192,7 @@ function checkIssues(check: unknown, i: number, location: string | undefined): C
     if (!isObject(spec)) issues.push({ path: formatPath([...at, kind]), message: spec === undefined ? 'required' : 'expected an object' });
     else issues.push(...shapeIssues(spec, SPECS[kind], [...at, kind]));
   }
-  if (isObject(check.alerting)) issues.push(...shapeIssues(check.alerting, ALERTING, [...at, 'alerting']));
+  if (isObject(check.alerting)) issues.push(...alertingIssues(check.alerting, [...at, 'alerting']));
   if (location !== undefined && Array.isArray(check.locations) && !check.locations.includes(location)) {
     issues.push({ path: formatPath([...at, 'locations']), message: `does not include this file's location "${location}"` });
   }
@@ -190,6 +242,10 @@ export function definitionsIssues(input: unknown): ConfigIssue[] {
       }
     }
   }
+  if (input.maintenance !== undefined) {
+    if (!Array.isArray(input.maintenance)) issues.push({ path: 'maintenance', message: 'expected an array' });
+    else input.maintenance.forEach((w, i) => issues.push(...windowShapeIssues(w, i)));
+  }
   return issues;
 }
 
@@ -215,6 +271,7 @@ export function readDefinitions(json: unknown, source = DEFINITIONS_FILE): Defin
     checks: doc.checks,
     channels: doc.channels,
     ...(doc.instances !== undefined && { instances: doc.instances }),
+    ...(doc.maintenance !== undefined && { maintenance: doc.maintenance }),
   };
 }
 

@@ -16,11 +16,12 @@ import {
   DEFINITIONS_SCHEMA_VERSION, DefinitionsError, definitionsHash, definitionsIssues, parseDocumentJson, readDefinitions,
   type Definitions, type DefinitionsDocument,
 } from './definitions-file.ts';
-import { DEFAULT_RECHECK_INTERVAL_MS } from './defaults.ts';
 import { formatDuration } from './duration.ts';
 import type { LoadedConfig } from './load.ts';
+import { windowIssues } from './maintenance-refs.ts';
 import { formatPath } from './paths.ts';
-import { CERT_EXPIRING_DAYS, CHECK_KINDS, makeSchemas, type AlertPolicy, type Check, type ParsedCheck } from './schema.ts';
+import { alertPolicy } from './policy.ts';
+import { CHECK_KINDS, makeSchemas, type AlertPolicy, type Check, type MaintenanceWindow, type ParsedCheck } from './schema.ts';
 
 export {
   DEFINITIONS_FILE, DEFINITIONS_SCHEMA_VERSION, DefinitionsError, definitionsHash, definitionsIssues, loadDefinitionsFile, readDefinitions,
@@ -58,8 +59,8 @@ function instancesOf(config: LoadedConfig): { instances?: Record<string, number>
 
 /**
  * The file for one probe location (only its enabled checks, no channels), or, with no location, the
- * evaluator's file (every check and the channels). Throws DefinitionsError when the file would not
- * hold exactly the validated checks.
+ * evaluator's file (every check, the channels and the maintenance windows). Throws DefinitionsError
+ * when the file would not hold exactly the validated checks.
  */
 export function toDefinitions(config: LoadedConfig, location?: string): DefinitionsDocument {
   const checks = location === undefined ? config.checks : config.checks.filter((c) => c.enabled && c.locations.includes(location));
@@ -69,6 +70,7 @@ export function toDefinitions(config: LoadedConfig, location?: string): Definiti
     checks,
     channels: location === undefined ? config.channels : {},
     ...(location === undefined && instancesOf(config)),
+    ...(location === undefined && { maintenance: config.maintenance }),
   };
   const json = JSON.parse(JSON.stringify(content)) as Definitions;
   const lost = differences(content, json);
@@ -95,7 +97,17 @@ function alertingInput(a: Partial<AlertPolicy> = {}): Record<string, unknown> {
     certExpiringDays: a.certExpiringDays,
     recheckInterval: duration(a.recheckIntervalMs),
     confirm: a.confirm,
+    window: a.window,
+    ...(a.flapping !== undefined && { flapping: { changes: a.flapping.changes, within: duration(a.flapping.withinMs) } }),
+    ...(a.escalate !== undefined && { escalate: a.escalate.map((level) => ({ after: duration(level.afterMs), channels: level.channels })) }),
   };
+}
+
+/** A window in the config's input form: durations as strings, times as ISO. */
+function maintenanceInput(w: MaintenanceWindow): Record<string, unknown> {
+  const iso = (ms: number | undefined) => (typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : ms);
+  const { durationMs, start, end, ...rest } = w;
+  return { ...rest, duration: duration(durationMs), start: iso(start), end: iso(end) };
 }
 
 function specInput(check: Check): Record<string, unknown> {
@@ -117,22 +129,9 @@ function checkInput(check: Check): Record<string, unknown> {
 /** What the schema makes of a check's input form, with the policy fields as the loader builds them. */
 function withPolicy(parsed: ParsedCheck): Check {
   // Every field is explicit in a file; these fallbacks only satisfy the types.
-  const a = parsed.alerting ?? {};
   const locations = parsed.locations ?? [];
   const spec = (parsed as unknown as Record<string, { degradedAfter?: number }>)[parsed.kind] ?? {};
-  const alerting: AlertPolicy = {
-    failureThreshold: a.failureThreshold ?? 2,
-    recoveryThreshold: a.recoveryThreshold ?? 2,
-    quorum: a.quorum ?? Math.floor(locations.length / 2) + 1,
-    intervalMs: parsed.interval ?? 60_000,
-    channels: a.channels ?? [],
-    ...(a.for !== undefined && { forMs: a.for }),
-    ...(a.repeatInterval !== undefined && { repeatIntervalMs: a.repeatInterval }),
-    certExpiringDays: a.certExpiringDays ?? CERT_EXPIRING_DAYS,
-    ...(spec.degradedAfter !== undefined && { degradedAfterMs: spec.degradedAfter }),
-    recheckIntervalMs: a.recheckInterval ?? DEFAULT_RECHECK_INTERVAL_MS,
-    confirm: a.confirm ?? locations.length >= 2,
-  };
+  const alerting = alertPolicy(parsed.alerting ?? {}, { locationCount: locations.length, intervalMs: parsed.interval ?? 60_000, degradedAfterMs: spec.degradedAfter });
   return { ...parsed, interval: parsed.interval ?? 60_000, timeout: parsed.timeout ?? 5_000, locations, retries: parsed.retries ?? 1, alerting } as Check;
 }
 
@@ -150,8 +149,8 @@ function zodIssues(error: { issues: ReadonlyArray<{ code: string; path: Property
 
 /**
  * The full validation, for synth time and tests: the light check of ./definitions-file.ts (version,
- * hash, shape), then every check and channel through the zod schema, which must give back exactly
- * what the file holds. Throws DefinitionsError with every problem and its path.
+ * hash, shape), then every check, channel and maintenance window through the zod schema, which must
+ * give back exactly what the file holds. Throws DefinitionsError with every problem and its path.
  */
 export function parseDefinitions(json: unknown, source?: string): Definitions {
   const input = parseDocumentJson(json, source);
@@ -159,7 +158,7 @@ export function parseDefinitions(json: unknown, source?: string): Definitions {
   if (issues.some((i) => i.path === 'schemaVersion' || i.path === '(root)')) throw new DefinitionsError(issues, source);
   const doc = input as Record<string, unknown>;
   // PEM contents are already inlined, so a "file" is its own content.
-  const { CheckInput, Channel } = makeSchemas({ readFile: (text) => text });
+  const { CheckInput, Channel, Maintenance } = makeSchemas({ readFile: (text) => text });
   const shapeOk = (prefix: string) => !issues.some((i) => i.path === prefix || i.path.startsWith(`${prefix}.`) || i.path.startsWith(`${prefix}[`));
   const drift = (path: string) => ({ path, message: 'differs from what the schema makes of it' });
   const schemaIssues: ConfigIssue[] = [];
@@ -175,6 +174,16 @@ export function parseDefinitions(json: unknown, source?: string): Definitions {
     if (!parsed.success) schemaIssues.push(...zodIssues(parsed.error, ['channels', name]));
     else if (shapeOk(formatPath(['channels', name]))) schemaIssues.push(...differences(channel, parsed.data, ['channels', name]).map(drift));
   }
+  (Array.isArray(doc.maintenance) ? doc.maintenance as unknown[] : []).forEach((w, i) => {
+    if (!isRecord(w)) return;
+    const input = maintenanceInput(w as unknown as MaintenanceWindow);
+    const parsed = Maintenance.safeParse(input);
+    // The rules between a window's fields are not the schema's (./maintenance-refs.ts); they run here too.
+    const between = windowIssues(input, ['maintenance', i]);
+    schemaIssues.push(...between);
+    if (!parsed.success) schemaIssues.push(...zodIssues(parsed.error, ['maintenance', i]));
+    else if (between.length === 0 && shapeOk(`maintenance[${i}]`)) schemaIssues.push(...differences(w, parsed.data, ['maintenance', i]).map(drift));
+  });
   // One problem per path: the light check's word on a field comes first.
   const all = [...issues, ...schemaIssues.filter((z) => !issues.some((i) => i.path === z.path))];
   if (all.length > 0) throw new DefinitionsError(all, source);

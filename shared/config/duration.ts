@@ -16,10 +16,12 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  *   already 4 of the 15 minutes Lambda allows; a target that needs longer is not a health check.
  * - interval: at most a day. A location with no result for 3 intervals counts as silent, so a longer
  *   interval would leave an outage unnoticed for days.
- * - alerting (for, repeatInterval): at most 7 days, past which a pending alert or a reminder is no
- *   longer news.
+ * - alerting (for, repeatInterval, flapping.within, escalate[].after): at most 7 days, past which a
+ *   pending alert or a reminder is no longer news.
+ * - maintenance (a recurring window's duration): at most 7 days. Every evaluation looks back this far
+ *   for occurrences still open, and a planned downtime longer than a week is a disabled check.
  */
-export const DURATION_MAX_MS = { probe: 60_000, interval: 86_400_000, alerting: 7 * 86_400_000 } as const;
+export const DURATION_MAX_MS = { probe: 60_000, interval: 86_400_000, alerting: 7 * 86_400_000, maintenance: 7 * 86_400_000 } as const;
 
 /**
  * Parses a duration string to milliseconds, or returns undefined when it is not one. The result is not

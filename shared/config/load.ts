@@ -8,19 +8,21 @@ import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
 import { crossRefIssues } from './cross-refs.ts';
-import { DEFAULT_RECHECK_INTERVAL_MS } from './defaults.ts';
 import { deployOnlyIssues, missingEnvIssues } from './deploy-only.ts';
 import { formatPath } from './paths.ts';
 import { structureIssues } from './raw.ts';
-import { CERT_EXPIRING_DAYS, makeSchemas, type AlertPolicy, type Check, type ParsedCheck, type ParsedConfig } from './schema.ts';
+import { alertPolicy, majority } from './policy.ts';
+import { makeSchemas, type Check, type MaintenanceWindow, type ParsedCheck, type ParsedConfig } from './schema.ts';
 import { parseYaml } from './yaml.ts';
 
-export { formatPath };
+export { formatPath, majority };
 
 export interface LoadedConfig {
   defaults: ParsedConfig['defaults'];
   channels: ParsedConfig['channels'];
   checks: Check[];
+  /** The maintenance windows, in the engine's form ([] when none); policyFor picks each check's. */
+  maintenance: MaintenanceWindow[];
   /** Present when the config has a `deployment` block (the CDK app needs one). */
   deployment?: ParsedConfig['deployment'];
 }
@@ -45,31 +47,12 @@ function readRelative(baseDir: string) {
   };
 }
 
-/** The quorum default is a majority of the check's locations: 1 of 1, 2 of 3, 3 of 4. */
-export function majority(locationCount: number): number {
-  return Math.floor(locationCount / 2) + 1;
-}
-
 function withDefaults(check: ParsedCheck, cfg: ParsedConfig): Check {
   const d = cfg.defaults;
   const locations = check.locations ?? d.locations;
   const interval = check.interval ?? d.interval;
-  const a = { ...d.alerting, ...check.alerting };
   const spec = (check as Record<string, unknown>)[check.kind] as { degradedAfter?: number };
-  const alerting: AlertPolicy = {
-    failureThreshold: a.failureThreshold ?? 2,
-    recoveryThreshold: a.recoveryThreshold ?? 2,
-    quorum: a.quorum ?? majority(locations.length),
-    intervalMs: interval,
-    channels: a.channels ?? [],
-    ...(a.for !== undefined && { forMs: a.for }),
-    ...(a.repeatInterval !== undefined && { repeatIntervalMs: a.repeatInterval }),
-    certExpiringDays: a.certExpiringDays ?? CERT_EXPIRING_DAYS,
-    ...(spec.degradedAfter !== undefined && { degradedAfterMs: spec.degradedAfter }),
-    recheckIntervalMs: a.recheckInterval ?? DEFAULT_RECHECK_INTERVAL_MS,
-    // Confirming needs another location to ask.
-    confirm: a.confirm ?? locations.length >= 2,
-  };
+  const alerting = alertPolicy({ ...d.alerting, ...check.alerting }, { locationCount: locations.length, intervalMs: interval, degradedAfterMs: spec.degradedAfter });
   return { ...check, interval, timeout: check.timeout ?? d.timeout, locations, retries: check.retries ?? d.retries, alerting } as Check;
 }
 
@@ -115,7 +98,13 @@ export function loadConfigObject(input: unknown, opts: LoadOptions = {}): Loaded
   ]);
   if (!parsed.success || issues.length > 0) throw new ConfigError(issues, opts.source);
   const cfg = parsed.data;
-  return { defaults: cfg.defaults, channels: cfg.channels, checks: cfg.checks.map((c) => withDefaults(c, cfg)), ...(cfg.deployment && { deployment: cfg.deployment }) };
+  return {
+    defaults: cfg.defaults,
+    channels: cfg.channels,
+    checks: cfg.checks.map((c) => withDefaults(c, cfg)),
+    maintenance: cfg.maintenance,
+    ...(cfg.deployment && { deployment: cfg.deployment }),
+  };
 }
 
 function deployOnlyWarning(issues: ConfigIssue[], source?: string): string {

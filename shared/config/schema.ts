@@ -12,6 +12,8 @@ import { DEFAULT_INTERVAL_MS, DEFAULT_LOCATIONS, DEFAULT_RETRIES, DEFAULT_TIMEOU
 import { DURATION_MAX_MS, formatDuration, parseDuration } from './duration.ts';
 import { parseServer } from './host-port.ts';
 import { Deployment } from './deployment.ts';
+import { isTimeZone, parseCron } from './cron.ts';
+import { INSTANT_RULE, parseInstant } from './instant.ts';
 
 export const CHECK_KINDS = ['http', 'tcp', 'dns', 'grpc', 'tls'] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
@@ -48,6 +50,7 @@ const ProbeDuration = duration(DURATION_MAX_MS.probe);
 const IntervalDuration = duration(DURATION_MAX_MS.interval);
 const AlertingDuration = duration(DURATION_MAX_MS.alerting);
 const RecheckDuration = duration(DURATION_MAX_MS.alerting, MIN_RECHECK_INTERVAL_MS);
+const MaintenanceDuration = duration(DURATION_MAX_MS.maintenance);
 
 /** A regular expression given as a string; rejected at load time if it does not compile. */
 const Regex = z.string().superRefine((src, ctx) => {
@@ -279,7 +282,51 @@ export function makeSchemas(opts: SchemaOptions) {
     confirm: z.boolean().optional(),
     /** Channel names from the top-level `channels`. */
     channels: z.array(z.string()).optional(),
+    /**
+     * Alternative to consecutive counts: a location is failing when failureThreshold of its last
+     * `window` runs failed (it still recovers after recoveryThreshold consecutive successes). Not with `for`.
+     */
+    window: z.number().int().min(1).max(30).optional(),
+    /** A check whose state changes `changes` times within `within` is FLAPPING: one notification, then quiet until stable for `within`. */
+    flapping: z.strictObject({
+      changes: z.number().int().min(2),
+      within: AlertingDuration,
+    }).optional(),
+    /** While DOWN, after each `after` (from the DOWN, strictly increasing) send an ESCALATION to that level's channels. */
+    escalate: z.array(z.strictObject({
+      after: AlertingDuration,
+      /** Channel names from the top-level `channels`. */
+      channels: z.array(z.string()).min(1),
+    })).min(1).optional(),
   });
+
+  /**
+   * Planned downtime: results are recorded and counted, nothing is sent. Recurring (`cron` +
+   * `duration`, in `timezone`) or one-off (`start` + `end`). The rules between fields (which go
+   * together, end after start) and against the checks are in ./maintenance-refs.ts.
+   */
+  const Maintenance = z.strictObject({
+    name: z.string().regex(ID, ID_RULE),
+    /** Any of these check ids. @default every check (with tags: those with the tags) */
+    checks: z.array(z.string()).min(1).optional(),
+    /** Checks with all of these tags; with `checks`, both must hold. */
+    tags: z.record(z.string(), z.string()).optional(),
+    /** Five fields, the start of each window: minute hour day-of-month month day-of-week (Vixie cron; JAN-DEC, SUN-SAT). */
+    cron: z.string().meta({ format: 'cron' }).superRefine((text, ctx) => {
+      const parsed = parseCron(text);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
+    }).optional(),
+    /** How long each recurring window lasts; required with cron. */
+    duration: MaintenanceDuration.optional(),
+    /** IANA time zone the cron is read in. @default UTC */
+    timezone: z.string().superRefine((tz, ctx) => {
+      if (!isTimeZone(tz)) ctx.addIssue({ code: 'custom', message: `unknown IANA time zone ${quoted(tz)}` });
+    }).optional(),
+    /** One-off window: ISO 8601 with a zone. */
+    start: z.string().meta({ format: 'date-time' }).refine((t) => parseInstant(t) !== undefined, INSTANT_RULE).optional(),
+    /** One-off window's end (exclusive): ISO 8601 with a zone. */
+    end: z.string().meta({ format: 'date-time' }).refine((t) => parseInstant(t) !== undefined, INSTANT_RULE).optional(),
+  }).transform(maintenanceWindow);
 
   const Common = {
     id: z.string().regex(ID, ID_RULE),
@@ -343,13 +390,60 @@ export function makeSchemas(opts: SchemaOptions) {
     defaults: Defaults.default({ interval: DEFAULT_INTERVAL_MS, timeout: DEFAULT_TIMEOUT_MS, locations: [...DEFAULT_LOCATIONS], retries: DEFAULT_RETRIES, alerting: {} }),
     channels: z.record(z.string().regex(ID, 'expected a lowercase name'), Channel).default({}),
     checks: z.array(CheckInput),
+    /** Planned downtime windows; see ./maintenance.ts. */
+    maintenance: z.array(Maintenance).default([]),
     /** Where `cdk deploy` puts probes and the home stack; see ./deployment.ts. @default none (CLI and local runs) */
     deployment: Deployment.optional(),
     // Rules between parts of the config (channels, locations, timeout and interval, quorum) are in
     // ./cross-refs.ts: they run on the input as written, so they are reported with these errors.
   });
 
-  return { Config, CheckInput, TlsOptions, Alerting, Channel };
+  return { Config, CheckInput, TlsOptions, Alerting, Channel, Maintenance };
+}
+
+/** A maintenance window as the engine reads it (the loader's and the definitions file's form). */
+export interface MaintenanceWindow {
+  name: string;
+  /** Any of these check ids. */
+  checks?: string[];
+  /** All of these tags. Neither checks nor tags: every check. */
+  tags?: Record<string, string>;
+  /** Recurring: each start, in `timezone`; with durationMs and timezone. */
+  cron?: string;
+  durationMs?: number;
+  /** IANA name; 'UTC' when the config gave none. */
+  timezone?: string;
+  /** One-off: epoch ms. */
+  start?: number;
+  /** One-off: epoch ms, exclusive. */
+  end?: number;
+}
+
+interface MaintenanceInput {
+  name: string;
+  checks?: string[];
+  tags?: Record<string, string>;
+  cron?: string;
+  duration?: number;
+  timezone?: string;
+  start?: string;
+  end?: string;
+}
+
+/** The engine form of a window as written; the schema has already checked each field. */
+function maintenanceWindow(w: MaintenanceInput): MaintenanceWindow {
+  const at = (text: string | undefined) => (text === undefined ? undefined : parseInstant(text));
+  const start = at(w.start);
+  const end = at(w.end);
+  return {
+    name: w.name,
+    ...(w.checks !== undefined && { checks: w.checks }),
+    ...(w.tags !== undefined && { tags: w.tags }),
+    ...(w.cron !== undefined && { cron: w.cron, timezone: w.timezone ?? 'UTC' }),
+    ...(w.duration !== undefined && { durationMs: w.duration }),
+    ...(start !== undefined && { start }),
+    ...(end !== undefined && { end }),
+  };
 }
 
 type Schemas = ReturnType<typeof makeSchemas>;
@@ -358,6 +452,8 @@ export type ParsedConfig = z.output<Schemas['Config']>;
 export type ParsedCheck = ParsedConfig['checks'][number];
 export type TlsOptions = z.output<Schemas['TlsOptions']>;
 export type ChannelConfig = z.output<Schemas['Channel']>;
+/** `alerting` as parsed (defaults or a check's own), before ./policy.ts applies the defaults. */
+export type ParsedAlerting = z.output<Schemas['Alerting']>;
 
 /** The alert policy with every default applied (the quorum default depends on the location count). */
 export interface AlertPolicy {
@@ -374,6 +470,12 @@ export interface AlertPolicy {
   recheckIntervalMs: number;
   /** Whether a location that starts failing or recovering asks the other locations to probe now. */
   confirm: boolean;
+  /** Runs; a location is failing when failureThreshold of its last `window` runs failed. Never with forMs. */
+  window?: number;
+  /** FLAPPING after `changes` changes of state within `withinMs`. */
+  flapping?: { changes: number; withinMs: number };
+  /** ESCALATION levels: `afterMs` measured from the DOWN, strictly increasing; each level's channels only. */
+  escalate?: Array<{ afterMs: number; channels: string[] }>;
 }
 
 type WithDefaults<C> = C extends unknown
