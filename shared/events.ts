@@ -5,7 +5,7 @@
  */
 
 /** Check events: decided by the policy for one check and sent through that check's channels; what `channels.<name>.events` may list. */
-export const EVENTS = ['DOWN', 'RESOLVED', 'PARTIAL', 'DEGRADED', 'REMINDER', 'CERT_EXPIRING', 'LOCATION_SILENT'] as const;
+export const EVENTS = ['DOWN', 'RESOLVED', 'PARTIAL', 'DEGRADED', 'REMINDER', 'ESCALATION', 'FLAPPING', 'CERT_EXPIRING', 'LOCATION_SILENT'] as const;
 export type NotificationEvent = (typeof EVENTS)[number];
 
 /**
@@ -26,11 +26,14 @@ export type Severity = (typeof SEVERITIES)[number];
  * How grave each event is by default (an alert's `severity`, the SNS message attribute that channel
  * filter policies match). Pages are critical; what needs a look but not a wake-up is a warning. One
  * silent instance of a private location is a warning: the others still probe, and the location is
- * silent (LOCATION_SILENT) only when all are.
+ * silent (LOCATION_SILENT) only when all are. An ESCALATION is the DOWN sent again to more people, so
+ * it pages; FLAPPING says the check's state cannot be trusted either way, which needs a look.
  */
 export const SEVERITY: Readonly<Record<AlertEvent, Severity>> = {
   DOWN: 'critical',
   REMINDER: 'critical',
+  ESCALATION: 'critical',
+  FLAPPING: 'warning',
   PARTIAL: 'warning',
   DEGRADED: 'warning',
   LOCATION_SILENT: 'warning',

@@ -1,11 +1,17 @@
 /** Conversions from the config and probe contracts into the evaluator's terms. */
-import type { Check } from '../config/schema.ts';
+import { windowApplies } from '../config/maintenance.ts';
+import type { Check, MaintenanceWindow } from '../config/schema.ts';
 import { VantageError } from '../errors.ts';
 import type { ProbeResult } from '../probe/types.ts';
 import type { PolicyInput, ResultRecord } from './types.ts';
 
-export function policyFor(check: Check): PolicyInput {
-  return { ...check.alerting, channels: [...check.alerting.channels], locations: [...check.locations], checkId: check.id };
+/** The check's policy, with the config's maintenance windows that apply to it (scoped by check ids and tags). */
+export function policyFor(check: Check, maintenance: readonly MaintenanceWindow[] = []): PolicyInput {
+  const windows = maintenance.filter((w) => windowApplies(w, check));
+  return {
+    ...check.alerting, channels: [...check.alerting.channels], locations: [...check.locations], checkId: check.id,
+    ...(windows.length > 0 && { maintenance: windows }),
+  };
 }
 
 /** A probe result without the check id, location or a parseable start time cannot be evaluated. */

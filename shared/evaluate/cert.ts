@@ -4,7 +4,7 @@
  * because of the certificate (expired, or short of `certMinDaysLeft`) takes the DOWN path instead.
  */
 import { entryOf } from './location.ts';
-import { describe, iso, SEVERITY, type Draft, type TickContext } from './tick.ts';
+import { describe, iso, send, SEVERITY, type Draft, type TickContext } from './tick.ts';
 import type { Notification, ResultRecord } from './types.ts';
 
 const DAY_MS = 86_400_000;
@@ -21,12 +21,13 @@ export function certWarning(draft: Draft, r: ResultRecord, ctx: TickContext, out
   const expiry = r.certExpiresAt;
   if (!r.ok || expiry === undefined || expiry - r.ts > ctx.policy.certExpiringDays * DAY_MS) return;
   if (draft.certWarnedExpiry !== undefined && expiry <= draft.certWarnedExpiry) return;
-  draft.certWarnedExpiry = expiry;
   const incidentId = `${draft.checkId}:cert:${iso(expiry)}`;
-  out.push({
+  // Held back while muted, it is not remembered as warned: the first passing run after the mute warns.
+  const sent = send(draft, {
     event: 'CERT_EXPIRING', checkId: draft.checkId, at: r.ts, incidentId, dedupeKey: `${incidentId}:CERT_EXPIRING:1`,
     severity: SEVERITY.CERT_EXPIRING, locations: [describe(r.location, entryOf(draft.locations, r.location))],
     certExpiresAt: expiry, certDaysLeft: Math.floor((expiry - r.ts) / DAY_MS),
     overall: draft.overall, previous: draft.overall, channels: [...ctx.policy.channels],
-  });
+  }, ctx, out);
+  if (sent) draft.certWarnedExpiry = expiry;
 }

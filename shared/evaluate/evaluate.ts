@@ -6,6 +6,7 @@
 import { certWarning } from './cert.ts';
 import { recordEnded } from './event-time.ts';
 import { applyResult, endedSpell, entryOf, freshLocation, isAtRest } from './location.ts';
+import { mutesOf } from './mute.ts';
 import { sameSignificantState } from './persistence.ts';
 import { tick, type Draft, type TickContext } from './tick.ts';
 import type { CheckState, Evaluate, Evaluation, Notification, Observations, PolicyInput, ResultRecord } from './types.ts';
@@ -32,8 +33,13 @@ export const evaluate: Evaluate = (
   const ordered = results
     .filter((r) => r.checkId === policy.checkId && policy.locations.includes(r.location))
     .sort((a, b) => a.ts - b.ts);
-  const ctx: TickContext = { policy, lastSeen: observations.lastSeen ?? {} };
   const draft = state ? draftOf(state) : newState(policy.checkId, ordered[0]?.ts ?? now);
+  // Ticks run from the first result's ts to `now`, and an incident opened now starts at its
+  // locations' first failure: the mutes that can cover any of these.
+  const firstFailure = Math.min(...Object.values(draft.locations).map((l) => l.firstFailureTs ?? Infinity));
+  const from = Math.min(ordered[0]?.ts ?? now, now, firstFailure);
+  const to = Math.max(ordered.at(-1)?.ts ?? now, now);
+  const ctx: TickContext = { policy, lastSeen: observations.lastSeen ?? {}, mutes: mutesOf(policy, observations, from, to), suppressed: [] };
   const notifications: Notification[] = [];
   let applied = 0;
   // Set when a result moved a location away from rest (or found it away): such a result must be
@@ -68,5 +74,5 @@ export const evaluate: Evaluate = (
   const changed = state === undefined
     ? applied > 0 || notifications.length > 0
     : mustPersist || notifications.length > 0 || !sameSignificantState(state, draft);
-  return { state: draft, notifications, changed };
+  return { state: draft, notifications, changed, suppressed: ctx.suppressed };
 };

@@ -20,18 +20,34 @@ export function isAtRest(loc: LocationState): boolean {
     && loc.consecutiveSuccesses === 0
     && !loc.degraded
     && !loc.degradedStreak
+    && !loc.recent
     && loc.silentAfter === undefined;
 }
 
-type Thresholds = Pick<PolicyInput, 'failureThreshold' | 'forMs' | 'recoveryThreshold'>;
+type Thresholds = Pick<PolicyInput, 'failureThreshold' | 'forMs' | 'recoveryThreshold' | 'window'>;
+
+/** Set bits: failed runs among the last `window` (LocationState.recent). */
+export function failuresIn(recent: number | undefined): number {
+  let n = 0;
+  for (let bits = recent ?? 0; bits !== 0; bits >>>= 1) n += bits & 1;
+  return n;
+}
+
+/** `recent` after one more run: shifted, the newest run in bit 0, only `window` runs kept. */
+function shifted(recent: number | undefined, failed: boolean, window: number): number {
+  return (((recent ?? 0) << 1) | (failed ? 1 : 0)) & ((1 << window) - 1);
+}
 
 /**
  * With `for` set, the run's length in time decides, as in Prometheus, and failureThreshold is not
- * used. Only results count as evidence: a run with no newer result does not become failing merely
+ * used. With `window`, failures among the last runs decide, in a row or not: a load-balanced target
+ * with one bad backend fails now and then, and a counter of failures in a row keeps resetting.
+ * Only results count as evidence: a run with no newer result does not become failing merely
  * because time passes (the location goes stale instead).
  */
 function crossed(loc: LocationState, ts: number, p: Thresholds): boolean {
   if (p.forMs !== undefined) return ts - (loc.firstFailureTs ?? ts) >= p.forMs;
+  if (p.window !== undefined) return failuresIn(loc.recent) >= p.failureThreshold;
   return loc.consecutiveFailures >= p.failureThreshold;
 }
 
@@ -75,6 +91,13 @@ export function applyResult(prev: LocationState, r: ResultRecord, p: Thresholds)
   else delete loc.lastLatencyMs;
   if (r.phases !== undefined) loc.lastPhases = { ...r.phases };
   else delete loc.lastPhases;
+  if (p.window !== undefined) {
+    const recent = shifted(loc.recent, !r.ok, p.window);
+    if (recent !== 0) loc.recent = recent;
+    else delete loc.recent;
+  } else {
+    delete loc.recent;
+  }
 
   if (r.ok) {
     loc.consecutiveFailures = 0;
@@ -86,9 +109,13 @@ export function applyResult(prev: LocationState, r: ResultRecord, p: Thresholds)
         loc.consecutiveSuccesses = 0;
         delete loc.failingSince;
         delete loc.recoveringSince;
+        // A recovered location starts a clean window: the failures before its recovery would
+        // otherwise make it failing again on the first failure after it.
+        delete loc.recent;
         clearFailureRun(loc);
       }
-    } else {
+    } else if (loc.recent === undefined) {
+      // With a window, the run of failures lasts while any failure is still among the last runs.
       clearFailureRun(loc);
     }
   } else {

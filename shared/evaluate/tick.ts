@@ -5,8 +5,12 @@
  */
 import { SEVERITY } from '../events.ts';
 import { endOf, eventPeak, mayResolve } from './event-time.ts';
+import { endFlapping, flappingIncidentId, isFlapping, recordChange } from './flapping.ts';
 import { entryOf, freshLocation, isAtRest } from './location.ts';
-import type { CheckState, Incident, LocationState, Notification, NotificationEvent, NotificationLocation, Overall, PolicyInput } from './types.ts';
+import { restartUnsent, updateMute } from './mute.ts';
+import type {
+  CheckState, Evaluation, Incident, LocationState, Mute, Notification, NotificationEvent, NotificationLocation, Overall, PolicyInput, Suppression,
+} from './types.ts';
 
 /** design.md: "Locations with no result for 3 × interval are stale". */
 export const STALE_AFTER_INTERVALS = 3;
@@ -16,7 +20,38 @@ export { SEVERITY };
 export interface TickContext {
   policy: PolicyInput;
   lastSeen: Readonly<Record<string, number>>;
+  /** The maintenance occurrences and silences near this evaluation (./mute.ts). */
+  mutes: readonly Mute[];
+  /** The mute covering the current tick; set by tick(). */
+  mute?: Mute;
+  /** What was decided and held back, with why. */
+  suppressed: Evaluation['suppressed'];
 }
+
+/**
+ * Why `event` is not sent now, or undefined to send it. A RESOLVED always goes: it is only decided
+ * for an incident that notified, and whoever heard the DOWN must hear the end. While muted nothing
+ * else goes. While flapping, the check's state pages are held; a silent location and an expiring
+ * certificate are not state and still go.
+ */
+export function holdBack(draft: Draft, event: NotificationEvent, ctx: TickContext): Suppression | undefined {
+  if (event === 'RESOLVED') return undefined;
+  if (ctx.mute) return { kind: ctx.mute.kind, name: ctx.mute.name, until: ctx.mute.end };
+  if (draft.flap?.since !== undefined && event !== 'LOCATION_SILENT' && event !== 'CERT_EXPIRING') {
+    return { kind: 'flapping', name: flappingIncidentId(draft.checkId, draft.flap.since) };
+  }
+  return undefined;
+}
+
+/** Sends `note`, or records it as held back; true when sent. */
+export function send(draft: Draft, note: Notification, ctx: TickContext, out: Notification[]): boolean {
+  const by = holdBack(draft, note.event, ctx);
+  if (by) ctx.suppressed.push({ notification: note, by });
+  else out.push(note);
+  return by === undefined;
+}
+
+const describeAll = (draft: Draft, policy: PolicyInput) => policy.locations.map((l) => describe(l, entryOf(draft.locations, l)));
 
 /** A mutable copy of the state that evaluate owns; location entries are replaced, never mutated. */
 export type Draft = CheckState;
@@ -62,12 +97,29 @@ function updateSilence(draft: Draft, at: number, ctx: TickContext, out: Notifica
     if (at - seen <= staleAfter) continue;
     loc = { ...(loc ?? freshLocation()), silentAfter: seen };
     draft.locations[location] = loc;
-    const incidentId = `${draft.checkId}:${location}:silent:${iso(seen)}`;
-    out.push({
-      event: 'LOCATION_SILENT', checkId: draft.checkId, at, incidentId, dedupeKey: `${incidentId}:LOCATION_SILENT:1`,
-      severity: SEVERITY.LOCATION_SILENT, locations: [describe(location, loc)],
-      overall: draft.overall, previous: draft.overall, channels: [...ctx.policy.channels],
-    });
+    if (!send(draft, silentNote(draft, location, loc, at, ctx), ctx, out)) draft.locations[location] = { ...loc, silentUnsent: true };
+  }
+}
+
+function silentNote(draft: Draft, location: string, loc: LocationState, at: number, ctx: TickContext): Notification {
+  const incidentId = `${draft.checkId}:${location}:silent:${iso(loc.silentAfter ?? at)}`;
+  return {
+    event: 'LOCATION_SILENT', checkId: draft.checkId, at, incidentId, dedupeKey: `${incidentId}:LOCATION_SILENT:1`,
+    severity: SEVERITY.LOCATION_SILENT, locations: [describe(location, loc)],
+    overall: draft.overall, previous: draft.overall, channels: [...ctx.policy.channels],
+  };
+}
+
+/** After a mute: the LOCATION_SILENT held back during it, for each location still silent. */
+function sendHeldSilences(draft: Draft, at: number, ctx: TickContext, out: Notification[]): void {
+  if (ctx.mute) return;
+  for (const location of ctx.policy.locations) {
+    const loc = entryOf(draft.locations, location);
+    if (!loc?.silentUnsent) continue;
+    const next = { ...loc };
+    delete next.silentUnsent;
+    draft.locations[location] = next;
+    if (next.silentAfter !== undefined) send(draft, silentNote(draft, location, next, at, ctx), ctx, out);
   }
 }
 
@@ -107,6 +159,17 @@ function openIncident(draft: Draft, at: number, ctx: TickContext): Incident {
   let startedAt = failing.length > 0 ? Math.min(...failing.map(([, loc]) => loc.firstFailureTs ?? at)) : at;
   // A pending run that began before the last incident's end (and crossed after it) starts this one later.
   if (draft.lastResolvedAt !== undefined && startedAt <= draft.lastResolvedAt) startedAt = draft.lastResolvedAt + 1;
+  // Nor does an incident start inside a mute that has ended: its outage, for the people told, begins
+  // when the maintenance does (as for one that opened during the mute, ./mute.ts restartUnsent).
+  for (let moved = true; moved;) {
+    moved = false;
+    for (const m of ctx.mutes) {
+      if (m.start <= startedAt && startedAt < m.end && m.end <= at) {
+        startedAt = m.end;
+        moved = true;
+      }
+    }
+  }
   return { id: `${draft.checkId}:${iso(startedAt)}`, startedAt, overallSince: at, locations: [], sent: {}, knownAt: knownAt(draft, at, ctx), knownAtBy: knownAtBy(draft, ctx) };
 }
 
@@ -142,16 +205,60 @@ function joinFailing(incident: Incident, draft: Draft, policy: PolicyInput): voi
   }
 }
 
-function notify(draft: Draft, incident: Incident, event: NotificationEvent, at: number, previous: Overall, next: Overall, ctx: TickContext, end?: number): Notification {
+interface NoteExtras {
+  /** RESOLVED: the incident's end in event time. */
+  end?: number;
+  /** ESCALATION: the level (1-based) and its channels. */
+  level?: number;
+  channels?: readonly string[];
+}
+
+/**
+ * Decides one of the incident's notifications: sent (counted in `incident.sent`, which numbers the
+ * dedupe keys) or held back (./mute.ts, ./flapping.ts), in which case nothing counts it, so it is
+ * decided again, and sent, once nothing holds it. True when sent.
+ */
+function notify(draft: Draft, incident: Incident, event: NotificationEvent, at: number, previous: Overall, next: Overall, ctx: TickContext, out: Notification[], extras: NoteExtras = {}): boolean {
   const n = (incident.sent[event] ?? 0) + 1;
-  incident.sent[event] = n;
   const note: Notification = {
     event, checkId: draft.checkId, at, incidentId: incident.id, dedupeKey: `${incident.id}:${event}:${n}`,
-    severity: SEVERITY[event], locations: ctx.policy.locations.map((l) => describe(l, entryOf(draft.locations, l))),
-    since: incident.startedAt, overall: next, previous, channels: [...ctx.policy.channels],
+    severity: SEVERITY[event], locations: describeAll(draft, ctx.policy),
+    since: incident.startedAt, overall: next, previous, channels: [...(extras.channels ?? ctx.policy.channels)],
   };
-  if (end !== undefined) note.durationMs = Math.max(0, end - incident.startedAt);
-  return note;
+  if (extras.end !== undefined) note.durationMs = Math.max(0, extras.end - incident.startedAt);
+  if (extras.level !== undefined) note.level = extras.level;
+  if (!send(draft, note, ctx, out)) return false;
+  incident.sent[event] = n;
+  return true;
+}
+
+/** A change for flap detection (./flapping.ts); FLAPPING goes out when it starts an episode. */
+function changed(draft: Draft, at: number, ctx: TickContext, out: Notification[]): void {
+  if (ctx.mute) return;
+  const flapping = recordChange(draft, at, ctx.policy);
+  if (flapping) out.push({ ...flapping, locations: describeAll(draft, ctx.policy) });
+}
+
+/** An incident's first notification is a change, counted once, also when flapping holds it back. */
+function countOpening(draft: Draft, incident: Incident, at: number, ctx: TickContext, out: Notification[]): void {
+  if (!ctx.policy.flapping || ctx.mute || incident.flapCounted || Object.keys(incident.sent).length > 0) return;
+  incident.flapCounted = true;
+  changed(draft, at, ctx, out);
+}
+
+/**
+ * `alerting.escalate`: while DOWN, each level is sent once its delay after the DOWN has passed, to
+ * its own channels. A late evaluation sends every level that fell due (each names other people).
+ * A mute stops it for the incident (see tick); nothing is escalated while one is on.
+ */
+function escalate(draft: Draft, incident: Incident, at: number, previous: Overall, ctx: TickContext, out: Notification[]): void {
+  const levels = ctx.policy.escalate;
+  if (!levels || incident.downAt === undefined || incident.escalationStopped) return;
+  for (let level = incident.sent.ESCALATION ?? 0; level < levels.length; level = incident.sent.ESCALATION ?? 0) {
+    const { afterMs, channels } = levels[level]!;
+    if (at - incident.downAt < afterMs) return;
+    if (!notify(draft, incident, 'ESCALATION', at, previous, 'DOWN', ctx, out, { level: level + 1, channels })) return;
+  }
 }
 
 /** Notifications only escalate within an incident: each is sent at most once, and never after a graver one. */
@@ -165,12 +272,14 @@ function gravestSent(incident: Incident): number {
 function resolve(draft: Draft, incident: Incident, at: number, ctx: TickContext, out: Notification[]): void {
   if (!mayResolve(draft, incident, ctx.policy)) return;
   const end = endOf(incident, at);
+  const notified = Object.keys(incident.sent).length > 0;
   // A release can come at the tick of a lagging location's older result; it is never before the recovery.
-  if (Object.keys(incident.sent).length > 0) out.push(notify(draft, incident, 'RESOLVED', Math.max(at, end), draft.overall, 'UP', ctx, end));
+  if (notified) notify(draft, incident, 'RESOLVED', Math.max(at, end), draft.overall, 'UP', ctx, out, { end });
   delete draft.incident;
   delete draft.lastReminderAt;
   draft.overall = 'UP';
   draft.lastResolvedAt = end;
+  if (notified || incident.flapCounted) changed(draft, at, ctx, out);
 }
 
 /**
@@ -185,6 +294,16 @@ function resolve(draft: Draft, incident: Incident, at: number, ctx: TickContext,
  *   the results arrived (a lagging location); the check's overall state stays what is known now.
  */
 export function tick(draft: Draft, at: number, ctx: TickContext, out: Notification[]): void {
+  const { mute, ended } = updateMute(draft, ctx.mutes, at);
+  ctx.mute = mute;
+  if (ended !== undefined) restartUnsent(draft, ended);
+  // "Escalation stops at RESOLVED or when a silence starts": whoever silenced it is on it.
+  if (mute && ctx.policy.escalate && draft.incident?.downAt !== undefined && !draft.incident.escalationStopped) {
+    draft.incident = { ...draft.incident, escalationStopped: true };
+  }
+  const episodeEnd = isFlapping(draft) ? endFlapping(draft, at, ctx.policy) : undefined;
+  if (episodeEnd) out.push({ ...episodeEnd, locations: describeAll(draft, ctx.policy) });
+  sendHeldSilences(draft, at, ctx, out);
   updateSilence(draft, at, ctx, out);
   const previous = draft.overall;
   const next = overallOf(draft, ctx.policy);
@@ -199,12 +318,15 @@ export function tick(draft: Draft, at: number, ctx: TickContext, out: Notificati
   const worst: Overall = next !== 'DOWN' && eventPeak(draft, ctx.policy) >= ctx.policy.quorum ? 'DOWN' : next;
   const settled = worst !== 'PARTIAL' || at - incident.overallSince >= ctx.policy.intervalMs;
   if (RANK[worst] > gravestSent(incident) && settled) {
-    out.push(notify(draft, incident, worst, at, previous, worst, ctx));
-    if (worst === 'DOWN') draft.lastReminderAt = at;
+    countOpening(draft, incident, at, ctx, out);
+    if (notify(draft, incident, worst, at, previous, worst, ctx, out) && worst === 'DOWN') {
+      draft.lastReminderAt = at;
+      incident.downAt = at;
+    }
   }
   const repeat = ctx.policy.repeatIntervalMs;
   if (next === 'DOWN' && repeat !== undefined && draft.lastReminderAt !== undefined && at - draft.lastReminderAt >= repeat) {
-    out.push(notify(draft, incident, 'REMINDER', at, previous, next, ctx));
-    draft.lastReminderAt = at;
+    if (notify(draft, incident, 'REMINDER', at, previous, next, ctx, out)) draft.lastReminderAt = at;
   }
+  if (next === 'DOWN') escalate(draft, incident, at, previous, ctx, out);
 }

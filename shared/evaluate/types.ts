@@ -5,7 +5,7 @@
  *
  * The implementation is `evaluate` in ./evaluate.ts; import everything from ./index.ts.
  */
-import type { AlertPolicy } from '../config/schema.ts';
+import type { AlertPolicy, MaintenanceWindow } from '../config/schema.ts';
 import type { NotificationEvent, Severity } from '../events.ts';
 
 export type ResultStatus = 'up' | 'degraded' | 'down';
@@ -63,6 +63,13 @@ export interface LocationState {
   lastLatencyMs?: number;
   /** The newest result's phases. Volatile at rest. */
   lastPhases?: Record<string, number>;
+  /**
+   * Present iff `alerting.window` is set and a failure is among the last `window` runs: a bit per run,
+   * the newest in bit 0, 1 for a failed run. Cleared when the location recovers. With it, the failure
+   * run (firstFailureTs, lastFailure) lasts until no failure is left in the window, so firstFailureTs
+   * is the first failure since the window was last clean.
+   */
+  recent?: number;
   /** Passing but slow: set after failureThreshold slow passing runs in a row, cleared after recoveryThreshold fast ones. Absent means false. */
   degraded?: boolean;
   /** Results in a row that disagree with `degraded` (slow ones while not degraded, fast ones while degraded); a failure resets it. Absent means 0; always below the threshold that would flip `degraded`. */
@@ -74,6 +81,8 @@ export interface LocationState {
    * and it is not waited for when a resolution is held.
    */
   silentAfter?: number;
+  /** Present iff the LOCATION_SILENT of the current silence was decided while the check was muted (maintenance, silence); it is sent once the mute ends, if the location is still silent. */
+  silentUnsent?: true;
 }
 
 export type Overall = 'UP' | 'DOWN' | 'PARTIAL' | 'DEGRADED';
@@ -123,6 +132,12 @@ export interface Incident {
    * `recoveringFrom`, so a lagging location's failure cannot arrive after the RESOLVED.
    */
   ended?: Record<string, FailingSpell>;
+  /** Epoch ms: when its DOWN was sent; `alerting.escalate` delays count from it. */
+  downAt?: number;
+  /** Set when a mute (maintenance window, silence) covered the check after the DOWN: no further ESCALATION for this incident. */
+  escalationStopped?: true;
+  /** Set once its first notification counted as a change for flap detection (sent, or held back by flapping). */
+  flapCounted?: true;
 }
 
 /** One location's failing spell in event time; see Incident.ended. */
@@ -169,6 +184,8 @@ export interface Notification {
   certExpiresAt?: number;
   /** CERT_EXPIRING: whole days from `at` to certExpiresAt (negative once expired), as the probe counts them. */
   certDaysLeft?: number;
+  /** ESCALATION: the level sent, 1 for the first entry of `alerting.escalate`. `channels` are that level's. */
+  level?: number;
   overall: Overall;
   previous: Overall;
   channels: string[];
@@ -199,14 +216,56 @@ export interface CheckState {
    * Only grows; a certificate warns only when its expiry is later, so none warns twice.
    */
   certWarnedExpiry?: number;
+  /**
+   * Present iff a maintenance window or a silence covered the last evaluation: the check shows
+   * MAINTENANCE (status, live view, dashboard) and nothing is sent for it. When several cover it, the
+   * one that ends last.
+   */
+  mute?: Mute;
+  /** Present iff `alerting.flapping` is set and the check has changed state within its span; see FlapState. */
+  flap?: FlapState;
   /** Decided but not yet published; cleared (clearPublished) only after publishing succeeds. Publish it whenever it is non-empty, even when `changed` is false. */
   outbox: Notification[];
+}
+
+/** Flap detection (alerting.flapping): the recent changes of `overall`, and the FLAPPING episode if one is on. */
+export interface FlapState {
+  /** Epoch ms of the check's latest changes of overall state, oldest first, none older than `within` before the newest (at most `changes` kept). */
+  changes: number[];
+  /** Present iff the check is FLAPPING: when it started (the FLAPPING notification's `at`). The episode's incident id is `${checkId}:flapping:${ISO since}`. */
+  since?: number;
 }
 
 /** The alert policy of one check, with every default applied. */
 export interface PolicyInput extends AlertPolicy {
   locations: string[];
   checkId: string;
+  /** The config's maintenance windows that apply to this check (policyFor scopes them). @default none */
+  maintenance?: readonly MaintenanceWindow[];
+}
+
+/**
+ * A span in which nothing is sent for a check: one occurrence of a maintenance window, or a silence.
+ * Results are still recorded and counted. `end` is exclusive; a silence expired early ends when it
+ * was expired.
+ */
+export interface Mute {
+  kind: 'maintenance' | 'silence';
+  /** The window's name, or the silence's id. */
+  name: string;
+  /** Epoch ms. */
+  start: number;
+  /** Epoch ms, exclusive. */
+  end: number;
+}
+
+/** Why a decided notification was not sent. */
+export interface Suppression {
+  kind: Mute['kind'] | 'flapping';
+  /** The window's name, the silence's id, or the FLAPPING episode's incident id. */
+  name: string;
+  /** Epoch ms: when the mute ends, as known at the decision (flapping: unknown, absent). */
+  until?: number;
 }
 
 /** Evidence from outside the results. */
@@ -217,6 +276,12 @@ export interface Observations {
    * would look silent. Callers that keep the state in memory (replay, local pipeline) may omit it.
    */
   lastSeen?: Readonly<Record<string, number>>;
+  /**
+   * The silences that apply to this check (shared/usecases/silences.ts matches them), as mutes. Only
+   * the ones that may matter need passing: those not ended before the state's last evaluation. Maintenance
+   * windows come with the policy instead.
+   */
+  mutes?: readonly Mute[];
 }
 
 export interface Evaluation {
@@ -225,6 +290,8 @@ export interface Evaluation {
   notifications: Notification[];
   /** False when nothing needs writing (steady state, duplicates, replays). */
   changed: boolean;
+  /** Decided in this call but not sent, with why (a maintenance window, a silence, flapping); `vantage replay --explain` prints them. Not stored. */
+  suppressed: Array<{ notification: Notification; by: Suppression }>;
 }
 
 /**

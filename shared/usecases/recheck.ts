@@ -23,7 +23,7 @@ import { applyResult, freshLocation } from '../evaluate/location.ts';
 import { nextScheduledAt } from '../schedule.ts';
 
 /** The counters of the evaluator's LocationState a location needs to decide rechecks (no latency, phases or failure text). */
-export type View = Pick<LocationState, 'lastTs' | 'consecutiveFailures' | 'consecutiveSuccesses' | 'failing' | 'failingSince' | 'firstFailureTs'>;
+export type View = Pick<LocationState, 'lastTs' | 'consecutiveFailures' | 'consecutiveSuccesses' | 'failing' | 'failingSince' | 'firstFailureTs' | 'recent'>;
 
 export type Direction = 'down' | 'up';
 
@@ -48,6 +48,7 @@ export function parseEntry(raw: unknown): MemoryEntry | undefined {
   const view: View = { lastTs: v.lastTs as number, consecutiveFailures: v.consecutiveFailures as number, consecutiveSuccesses: v.consecutiveSuccesses as number, failing: v.failing };
   if (isTime(v.failingSince)) view.failingSince = v.failingSince as number;
   if (isTime(v.firstFailureTs)) view.firstFailureTs = v.firstFailureTs as number;
+  if (isCount(v.recent) && (v.recent as number) > 0) view.recent = v.recent as number;
   const entry: MemoryEntry = { view };
   if (isTime(raw.recheckAt)) entry.recheckAt = raw.recheckAt as number;
   if (isRecord(raw.confirmedAt)) {
@@ -63,6 +64,8 @@ function viewOf(state: LocationState): View {
   const view: View = { lastTs: state.lastTs, consecutiveFailures: state.consecutiveFailures, consecutiveSuccesses: state.consecutiveSuccesses, failing: state.failing };
   if (state.failingSince !== undefined) view.failingSince = state.failingSince;
   if (state.firstFailureTs !== undefined) view.firstFailureTs = state.firstFailureTs;
+  // alerting.window counts failures among the last runs, so the probe's view needs them too.
+  if (state.recent !== undefined) view.recent = state.recent;
   return view;
 }
 
