@@ -16,7 +16,20 @@ const ABOUT: Record<Notification['event'], (l: NotificationLocation) => boolean>
   LOCATION_SILENT: (l) => l.silent === true,
   // The evaluator names only the location whose result presented the certificate.
   CERT_EXPIRING: () => true,
+  ESCALATION: (l) => l.failing,
+  // Where it fails at the moment flapping was decided; it may be none, the check may be UP right then.
+  FLAPPING: (l) => l.failing,
 };
+
+/** The event-specific facts: an escalation's level and its own channels, the flapping rule that tripped. */
+function eventFacts(n: Notification, check: Check): Partial<AlertFacts> {
+  if (n.event === 'ESCALATION') return { ...(n.level !== undefined && { level: n.level }), channels: [...n.channels] };
+  if (n.event === 'FLAPPING') {
+    const rule = check.alerting.flapping;
+    return { overall: n.overall, ...(rule && { flapping: { changes: rule.changes, withinMs: rule.withinMs } }) };
+  }
+  return {};
+}
 
 function alertLocation(l: NotificationLocation): AlertLocation {
   return {
@@ -42,5 +55,6 @@ export function factsOf(n: Notification, check: Check): AlertFacts {
     ...(n.certExpiresAt !== undefined && { certExpiresAt: n.certExpiresAt }),
     locations: n.locations.filter(ABOUT[n.event]).map(alertLocation),
     locationCount: check.locations.length,
+    ...eventFacts(n, check),
   };
 }

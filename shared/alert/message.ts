@@ -8,6 +8,7 @@
  * bodies and TLS keys never reach a message.
  */
 import type { ChannelConfig, Check } from '../config/schema.ts';
+import type { Overall } from '../evaluate/index.ts';
 import { SEVERITY, type AlertEvent, type NotificationEvent, type Severity } from '../events.ts';
 import type { FailureReason, Phases } from '../probe/types.ts';
 import { clip, describeTarget, fitSubject, formatDuration } from './text.ts';
@@ -50,6 +51,17 @@ export interface AlertFacts {
   certExpiresAt?: number;
   /** As the evaluator decided it. @default by event, see SEVERITY */
   severity?: Severity;
+  /** ESCALATION: the level sent, 1 for the first entry of `alerting.escalate`. */
+  level?: number;
+  /**
+   * ESCALATION: that level's channels, as the evaluator decided them. An escalation goes to these
+   * (each still filtered by its `events`) and never to the check's own, which already had the DOWN.
+   */
+  channels?: string[];
+  /** FLAPPING: the rule that tripped (`alerting.flapping`), when the check still has it. */
+  flapping?: { changes: number; withinMs: number };
+  /** FLAPPING: the check's state when flapping was decided. */
+  overall?: Overall;
 }
 
 export { SEVERITY };
@@ -73,6 +85,12 @@ export interface AlertPayload {
   certDaysLeft?: number;
   certExpiresAt?: string;
   channels: string[];
+  /** ESCALATION: the level sent, 1-based. Added within schemaVersion 1. */
+  level?: number;
+  /** FLAPPING: `changes` state changes within `withinMs` tripped it. Added within schemaVersion 1. */
+  flapping?: { changes: number; withinMs: number };
+  /** FLAPPING: the check's state when flapping was decided. Added within schemaVersion 1. */
+  overall?: Overall;
 }
 
 export interface SnsMessageAttribute {
@@ -119,6 +137,18 @@ function certWhen(days: number): string {
   return `expires in ${days} day${days === 1 ? '' : 's'}`;
 }
 
+function levelWords(facts: AlertFacts): string {
+  return facts.level !== undefined ? `level ${facts.level}` : 'escalated';
+}
+
+function downFor(facts: AlertFacts): string {
+  return facts.since !== undefined ? `DOWN for ${formatDuration(facts.at - facts.since)}` : 'still DOWN';
+}
+
+function flapWords(f: { changes: number; withinMs: number }): string {
+  return `${f.changes} state changes within ${formatDuration(f.withinMs)}`;
+}
+
 export function buildSubject(facts: AlertFacts, check: Check): string {
   const prefix = `[${facts.event}] `;
   const name = nameOf(check);
@@ -136,6 +166,10 @@ export function buildSubject(facts: AlertFacts, check: Check): string {
       return fitSubject(prefix, name, facts.certDaysLeft !== undefined ? `: certificate ${certWhen(facts.certDaysLeft)}` : ': certificate expiring');
     case 'LOCATION_SILENT':
       return fitSubject(prefix, name, `: ${failingCount(facts)} silent`);
+    case 'ESCALATION':
+      return fitSubject(prefix, name, `: ${levelWords(facts)}, ${downFor(facts)}`);
+    case 'FLAPPING':
+      return fitSubject(prefix, name, facts.flapping ? `: ${flapWords(facts.flapping)}` : ': changing state too often');
   }
 }
 
@@ -147,6 +181,8 @@ const STATE_LINE: Record<NotificationEvent, (f: AlertFacts) => string> = {
   RESOLVED: () => 'UP',
   CERT_EXPIRING: (f) => (f.certDaysLeft !== undefined ? `certificate ${certWhen(f.certDaysLeft)}` : 'certificate expiring'),
   LOCATION_SILENT: (f) => `${f.locations.length} of ${f.locationCount} locations sent no results`,
+  ESCALATION: (f) => `still DOWN, ${f.locations.length} of ${f.locationCount} locations failing`,
+  FLAPPING: (f) => `FLAPPING${f.overall ? ` (now ${f.overall})` : ''}, ${f.locations.length} of ${f.locationCount} locations failing`,
 };
 
 function phasesLine(p: Phases): string {
@@ -162,15 +198,44 @@ const LOCATIONS_HEADING: Record<NotificationEvent, string> = {
   RESOLVED: 'Locations that were failing',
   CERT_EXPIRING: 'Seen from',
   LOCATION_SILENT: 'Silent locations',
+  ESCALATION: 'Failing locations',
+  FLAPPING: 'Failing locations now',
 };
+
+/** What an event's extra lines say beyond the state: who else an ESCALATION reaches, what FLAPPING means and what it holds back. */
+function eventLines(facts: AlertFacts, check: Check): string[] {
+  if (facts.event === 'ESCALATION') {
+    const levels = check.alerting.escalate;
+    const step = facts.level !== undefined ? levels?.[facts.level - 1] : undefined;
+    // A level the config no longer has (an outbox written before a change) is named without the rest.
+    const of = step && levels ? ` of ${levels.length}` : '';
+    const after = step ? `, ${formatDuration(step.afterMs)} after the DOWN and still unresolved` : '';
+    return [`Escalated: ${levelWords(facts)}${of}, to ${facts.channels?.join(', ') || '(no channel)'}${after}`];
+  }
+  if (facts.event === 'FLAPPING') {
+    const rule = facts.flapping ? flapWords(facts.flapping) : 'too many state changes';
+    const within = facts.flapping ? formatDuration(facts.flapping.withinMs) : 'the flapping span';
+    return [
+      `Flapping: its overall state (UP, DEGRADED, PARTIAL, DOWN) changed back and forth, ${rule}, so each change says little.`,
+      `Notifications for this check are held until it is stable for ${within}; then one notification says its real state.`,
+    ];
+  }
+  return [];
+}
+
+function titleOf(facts: AlertFacts, check: Check): string {
+  const name = `${nameOf(check)}${check.name && check.name !== check.id ? ` (${check.id})` : ''}`;
+  return facts.event === 'ESCALATION' ? `ESCALATION ${levelWords(facts)}: ${name} is ${downFor(facts)}` : `${facts.event}: ${name}`;
+}
 
 export function buildText(facts: AlertFacts, check: Check): string {
   const lines = [
-    `${facts.event}: ${nameOf(check)}${check.name && check.name !== check.id ? ` (${check.id})` : ''}`,
+    titleOf(facts, check),
     '',
     `Check:   ${check.id} (${check.kind})`,
     `Target:  ${describeTarget(check)}`,
     `State:   ${STATE_LINE[facts.event](facts)}`,
+    ...eventLines(facts, check),
   ];
   if (facts.event === 'RESOLVED') {
     if (facts.since !== undefined) lines.push(`Outage:  ${iso(facts.since)} to ${iso(facts.at)}`);
@@ -227,11 +292,22 @@ export function buildPayload(facts: AlertFacts, check: Check, channels: string[]
     ...(facts.certDaysLeft !== undefined && { certDaysLeft: facts.certDaysLeft }),
     ...(facts.certExpiresAt !== undefined && { certExpiresAt: iso(facts.certExpiresAt) }),
     channels,
+    ...(facts.level !== undefined && { level: facts.level }),
+    ...(facts.flapping !== undefined && { flapping: { ...facts.flapping } }),
+    ...(facts.overall !== undefined && { overall: facts.overall }),
   };
 }
 
+/**
+ * The channel names an alert is for, before each channel's `events` filter: an ESCALATION's are its
+ * level's (on the facts), every other event's the check's own.
+ */
+export function routedNames(facts: AlertFacts, check: Check): readonly string[] {
+  return facts.event === 'ESCALATION' ? facts.channels ?? [] : check.alerting.channels;
+}
+
 export function buildAlertMessage(facts: AlertFacts, check: Check, channels: Readonly<Record<string, ChannelConfig>>): AlertMessage {
-  const routed = channelsFor(facts.event, check.alerting.channels, channels);
+  const routed = channelsFor(facts.event, routedNames(facts, check), channels);
   const text = buildText(facts, check);
   const payload = buildPayload(facts, check, routed);
   const json = JSON.stringify(payload);
