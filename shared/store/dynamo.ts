@@ -17,16 +17,19 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ProbeResult } from '../probe/types.ts';
-import { StoreError, toStoreError, UnprocessedItemsError, VersionConflictError } from './errors.ts';
+import { SilenceExistsError, StoreError, toStoreError, UnprocessedItemsError, VersionConflictError } from './errors.ts';
 import {
   fromHeartbeatItem,
   fromIncidentItem,
   fromMemoryItem,
   fromResultItem,
+  fromSilenceItem,
   fromStateItem,
   toHeartbeatItem,
   toIncidentItem,
   toResultItem,
+  toSilenceItem,
+  silenceTtl,
   memoryAttribute,
   toStateItem,
   DEFAULT_HEARTBEAT_TTL_DAYS,
@@ -35,14 +38,15 @@ import {
   type MemoryEntries,
   type StoredIncident,
   type StoredResult,
+  type StoredSilence,
   type VersionedState,
 } from './items.ts';
 import { marksOf, opsKey, opsLocationOf, opsMarkUpdate, type InstanceMark, type OpsMarks } from './ops-marks.ts';
-import { checkPk, heartbeatKey, INCIDENT_PREFIX, instanceHeartbeatKey, memoryKey, resultRange, SCHEMA_VERSION, stateKey, TTL_ATTRIBUTE, type Key } from './keys.ts';
+import { checkPk, heartbeatKey, INCIDENT_PREFIX, instanceHeartbeatKey, memoryKey, resultRange, SCHEMA_VERSION, SILENCE_PK, silenceKey, stateKey, TTL_ATTRIBUTE, type Key } from './keys.ts';
 
 export { createTable, type CreatedTable } from './table.ts';
-export { StoreError, UnprocessedItemsError, VersionConflictError } from './errors.ts';
-export type { MemoryEntries } from './items.ts';
+export { SilenceExistsError, StoreError, UnprocessedItemsError, VersionConflictError } from './errors.ts';
+export type { MemoryEntries, StoredSilence } from './items.ts';
 
 /** BatchWriteItem takes at most 25 requests. https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html */
 const BATCH_WRITE_MAX = 25;
@@ -132,6 +136,15 @@ export interface Store {
   putIncident(incident: StoredIncident): Promise<void>;
   listIncidents(checkId: string, opts?: { limit?: number }): Promise<StoredIncident[]>;
   listResults(checkId: string, opts?: ListResultsOptions): Promise<StoredResult[]>;
+  /** Writes a new silence; throws SilenceExistsError when its id is taken (never overwrites). */
+  putSilence(silence: StoredSilence): Promise<void>;
+  /** Every stored silence, ended ones included until their TTL removes them (one Query, eventually consistent), by startsAt then id. */
+  listSilences(): Promise<StoredSilence[]>;
+  /**
+   * Ends a silence at `at` (endsAt = min(endsAt, at)) and records expiredAt (the first expiry wins).
+   * Returns it as stored, or undefined when there is no silence with that id.
+   */
+  expireSilence(id: string, at: Date): Promise<StoredSilence | undefined>;
 }
 
 const keyOf = (item: Record<string, AttributeValue>): Key => ({ pk: item.pk?.S ?? '?', sk: item.sk?.S ?? '?' });
@@ -383,6 +396,61 @@ export function createStore(opts: StoreOptions): Store {
         ScanIndexForward: !newestFirst,
       }, limit);
       return items.map(fromResultItem);
+    },
+
+    async putSilence(silence) {
+      try {
+        await client.send(new PutItemCommand({ TableName: tableName, Item: toAttrs(toSilenceItem(silence)), ConditionExpression: 'attribute_not_exists(pk)' }));
+      } catch (err) {
+        if ((err as { name?: string }).name === 'ConditionalCheckFailedException') throw new SilenceExistsError(silence.id, { cause: err });
+        throw toStoreError('PutItem silence', err);
+      }
+    },
+
+    async listSilences() {
+      const items = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: SILENCE_PK } } });
+      return items.map(fromSilenceItem).sort((a, b) => a.startsAt.localeCompare(b.startsAt) || a.id.localeCompare(b.id));
+    },
+
+    async expireSilence(id, at) {
+      const when = at.toISOString();
+      const key = toAttrs(silenceKey(id));
+      const names = { '#ttl': TTL_ATTRIBUTE };
+      try {
+        // An update expression cannot take a minimum, so the condition does: the end moves only earlier.
+        // ISO 8601 in UTC at fixed width compares as a string in time order.
+        // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html
+        const out = await client.send(new UpdateItemCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: 'SET endsAt = :at, expiredAt = if_not_exists(expiredAt, :at), #ttl = :ttl',
+          ConditionExpression: 'attribute_exists(pk) AND endsAt > :at',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: toAttrs({ ':at': when, ':ttl': silenceTtl(when) }),
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }));
+        return fromSilenceItem(unmarshall(out.Attributes ?? {}));
+      } catch (err) {
+        if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw toStoreError('UpdateItem silence', err);
+        if (!(err as { Item?: unknown }).Item) return undefined;
+      }
+      // It had ended by `at` already: its end stays, and only the expiry is recorded.
+      try {
+        const out = await client.send(new UpdateItemCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: 'SET expiredAt = if_not_exists(expiredAt, :at)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: toAttrs({ ':at': when }),
+          ReturnValues: 'ALL_NEW',
+        }));
+        return fromSilenceItem(unmarshall(out.Attributes ?? {}));
+      } catch (err) {
+        // Its TTL removed it in between.
+        if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
+        throw toStoreError('UpdateItem silence', err);
+      }
     },
   };
 }

@@ -34,6 +34,15 @@ export class UnprocessedItemsError extends StoreError {
   }
 }
 
+/** A silence with this id is already stored; ids are random, so the writer picks another. */
+export class SilenceExistsError extends StoreError {
+  readonly id: string;
+  constructor(id: string, options?: { cause?: unknown }) {
+    super('SILENCE_EXISTS', `a silence with id ${id} already exists`, options);
+    this.id = id;
+  }
+}
+
 const THROTTLED = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
 
 /** Turns an AWS SDK failure into a StoreError; domain errors pass through unchanged. */

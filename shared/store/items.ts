@@ -7,7 +7,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { VantageError } from '../errors.ts';
 import type { ResultRecord } from '../evaluate/types.ts';
 import type { FailureReason, Phases, ProbeResult } from '../probe/types.ts';
-import { heartbeatKey, incidentKey, instanceHeartbeatKey, MEMORY_ENTRY_PREFIX, resultKey, SCHEMA_VERSION, stateKey, type ItemType } from './keys.ts';
+import { heartbeatKey, incidentKey, instanceHeartbeatKey, MEMORY_ENTRY_PREFIX, resultKey, SCHEMA_VERSION, silenceKey, stateKey, type ItemType } from './keys.ts';
 
 /** An item that cannot be read or written as its type: a bug or a layout from a newer version. */
 export class ItemCodecError extends VantageError {
@@ -20,6 +20,11 @@ export class ItemCodecError extends VantageError {
 export const DEFAULT_RESULT_TTL_DAYS = 30;
 /** A silent location's heartbeat outlives any alerting window, then goes, so retired locations vanish. */
 export const DEFAULT_HEARTBEAT_TTL_DAYS = 7;
+/**
+ * A silence stays readable this long after it ends (`vantage silence list --all` shows it), then
+ * DynamoDB's TTL deletes it, so the SILENCE partition the evaluator reads stays small.
+ */
+export const SILENCE_TTL_DAYS_AFTER_END = 30;
 /** Failure messages are for people skimming an alert; the reason code carries the meaning. */
 export const FAILURE_MESSAGE_MAX = 200;
 /** The target is for people reading an alert; a longer URL is cut so one item stays under 1 KB. */
@@ -293,4 +298,82 @@ export function fromMemoryItem(item: Record<string, unknown> | undefined): Memor
     if (name.startsWith(MEMORY_ENTRY_PREFIX)) entries[name.slice(MEMORY_ENTRY_PREFIX.length)] = value;
   }
   return entries;
+}
+
+/** An ad-hoc silence (`vantage silence`): while it covers a check, nothing is sent for it. */
+export interface StoredSilence {
+  /** `s-` and 8 lowercase hex digits. */
+  id: string;
+  /** Matches a check with any of these ids. */
+  checks?: string[];
+  /** Matches a check with all of these tags. At least one of checks/tags is present; with both, both must hold. */
+  tags?: Record<string, string>;
+  /** ISO 8601. */
+  startsAt: string;
+  /** ISO 8601, exclusive. An expired silence has endsAt = the time it was expired (never later than it was). */
+  endsAt: string;
+  /** Who or what created it (`--by`, default user@host). */
+  createdBy: string;
+  /** ISO 8601. */
+  createdAt: string;
+  comment?: string;
+  /** ISO 8601: when `vantage silence expire` ended it. */
+  expiredAt?: string;
+}
+
+export interface SilenceItem extends StoredSilence {
+  pk: string;
+  sk: string;
+  type: 'SILENCE';
+  schemaVersion: number;
+  /** Epoch seconds: SILENCE_TTL_DAYS_AFTER_END after endsAt. */
+  ttl: number;
+}
+
+/** The TTL (epoch seconds) of a silence that ends at `endsAt`. */
+export const silenceTtl = (endsAt: string | number): number => Math.floor(new Date(endsAt).getTime() / 1000) + SILENCE_TTL_DAYS_AFTER_END * DAY_S;
+
+const isIso = (v: unknown): v is string => typeof v === 'string' && Number.isFinite(Date.parse(v));
+
+/** A silence that matches nothing or has no readable span would mute wrongly; it is refused on write and on read. */
+function assertSilence(s: Partial<StoredSilence>, where: string): asserts s is StoredSilence {
+  const problems: string[] = [];
+  if (typeof s.id !== 'string' || !/^s-[0-9a-f]{8}$/.test(s.id)) problems.push('id');
+  if (!isIso(s.startsAt)) problems.push('startsAt');
+  if (!isIso(s.endsAt)) problems.push('endsAt');
+  if (!isIso(s.createdAt)) problems.push('createdAt');
+  if (typeof s.createdBy !== 'string') problems.push('createdBy');
+  if (s.expiredAt !== undefined && !isIso(s.expiredAt)) problems.push('expiredAt');
+  const checksOk = s.checks === undefined || (Array.isArray(s.checks) && s.checks.every((c) => typeof c === 'string'));
+  const tagsOk = s.tags === undefined || (typeof s.tags === 'object' && s.tags !== null && Object.values(s.tags).every((v) => typeof v === 'string'));
+  if (!checksOk) problems.push('checks');
+  if (!tagsOk) problems.push('tags');
+  if (checksOk && tagsOk && (s.checks?.length ?? 0) === 0 && Object.keys(s.tags ?? {}).length === 0) problems.push('checks or tags (a silence must match something)');
+  if (problems.length > 0) throw new ItemCodecError(`silence ${where}: missing or invalid ${problems.join(', ')}`);
+}
+
+export function toSilenceItem(silence: StoredSilence): SilenceItem {
+  assertSilence(silence, silence.id);
+  return {
+    ...silenceKey(silence.id),
+    type: 'SILENCE',
+    schemaVersion: SCHEMA_VERSION,
+    id: silence.id,
+    ...(silence.checks !== undefined && silence.checks.length > 0 && { checks: [...silence.checks] }),
+    ...(silence.tags !== undefined && Object.keys(silence.tags).length > 0 && { tags: { ...silence.tags } }),
+    startsAt: new Date(silence.startsAt).toISOString(),
+    endsAt: new Date(silence.endsAt).toISOString(),
+    createdBy: silence.createdBy,
+    createdAt: new Date(silence.createdAt).toISOString(),
+    ...(silence.comment !== undefined && { comment: silence.comment }),
+    ...(silence.expiredAt !== undefined && { expiredAt: new Date(silence.expiredAt).toISOString() }),
+    ttl: silenceTtl(silence.endsAt),
+  };
+}
+
+export function fromSilenceItem(item: Record<string, unknown>): StoredSilence {
+  expectType(item, 'SILENCE');
+  const { pk: _pk, sk, type: _type, schemaVersion: _v, ttl: _ttl, ...silence } = item as unknown as SilenceItem;
+  assertSilence(silence, String(sk));
+  return silence;
 }

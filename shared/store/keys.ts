@@ -9,6 +9,7 @@
  * | HEARTBEAT | `LOCATION#<name>`  | `HEARTBEAT`                           | last run of a location; `ttl`           |
  * | HEARTBEAT | `LOCATION#<name>`  | `HEARTBEAT#<instance>`                | last run of one private-location instance |
  * | MEMORY    | `LOCATION#<name>`  | `MEMORY`                              | the location's recheck/confirm bookkeeping, one map attribute per check away from rest; `ttl` |
+ * | SILENCE   | `SILENCE`          | `SILENCE#<id>`                        | an ad-hoc silence (`vantage silence`); `ttl` = endsAt + 30 days |
  *
  * `toISOString()` is fixed width (`2026-11-03T10:15:00.000Z`), so sorting the sort key as a string
  * sorts one check's results by time; the location suffix keeps two locations that start in the same
@@ -39,14 +40,25 @@
  * 9. A check's history (`replay` export, status detail): Query `pk = CHECK#id AND sk BETWEEN
  *    RESULT#<from> AND RESULT#<to>`, newest first with ScanIndexForward=false.
  * 10. A check's incidents: Query `pk = CHECK#id AND begins_with(sk, 'INCIDENT#')`, newest first.
+ * 12. `vantage silence add` writes a silence: PutItem (`SILENCE`, `SILENCE#<id>`) on
+ *    `attribute_not_exists(pk)`, so a colliding id is an error, never an overwrite.
+ * 13. The evaluator (once per stream batch and once per sweep) and `vantage silence list` read every
+ *    silence: one Query of `pk = SILENCE`, paginated, eventually consistent (0.5 read unit per 4 KB
+ *    read, at least 0.5 even when there are none; a silence is about 300 bytes, so a dozen cost 0.5).
+ *    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html Silences all share one partition on purpose: the read is
+ *    one Query, never a Scan, and the partition stays small because each silence goes 30 days after it
+ *    ends (its `ttl`). A silence a second stale costs at most a second of muting.
+ * 14. `vantage silence expire` ends a silence: UpdateItem on `attribute_exists(pk)` setting
+ *    `endsAt = min(endsAt, at)`, `expiredAt` and the `ttl` that follows from the new end.
  *
  * Partitions: one check's partition takes one write per location per run (at most 4 per location per
- * minute for 15 s intervals), far below the 1,000 writes per second a partition serves. There is no
- * LSI, so item collections have no 10 GB cap. No GSI is needed for the patterns above.
+ * minute for 15 s intervals), far below the 1,000 writes per second a partition serves. The SILENCE
+ * partition takes a write per `vantage silence` command and a read per evaluator invocation (a few
+ * per second at most; a partition serves 3,000 read units per second). There is no LSI, so item collections have no 10 GB cap. No GSI is needed for the patterns above.
  */
 import { VantageError } from '../errors.ts';
 
-export const ITEM_TYPES = ['RESULT', 'STATE', 'INCIDENT', 'HEARTBEAT', 'MEMORY'] as const;
+export const ITEM_TYPES = ['RESULT', 'STATE', 'INCIDENT', 'HEARTBEAT', 'MEMORY', 'SILENCE'] as const;
 export type ItemType = (typeof ITEM_TYPES)[number];
 
 /** The version of the item layout; readers reject items from a newer layout rather than misread them. */
@@ -83,6 +95,9 @@ export interface Key {
 }
 
 export const checkPk = (checkId: string) => `CHECK#${checkId}`;
+/** Every silence in one partition, so reading them all is one Query (access pattern 13). */
+export const SILENCE_PK = 'SILENCE';
+export const SILENCE_PREFIX = 'SILENCE#';
 export const locationPk = (location: string) => `LOCATION#${location}`;
 
 export const RESULT_PREFIX = 'RESULT#';
@@ -130,4 +145,8 @@ export function instanceHeartbeatKey(location: string, instance: string): Key {
 
 export function memoryKey(location: string): Key {
   return { pk: locationPk(location), sk: MEMORY_SK };
+}
+
+export function silenceKey(id: string): Key {
+  return { pk: SILENCE_PK, sk: `${SILENCE_PREFIX}${id}` };
 }
