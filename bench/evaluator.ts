@@ -67,7 +67,7 @@ function rounds(from: number, count: number, failing: (round: number, check: num
 export async function measurePureEvaluator(opts: { rounds: number }): Promise<EvaluatorResult['pure']> {
   const { evaluate, policyFor, toResultRecord } = await import('../shared/evaluate/index.ts');
   const checks = benchChecks();
-  const policies = checks.map(policyFor);
+  const policies = checks.map((c) => policyFor(c));
   const records = rounds(0, opts.rounds, () => false).map(toResultRecord);
   // Grouped per check and round, as the handler passes them: 3 results (one per location) a call.
   const groups: Array<{ check: number; results: typeof records }> = [];
@@ -138,6 +138,7 @@ export async function measureStreamHandler(opts: { steadyBatches: number; log: (
       publisher: { publish: async (m) => { published.push(m.subject ?? ''); return `m-${published.length}`; } },
       checks: handlerMod.checksById(checks),
       channels: {},
+      maintenance: [],
       clock: () => now,
       logger: { info: () => {}, warn: () => {}, error: () => {} },
     });

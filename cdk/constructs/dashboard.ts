@@ -8,6 +8,10 @@
  * `<name>-3`, … (shared/deploy/dashboard-pages.ts); the first carries the evaluator row (with the
  * sweeps, whose absence is also an alarm). Silent locations are the sweep's to report, from the
  * heartbeats in the table, so no metric per location is drawn for it.
+ *
+ * Maintenance windows and silences show on each check's availability graph, on its right axis: the
+ * sweep writes `Maintenance` = 1 (dimension CheckId, home region) every minute a check is muted, so a
+ * dip in availability under a "maintenance" line was planned.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -83,6 +87,9 @@ export class VantageDashboard extends Construct {
             period,
           })),
           leftYAxis: { min: 0, max: 100 },
+          // Maximum: any minute of the period in maintenance marks the whole period.
+          right: [new cloudwatch.Metric({ namespace: NAMESPACE, metricName: METRICS.maintenance, dimensionsMap: { [DIMENSIONS.check]: check.id }, statistic: 'Maximum', period, label: 'maintenance' })],
+          rightYAxis: { min: 0, max: 1, label: 'maintenance', showUnits: false },
         }),
         new cloudwatch.GraphWidget({
           title: `${title}: p50 latency (ms)`,

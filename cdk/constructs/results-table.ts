@@ -5,7 +5,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { locationPk, TTL_ATTRIBUTE } from '../../shared/store/keys.ts';
+import { locationPk, SILENCE_PK, TTL_ATTRIBUTE } from '../../shared/store/keys.ts';
 import { TABLE_KEY_SCHEMA } from '../../shared/store/table.ts';
 import type { VantageFunction } from './vantage-function.ts';
 
@@ -22,7 +22,8 @@ export interface ResultsTableProps {
 /**
  * What the evaluator does to the table (functions/evaluator, shared/store/dynamo.ts): GetItem and a
  * conditional PutItem of a check's state, PutItem of incidents, BatchGetItem of states, location and
- * instance heartbeats and the sweep's ops marks (the sweep reads many checks at once).
+ * instance heartbeats and the sweep's ops marks (the sweep reads many checks at once). Its UpdateItem
+ * (ops marks) and Query (silences) are granted apart, each on the one partition it needs.
  */
 const EVALUATOR_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'];
 
@@ -60,6 +61,15 @@ export class ResultsTable extends Construct {
       actions: ['dynamodb:UpdateItem'],
       resources: [this.table.tableArn],
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${locationPk('*')}`] } },
+    }));
+    // The silences (`vantage silence`), read once per stream batch and per sweep: one Query of their
+    // partition. Query only there, so the evaluator cannot page through a check's results or the table.
+    // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ReadSilences',
+      actions: ['dynamodb:Query'],
+      resources: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SILENCE_PK] } },
     }));
   }
 }

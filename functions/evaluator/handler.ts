@@ -10,7 +10,7 @@
  * `createEvaluatorHandler` from here without a Lambda environment. A misconfigured function still fails
  * every batch with every problem named, and the failed batches reach the dead-letter queue and its alarm.
  * Definitions come from `definitions.json` next to this bundle, which the CDK app writes with
- * `toDefinitions(config)`: every check and the channels.
+ * `toDefinitions(config)`: every check, the channels and the maintenance windows.
  *
  * The logic is in ./evaluator-handler.ts (`createEvaluatorHandler`), which tests build with their own parts.
  */
@@ -41,6 +41,8 @@ export function depsFromEnvironment(environment: Record<string, string | undefin
     publisher: snsPublisher(sns, env.TOPIC_ARN),
     checks: checksById(definitions.checks),
     channels: definitions.channels,
+    // Definitions written before maintenance windows existed have none.
+    maintenance: definitions.maintenance ?? [],
     clock: Date.now,
     logger: jsonLogger(),
     ...(env.OPS_TOPIC_ARN !== undefined && { opsPublisher: snsPublisher(sns, env.OPS_TOPIC_ARN), opsMarks: opsMarksOf(store) }),

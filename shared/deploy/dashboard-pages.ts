@@ -13,9 +13,9 @@
 
 export const DASHBOARD_LIMITS = { widgets: 500, metricsPerWidget: 500, metrics: 2500 } as const;
 
-/** What one check costs a dashboard: 3 graphs; availability reads 2 metrics a location (the expression and its source), p50 and p95 one each. */
+/** What one check costs a dashboard: 3 graphs; availability reads 2 metrics a location (the expression and its source) and the check's Maintenance, p50 and p95 one each. */
 export function checkFootprint(locations: number): { widgets: number; metrics: number } {
-  return { widgets: 3, metrics: 4 * locations };
+  return { widgets: 3, metrics: 4 * locations + 1 };
 }
 
 /** The first dashboard's overview row: three evaluator graphs reading five metrics (invocations, errors, sweeps; lag; dead letters). */

@@ -14,7 +14,8 @@
  * Only what the deployment reads is declared as a metric, because CloudWatch bills every metric name ×
  * dimension-value combination as a custom metric at $0.30 a month however rarely it is written
  * (https://aws.amazon.com/cloudwatch/pricing/): Success and Latency per check × location (the
- * dashboard) and Heartbeat per location (the missing-heartbeat alarm). Everything else rides in the
+ * dashboard), Heartbeat per location (the missing-heartbeat alarm), and Maintenance per check (the
+ * dashboard's shading, written only while a check is muted). Everything else rides in the
  * same line as a plain property, which costs only its bytes of log ingestion and stays queryable with
  * Logs Insights, e.g. `stats pct(PhaseTls, 95) by CheckId, Location` (the specification above: members
  * that no MetricDirective names stay in the log event and become no metric).
@@ -35,6 +36,8 @@ export const METRICS = {
   heartbeat: 'Heartbeat',
   /** 1 per sweep run, no dimensions: its absence is what the "sweep not running" alarm watches (missing data breaching). */
   sweep: 'Sweep',
+  /** 1 per sweep run per check a maintenance window or silence covers, dimension CheckId: the dashboard draws it beside availability. */
+  maintenance: 'Maintenance',
 } as const;
 
 /**
@@ -158,4 +161,27 @@ export function sweepEmfLine(timestampMs: number, counts: SweepCounts): string {
  */
 export function declaredMetrics(doc: EmfDocument): number {
   return doc._aws.CloudWatchMetrics.reduce((n, d) => n + d.Metrics.length * d.Dimensions.length, 0);
+}
+
+/**
+ * `Maintenance` = 1 for one check, with the single dimension CheckId, from the home region's sweep.
+ * The sweep writes it only for checks whose state has a mute, so outside windows the metric is never
+ * written; CloudWatch meters custom metrics by the hour they are sent
+ * (https://aws.amazon.com/cloudwatch/pricing/), so a half-hour window a week costs a sliver of one.
+ */
+export function maintenanceEmf(timestampMs: number, checkId: string): EmfDocument {
+  return {
+    _aws: { Timestamp: timestampMs, CloudWatchMetrics: [{ Namespace: NAMESPACE, Dimensions: [[DIMENSIONS.check]], Metrics: [{ Name: METRICS.maintenance, Unit: 'Count' }] }] },
+    [DIMENSIONS.check]: checkId,
+    [METRICS.maintenance]: 1,
+  };
+}
+
+/**
+ * One EMF document per check in maintenance, one per line (a document carries one value of each
+ * dimension, so checks cannot share one); '' for none. Written with a trailing newline, each line is
+ * its own log event.
+ */
+export function maintenanceEmfLine(now: number, checkIds: readonly string[]): string {
+  return checkIds.map((id) => JSON.stringify(maintenanceEmf(now, id))).join('\n');
 }

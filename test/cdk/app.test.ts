@@ -201,6 +201,7 @@ describe('home stack', () => {
       'dynamodb:BatchGetItem,dynamodb:GetItem,dynamodb:PutItem',
       'dynamodb:DescribeStream,dynamodb:GetRecords,dynamodb:GetShardIterator',
       'dynamodb:ListStreams',
+      'dynamodb:Query',
       'dynamodb:UpdateItem',
       'kms:Decrypt,kms:GenerateDataKey',
       'logs:CreateLogStream,logs:PutLogEvents',
@@ -210,6 +211,10 @@ describe('home stack', () => {
     // The sweep's ops marks (shared/store/ops-marks.ts) are the only items it updates: location items.
     const update = statements.find((s) => actionsOf(s).join() === 'dynamodb:UpdateItem');
     expect(update?.['Condition']).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LOCATION#*'] } });
+    // It queries the silences' partition (shared/store/keys.ts, pattern 13) and no other.
+    home().hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([{ Sid: 'ReadSilences', Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ResultsTable'), 'Arn'] }, Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['SILENCE'] } } }]) },
+    });
   });
 
   it('encrypts the alert topic with its own rotating KMS key and refuses publishing without TLS', () => {
@@ -436,10 +441,10 @@ describe('what the cost model bills (shared/usecases/cost/estimate.ts)', () => {
     }
   });
 
-  it('reads only the metrics the deployment declares by default: Success and Latency per check × location, the sweep\'s, no phase, no heartbeat', () => {
+  it('reads only the metrics the deployment declares by default: Success and Latency per check × location, Maintenance per check, the sweep\'s, no phase, no heartbeat', () => {
     const names = (json: string) => [...new Set([...json.matchAll(/"Vantage\\?",\\?"(\w+)\\?"/g)].map((m) => m[1]))].sort();
     const dashboard = JSON.stringify(home().findResources('AWS::CloudWatch::Dashboard'));
-    expect(names(dashboard)).toEqual(['Latency', 'Success', 'Sweep']);
+    expect(names(dashboard)).toEqual(['Latency', 'Maintenance', 'Success', 'Sweep']);
     const alarms = [home(), ...PROBE_STACKS.map((n) => templates.get(n)!)].flatMap((t) => Object.values(t.findResources('AWS::CloudWatch::Alarm')));
     expect(alarms.map((a) => a['Properties']['MetricName']).filter((m) => m !== undefined && !['Errors', 'IteratorAge', 'ApproximateNumberOfMessagesVisible'].includes(m)).sort()).toEqual(['Sweep']);
     expect(dashboard).not.toContain('Phase');

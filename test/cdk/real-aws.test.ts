@@ -216,9 +216,9 @@ describe('dashboards', () => {
     const regions = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-west-2', 'eu-central-1', 'ap-southeast-1'];
     const { template } = synth(manyChecks(100, regions));
     const found = [...dashboards(template('Vantage-Home')).values()];
-    // 5 evaluator metrics (invocations, errors, sweeps, lag, dead letters), then 32 per check: 77 checks fit (5 + 2,464 = 2,469).
-    expect(found.map(({ body }) => metricCount(body))).toEqual([5 + 77 * 32, 23 * 32]);
-    expect(found.map(({ body }) => checkIdsOf(body).length)).toEqual([77, 23]);
+    // 5 evaluator metrics (invocations, errors, sweeps, lag, dead letters), then 33 per check (32 per location, 1 maintenance): 75 checks fit (5 + 2,475 = 2,480).
+    expect(found.map(({ body }) => metricCount(body))).toEqual([5 + 75 * 33, 25 * 33]);
+    expect(found.map(({ body }) => checkIdsOf(body).length)).toEqual([75, 25]);
   });
 });
 

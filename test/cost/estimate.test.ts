@@ -73,6 +73,10 @@ describe('estimateMonthlyCost: one HTTP check, every minute, one location', () =
     expect(qtyOf(e, 'sweep reads')).toBe(65_700);
   });
 
+  it('queries the silences once per evaluator run, stream and sweep alike, at 0.5 RRU each', () => {
+    expect(qtyOf(e, 'silence reads')).toBe((43_800 + 43_800) * 0.5);
+  });
+
   it('stores 30 days of results with 100 bytes of overhead each, and backs them up continuously', () => {
     // 30 days of a 730-hour month = 43,200 items × 500 B = 21,600,000 B = 0.0201166 GiB → $0.0050291
     expect(qtyOf(e, 'result storage')).toBeCloseTo(21_600_000 / 1024 ** 3, 9);

@@ -143,7 +143,8 @@ describe('an outage', () => {
     const e = estimateMonthlyCost(threeRegions(), 400, outage);
     const none = estimateMonthlyCost(threeRegions(), 400, BARE);
     const gbs = 3 * (2 * 10.25 + 4 * 0.31) * 0.25;
-    const evaluator = 18 * 0.2e-6 + 18 * 0.048 * 0.25 * ARM + 18 * 0.125e-6;
+    // Each of the 18 evaluator invocations: a request, its duration, a state read and a silence Query (0.5 RRU).
+    const evaluator = 18 * 0.2e-6 + 18 * 0.048 * 0.25 * ARM + 18 * 0.125e-6 + 18 * 0.5 * 0.125e-6;
     // 18 result lines of 560 + 26 bytes and 18 evaluator invocations of 478, ingested at $0.50 and kept 30 days at $0.03.
     const logs = 18 * (560 + 26 + 478) / 1024 ** 3 * (0.5 + (30 / (730 / 24)) * 0.03);
     const byHand = 12 * 0.2e-6 + gbs * ARM + (18 + 12) * 0.625e-6 + evaluator + logs + 12 * 0.625e-6 + 2 * 0.5e-6;

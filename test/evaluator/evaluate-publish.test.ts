@@ -110,6 +110,7 @@ async function harness(opts: { publisher?: Publisher; wrapStore?: (s: Store) => 
     publisher: opts.publisher ?? snsPublisher(emu.sns, emu.topicArn),
     checks: checksById(config.checks),
     channels: config.channels,
+    maintenance: [],
     clock: () => now,
     logger: recordingLogger(logs),
   };

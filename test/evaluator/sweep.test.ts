@@ -118,6 +118,7 @@ async function harness(opts: { wrapStore?: (s: Store) => SweepStore; instances?:
     ...(opts.instances && { instances: opts.instances }),
     checks: checksById(config.checks),
     channels: config.channels,
+    maintenance: [],
     clock: () => now,
     logger: quietLogger(logs),
     writeMetric: (line) => emf.push(line),

@@ -455,6 +455,7 @@ function addOutage(u: Usage, ctx: Context, check: Check, times: number): { reche
 function outageUsd(u: Usage, perGbSecond: number, logUsdPerByte: number): number {
   return u.extraProbeRequests * P.LAMBDA_PER_REQUEST + u.extraProbeGbSeconds * perGbSecond + u.extraResultWru * P.DDB_PER_WRU + u.memoryWru * P.DDB_PER_WRU
     + u.evaluatorInvocations * P.LAMBDA_PER_REQUEST + u.evaluatorGbSeconds * perGbSecond + u.stateReads * P.DDB_PER_RRU
+    + u.evaluatorInvocations * EVENTUAL_RRU * P.DDB_PER_RRU
     + (u.extraLogBytes + u.evaluatorInvocations * EVALUATOR_LOG_BYTES) * logUsdPerByte;
 }
 
@@ -499,6 +500,9 @@ export function estimateMonthlyCost(
   // States strongly consistent (as the evaluator reads them), heartbeats eventually.
   const sweepRru = sweep.invocations * (checks.length + heartbeatItems * EVENTUAL_RRU);
   const sweepGbSeconds = sweep.invocations * gbSeconds(a.sweepMsPerInvocation + a.sweepMsPerItem * sweep.itemsPerSweep, a.evaluatorMemoryMb);
+  // Every evaluator run, stream batch and sweep alike, queries the SILENCE partition once
+  // (shared/store/keys.ts, pattern 13): half a read unit while the silences fit in 4 KB (a dozen or so).
+  const silenceRru = (u.evaluatorInvocations + sweep.invocations) * EVENTUAL_RRU;
 
   const incidents = checks.length * a.incidentsPerCheckMonth;
   const incidentWru = incidents * a.writesPerIncident;
@@ -541,6 +545,7 @@ export function estimateMonthlyCost(
     line('DynamoDB', 'probe memory updates (outages only)', u.memoryWru, 'WRU', P.DDB_PER_WRU),
     line('DynamoDB', 'state reads (strongly consistent)', u.stateReads, 'RRU', P.DDB_PER_RRU),
     line('DynamoDB', 'sweep reads (every state and heartbeat, every minute)', sweepRru, 'RRU', P.DDB_PER_RRU),
+    line('DynamoDB', 'silence reads (one Query per evaluator run and sweep)', silenceRru, 'RRU', P.DDB_PER_RRU),
     line('DynamoDB', 'state and incident writes (outages only)', incidentWru, 'WRU', P.DDB_PER_WRU),
     line('DynamoDB', `result storage (${a.resultTtlDays}-day TTL)`, u.storedBytes / GIB, 'GB-month', P.DDB_STORAGE_PER_GB_MONTH),
     line('DynamoDB', 'point-in-time recovery of the results', u.storedBytes / GIB, 'GB-month', P.DDB_PITR_PER_GB_MONTH),

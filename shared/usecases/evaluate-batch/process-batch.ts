@@ -12,9 +12,10 @@
 import type { DynamoDBBatchItemFailure, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Check } from '../../config/schema.ts';
 import type { ResultRecord } from '../../evaluate/index.ts';
-import { resultRecordFromStreamImage } from '../../store/items.ts';
+import { resultRecordFromStreamImage, type StoredSilence } from '../../store/items.ts';
 import { isResultInsert } from '../../store/keys.ts';
 import { errorFields } from '../../logging/logger.ts';
+import { mutesFor } from '../silences.ts';
 import { processCheck, type CheckProcessorDeps } from './process-check.ts';
 
 export interface BatchDeps extends CheckProcessorDeps {
@@ -73,14 +74,23 @@ export async function processBatch(event: DynamoDBStreamEvent, deps: BatchDeps, 
     else known.push([check, group]);
   }
 
-  let lastSeen: Record<string, number>;
-  try {
-    lastSeen = await lastSeenOf(known.map(([check]) => check), deps);
-  } catch (err) {
+  if (known.length === 0) return { batchItemFailures: failures };
+  const retryAll = { batchItemFailures: known.map(([, group]) => ({ itemIdentifier: group.firstSequenceNumber })) };
+  // Read once for the whole batch: one BatchGetItem of heartbeats and one Query of the SILENCE partition.
+  const [heartbeats, silenced] = await Promise.allSettled([lastSeenOf(known.map(([check]) => check), deps), deps.store.listSilences()]);
+  if (heartbeats.status === 'rejected') {
     // Without heartbeats a resting location looks silent; evaluating now would page falsely.
-    logger.error('heartbeats unavailable; retrying the batch', errorFields(err));
-    return { batchItemFailures: known.map(([, group]) => ({ itemIdentifier: group.firstSequenceNumber })) };
+    logger.error('heartbeats unavailable; retrying the batch', errorFields(heartbeats.reason));
+    return retryAll;
   }
+  if (silenced.status === 'rejected') {
+    // Evaluating without the silences would page for a silenced outage, and acknowledging the batch
+    // unevaluated would drop its results. Failing it does neither: Lambda retries it from the stream.
+    logger.error('silences unavailable; retrying the batch', errorFields(silenced.reason));
+    return retryAll;
+  }
+  const lastSeen = heartbeats.value;
+  const silences: readonly StoredSilence[] = silenced.value;
 
   for (const [check, group] of known) {
     if (signal?.aborted) {
@@ -89,7 +99,7 @@ export async function processBatch(event: DynamoDBStreamEvent, deps: BatchDeps, 
       continue;
     }
     try {
-      const outcome = await processCheck(check, group.results, lastSeen, deps);
+      const outcome = await processCheck(check, group.results, { lastSeen, mutes: mutesFor(silences, check, deps.clock()) }, deps);
       if (outcome.writes > 0 || outcome.published.length > 0) {
         logger.info('check evaluated', { checkId: check.id, results: group.results.length, writes: outcome.writes, published: outcome.published.length, conflicts: outcome.conflicts });
       }

@@ -16,15 +16,15 @@
 import { buildAlertMessage } from '../../alert/message.ts';
 import { factsOf } from '../../alert/facts.ts';
 import type { Publisher } from '../../alert/publish.ts';
-import type { ChannelConfig, Check } from '../../config/schema.ts';
+import type { ChannelConfig, Check, MaintenanceWindow } from '../../config/schema.ts';
 import { VantageError } from '../../errors.ts';
-import { clearPublished, evaluate, policyFor, type CheckState, type Notification, type ResultRecord } from '../../evaluate/index.ts';
+import { clearPublished, evaluate, policyFor, type CheckState, type Evaluation, type Notification, type Observations, type ResultRecord } from '../../evaluate/index.ts';
 import type { Store } from '../../store/dynamo.ts';
 import { VersionConflictError } from '../../store/errors.ts';
 import { incidentsToRecord } from './incidents.ts';
 import type { Logger } from '../../logging/logger.ts';
 
-export type EvaluatorStore = Pick<Store, 'getState' | 'putState' | 'putIncident' | 'getHeartbeats'>;
+export type EvaluatorStore = Pick<Store, 'getState' | 'putState' | 'putIncident' | 'getHeartbeats' | 'listSilences'>;
 
 export interface ProcessCheckOptions {
   /**
@@ -41,6 +41,8 @@ export interface CheckProcessorDeps {
   publisher: Publisher;
   /** The config's channels, to route each alert by the events a channel wants. */
   channels: Readonly<Record<string, ChannelConfig>>;
+  /** The config's maintenance windows (`definitions.maintenance`); policyFor picks the ones that apply to each check. */
+  maintenance: readonly MaintenanceWindow[];
   /** Epoch ms. */
   clock: () => number;
   logger: Logger;
@@ -64,17 +66,32 @@ export class ConflictRetriesExhaustedError extends VantageError {
   }
 }
 
+/** What was decided and not sent, one line each, so "why did nobody get paged" has an answer in the logs. */
+function logSuppressed(check: Check, evaluation: Evaluation, logger: Logger): void {
+  for (const { notification: n, by } of evaluation.suppressed) {
+    logger.info('evaluation.suppressed', {
+      checkId: check.id, event: n.event, dedupeKey: n.dedupeKey, by: by.kind, byName: by.name,
+      ...(by.until !== undefined && { until: new Date(by.until).toISOString() }),
+    });
+  }
+}
+
+/**
+ * `observations` are the batch's (or sweep's) evidence for this check: the locations' heartbeats and
+ * the silences covering it as mutes (../silences.ts `mutesFor`). The maintenance windows come with the
+ * policy, from `deps.maintenance`.
+ */
 export async function processCheck(
   check: Check,
   results: readonly ResultRecord[],
-  lastSeen: Readonly<Record<string, number>>,
+  observations: Observations,
   deps: CheckProcessorDeps,
   options: ProcessCheckOptions = {},
 ): Promise<CheckOutcome> {
   const { store, logger } = deps;
   const maxAttempts = deps.maxAttempts ?? 4;
   const outcome: CheckOutcome = { writes: 0, published: [], conflicts: 0 };
-  const policy = policyFor(check);
+  const policy = policyFor(check, deps.maintenance);
 
   /** Writes `state` on top of the version it was read with and returns it as stored. */
   async function write(state: CheckState): Promise<CheckState> {
@@ -143,11 +160,13 @@ export async function processCheck(
     // Not after a lost race: then they are the winner's, and the winner is sending them.
     const leftovers = attempt === 1 && read ? read.outbox.filter(leftover) : [];
     const current = read && leftovers.length > 0 ? await deliver(read, (n) => leftovers.includes(n)) : read;
-    const evaluation = evaluate(current, results, policy, deps.clock(), { lastSeen });
+    const evaluation = evaluate(current, results, policy, deps.clock(), observations);
     if (!evaluation.changed) return;
     // Before the state: a retry after a crash re-decides the same incident and rewrites the same item.
     for (const incident of incidentsToRecord(current, evaluation)) await store.putIncident(incident);
     const stored = await write(evaluation.state);
+    // After the write, so a decision is logged once: a lost race re-decides, and its first try was never stored.
+    logSuppressed(check, evaluation, logger);
     const decided = new Set(evaluation.notifications.map((n) => n.dedupeKey));
     if (decided.size > 0) await deliver(stored, (n) => decided.has(n.dedupeKey));
   });

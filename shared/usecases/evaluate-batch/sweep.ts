@@ -5,10 +5,11 @@
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html
  *
  * Cheap first, exact second: one eventually consistent BatchGetItem of every state and one of every
- * location's heartbeat, then the pure `evaluate` on each to see whether anything would change. Only
+ * location's heartbeat, one Query of the silences, then the pure `evaluate` on each to see whether
+ * anything would change (a silence or maintenance window ending is such a change). Only
  * those checks go through `processCheck`, the stream's own path (strongly consistent re-read,
  * version-conditioned write, outbox, publish, clear), so the sweep and the stream cannot decide
- * differently. Steady state reads two batches and writes nothing.
+ * differently. Steady state reads two batches and one Query, and writes nothing.
  *
  * A check with no state has never had a result. The sweep writes nothing for it: silence is measured
  * from a location's newest evidence (result, heartbeat) or the state's creation, and a check that
@@ -21,12 +22,14 @@
  */
 import type { ScheduledEvent } from 'aws-lambda';
 import type { Publisher } from '../../alert/publish.ts';
-import type { Check } from '../../config/schema.ts';
-import { evaluate, policyFor, type CheckState, type Notification } from '../../evaluate/index.ts';
+import type { Check, MaintenanceWindow } from '../../config/schema.ts';
+import { evaluate, policyFor, type CheckState, type Notification, type Observations } from '../../evaluate/index.ts';
 import { errorFields } from '../../logging/logger.ts';
-import { sweepEmfLine } from '../../metrics/emf.ts';
+import { maintenanceEmfLine, sweepEmfLine } from '../../metrics/emf.ts';
 import type { Store } from '../../store/dynamo.ts';
+import type { StoredSilence } from '../../store/items.ts';
 import type { OpsMarks } from '../../store/ops-marks.ts';
+import { mutesFor } from '../silences.ts';
 import { sweepInstances, type InstanceHeartbeatReader } from './instance-silence.ts';
 import type { BatchDeps } from './process-batch.ts';
 import { processCheck, type EvaluatorStore } from './process-check.ts';
@@ -82,21 +85,42 @@ async function lastSeenOf(checks: readonly Check[], store: SweepStore): Promise<
   return Object.fromEntries(heartbeats.map((h) => [h.location, Date.parse(h.lastSeen)]));
 }
 
-/** The checks the cheap read says need the exact path: the pure policy would change them, or a stuck outbox is waiting. */
-function candidatesOf(checks: readonly Check[], states: ReadonlyMap<string, CheckState>, lastSeen: Readonly<Record<string, number>>, now: number, stuck: (n: Notification) => boolean): Check[] {
-  return checks.filter((check) => {
+/**
+ * The checks the cheap read says need the exact path: the pure policy would change them, or a stuck
+ * outbox is waiting. The same policy (maintenance windows included) and observations (silences
+ * included) as processCheck gets, so the cheap pass never misses what the exact one would decide.
+ */
+function candidatesOf(checks: readonly Check[], states: ReadonlyMap<string, CheckState>, observe: (check: Check) => Observations, maintenance: readonly MaintenanceWindow[], now: number, stuck: (n: Notification) => boolean): { candidates: Check[]; muted: string[] } {
+  const muted: string[] = [];
+  const candidates = checks.filter((check) => {
     const state = states.get(check.id);
     if (!state) return false;
-    const ev = evaluate(state, [], policyFor(check), now, { lastSeen });
+    const ev = evaluate(state, [], policyFor(check, maintenance), now, observe(check));
+    if (ev.state.mute) muted.push(check.id);
     return ev.changed || ev.notifications.length > 0 || state.outbox.some(stuck);
   });
+  return { candidates, muted };
+}
+
+/**
+ * Every silence, or a throw: deciding without them would page for a silenced outage (and end the
+ * MAINTENANCE shown for a silenced check). Nothing is lost by skipping a sweep: its decisions depend
+ * only on time and stored state, so the next sweep a minute later makes them.
+ */
+async function silencesOf(store: SweepStore, logger: SweepDeps['logger']): Promise<StoredSilence[]> {
+  try {
+    return await store.listSilences();
+  } catch (err) {
+    logger.error('silences unavailable; this sweep decides nothing, the next one tries again', errorFields(err));
+    throw err;
+  }
 }
 
 /**
  * One sweep at `now` (epoch ms). `signal` is the invocation's deadline: checks not started by then
  * are left for the next sweep a minute later. Never throws for one check's failure; a failure to read
- * the states or heartbeats throws, since deciding without them would page falsely (a resting
- * location looks silent without its heartbeat).
+ * the states, heartbeats or silences throws, since deciding without them would page falsely (a resting
+ * location looks silent without its heartbeat, a silenced check loud without its silence).
  */
 export async function runSweep(deps: SweepDeps, now: number, signal?: AbortSignal): Promise<SweepSummary> {
   const { logger, store } = deps;
@@ -106,11 +130,13 @@ export async function runSweep(deps: SweepDeps, now: number, signal?: AbortSigna
   // A sweep decides at its own instant, whatever the clock says by the time a check's turn comes.
   const atNow = { ...deps, clock: () => now };
 
-  const [states, lastSeen] = await Promise.all([
+  const [states, lastSeen, silences] = await Promise.all([
     checks.length > 0 ? store.getStates<CheckState>(checks.map((c) => c.id)) : Promise.resolve([]),
     lastSeenOf(checks, store),
+    checks.length > 0 ? silencesOf(store, logger) : Promise.resolve([]),
   ]);
-  const candidates = candidatesOf(checks, new Map(states.map((s) => [s.checkId, s])), lastSeen, now, stuck);
+  const observe = (check: Check): Observations => ({ lastSeen, mutes: mutesFor(silences, check, now) });
+  const { candidates, muted } = candidatesOf(checks, new Map(states.map((s) => [s.checkId, s])), observe, deps.maintenance, now, stuck);
   summary.candidates = candidates.length;
 
   for (const check of candidates) {
@@ -119,7 +145,7 @@ export async function runSweep(deps: SweepDeps, now: number, signal?: AbortSigna
       continue;
     }
     try {
-      const outcome = await processCheck(check, [], lastSeen, atNow, { deliverLeftover: stuck });
+      const outcome = await processCheck(check, [], observe(check), atNow, { deliverLeftover: stuck });
       if (outcome.writes > 0 || outcome.published.length > 0) summary.changed++;
       summary.published += outcome.published.length;
       if (outcome.writes > 0 || outcome.published.length > 0) {
@@ -135,6 +161,10 @@ export async function runSweep(deps: SweepDeps, now: number, signal?: AbortSigna
   summary.published += await sweepInstancesSafely(deps, now, signal);
   const write = deps.writeMetric ?? ((line: string) => void process.stdout.write(`${line}\n`));
   write(sweepEmfLine(now, { checks: summary.checks, changed: summary.changed, published: summary.published }));
+  // The dashboard's maintenance line: a point per minute only for checks in a window or silence,
+  // so the metric costs nothing outside them.
+  // One document per check (a document holds one CheckId), each written as its own line.
+  if (muted.length > 0) for (const line of maintenanceEmfLine(now, muted).split('\n')) write(line);
   return summary;
 }
 
