@@ -12,7 +12,7 @@
  * ({@link keyAction}); cli/commands/dev.ts reads the keys.
  */
 import type { Check } from '../shared/config/schema.ts';
-import type { Overall } from '../shared/evaluate/index.ts';
+import type { Mute, Overall } from '../shared/evaluate/index.ts';
 import type { DemoEvent } from '../dev/demo-targets.ts';
 import type { PipelineEvent } from '../dev/pipeline.ts';
 
@@ -44,6 +44,8 @@ export interface CheckRow {
   recoveryThreshold: number;
   /** The evaluator's decision; absent until it first writes a state (steady UP writes nothing). */
   overall?: Overall;
+  /** The window or silence that covered the latest state the evaluator wrote; shown while its end is ahead. */
+  mute?: Mute;
   cells: Record<string, LocationCell>;
 }
 
@@ -114,7 +116,25 @@ export function shownOverall(row: CheckRow): Overall | 'PENDING' {
   return cells.every((c) => c?.status === 'up' || c?.status === 'degraded') ? 'UP' : 'PENDING';
 }
 
+/** The row's mute if it still holds at `now` (the sweep clears a stored one within a minute of its end). */
+export function activeMute(row: Pick<CheckRow, 'mute'>, now: number): Mute | undefined {
+  return row.mute && row.mute.end > now ? row.mute : undefined;
+}
+
+/** The STATE column: `MAINTENANCE (DOWN)` while a window or silence covers the check, its overall state otherwise. */
+export function stateText(row: CheckRow, now: number): string {
+  return activeMute(row, now) ? `MAINTENANCE (${shownOverall(row)})` : shownOverall(row);
+}
+
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+/** `window weekly-deploy until 02:30:00Z`; a day or more ahead with its date. */
+export function muteText(mute: Mute, now: number): string {
+  const until = mute.end - now >= 86_400_000 ? new Date(mute.end).toISOString().replace('.000Z', 'Z') : `${clock(mute.end)}Z`;
+  return `${mute.kind === 'maintenance' ? 'window' : 'silence'} ${mute.name} until ${until}`;
+}
+
+const NOTIFICATION_TONE = (event: string): Tone => (event === 'RESOLVED' ? 'good' : event === 'DOWN' || event === 'REMINDER' || event === 'ESCALATION' ? 'bad' : 'warn');
 
 function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
@@ -135,7 +155,7 @@ export function describe(event: ViewEvent): { text: string; tone: Tone } | undef
     };
     case 'result':
     case 'state': return undefined;
-    case 'notification': return { text: `NOTIFICATION ${event.subject} → ${event.channels.join(', ') || '(no channel)'}`, tone: event.event === 'RESOLVED' ? 'good' : event.event === 'DOWN' || event.event === 'REMINDER' ? 'bad' : 'warn' };
+    case 'notification': return { text: `NOTIFICATION ${event.subject} → ${event.channels.join(', ') || '(no channel)'}`, tone: NOTIFICATION_TONE(event.event) };
     case 'email': return { text: `email to ${event.to.join(', ')}: ${event.subject}`, tone: 'plain' };
     case 'webhook_delivered': return { text: `webhook ${event.url} answered ${event.status} (${event.ms} ms, attempt ${event.attempt})`, tone: 'good' };
     case 'webhook_failed': return { text: `webhook ${event.url} failed: ${event.status ?? event.error} (attempt ${event.attempt}); retrying in ${seconds(event.retryInMs)}`, tone: 'warn' };
@@ -182,6 +202,8 @@ export function applyEvent(model: ViewModel, event: ViewEvent, at: number): void
       const row = model.rows.find((r) => r.id === event.checkId);
       if (!row) break;
       row.overall = event.overall;
+      if (event.mute) row.mute = event.mute;
+      else delete row.mute;
       for (const [name, loc] of Object.entries(event.locations)) {
         const cell = row.cells[name];
         if (!cell) continue;
@@ -288,7 +310,8 @@ export function renderScreen(model: ViewModel, opts: RenderOptions): string[] {
     return `${key >= 0 && key < 9 ? `${key + 1}:` : ''}${l}${model.stopped.includes(l) ? ' STOPPED' : ''}`;
   };
   const idWidth = Math.min(24, Math.max(5, ...model.rows.map((row) => row.id.length)));
-  const stateWidth = 8;
+  // Wide enough for MAINTENANCE (PARTIAL) when a row needs it, else as narrow as it always was.
+  const stateWidth = Math.max(8, ...model.rows.map((row) => stateText(row, opts.now).length));
   const cellWidth = Math.max(10, Math.floor((width - idWidth - stateWidth - 4) / Math.max(1, locations.length)) - 1);
   const pad = (text: string, w: number) => clip(text, w).padEnd(w);
   lines.push([paint(pad('CHECK', idWidth), 'dim'), paint(pad('STATE', stateWidth), 'dim'), ...locations.map((l) => paint(pad(heading(l), cellWidth), model.stopped.includes(l) ? 'warn' : 'dim'))].join(' ').trimEnd());
@@ -299,15 +322,18 @@ export function renderScreen(model: ViewModel, opts: RenderOptions): string[] {
       const c = cellText(row.cells[l], row);
       return paint(pad(c.text, cellWidth), c.tone);
     });
-    lines.push([pad(row.id, idWidth), paint(pad(overall, stateWidth), OVERALL_TONE[overall]), ...cells].join(' ').trimEnd());
+    const tone = activeMute(row, opts.now) ? 'dim' : OVERALL_TONE[overall];
+    lines.push([pad(row.id, idWidth), paint(pad(stateText(row, opts.now), stateWidth), tone), ...cells].join(' ').trimEnd());
+  }
+  const muted = model.rows.filter((row) => activeMute(row, opts.now));
+  if (muted.length > 0) {
+    lines.push('', paint('Maintenance (results counted, nothing sent)', 'strong'));
+    for (const row of muted) lines.push(paint(clip(`  ${row.id}: ${muteText(row.mute!, opts.now)}`, width), 'dim'));
   }
 
   lines.push('', paint('Recent notifications', 'strong'));
   if (model.notifications.length === 0) lines.push(paint('  (none yet)', 'dim'));
-  for (const n of [...model.notifications].reverse()) {
-    const tone: Tone = n.event === 'RESOLVED' ? 'good' : n.event === 'DOWN' || n.event === 'REMINDER' ? 'bad' : 'warn';
-    lines.push(paint(clip(`  ${clock(n.at)}  ${n.subject}`, width), tone));
-  }
+  for (const n of [...model.notifications].reverse()) lines.push(paint(clip(`  ${clock(n.at)}  ${n.subject}`, width), NOTIFICATION_TONE(n.event)));
 
   const activity = ['', paint('Activity', 'strong'), ...model.activity.map((a) => paint(clip(`  ${clock(a.at)}  ${a.text}`, width), a.tone))];
   const keys = Math.min(9, keyed.length);
@@ -376,12 +402,15 @@ export function plainView(opts: ViewOptions & { color?: boolean }): View {
     const row = model.rows.find((r) => r.id === checkId);
     if (!row) return;
     const cells = row.locations.map((l) => `${l} ${cellText(row.cells[l], row).text}`);
-    write(`probe  ${row.id.padEnd(14)} ${shownOverall(row).padEnd(8)} ${cells.join(' · ')}`);
+    write(`probe  ${row.id.padEnd(14)} ${stateText(row, now()).padEnd(8)} ${cells.join(' · ')}`);
   };
 
   return {
     event(e) {
-      const before = e.type === 'state' ? model.rows.find((r) => r.id === e.checkId)?.overall : undefined;
+      const stateRow = e.type === 'state' ? model.rows.find((r) => r.id === e.checkId) : undefined;
+      const before = stateRow?.overall;
+      // The mute the last state carried, even if its end has passed since: that end is what is reported.
+      const mutedBefore = stateRow?.mute;
       applyEvent(model, e, now());
       if (e.type === 'result') {
         const row = model.rows.find((r) => r.id === e.checkId);
@@ -396,7 +425,10 @@ export function plainView(opts: ViewOptions & { color?: boolean }): View {
         return;
       }
       if (e.type === 'state') {
-        if (e.overall !== (before ?? 'UP')) write(`state  ${e.checkId} is now ${e.overall}`);
+        const mutedAfter = stateRow && activeMute(stateRow, now());
+        if (mutedAfter && mutedAfter.name !== mutedBefore?.name) write(`state  ${e.checkId} is in MAINTENANCE (${muteText(mutedAfter, now())}): results counted, nothing sent; counted ${e.overall}`);
+        else if (!mutedAfter && mutedBefore) write(`state  ${e.checkId} maintenance ended (${mutedBefore.kind === 'maintenance' ? 'window' : 'silence'} ${mutedBefore.name}); counted ${e.overall}`);
+        if (e.overall !== (before ?? 'UP')) write(`state  ${e.checkId} is now ${mutedAfter ? `MAINTENANCE (${e.overall})` : e.overall}`);
         return;
       }
       if (e.type === 'control') {

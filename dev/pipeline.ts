@@ -67,7 +67,7 @@ export type PipelineEvent =
   | { type: 'location_stopped'; location: string }
   | { type: 'location_started'; location: string }
   | { type: 'result'; checkId: string; location: string; ts: string; ok: boolean; status: string; latencyMs: number; reason?: string; message?: string; httpStatus?: number; retries: number; trigger?: 'recheck' | 'confirm' }
-  | { type: 'state'; checkId: string; overall: Overall; version: number; incidentId?: string; locations: Record<string, LocationView> }
+  | { type: 'state'; checkId: string; overall: Overall; version: number; incidentId?: string; locations: Record<string, LocationView>; mute?: CheckState['mute'] }
   | { type: 'log'; source: 'probe' | 'evaluator'; level: string; message: string; fields?: Record<string, unknown> }
   | { type: 'stream_discard'; shardId: string; records: number; reason: string }
   | { type: 'error'; source: string; error: string }
@@ -248,7 +248,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       async putState(state, expectedVersion) {
         const version = await baseStore.putState(state, expectedVersion);
         const s = state as unknown as CheckState;
-        emit({ type: 'state', checkId: s.checkId, overall: s.overall, version, ...(s.incident && { incidentId: s.incident.id }), locations: locationView(s, byId.get(s.checkId)) });
+        emit({ type: 'state', checkId: s.checkId, overall: s.overall, version, ...(s.incident && { incidentId: s.incident.id }), ...(s.mute && { mute: s.mute }), locations: locationView(s, byId.get(s.checkId)) });
         return version;
       },
     };
@@ -260,6 +260,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       publisher: snsPublisher(sns.sns, sns.topicArn),
       checks: byId,
       channels: opts.config.channels,
+      maintenance: opts.config.maintenance,
       clock: Date.now,
       logger: eventLogger(emit),
       // The sweep's EMF line is for CloudWatch; here stdout belongs to the view.

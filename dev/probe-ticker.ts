@@ -93,10 +93,10 @@ export function stoppableRegistry(registry: ProberRegistry, stop: AbortSignal): 
 
 /**
  * The store as a stopped location sees it: reads pass, writes do nothing. The Store names every
- * method that writes put…/update…/delete… (shared/store/dynamo.ts), and a method added later that
+ * method that writes put…/update…/delete…/expire… (shared/store/dynamo.ts), and a method added later that
  * writes under another name would leak, so the gate is tested against the whole Store interface.
  */
-const WRITES = /^(put|update|delete|remove|clear|write)/;
+const WRITES = /^(put|update|delete|remove|clear|write|expire)/;
 export function gateWrites<S extends object>(store: S, closed: AbortSignal): S {
   return new Proxy(store, {
     get(target, key, receiver) {

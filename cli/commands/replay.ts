@@ -2,21 +2,27 @@
  * `vantage replay`: backtests the alert policy on recorded results and prints the notifications it
  * would have sent. The policy is the evaluator's own (shared/evaluate), run by the stream handler's
  * rule for results and by the sweep's once a minute between them, so what replay prints is what the
- * deployment would have decided, silence and reminders included, given the same results.
+ * deployment would have decided, silence and reminders included, given the same results. The config's
+ * maintenance windows apply; silences are items in the table, not in a results file, so none apply.
  */
 import { readFileSync } from 'node:fs';
 import { loadConfigFile } from '../../shared/config/load.ts';
-import { backtest, parseResultLines } from '../../shared/evaluate/backtest.ts';
-import { policyFor, type Notification, type PolicyInput } from '../../shared/evaluate/index.ts';
+import { backtest, parseResultLines, type Suppressed } from '../../shared/evaluate/backtest.ts';
+import { policyFor, type Notification, type PolicyInput, type Suppression } from '../../shared/evaluate/index.ts';
 import { defineCommand, parse, required, UsageError } from '../args.ts';
 import { EXIT } from '../io.ts';
 
-const HELP = `usage: vantage replay --config FILE --results RESULTS.jsonl [--until TIME] [--json]
+const HELP = `usage: vantage replay --config FILE --results RESULTS.jsonl [--until TIME] [--explain] [--json]
 
 Feeds recorded results through the alert policy of each check in the config, in time order, and
 prints the notifications it would have sent: "what would this policy have paged on last week?"
 Between results the deployed sweep runs at every minute, so a location that stops reporting gets
-its LOCATION_SILENT, and a check that stays DOWN its REMINDERs, at the minute the deployment sends them.
+its LOCATION_SILENT, and a check that stays DOWN its REMINDERs and ESCALATIONs, at the minute the
+deployment sends them.
+
+The config's maintenance windows apply: what they hold back is not printed (see --explain), and a
+check still failing when its window ends pages then. Silences (vantage silence) are kept in the
+table, not in a results file, so replay applies maintenance windows from the config only.
 
 Each line of RESULTS is one result:
   {"checkId":"api","location":"eu-west-1","ts":"2026-11-03T12:00:00Z","ok":false,"status":"down",
@@ -29,9 +35,13 @@ certExpiresAt (or tls.certExpiresAt, as vantage run --json prints it) are option
   --until TIME          keep sweeping up to TIME (ISO 8601 with a zone, or epoch ms), to see what
                         follows the last result; default: the newest result's time.
                         At most 62 days are replayed (the sweep runs every minute of them).
+  --explain             also print each notification that was decided but not sent, marked
+                        "suppressed", with why: the maintenance window (and until when) or flapping
   --json                one JSON object per notification:
                         {event, checkId, at, locations, incidentId, dedupeKey[, durationMs]
-                         [, certExpiresAt, certDaysLeft]}
+                         [, certExpiresAt, certDaysLeft][, level, channels]}
+                        with --explain, suppressed ones too, each with
+                        "suppressed": {kind, name[, until]}
 
 Exits 0 after a replay (whatever it found), 2 on a usage, config or input error.
 `;
@@ -63,6 +73,10 @@ function describe(n: Notification): string {
       return `no results from ${n.locations.map((l) => l.location).join(', ')}`;
     case 'CERT_EXPIRING':
       return `certificate expires ${iso(n.certExpiresAt!)} (${n.certDaysLeft} days left), seen from ${n.locations.map((l) => l.location).join(', ')}`;
+    case 'ESCALATION':
+      return `level ${n.level ?? '?'} to ${n.channels.join(', ') || '(no channel)'}; failing: ${failing.join(', ') || 'none'}${n.since !== undefined ? `, since ${iso(n.since)}` : ''}`;
+    case 'FLAPPING':
+      return `now ${n.overall}; held until stable`;
   }
 }
 
@@ -70,12 +84,46 @@ function readable(n: Notification): string {
   return `${iso(n.at)}  ${n.event.padEnd(15)}  ${n.checkId}  ${describe(n)}  [${n.incidentId}]`;
 }
 
-function json(n: Notification): string {
-  return JSON.stringify({
+/** `02:30Z` on the same UTC day as `at` (seconds only when there are any), the whole time otherwise. */
+function shortUntil(until: number, at: number): string {
+  const u = iso(until);
+  const time = u.slice(11, 19).replace(/:00$/, '');
+  return u.slice(0, 10) === iso(at).slice(0, 10) ? `${time}Z` : `${u.slice(0, 10)}T${time}Z`;
+}
+
+/** Why a notification was held back, as --explain prints it: `maintenance weekly-deploy until 02:30Z`. */
+export function reasonOf(by: Suppression, at: number): string {
+  if (by.kind === 'flapping') return `flapping, episode ${by.name}: held until stable`;
+  return `${by.kind} ${by.name}${by.until !== undefined ? ` until ${shortUntil(by.until, at)}` : ''}`;
+}
+
+const SENT = 'sent'.padEnd('suppressed'.length);
+
+function readableSuppressed({ notification: n, by }: Suppressed): string {
+  return `suppressed  ${iso(n.at)}  ${n.event.padEnd(15)}  ${n.checkId}  (${reasonOf(by, n.at)})  ${describe(n)}  [${n.incidentId}]`;
+}
+
+function fields(n: Notification): Record<string, unknown> {
+  return {
     event: n.event, checkId: n.checkId, at: iso(n.at), locations: n.locations, incidentId: n.incidentId, dedupeKey: n.dedupeKey,
     ...(n.durationMs !== undefined && { durationMs: n.durationMs }),
     ...(n.certExpiresAt !== undefined && { certExpiresAt: iso(n.certExpiresAt), certDaysLeft: n.certDaysLeft }),
-  });
+    ...(n.event === 'ESCALATION' && { level: n.level, channels: n.channels }),
+  };
+}
+
+function json(n: Notification): string {
+  return JSON.stringify(fields(n));
+}
+
+function jsonSuppressed({ notification, by }: Suppressed): string {
+  return JSON.stringify({ ...fields(notification), suppressed: { kind: by.kind, name: by.name, ...(by.until !== undefined && { until: iso(by.until) }) } });
+}
+
+/** Sent and (with --explain) suppressed lines merged in time order; on a tie, what was sent first. */
+function merged(sent: Notification[], held: Suppressed[], ofSent: (n: Notification) => string, ofHeld: (s: Suppressed) => string): string {
+  const lines: Array<{ at: number; text: string }> = [...sent.map((n) => ({ at: n.at, text: ofSent(n) })), ...held.map((s) => ({ at: s.notification.at, text: ofHeld(s) }))];
+  return lines.sort((a, b) => a.at - b.at).map((l) => `${l.text}\n`).join('');
 }
 
 
@@ -94,13 +142,14 @@ export const MAX_SPAN_DAYS = 62;
 const MAX_LISTED_ISSUES = 20;
 
 export const replay = defineCommand('replay', HELP, async (argv, io) => {
-  const { values } = parse(argv, { config: { type: 'string', short: 'c' }, results: { type: 'string', short: 'r' }, until: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parse(argv, { config: { type: 'string', short: 'c' }, results: { type: 'string', short: 'r' }, until: { type: 'string' }, explain: { type: 'boolean' }, json: { type: 'boolean' } });
   const configPath = required(values.config, '--config');
   const resultsPath = required(values.results, '--results');
   const until = values.until === undefined ? undefined : untilOf(values.until);
 
   const policies = new Map<string, PolicyInput>();
-  for (const check of loadConfigFile(configPath, { local: {} }).checks) policies.set(check.id, policyFor(check));
+  const config = loadConfigFile(configPath, { local: {} });
+  for (const check of config.checks) policies.set(check.id, policyFor(check, config.maintenance));
 
   let text: string;
   try {
@@ -145,14 +194,16 @@ export const replay = defineCommand('replay', HELP, async (argv, io) => {
   }
   for (const [key, count] of foreign) io.stderr(`vantage replay: ignored ${count} result(s) from ${key}: not a location of the check\n`);
 
-  const { notifications } = backtest(policies, results.map((r) => r.record), until !== undefined ? { until } : {});
+  const { notifications, suppressed } = backtest(policies, results.map((r) => r.record), until !== undefined ? { until } : {});
+  const held = values.explain ? suppressed : [];
   if (values.json) {
-    io.stdout(notifications.map((n) => `${json(n)}\n`).join(''));
+    io.stdout(merged(notifications, held, json, jsonSuppressed));
   } else {
-    io.stdout(notifications.map((n) => `${readable(n)}\n`).join(''));
+    io.stdout(merged(notifications, held, (n) => (values.explain ? `${SENT}  ${readable(n)}` : readable(n)), readableSuppressed));
     const checks = new Set(results.map((r) => r.record.checkId)).size;
     const pages = notifications.filter((n) => n.event === 'DOWN').length;
-    io.stdout(`${notifications.length} notification(s), ${pages} DOWN page(s), from ${results.length} result(s) of ${checks} check(s)\n`);
+    const note = suppressed.length === 0 ? '' : `; ${suppressed.length} suppressed${values.explain ? '' : ' (--explain lists them)'}`;
+    io.stdout(`${notifications.length} notification(s), ${pages} DOWN page(s), from ${results.length} result(s) of ${checks} check(s)${note}\n`);
   }
   return EXIT.OK;
 });

@@ -1,24 +1,24 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfigFile } from '../../shared/config/load.ts';
-import type { CheckState } from '../../shared/evaluate/index.ts';
-import { LOCAL_REGION, LOCAL_TABLE } from '../../dev/pipeline.ts';
+import type { CheckState, Mute } from '../../shared/evaluate/index.ts';
 import { createStore } from '../../shared/store/dynamo.ts';
 import { StoreError } from '../../shared/store/errors.ts';
 import type { Heartbeat } from '../../shared/store/items.ts';
-import { defineCommand, parse, UsageError } from '../args.ts';
+import { defineCommand, parse } from '../args.ts';
 import { EXIT } from '../io.ts';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connectTable, describeStoreError } from '../table-connection.ts';
 
 const HELP = `usage: vantage status [--config FILE] [--endpoint URL] [--table NAME] [--region REGION] [--json]
 
 Prints each check's current state as the evaluator last wrote it, and when each location last ran.
+A check inside a maintenance window or a silence shows MAINTENANCE, with its counted state next to it
+(MAINTENANCE (DOWN)), which window or silence, and until when; nothing is sent for it meanwhile.
   --config FILE    read the checks named in FILE (cheap: one BatchGetItem); without it, every state
                    in the table (a Scan, which reads the whole table)
-  --endpoint URL   a DynamoDB endpoint, e.g. the one \`vantage dev\` prints (http://127.0.0.1:PORT)
-  --table NAME     default $VANTAGE_TABLE, else ${LOCAL_TABLE} (what \`cdk deploy\` and \`vantage dev\` create)
-  --region REGION  default $AWS_REGION, else $AWS_DEFAULT_REGION (${LOCAL_REGION} with --endpoint)
-  --json           one JSON object per check
+${CONNECTION_HELP}
+  --json           one JSON object per check (with "mute": {kind, name, start, end} while muted)
 Against AWS, credentials come from the usual AWS SDK chain (environment, profile, SSO, role).
-Exit codes: 0 nothing down, 1 a check is DOWN, 2 usage error or the table cannot be read.
+Exit codes: 0 nothing down, 1 a check is DOWN (in maintenance or not: it is down), 2 usage error or
+the table cannot be read.
 `;
 
 /** A check as status shows it. A check with no stored state has never left UP (or never run). */
@@ -32,14 +32,29 @@ export interface CheckStatus {
   locations: Array<{ location: string; state: 'up' | 'failing' | 'failing?' | 'slow' | 'silent'; reason?: string; consecutiveFailures: number }>;
   /** Decided, not yet confirmed as published. */
   outbox: number;
+  /**
+   * Present iff a maintenance window or silence covers the check now: the state's mute, unless it has
+   * ended since the evaluator last wrote (the sweep clears it within a minute). Times ISO.
+   */
+  mute?: { kind: Mute['kind']; name: string; start: string; end: string };
 }
 
-export function toCheckStatus(checkId: string, state: CheckState | undefined, locations: readonly string[]): CheckStatus {
+/** The stored mute, if it still holds at `now`. */
+function currentMute(state: CheckState | undefined, now: number): CheckStatus['mute'] {
+  const mute = state?.mute;
+  if (!mute || mute.end <= now) return undefined;
+  return { kind: mute.kind, name: mute.name, start: new Date(mute.start).toISOString(), end: new Date(mute.end).toISOString() };
+}
+
+/** Pure: `now` decides whether a stored mute still holds. */
+export function toCheckStatus(checkId: string, state: CheckState | undefined, locations: readonly string[], now: number): CheckStatus {
   const names = [...new Set([...locations, ...Object.keys(state?.locations ?? {})])];
+  const mute = currentMute(state, now);
   return {
     checkId,
     overall: state?.overall ?? 'UP?',
     version: state?.version ?? 0,
+    ...(mute && { mute }),
     ...(state?.incident && { since: new Date(state.incident.startedAt).toISOString(), incidentId: state.incident.id }),
     locations: names.map((location) => {
       const loc = state?.locations[location];
@@ -63,11 +78,21 @@ function ago(ms: number): string {
   return `${Math.round(s / 3600)}h ago`;
 }
 
+/** `2026-12-06T02:30:00Z`: to the second, which is as fine as windows and silences are written. */
+const isoSeconds = (iso: string) => iso.replace(/\.000Z$/, 'Z');
+
+/** The STATE cell: the counted state, or MAINTENANCE with it, what mutes the check and until when. */
+export function stateCell(c: CheckStatus): string {
+  if (!c.mute) return c.overall;
+  const what = c.mute.kind === 'maintenance' ? 'window' : 'silence';
+  return `MAINTENANCE (${c.overall}) ${what} ${c.mute.name} until ${isoSeconds(c.mute.end)}`;
+}
+
 /** The human table. Pure: the clock is passed in. */
 export function formatStatus(checks: readonly CheckStatus[], heartbeats: readonly Heartbeat[], now: number): string {
   const rows = checks.map((c) => [
     c.checkId,
-    c.overall,
+    stateCell(c),
     c.since ? `since ${c.since}` : '',
     c.locations.map((l) => `${l.location} ${l.state}${l.reason ? ` (${l.reason})` : ''}`).join(', '),
   ]);
@@ -83,57 +108,32 @@ export function formatStatus(checks: readonly CheckStatus[], heartbeats: readonl
   return `${out.join('\n')}\n`;
 }
 
-const isLoopback = (url: string) => {
-  try {
-    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
-  } catch {
-    return false;
-  }
-};
-
 export const status = defineCommand('status', HELP, async (argv, io) => {
   const { values } = parse(argv, {
     config: { type: 'string', short: 'c' },
-    endpoint: { type: 'string' },
-    table: { type: 'string' },
-    region: { type: 'string' },
+    ...CONNECTION_OPTIONS,
     json: { type: 'boolean' },
   });
-  if (values.endpoint !== undefined && !/^https?:\/\//.test(values.endpoint)) throw new UsageError('--endpoint must be an http:// or https:// URL', { showHelp: false });
-
-  const region = values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? (values.endpoint ? LOCAL_REGION : undefined);
-  if (!region) throw new UsageError('no region: pass --region or set AWS_REGION (or --endpoint for a local pipeline)', { showHelp: false });
-  const tableName = values.table ?? io.env.VANTAGE_TABLE ?? LOCAL_TABLE;
-  const config = values.config ? loadConfigFile(values.config) : undefined;
-
-  const client = new DynamoDBClient({
-    region,
-    maxAttempts: 2,
-    ...(values.endpoint && { endpoint: values.endpoint }),
-    // DynamoDB Local accepts any credentials; a machine without AWS credentials must still reach it.
-    ...(values.endpoint && isLoopback(values.endpoint) && { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-  });
-  const store = createStore({ client, tableName });
-  const where = values.endpoint ? `${values.endpoint} (table ${tableName})` : `table ${tableName} in ${region}`;
+  const conn = connectTable(values, io.env);
+  const { client, where } = conn;
+  const store = createStore({ client, tableName: conn.tableName });
   let checks: CheckStatus[];
   let heartbeats: Heartbeat[];
+  const now = Date.now();
   try {
+    const config = values.config ? loadConfigFile(values.config) : undefined;
     if (config) {
       const states = new Map((await store.getStates<CheckState>(config.checks.map((c) => c.id))).map((s) => [s.checkId, s]));
-      checks = config.checks.filter((c) => c.enabled).map((c) => toCheckStatus(c.id, states.get(c.id), c.locations));
+      checks = config.checks.filter((c) => c.enabled).map((c) => toCheckStatus(c.id, states.get(c.id), c.locations, now));
       heartbeats = await store.getHeartbeats([...new Set(config.checks.flatMap((c) => c.locations))]);
     } else {
       const states = await store.listStates<CheckState>();
-      checks = states.map((s) => toCheckStatus(s.checkId, s, []));
+      checks = states.map((s) => toCheckStatus(s.checkId, s, [], now));
       heartbeats = await store.getHeartbeats([...new Set(states.flatMap((s) => Object.keys(s.locations)))]);
     }
   } catch (err) {
     if (!(err instanceof StoreError)) throw err;
-    const hint = err.code === 'STORE_TABLE_NOT_FOUND'
-      ? ` (no table named ${tableName}: pass --table or set VANTAGE_TABLE)`
-      : values.endpoint ? ' (is `vantage dev` still running? It prints its endpoint when ready)' : '';
-    const code = (err.cause as { code?: unknown } | undefined)?.code;
-    io.stderr(`vantage status: cannot read ${where}: ${err.message}${typeof code === 'string' ? ` (${code})` : ''}${hint}\n`);
+    io.stderr(`vantage status: ${describeStoreError(conn, err)}\n`);
     return EXIT.USAGE;
   } finally {
     client.destroy();
@@ -141,6 +141,6 @@ export const status = defineCommand('status', HELP, async (argv, io) => {
 
   if (values.json) io.stdout(checks.map((c) => JSON.stringify(c)).join('\n') + (checks.length ? '\n' : ''));
   else if (checks.length === 0) io.stdout(`no check states in ${where} yet: the evaluator writes one when a check first fails, and \`--config\` lists every check.\n`);
-  else io.stdout(formatStatus(checks, heartbeats, Date.now()));
+  else io.stdout(formatStatus(checks, heartbeats, now));
   return checks.some((c) => c.overall === 'DOWN') ? EXIT.DOWN : EXIT.OK;
 });

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { evaluate } from './evaluate.ts';
-import type { CheckState, Notification, PolicyInput, ResultRecord } from './types.ts';
+import type { CheckState, Evaluation, Notification, PolicyInput, ResultRecord } from './types.ts';
 
 /** An ISO 8601 time with an explicit zone, or epoch ms: a zone-less time would be read in the machine's zone. */
 const Timestamp = z.union([
@@ -92,6 +92,25 @@ export interface BacktestOptions {
   until?: number;
 }
 
+export type Suppressed = Evaluation['suppressed'][number];
+
+export interface BacktestOutcome {
+  /** What would have been sent. */
+  notifications: Notification[];
+  /**
+   * What was decided but not sent, with why; `vantage replay --explain` prints them. Each once, when
+   * first decided: a held DOWN is decided again at every evaluation until it can go out, and the
+   * repeats (same dedupe key, same reason) say nothing new.
+   */
+  suppressed: Suppressed[];
+  states: Map<string, CheckState>;
+}
+
+/** Time order, then the policies' order: a stable sort keeps a check's own decisions in the order made. */
+function byTime<T>(entries: Array<{ item: T; at: number; rank: number }>): T[] {
+  return entries.sort((a, b) => a.at - b.at || a.rank - b.rank).map(({ item }) => item);
+}
+
 /**
  * Feeds each check's results in ts order, one at a time with `now` at the result's ts, as if the
  * evaluator had seen them live, and between them runs the sweep's step (evaluate with no results) at
@@ -102,14 +121,18 @@ export interface BacktestOptions {
  * A check's sweeps start after its first result (before it there is no state, and the sweep writes
  * nothing for a check without one) and go on to `until`, past the check's own last result.
  *
- * Returns every notification, ordered by time (checks in the order of `policies` on ties), and each
+ * Maintenance windows come with each policy (`policyFor(check, config.maintenance)`); silences live
+ * in the table, not in the results, so a backtest knows none.
+ *
+ * Returns every notification that would have been sent and every one decided but held back (a
+ * window, flapping), each list ordered by time (checks in the order of `policies` on ties), and each
  * check's final state.
  */
 export function backtest(
   policies: ReadonlyMap<string, PolicyInput>,
   results: readonly ResultRecord[],
   options: BacktestOptions = {},
-): { notifications: Notification[]; states: Map<string, CheckState> } {
+): BacktestOutcome {
   const byCheck = new Map<string, ResultRecord[]>();
   for (const r of results) {
     const list = byCheck.get(r.checkId);
@@ -117,7 +140,9 @@ export function backtest(
     else byCheck.set(r.checkId, [r]);
   }
   const end = options.until ?? results.reduce((max, r) => Math.max(max, r.ts), -Infinity);
-  const notifications: Array<{ n: Notification; rank: number }> = [];
+  const notifications: Array<{ item: Notification; at: number; rank: number }> = [];
+  const suppressed: Array<{ item: Suppressed; at: number; rank: number }> = [];
+  const heldOnce = new Set<string>();
   const states = new Map<string, CheckState>();
   [...policies.entries()].forEach(([checkId, policy], rank) => {
     const mine = (byCheck.get(checkId) ?? []).sort((a, b) => a.ts - b.ts);
@@ -128,7 +153,13 @@ export function backtest(
       const ev = evaluate(state, batch, policy, now);
       // The outbox is the handler's to drain; a backtest "publishes" everything at once.
       state = { ...ev.state, outbox: [] };
-      for (const n of ev.notifications) notifications.push({ n, rank });
+      for (const n of ev.notifications) notifications.push({ item: n, at: n.at, rank });
+      for (const s of ev.suppressed) {
+        const key = `${s.notification.dedupeKey}\n${s.by.kind}\n${s.by.name}`;
+        if (heldOnce.has(key)) continue;
+        heldOnce.add(key);
+        suppressed.push({ item: s, at: s.notification.at, rank });
+      }
     };
     /** Sweeps at every boundary before `limit` (or up to and including it, with `inclusive`). */
     const sweepTo = (limit: number, inclusive: boolean) => {
@@ -142,6 +173,5 @@ export function backtest(
     if (state) sweepTo(end, true);
     if (state) states.set(checkId, state);
   });
-  notifications.sort((a, b) => a.n.at - b.n.at || a.rank - b.rank);
-  return { notifications: notifications.map(({ n }) => n), states };
+  return { notifications: byTime(notifications), suppressed: byTime(suppressed), states };
 }

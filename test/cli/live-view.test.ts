@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyEvent, createModel, keyAction, plainView, renderScreen, shownOverall, type ViewEvent } from '../../cli/live-view.ts';
 import { loadConfigObject } from '../../shared/config/load.ts';
+import type { Mute } from '../../shared/evaluate/index.ts';
 
 const config = loadConfigObject({
   defaults: { locations: ['us-east-1', 'eu-west-1', 'ap-southeast-1'], interval: '5s', timeout: '2s' },
@@ -134,5 +135,61 @@ describe('live view: stopping locations', () => {
     view.event({ type: 'control', url: 'http://127.0.0.1:4567' });
     view.close();
     expect(out.split('\n')).toContain('control: http://127.0.0.1:4567');
+  });
+});
+
+describe('live view: maintenance', () => {
+  const WINDOW = { kind: 'maintenance' as const, name: 'weekly-deploy', start: T0, end: T0 + 30 * 60_000 };
+  const muted = (failing: string[], mute: Mute = WINDOW): ViewEvent => ({ ...(failingState(failing) as Extract<ViewEvent, { type: 'state' }>), mute });
+
+  it('shows a check in a window as MAINTENANCE with its counted state, and which window until when, while the window lasts', () => {
+    const model = createModel(config.checks, T0);
+    for (const l of ['us-east-1', 'eu-west-1', 'ap-southeast-1']) applyEvent(model, result('demo-api', l, false), T0);
+    applyEvent(model, muted(['us-east-1', 'eu-west-1', 'ap-southeast-1']), T0);
+
+    const lines = renderScreen(model, { now: T0 + 60_000, width: 140, color: false });
+    expect(lines.find((l) => l.startsWith('demo-api'))).toMatch(/^demo-api\s+MAINTENANCE \(DOWN\)\s+FAILING 503\s+FAILING 503\s+FAILING 503$/);
+    expect(lines.find((l) => l.startsWith('CHECK'))).toMatch(/^CHECK\s+STATE {14}/);
+    expect(lines).toContain('  demo-api: window weekly-deploy until 10:30:00Z');
+
+    // Past its end, before the sweep has written the state again, the window no longer holds.
+    const after = renderScreen(model, { now: T0 + 30 * 60_000, width: 140, color: false });
+    expect(after.find((l) => l.startsWith('demo-api'))).toMatch(/^demo-api\s+DOWN\s+FAILING/);
+    expect(after.some((l) => l.includes('weekly-deploy'))).toBe(false);
+  });
+
+  it('forgets the mute when a state arrives without one', () => {
+    const model = createModel(config.checks, T0);
+    applyEvent(model, muted(['us-east-1']), T0);
+    applyEvent(model, failingState(['us-east-1']), T0 + 1000);
+    expect(model.rows[0]!.mute).toBeUndefined();
+  });
+
+  it('in plain mode, says when a window starts and ends, with the counted state, and shows MAINTENANCE in the round line', () => {
+    let out = '';
+    let clock = T0;
+    const view = plainView({ checks: config.checks, terminal: { write: (t) => { out += t; } }, now: () => clock });
+    view.event(muted(['eu-west-1', 'ap-southeast-1']));
+    for (const l of ['us-east-1', 'eu-west-1', 'ap-southeast-1']) view.event(result('demo-api', l, l === 'us-east-1'));
+    clock = T0 + 30 * 60_000;
+    view.event(failingState(['eu-west-1', 'ap-southeast-1']));
+    view.close();
+
+    expect(out.split('\n').filter(Boolean)).toEqual([
+      '10:00:00 state  demo-api is in MAINTENANCE (window weekly-deploy until 10:30:00Z): results counted, nothing sent; counted DOWN',
+      '10:00:00 state  demo-api is now MAINTENANCE (DOWN)',
+      '10:00:00 probe  demo-api       MAINTENANCE (DOWN) us-east-1 up 4.2ms · eu-west-1 FAILING 503 · ap-southeast-1 FAILING 503',
+      '10:30:00 state  demo-api maintenance ended (window weekly-deploy); counted DOWN',
+    ]);
+  });
+
+  it('shows a silence by its id, and an ESCALATION notification as a page', () => {
+    const model = createModel(config.checks, T0);
+    applyEvent(model, muted(['us-east-1'], { kind: 'silence', name: 's-0a1b2c3d', start: T0, end: T0 + 2 * 86_400_000 }), T0);
+    applyEvent(model, { type: 'notification', messageId: 'm1', event: 'ESCALATION', checkId: 'demo-tcp', subject: '[ESCALATION] demo-tcp: level 1, DOWN for 15m', channels: ['manager'] }, T0);
+
+    const lines = renderScreen(model, { now: T0, width: 140, color: true });
+    expect(lines).toContain('\x1b[2m  demo-api: silence s-0a1b2c3d until 2026-11-22T10:00:00Z\x1b[0m');
+    expect(lines).toContain('\x1b[31m  10:00:00  [ESCALATION] demo-tcp: level 1, DOWN for 15m\x1b[0m');
   });
 });

@@ -22,6 +22,8 @@ const CONFIG = {
     { id: 'api', http: { url: 'http://127.0.0.1:1/health' } },
     { id: 'web', http: { url: 'http://127.0.0.1:1/' } },
     { id: 'quiet', tcp: { host: '127.0.0.1', port: 1 } },
+    { id: 'db', tcp: { host: '127.0.0.1', port: 2 } },
+    { id: 'cache', tcp: { host: '127.0.0.1', port: 3 } },
   ],
 };
 const config = loadConfigObject(CONFIG);
@@ -37,6 +39,13 @@ function stateAfterFailures(id: string, failing: string[]): CheckState {
   return evaluate(undefined, results, policyFor(checkOf(id)), T0 + 10_000).state;
 }
 
+/** Wall-clock based, because the command reads the real clock: db's window holds for another hour, cache's ended a minute ago. */
+const NOW = Date.now();
+const HOUR = 3_600_000;
+const WINDOW_END = Math.ceil((NOW + HOUR) / 1000) * 1000;
+const dbMute = { kind: 'maintenance' as const, name: 'weekly-deploy', start: NOW - 600_000, end: WINDOW_END };
+const cacheMute = { kind: 'silence' as const, name: 's-0a1b2c3d', start: NOW - HOUR, end: NOW - 60_000 };
+
 let db: TestDynamoDb;
 let tableName: string;
 let dir: string;
@@ -48,6 +57,9 @@ beforeAll(async () => {
   const store = createStore({ client: db.client, tableName });
   await store.putState(stateAfterFailures('api', LOCATIONS));
   await store.putState(stateAfterFailures('web', ['eu-west-1']));
+  // As the evaluator writes a check failing inside a window: counted DOWN, with the mute that covers it.
+  await store.putState({ ...stateAfterFailures('db', LOCATIONS), mute: dbMute });
+  await store.putState({ ...stateAfterFailures('cache', ['us-east-1']), mute: cacheMute });
   for (const l of LOCATIONS) await store.putHeartbeat(l, { lastSeen: new Date().toISOString(), checksRun: 3, failures: l === 'eu-west-1' ? 2 : 1 });
   dir = mkdtempSync(join(tmpdir(), 'vantage-status-'));
   configPath = join(dir, 'checks.yaml');
@@ -78,7 +90,28 @@ describe('vantage status', () => {
 
     expect(run.code).toBe(1);
     const rows = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { checkId: string; overall: string; version: number });
-    expect(rows.map((r) => [r.checkId, r.overall, r.version])).toEqual([['api', 'DOWN', 1], ['web', 'PARTIAL', 1]]);
+    expect(rows.map((r) => [r.checkId, r.overall, r.version]).sort()).toEqual([['api', 'DOWN', 1], ['cache', 'PARTIAL', 1], ['db', 'DOWN', 1], ['web', 'PARTIAL', 1]]);
+  });
+
+  it('shows a check inside a window as MAINTENANCE with its counted state, the window and until when; a mute that has ended is not shown', async () => {
+    const run = await runCli(['status', '--endpoint', db.endpoint, '--table', tableName, '--config', configPath]);
+    const lines = run.stdout.split('\n');
+    const until = new Date(WINDOW_END).toISOString().replace('.000Z', 'Z');
+
+    expect(lines[0]).toMatch(/^CHECK\s+STATE\s+INCIDENT\s+LOCATIONS$/);
+    expect(lines.find((l) => l.startsWith('db '))).toMatch(new RegExp(`^db\\s+MAINTENANCE \\(DOWN\\) window weekly-deploy until ${until}\\s+since 2026-11-20T10:00:00.000Z\\s+us-east-1 failing`));
+    expect(lines.find((l) => l.startsWith('cache '))).toMatch(/^cache\s+PARTIAL\s+since/);
+    // Down is down: a window holds the pages back, not the exit code.
+    expect(run.code).toBe(1);
+  });
+
+  it('includes the current mute in --json, with ISO times', async () => {
+    const run = await runCli(['status', '--endpoint', db.endpoint, '--table', tableName, '--config', configPath, '--json']);
+    const rows = new Map(run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { checkId: string; overall: string; mute?: unknown }).map((r) => [r.checkId, r]));
+
+    expect(rows.get('db')).toMatchObject({ overall: 'DOWN', mute: { kind: 'maintenance', name: 'weekly-deploy', start: new Date(dbMute.start).toISOString(), end: new Date(WINDOW_END).toISOString() } });
+    expect(rows.get('cache')).not.toHaveProperty('mute');
+    expect(rows.get('api')).not.toHaveProperty('mute');
   });
 
   it('names the table and how to fix it when the table does not exist', async () => {
@@ -111,11 +144,18 @@ describe('vantage status', () => {
 describe('formatStatus', () => {
   it('shows a never-written check as UP? with the reason, and heartbeat ages', () => {
     const now = T0 + 90_000;
-    const text = formatStatus([toCheckStatus('quiet', undefined, ['a', 'b'])], [{ location: 'a', lastSeen: new Date(T0).toISOString(), checksRun: 1 }], now);
+    const text = formatStatus([toCheckStatus('quiet', undefined, ['a', 'b'], now)], [{ location: 'a', lastSeen: new Date(T0).toISOString(), checksRun: 1 }], now);
 
     expect(text).toContain('quiet  UP?');
     expect(text).toContain('a up, b up');
     expect(text).toMatch(/UP\? = no state stored/);
     expect(text).toMatch(/a\s+90s ago \(1 check\(s\), 0 failed\)/);
+  });
+
+  it('shows a silence by its id, and decides by the clock passed in whether the mute still holds (its end is exclusive)', () => {
+    const state = { ...stateAfterFailures('quiet', ['us-east-1']), mute: { kind: 'silence' as const, name: 's-0a1b2c3d', start: T0, end: T0 + 1_800_000 } };
+
+    expect(formatStatus([toCheckStatus('quiet', state, LOCATIONS, T0 + 1_799_999)], [], T0)).toMatch(/^quiet {2}MAINTENANCE \(PARTIAL\) silence s-0a1b2c3d until 2026-11-20T10:30:00Z {2}since /m);
+    expect(toCheckStatus('quiet', state, LOCATIONS, T0 + 1_800_000)).not.toHaveProperty('mute');
   });
 });
