@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeServer, listenLoopback } from '../support/http-servers.ts';
+import { closeServer, listenLoopback, webhookReceiver, type ReceivedHook } from '../support/http-servers.ts';
 import { waitFor } from '../support/processes.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -22,12 +22,11 @@ const LOCATIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
 const STOPPED = 'ap-southeast-1';
 const INTERVAL_MS = 2_000;
 
-interface Hook { at: number; body: { event: string; checkId: string; locations?: Array<{ location: string }> } }
+type Hook = ReceivedHook<{ event: string; checkId: string; locations?: Array<{ location: string }> }>;
 type DevEvent = { ts: string; type: string; at: number } & Record<string, unknown>;
 
 let target: http.Server;
-let receiver: http.Server;
-const hooks: Hook[] = [];
+const { server: receiver, hooks } = webhookReceiver<Hook['body']>();
 let workdir: string;
 let child: ChildProcess;
 let childExit: Promise<unknown>;
@@ -44,14 +43,6 @@ const resultsOf = (location: string, since = 0) => events.filter((e) => e.type =
 
 beforeAll(async () => {
   target = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
-  receiver = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => { body += c.toString('utf8'); });
-    req.on('end', () => {
-      hooks.push({ at: Date.now(), body: JSON.parse(body) as Hook['body'] });
-      res.writeHead(204).end();
-    });
-  });
   const [targetPort, receiverPort] = [await listenLoopback(target), await listenLoopback(receiver)];
 
   workdir = mkdtempSync(join(tmpdir(), 'vantage-e2e-control-'));

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeServer, listenLoopback } from '../support/http-servers.ts';
+import { closeServer, listenLoopback, webhookReceiver, type ReceivedHook } from '../support/http-servers.ts';
 import { waitFor } from '../support/processes.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -26,15 +26,14 @@ const DOWN_BOUND_MS = INTERVAL_MS * THRESHOLD + 5_000;
 /** How long the test keeps watching after an alert, to see that no second one follows. */
 const QUIET_MS = 4_000;
 
-interface Hook { at: number; body: { event: string; checkId: string; incidentId: string; locations: Array<{ location: string }> }; headers: http.IncomingHttpHeaders }
+type Hook = ReceivedHook<{ event: string; checkId: string; incidentId: string; locations: Array<{ location: string }> }>;
 type DevEvent = { ts: string; type: string } & Record<string, unknown>;
 
 /** The target: healthy, down for everyone, or down for the locations listed (told apart by User-Agent). */
 let failFor: 'none' | 'all' | string[] = 'none';
 const userAgents = new Set<string>();
 let target: http.Server;
-let receiver: http.Server;
-const hooks: Hook[] = [];
+const { server: receiver, hooks } = webhookReceiver<Hook['body']>();
 
 let workdir: string;
 let child: ChildProcess;
@@ -96,14 +95,6 @@ beforeAll(async () => {
     userAgents.add(ua);
     const failing = failFor === 'all' || (Array.isArray(failFor) && failFor.some((l) => ua.includes(`location=${l}`)));
     res.writeHead(failing ? 503 : 200, { 'content-type': 'text/plain' }).end(failing ? 'down' : 'ok');
-  });
-  receiver = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => { body += c.toString('utf8'); });
-    req.on('end', () => {
-      hooks.push({ at: Date.now(), body: JSON.parse(body) as Hook['body'], headers: req.headers });
-      res.writeHead(204).end();
-    });
   });
   const [targetPort, receiverPort] = [await listenLoopback(target), await listenLoopback(receiver)];
 

@@ -170,3 +170,23 @@ export async function closeServer(server: http.Server | undefined): Promise<void
   server.closeAllConnections();
   await new Promise((done) => server.close(done));
 }
+
+/** One webhook delivery as a receiver saw it. */
+export interface ReceivedHook<B> { at: number; body: B; headers: http.IncomingHttpHeaders }
+
+/**
+ * A webhook endpoint on loopback that records every JSON body it is sent (with when and the
+ * headers) and answers 204, as the e2e tests' alert receiver.
+ */
+export function webhookReceiver<B>(): { server: http.Server; hooks: Array<ReceivedHook<B>> } {
+  const hooks: Array<ReceivedHook<B>> = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => { body += c.toString('utf8'); });
+    req.on('end', () => {
+      hooks.push({ at: Date.now(), body: JSON.parse(body) as B, headers: req.headers });
+      res.writeHead(204).end();
+    });
+  });
+  return { server, hooks };
+}
