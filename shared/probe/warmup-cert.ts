@@ -37,7 +37,10 @@ const NAME = seq(der(0x31, seq(oid('2.5.4.3'), der(0x0c, Buffer.from('vantage-wa
 export function warmUpCertificate(now = Date.now()): { cert: string; key: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const serial = randomBytes(8);
-  serial[0]! &= 0x7f; // a positive INTEGER
+  // A positive INTEGER in DER's shortest form: the high bit clear (else it reads as negative) and the
+  // first byte never 0 (a leading zero before a byte under 0x80 is "illegal padding" to OpenSSL, which
+  // failed one warm-up in about 256).
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
   const altNames = seq(der(0x82, Buffer.from('localhost')), der(0x87, Buffer.from([127, 0, 0, 1])));
   const tbs = seq(
     der(0xa0, der(0x02, Buffer.from([2]))), // v3
