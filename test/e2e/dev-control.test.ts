@@ -7,18 +7,18 @@
  * The test synchronises on the `--json` events and on what the receiver gets. It asserts lower bounds
  * only (silence is not reported before 3 intervals have passed); the waits are hang guards.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listenLoopback, webhookReceiver, type ReceivedHook } from '../support/http-servers.ts';
+import { DEV_LOCATIONS, spawnDev, writeDevConfig } from '../support/dev-pipeline.ts';
 import { waitFor } from '../support/processes.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const LOCATIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
+const LOCATIONS = DEV_LOCATIONS;
 const STOPPED = 'ap-southeast-1';
 const INTERVAL_MS = 2_000;
 
@@ -46,23 +46,9 @@ beforeAll(async () => {
   const [targetPort, receiverPort] = [await listenLoopback(target), await listenLoopback(receiver)];
 
   workdir = mkdtempSync(join(tmpdir(), 'vantage-e2e-control-'));
-  const config = join(workdir, 'checks.yaml');
-  writeFileSync(config, [
-    'defaults:',
-    `  interval: ${INTERVAL_MS / 1000}s`,
-    '  timeout: 1s',
-    `  locations: [${LOCATIONS.join(', ')}]`,
-    '  retries: 0',
-    '  alerting: { failureThreshold: 2, recoveryThreshold: 2, quorum: 2, channels: [receiver] }',
-    'channels:',
-    `  receiver: { webhook: ["http://127.0.0.1:${receiverPort}/hook"] }`,
-    'checks:',
-    '  - id: e2e-control',
-    `    http: { url: "http://127.0.0.1:${targetPort}/health" }`,
-    '',
-  ].join('\n'));
+  const config = writeDevConfig(workdir, { checkId: 'e2e-control', targetPort, receiverPort, intervalSeconds: INTERVAL_MS / 1000, timeout: '1s' });
 
-  child = spawn(join(ROOT, 'node_modules/.bin/node'), ['cli/vantage.mjs', 'dev', '--config', config, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawnDev(config);
   childExit = new Promise((done) => child.once('exit', done));
   createInterface({ input: child.stdout! }).on('line', (line) => {
     try {

@@ -9,21 +9,20 @@
  * The test synchronises on the `--json` events and on what the receiver gets. It asserts no timing
  * upper bound; the waits are hang guards, and the measured times are printed.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredSilence } from '../../shared/store/items.ts';
 import { closeServer, listenLoopback, webhookReceiver, type ReceivedHook } from '../support/http-servers.ts';
+import { DEV_LOCATIONS, NODE, ROOT, spawnDev, writeDevConfig } from '../support/dev-pipeline.ts';
 import { waitFor } from '../support/processes.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const NODE = join(ROOT, 'node_modules/.bin/node');
-const LOCATIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
+const LOCATIONS = DEV_LOCATIONS;
 const CHECK = 'e2e-silenced';
 const INTERVAL_MS = 1_000;
 /** How long the failing check is watched while silenced: many evaluations and sweeps, each of which would page. */
@@ -66,23 +65,9 @@ beforeAll(async () => {
   const [targetPort, receiverPort] = [await listenLoopback(target), await listenLoopback(receiver)];
 
   workdir = mkdtempSync(join(tmpdir(), 'vantage-e2e-silence-'));
-  const config = join(workdir, 'checks.yaml');
-  writeFileSync(config, [
-    'defaults:',
-    `  interval: ${INTERVAL_MS / 1000}s`,
-    '  timeout: 800ms',
-    `  locations: [${LOCATIONS.join(', ')}]`,
-    '  retries: 0',
-    '  alerting: { failureThreshold: 2, recoveryThreshold: 2, quorum: 2, channels: [receiver] }',
-    'channels:',
-    `  receiver: { webhook: ["http://127.0.0.1:${receiverPort}/hook"] }`,
-    'checks:',
-    `  - id: ${CHECK}`,
-    `    http: { url: "http://127.0.0.1:${targetPort}/health" }`,
-    '',
-  ].join('\n'));
+  const config = writeDevConfig(workdir, { checkId: CHECK, targetPort, receiverPort, intervalSeconds: INTERVAL_MS / 1000, timeout: '800ms' });
 
-  child = spawn(NODE, ['cli/vantage.mjs', 'dev', '--config', config, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawnDev(config);
   childExit = new Promise((done) => child.once('exit', done));
   createInterface({ input: child.stdout! }).on('line', (line) => {
     try {

@@ -7,19 +7,19 @@
  * The test synchronises on the `--json` events (ready, results) and on what the receiver gets; the
  * only timing bound it asserts is the issue's: DOWN within interval × threshold + 5 s.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listenLoopback, webhookReceiver, type ReceivedHook } from '../support/http-servers.ts';
+import { DEV_LOCATIONS, spawnDev, writeDevConfig } from '../support/dev-pipeline.ts';
 import { waitFor } from '../support/processes.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const LOCATIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
+const LOCATIONS = DEV_LOCATIONS;
 const INTERVAL_MS = 1_000;
 const THRESHOLD = 2;
 const DOWN_BOUND_MS = INTERVAL_MS * THRESHOLD + 5_000;
@@ -99,23 +99,9 @@ beforeAll(async () => {
   const [targetPort, receiverPort] = [await listenLoopback(target), await listenLoopback(receiver)];
 
   workdir = mkdtempSync(join(tmpdir(), 'vantage-e2e-'));
-  const config = join(workdir, 'checks.yaml');
-  writeFileSync(config, [
-    'defaults:',
-    '  interval: 1s',
-    '  timeout: 800ms',
-    `  locations: [${LOCATIONS.join(', ')}]`,
-    '  retries: 0',
-    '  alerting: { failureThreshold: 2, recoveryThreshold: 2, quorum: 2, channels: [receiver] }',
-    'channels:',
-    `  receiver: { webhook: ["http://127.0.0.1:${receiverPort}/hook"] }`,
-    'checks:',
-    '  - id: e2e-api',
-    `    http: { url: "http://127.0.0.1:${targetPort}/health" }`,
-    '',
-  ].join('\n'));
+  const config = writeDevConfig(workdir, { checkId: 'e2e-api', targetPort, receiverPort, intervalSeconds: 1, timeout: '800ms' });
 
-  child = spawn(join(ROOT, 'node_modules/.bin/node'), ['cli/vantage.mjs', 'dev', '--config', config, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawnDev(config);
   childExit = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
   createInterface({ input: child.stdout! }).on('line', (line) => {
     try {

@@ -1,0 +1,47 @@
+/**
+ * What the `vantage dev` end-to-end tests share: a one-check config alerting a webhook receiver, and
+ * the dev pipeline started on it as a child process with `--json` events on stdout.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+/** The repository's Node (the devDependency), as `npm run` would use. */
+export const NODE = join(ROOT, 'node_modules/.bin/node');
+export const DEV_LOCATIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-1'];
+
+export interface DevConfig {
+  checkId: string;
+  /** Port of the loopback target; the check probes `/health` on it. */
+  targetPort: number;
+  /** Port of the webhook receiver (channel `receiver`). */
+  receiverPort: number;
+  intervalSeconds: number;
+  timeout: string;
+}
+
+/** Writes `checks.yaml` in `dir`: three locations, thresholds 2/2, quorum 2, no retries. Returns its path. */
+export function writeDevConfig(dir: string, c: DevConfig): string {
+  const file = join(dir, 'checks.yaml');
+  writeFileSync(file, [
+    'defaults:',
+    `  interval: ${c.intervalSeconds}s`,
+    `  timeout: ${c.timeout}`,
+    `  locations: [${DEV_LOCATIONS.join(', ')}]`,
+    '  retries: 0',
+    '  alerting: { failureThreshold: 2, recoveryThreshold: 2, quorum: 2, channels: [receiver] }',
+    'channels:',
+    `  receiver: { webhook: ["http://127.0.0.1:${c.receiverPort}/hook"] }`,
+    'checks:',
+    `  - id: ${c.checkId}`,
+    `    http: { url: "http://127.0.0.1:${c.targetPort}/health" }`,
+    '',
+  ].join('\n'));
+  return file;
+}
+
+/** `vantage dev --config FILE --json`, from the repository root. */
+export function spawnDev(config: string): ChildProcess {
+  return spawn(NODE, ['cli/vantage.mjs', 'dev', '--config', config, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+}
