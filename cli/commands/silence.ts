@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { formatDuration as humanDuration } from '../../shared/alert/text.ts';
 import { parseDuration } from '../../shared/config/duration.ts';
+import { parseInstant } from '../../shared/config/instant.ts';
 import { loadConfigFile, type LoadedConfig } from '../../shared/config/load.ts';
 import { createStore, SilenceExistsError, type Store, type StoredSilence } from '../../shared/store/dynamo.ts';
 import { StoreError } from '../../shared/store/errors.ts';
@@ -49,7 +50,6 @@ Exit codes: 0 done, 2 usage error, an unknown silence, or the table cannot be re
 
 /** A comment is for people skimming a list; the cap keeps an item small (it is read by every evaluator run). */
 const COMMENT_MAX = 500;
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 const SILENCE_ID = /^s-[0-9a-f]{8}$/;
 
 const OPTIONS = {
@@ -72,8 +72,8 @@ type Values = ReturnType<typeof parse<typeof OPTIONS>>['values'];
 const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
 
 function parseTime(text: string, flag: string): number {
-  const ms = ISO_WITH_ZONE.test(text) ? Date.parse(text) : NaN;
-  if (!Number.isFinite(ms)) throw new UsageError(`${flag} must be an ISO 8601 time with a zone, like 2026-12-05T23:00:00Z (got "${text}")`, { showHelp: false });
+  const ms = parseInstant(text);
+  if (ms === undefined) throw new UsageError(`${flag} must be an ISO 8601 time with a zone, like 2026-12-05T23:00:00Z (got "${text}")`, { showHelp: false });
   return ms;
 }
 

@@ -5,6 +5,7 @@
  * tags, and a silence with both needs both. A silence always has at least one of them (the store
  * refuses one with neither), so no silence mutes every check by accident.
  */
+import { selectorApplies } from '../config/maintenance.ts';
 import type { Mute } from '../evaluate/types.ts';
 import type { StoredSilence } from '../store/items.ts';
 
@@ -26,11 +27,10 @@ export interface SilenceTarget {
 export const SILENCE_LOOKBACK_MS = 24 * 60 * 60 * 1000;
 
 export function silenceApplies(s: Pick<StoredSilence, 'checks' | 'tags'>, check: SilenceTarget): boolean {
-  const byCheck = s.checks !== undefined && s.checks.length > 0;
-  const tags = Object.entries(s.tags ?? {});
-  if (!byCheck && tags.length === 0) return false;
-  if (byCheck && !s.checks!.includes(check.id)) return false;
-  return tags.every(([k, v]) => check.tags?.[k] === v);
+  const checks = s.checks !== undefined && s.checks.length > 0 ? s.checks : undefined;
+  // No matcher never means every check (the store refuses one, but an item is data).
+  if (!checks && Object.keys(s.tags ?? {}).length === 0) return false;
+  return selectorApplies({ checks, ...(s.tags && { tags: s.tags }) }, check);
 }
 
 /**
