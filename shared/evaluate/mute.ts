@@ -4,7 +4,7 @@
  * evaluation), the silences from the observations (the store holds them). See ./README.md "Mutes".
  */
 import { occurrences } from '../config/maintenance.ts';
-import type { CheckState, Mute, Observations, PolicyInput } from './types.ts';
+import type { CheckState, Incident, Mute, Observations, PolicyInput } from './types.ts';
 
 /** Every mute that can cover a tick in [from, to]: the windows' occurrences there, and the silences given. */
 export function mutesOf(policy: PolicyInput, observations: Observations, from: number, to: number): Mute[] {
@@ -60,5 +60,11 @@ export function restartUnsent(draft: CheckState, end: number): void {
   if (!incident || Object.keys(incident.sent).length > 0) return;
   const startedAt = Math.max(incident.startedAt, end);
   if (startedAt === incident.startedAt) return;
-  draft.incident = { ...incident, id: `${draft.checkId}:${new Date(startedAt).toISOString()}`, startedAt, overallSince: Math.max(incident.overallSince, end) };
+  const restarted: Incident = { ...incident, id: `${draft.checkId}:${new Date(startedAt).toISOString()}`, startedAt, overallSince: Math.max(incident.overallSince, end) };
+  // Spells that ended before the restart belong to the muted part: they must not make a DOWN of a
+  // check that is only PARTIAL now (the event-time quorum, ./event-time.ts), nor hold its resolution.
+  const ended = Object.entries(incident.ended ?? {}).filter(([, spell]) => spell.until > startedAt);
+  if (ended.length > 0) restarted.ended = Object.fromEntries(ended);
+  else delete restarted.ended;
+  draft.incident = restarted;
 }

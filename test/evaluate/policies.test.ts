@@ -65,6 +65,19 @@ describe('a maintenance window', () => {
     expect(resolved.durationMs).toBe(at(13, 2) - at(8));
   });
 
+  it('ending while the outage is clearing pages nothing for what was DOWN inside it: only the state after the end counts', () => {
+    // DOWN everywhere inside the window; at its end eu and us have recovered and ap is recovering
+    // (one good run of two). The check is PARTIAL at the end, not DOWN, and up before that PARTIAL
+    // has held for an interval. Before the fix the spells that ended inside the window made a DOWN.
+    const feed = feedWith({ maintenance: [oneOff('deploy', at(1), at(8, 10))] });
+    drive(feed, 0, 14, (loc, m) => (m >= 2 && m < (loc === 'ap' ? 8 : 6) ? 'fail' : 'ok'));
+    expect(feed.sent).toEqual([]);
+    // Still failing past an interval after the end: a PARTIAL, never a DOWN.
+    const longer = feedWith({ maintenance: [oneOff('deploy', at(1), at(8, 10))] });
+    drive(longer, 0, 14, (loc, m) => (m >= 2 && m < (loc === 'ap' ? 9 : 6) ? 'fail' : 'ok'));
+    expect(events(longer.sent)).toEqual(['PARTIAL@12:09:30', 'RESOLVED@12:10:02']);
+  });
+
   it('reports the check as in maintenance while the counting goes on', () => {
     const feed = feedWith({ maintenance: [oneOff('migration', at(2), at(8))] });
     drive(feed, 0, 6, down(3, 12));
