@@ -16,8 +16,19 @@ export type NotificationEvent = (typeof EVENTS)[number];
 export const OPS_EVENTS = ['INSTANCE_SILENT'] as const;
 export type OpsEvent = (typeof OPS_EVENTS)[number];
 
+/**
+ * Channel events: about a notification channel itself, decided by the notifier (not the policy) and
+ * sent through the other channels and the ops topic. A channel may list them in its `events`.
+ */
+export const CHANNEL_EVENTS = ['CHANNEL_FAILING'] as const;
+export type ChannelEvent = (typeof CHANNEL_EVENTS)[number];
+
+/** What `channels.<name>.events` may list: every check event and every channel event. */
+export const LISTENABLE_EVENTS = [...EVENTS, ...CHANNEL_EVENTS] as const;
+export type ListenableEvent = NotificationEvent | ChannelEvent;
+
 /** Everything an alert can be about. */
-export type AlertEvent = NotificationEvent | OpsEvent;
+export type AlertEvent = NotificationEvent | OpsEvent | ChannelEvent;
 
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -39,5 +50,7 @@ export const SEVERITY: Readonly<Record<AlertEvent, Severity>> = {
   LOCATION_SILENT: 'warning',
   CERT_EXPIRING: 'warning',
   INSTANCE_SILENT: 'warning',
+  // The channel's own people may be blind to pages; the others need to look, not to be woken.
+  CHANNEL_FAILING: 'warning',
   RESOLVED: 'info',
 };

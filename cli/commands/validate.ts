@@ -1,24 +1,38 @@
-import { loadConfigFile } from '../../shared/config/load.ts';
-import { ConfigError } from '../../shared/errors.ts';
+import { deployWarnings } from '../../shared/config/deploy-only.ts';
+import { loadConfigFileInput, readConfigFile } from '../../shared/config/load.ts';
+import { ConfigError, type ConfigIssue } from '../../shared/errors.ts';
 import { defineCommand, parse, required } from '../args.ts';
 import { EXIT } from '../io.ts';
 
 const HELP = `usage: vantage validate --config FILE [--json]
 
 Validates a checks config and reports every problem with its path. Exits 0 when valid, 2 otherwise.
+For a config with a deployment block it also warns (on stderr, or as "warnings" with --json) about
+each channel secret written in plain, which would ship in the notifier's asset; warnings do not
+change the exit code.
 `;
+
+const lines = (issues: readonly ConfigIssue[]) => issues.map((i) => `  ${i.path}: ${i.message}`).join('\n');
 
 export const validate = defineCommand('validate', HELP, async (argv, io) => {
   const { values } = parse(argv, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } });
   const config = required(values.config, '--config');
+  let warnings: ConfigIssue[] = [];
+  const warn = () => {
+    if (warnings.length > 0 && !values.json) io.stderr(`${config}: warning: ${warnings.length} plain secret(s) in a deployed config\n${lines(warnings)}\n`);
+  };
   try {
-    const cfg = loadConfigFile(config);
-    io.stdout(values.json ? JSON.stringify({ valid: true, checks: cfg.checks.length }) + '\n' : `${config}: valid, ${cfg.checks.length} check(s)\n`);
+    const input = readConfigFile(config);
+    warnings = deployWarnings(input);
+    const cfg = loadConfigFileInput(input, config);
+    warn();
+    io.stdout(values.json ? JSON.stringify({ valid: true, checks: cfg.checks.length, ...(warnings.length > 0 && { warnings }) }) + '\n' : `${config}: valid, ${cfg.checks.length} check(s)\n`);
     return EXIT.OK;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    if (values.json) io.stdout(JSON.stringify({ valid: false, issues: err.issues }) + '\n');
-    else io.stderr(`${config}: ${err.issues.length} problem(s)\n${err.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}\n`);
+    if (values.json) io.stdout(JSON.stringify({ valid: false, issues: err.issues, ...(warnings.length > 0 && { warnings }) }) + '\n');
+    else io.stderr(`${config}: ${err.issues.length} problem(s)\n${lines(err.issues)}\n`);
+    warn();
     return EXIT.USAGE;
   }
 });

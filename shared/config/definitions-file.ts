@@ -1,7 +1,8 @@
 /**
  * The definitions file (`definitions.json`), as the functions read it at cold start. The CDK app writes
  * it next to each handler bundle with `toDefinitions` (./definitions.ts): a probe function gets the
- * checks of its own location, the evaluator every check and the alert channels.
+ * checks of its own location, the evaluator every check and the alert channels, and the notifier the
+ * evaluator's file (it delivers to those channels' targets).
  *
  * The file holds the checks in the engine's form, exactly as the loader produced them and zod
  * validated them at `cdk synth` (durations in ms, an explicit `kind`, every default merged in, PEM
@@ -23,9 +24,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { VantageError, type ConfigIssue } from '../errors.ts';
+import { LISTENABLE_EVENTS } from '../events.ts';
 import { isTimeZone, parseCron } from './cron.ts';
 import { formatPath } from './paths.ts';
-import type { AlertPolicy, ChannelConfig, Check, CheckKind, CheckOf, MaintenanceWindow } from './schema.ts';
+import type { AlertPolicy, ChannelConfig, Check, CheckKind, CheckOf, MaintenanceWindow, WebhookTarget } from './schema.ts';
 
 /** 2: the engine's form with a content hash (1 was the config's input form, re-validated with zod at init). */
 export const DEFINITIONS_SCHEMA_VERSION = 2;
@@ -79,18 +81,30 @@ export function definitionsHash(doc: object): string {
 
 // ---- shape tables, typed against the schema's output -------------------------------------------------
 
-type Shape = 'string' | 'id' | 'positive' | 'count' | 'boolean' | 'object' | 'array' | 'strings' | 'boolean|object';
+type Shape = 'string' | 'id' | 'positive' | 'count' | 'count1' | 'boolean' | 'object' | 'array' | 'strings' | 'boolean|object' | 'secret';
+
+/** A secret reference as the schema's SecretRef writes it; copied as written, never resolved into the file. */
+function isSecretRef(v: unknown): boolean {
+  if (typeof v === 'string') return true;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const ref = v as Record<string, unknown>;
+  const keys = Object.keys(ref);
+  if (keys.length === 1 && typeof ref.ssm === 'string' && ref.ssm !== '') return true;
+  return typeof ref.secretsManager === 'string' && ref.secretsManager !== '' && keys.every((k) => k === 'secretsManager' || (k === 'key' && typeof ref.key === 'string'));
+}
 
 const SHAPES: Record<Shape, [test: (v: unknown) => boolean, expected: string]> = {
   string: [(v) => typeof v === 'string', 'a string'],
   id: [(v) => typeof v === 'string' && v.length > 0, 'a non-empty string'],
   positive: [(v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a number of milliseconds above 0'],
   count: [(v) => Number.isInteger(v) && (v as number) >= 0, 'a whole number'],
+  count1: [(v) => Number.isInteger(v) && (v as number) >= 1, 'a whole number above 0'],
   boolean: [(v) => typeof v === 'boolean', 'true or false'],
   object: [(v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'an object'],
   array: [Array.isArray, 'an array'],
   strings: [(v) => Array.isArray(v) && v.every((s) => typeof s === 'string'), 'an array of strings'],
   'boolean|object': [(v) => typeof v === 'boolean' || (typeof v === 'object' && v !== null && !Array.isArray(v)), 'true, false or an object'],
+  secret: [isSecretRef, 'a string, {secretsManager, key?} or {ssm}'],
 };
 
 /** The keys of T that are not optional: what the engine may read without a fallback. */
@@ -119,10 +133,21 @@ const SPECS: { [K in CheckKind]: ShapeTable<SpecOf<K>> } = {
 /** Typed by CheckKind, so a new kind without an entry fails to compile. */
 const KINDS = Object.keys(SPECS) as CheckKind[];
 
-const CHANNEL: ShapeTable<ChannelConfig> = { email: 'strings', webhook: 'strings' };
+const CHANNEL: ShapeTable<ChannelConfig> = { email: 'strings', webhook: 'array', failingAfter: 'count1' };
+/** The optional channel fields, each checked only when present. */
+const CHANNEL_OPTIONAL: OptionalShapeTable<ChannelConfig> = { slack: 'object', teams: 'object', pagerduty: 'object', events: 'strings' };
+type ChatTarget = NonNullable<ChannelConfig['slack']>;
+type PagerDutyTarget = NonNullable<ChannelConfig['pagerduty']>;
+const WEBHOOK: ShapeTable<WebhookTarget> = { url: 'id' };
+const WEBHOOK_OPTIONAL: OptionalShapeTable<WebhookTarget> = { secret: 'secret' };
+const CHAT_OPTIONAL: OptionalShapeTable<ChatTarget> = { webhook: 'secret', url: 'id' };
+const PAGERDUTY: ShapeTable<PagerDutyTarget> = { routingKey: 'secret', url: 'id' };
+
+/** Exactly the optional keys of T, each checked only when present. */
+type OptionalShapeTable<T> = { [F in Exclude<keyof T, RequiredKeys<T>> & string]-?: Shape };
 
 /** The optional policy fields, each checked only when present. */
-const ALERTING_OPTIONAL: { [K in Exclude<keyof AlertPolicy, RequiredKeys<AlertPolicy>>]: Shape } = {
+const ALERTING_OPTIONAL: OptionalShapeTable<AlertPolicy> = {
   forMs: 'positive', repeatIntervalMs: 'positive', degradedAfterMs: 'positive', window: 'count', flapping: 'object', escalate: 'array',
 };
 
@@ -180,6 +205,35 @@ function shapeIssues(obj: Record<string, unknown>, table: Record<string, Shape>,
 
 const isObject = (v: unknown): v is Record<string, unknown> => SHAPES.object[0](v);
 
+/**
+ * A channel as the evaluator routes by and the notifier delivers from: its targets' URLs and secret
+ * references (as references), the events it admits and when it counts as failing.
+ */
+function channelIssues(channel: unknown, name: string): ConfigIssue[] {
+  const at: PropertyKey[] = ['channels', name];
+  if (!isObject(channel)) return [{ path: formatPath(at), message: 'expected an object' }];
+  const issues = [...shapeIssues(channel, CHANNEL, at), ...optionalShapeIssues(channel, CHANNEL_OPTIONAL, at)];
+  if (Array.isArray(channel.webhook)) {
+    channel.webhook.forEach((w, j) => {
+      if (!isObject(w)) issues.push({ path: formatPath([...at, 'webhook', j]), message: 'expected an object' });
+      else issues.push(...shapeIssues(w, WEBHOOK, [...at, 'webhook', j]), ...optionalShapeIssues(w, WEBHOOK_OPTIONAL, [...at, 'webhook', j]));
+    });
+  }
+  for (const kind of ['slack', 'teams'] as const) {
+    const chat = channel[kind];
+    if (!isObject(chat)) continue;
+    issues.push(...optionalShapeIssues(chat, CHAT_OPTIONAL, [...at, kind]));
+    if (chat.webhook === undefined && chat.url === undefined) issues.push({ path: formatPath([...at, kind]), message: 'expected webhook or url' });
+  }
+  if (isObject(channel.pagerduty)) issues.push(...shapeIssues(channel.pagerduty, PAGERDUTY, [...at, 'pagerduty']));
+  if (Array.isArray(channel.events)) {
+    channel.events.forEach((e, j) => {
+      if (typeof e === 'string' && !(LISTENABLE_EVENTS as readonly string[]).includes(e)) issues.push({ path: formatPath([...at, 'events', j]), message: `unknown event "${e}"` });
+    });
+  }
+  return issues;
+}
+
 function checkIssues(check: unknown, i: number, location: string | undefined): ConfigIssue[] {
   const at: PropertyKey[] = ['checks', i];
   if (!isObject(check)) return [{ path: formatPath(at), message: 'expected an object' }];
@@ -229,10 +283,7 @@ export function definitionsIssues(input: unknown): ConfigIssue[] {
   }
   if (!isObject(input.channels)) issues.push({ path: 'channels', message: input.channels === undefined ? 'required' : 'expected an object' });
   else {
-    for (const [name, channel] of Object.entries(input.channels)) {
-      if (!isObject(channel)) issues.push({ path: formatPath(['channels', name]), message: 'expected an object' });
-      else issues.push(...shapeIssues(channel, CHANNEL, ['channels', name]));
-    }
+    for (const [name, channel] of Object.entries(input.channels)) issues.push(...channelIssues(channel, name));
   }
   if (input.instances !== undefined) {
     if (!isObject(input.instances)) issues.push({ path: 'instances', message: 'expected an object' });

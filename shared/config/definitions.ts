@@ -21,6 +21,7 @@ import type { LoadedConfig } from './load.ts';
 import { windowIssues } from './maintenance-refs.ts';
 import { formatPath } from './paths.ts';
 import { alertPolicy } from './policy.ts';
+import { configIssuesOf } from './zod-issues.ts';
 import { CHECK_KINDS, makeSchemas, type AlertPolicy, type Check, type MaintenanceWindow, type ParsedCheck } from './schema.ts';
 
 export {
@@ -141,12 +142,6 @@ function hasSpec(check: unknown): check is Check {
   return isRecord(check) && (CHECK_KINDS as readonly unknown[]).includes(check.kind) && isRecord(check[check.kind as string]);
 }
 
-function zodIssues(error: { issues: ReadonlyArray<{ code: string; path: PropertyKey[]; message: string; keys?: string[] }> }, at: PropertyKey[]): ConfigIssue[] {
-  return error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys'
-    ? (issue.keys ?? []).map((key) => ({ path: formatPath([...at, ...issue.path, key]), message: 'unknown key' }))
-    : [{ path: formatPath([...at, ...issue.path]), message: issue.message }]));
-}
-
 /**
  * The full validation, for synth time and tests: the light check of ./definitions-file.ts (version,
  * hash, shape), then every check, channel and maintenance window through the zod schema, which must
@@ -165,23 +160,23 @@ export function parseDefinitions(json: unknown, source?: string): Definitions {
   (Array.isArray(doc.checks) ? doc.checks as unknown[] : []).forEach((check, i) => {
     // Without a known kind and its spec there is no input form to rebuild; the light check named that.
     if (!hasSpec(check)) return;
-    const parsed = CheckInput.safeParse(checkInput(check));
-    if (!parsed.success) schemaIssues.push(...zodIssues(parsed.error, ['checks', i]));
+    const parsed = CheckInput.safeParse(checkInput(check), { reportInput: true });
+    if (!parsed.success) schemaIssues.push(...configIssuesOf(parsed.error.issues, ['checks', i]));
     else if (shapeOk(`checks[${i}]`)) schemaIssues.push(...differences(check, withPolicy(parsed.data), ['checks', i]).map(drift));
   });
   for (const [name, channel] of Object.entries(isRecord(doc.channels) ? doc.channels : {})) {
-    const parsed = Channel.safeParse(channel);
-    if (!parsed.success) schemaIssues.push(...zodIssues(parsed.error, ['channels', name]));
+    const parsed = Channel.safeParse(channel, { reportInput: true });
+    if (!parsed.success) schemaIssues.push(...configIssuesOf(parsed.error.issues, ['channels', name]));
     else if (shapeOk(formatPath(['channels', name]))) schemaIssues.push(...differences(channel, parsed.data, ['channels', name]).map(drift));
   }
   (Array.isArray(doc.maintenance) ? doc.maintenance as unknown[] : []).forEach((w, i) => {
     if (!isRecord(w)) return;
     const input = maintenanceInput(w as unknown as MaintenanceWindow);
-    const parsed = Maintenance.safeParse(input);
+    const parsed = Maintenance.safeParse(input, { reportInput: true });
     // The rules between a window's fields are not the schema's (./maintenance-refs.ts); they run here too.
     const between = windowIssues(input, ['maintenance', i]);
     schemaIssues.push(...between);
-    if (!parsed.success) schemaIssues.push(...zodIssues(parsed.error, ['maintenance', i]));
+    if (!parsed.success) schemaIssues.push(...configIssuesOf(parsed.error.issues, ['maintenance', i]));
     else if (between.length === 0 && shapeOk(`maintenance[${i}]`)) schemaIssues.push(...differences(w, parsed.data, ['maintenance', i]).map(drift));
   });
   // One problem per path: the light check's word on a field comes first.

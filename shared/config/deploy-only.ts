@@ -1,14 +1,18 @@
 /**
  * Rules that only hold where a config is deployed. `cdk synth` bundles the definitions into each
  * function's asset in plain text, and nothing sets the probe function's environment from the config,
- * so a deployed config may hold neither `${env:NAME}` references nor literal credentials. SNS
- * delivers webhooks from AWS across the internet, so they must be https. Each function's region must
- * offer its runtime and architecture. Where the config runs on this machine (`check`, `run`, `dev`,
- * `replay`) all of these work (`vantage dev` delivers to a loopback http:// webhook), so there they
- * are warnings.
+ * so a deployed config may hold neither `${env:NAME}` references nor literal credentials. The notifier
+ * delivers from AWS across the internet, so every channel URL must be https. Each function's region
+ * must offer its runtime and architecture. Where the config runs on this machine (`check`, `run`,
+ * `dev`, `replay`) all of these work (`vantage dev` delivers to a loopback http:// webhook), so there
+ * they are warnings.
+ *
+ * Apart from those errors, `deployWarnings` names each channel secret written in plain: allowed (a
+ * team may accept it), but it ships in the asset.
  *
  * They read the config as written (./raw.ts) and also accept a loaded config: the fields they look
- * at have the same paths in both, so `cdk/vantage.ts` can check what it is about to bundle.
+ * at have the same paths in both (a webhook's URL problem is reported on `webhook[i]`, whether it was
+ * written as a URL or as `{url, secret}`), so `cdk/vantage.ts` can check what it is about to bundle.
  */
 import type { ConfigIssue } from '../errors.ts';
 import { isCredentialHeaderName } from './credentials.ts';
@@ -17,7 +21,8 @@ import { arrayOf, isRecord, issue, own, recordOf, walk, type RawPath } from './r
 
 /** The same syntax as shared/probe/secrets.ts expands. */
 const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
-const HAS_ENV_REF = /\$\{env:[A-Za-z_][A-Za-z0-9_]*\}/;
+/** Whether a string holds an `${env:NAME}` reference. */
+export const HAS_ENV_REF = /\$\{env:[A-Za-z_][A-Za-z0-9_]*\}/;
 
 const USE_A_REFERENCE = 'use {secretsManager: arn, key?} or {ssm: name}';
 const BUNDLED = 'would be bundled into the Lambda asset in plain text';
@@ -64,31 +69,82 @@ function literalCredentials(input: unknown): ConfigIssue[] {
       if (typeof key === 'string') issues.push(issue([...tlsAt, 'key'], `a private key file ${BUNDLED}; ${USE_A_REFERENCE}`));
     }
   });
-  const channels = recordOf(own(input, 'channels'));
-  for (const name of Object.keys(channels)) {
-    arrayOf(own(channels[name], 'webhook')).forEach((url, j) => {
-      if (hasUserinfo(url)) issues.push(issue(['channels', name, 'webhook', j], "the URL's user:password would be bundled into the evaluator's Lambda asset in plain text; remove it"));
-    });
+  for (const { url, path } of channelUrls(input)) {
+    if (hasUserinfo(url)) issues.push(issue(path, "the URL's user:password would be bundled into the evaluator's Lambda asset in plain text; remove it"));
   }
   return issues;
 }
 
+/** A channel URL's target kind, and what it is called in messages. */
+type UrlKind = 'webhook' | 'slack' | 'teams' | 'pagerduty';
+const KIND_NAMES: Record<UrlKind, string> = { webhook: 'webhook', slack: 'Slack', teams: 'Teams', pagerduty: 'PagerDuty' };
+
 /**
- * SNS sends alerts to an http:// endpoint in clear text across the internet, and they name targets
- * and failure reasons. The URL is not echoed: a webhook's path or query often is its credential.
- * https://docs.aws.amazon.com/sns/latest/dg/sns-http-https-endpoint-as-subscriber.html
+ * Every URL a channel delivers to, with the path it is reported on: `webhook[i]` (written as a URL or
+ * as `{url}`), `slack.url`/`teams.url`, a plain `slack.webhook`/`teams.webhook` (the URL itself) and
+ * `pagerduty.url`.
  */
-function plainHttpWebhooks(input: unknown): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
+function channelUrls(input: unknown): Array<{ url: unknown; path: RawPath; kind: UrlKind }> {
+  const out: Array<{ url: unknown; path: RawPath; kind: UrlKind }> = [];
   const channels = recordOf(own(input, 'channels'));
   for (const name of Object.keys(channels)) {
-    arrayOf(own(channels[name], 'webhook')).forEach((url, j) => {
-      if (typeof url === 'string' && URL.canParse(url) && new URL(url).protocol === 'http:') {
-        issues.push(issue(['channels', name, 'webhook', j], 'a deployed webhook must be https://: SNS would deliver alerts to it unencrypted across the internet; use an https:// URL (vantage dev still delivers to http:// on this machine)'));
-      }
+    const channel = channels[name];
+    arrayOf(own(channel, 'webhook')).forEach((w, j) => {
+      out.push({ url: isRecord(w) ? own(w, 'url') : w, path: ['channels', name, 'webhook', j], kind: 'webhook' });
     });
+    for (const kind of ['slack', 'teams'] as const) {
+      for (const field of ['url', 'webhook']) {
+        const url = own(own(channel, kind), field);
+        if (typeof url === 'string') out.push({ url, path: ['channels', name, kind, field], kind });
+      }
+    }
+    const pd = own(own(channel, 'pagerduty'), 'url');
+    if (pd !== undefined) out.push({ url: pd, path: ['channels', name, 'pagerduty', 'url'], kind: 'pagerduty' });
   }
-  return issues;
+  return out;
+}
+
+/**
+ * The notifier would send alerts (which name targets and failure reasons) to an http:// endpoint in
+ * clear text across the internet, and a chat or PagerDuty URL carries its credential. The URL is not
+ * echoed: a webhook's path or query often is its credential.
+ */
+function plainHttpChannels(input: unknown): ConfigIssue[] {
+  return channelUrls(input).flatMap(({ url, path, kind }) => {
+    if (typeof url !== 'string' || !URL.canParse(url) || new URL(url).protocol !== 'http:') return [];
+    const what = kind === 'webhook' ? 'webhook' : `${KIND_NAMES[kind]} URL`;
+    return [issue(path, `a deployed ${what} must be https://: the notifier would deliver alerts to it unencrypted across the internet; use an https:// URL (vantage dev still delivers to http:// on this machine)`)];
+  });
+}
+
+const PLAIN_SECRET = "is bundled into the notifier's (and the evaluator's) Lambda asset in plain text";
+
+/**
+ * Each channel secret written in plain in a deployed config, with its path: allowed, since the
+ * notifier reads it from its own asset, but a Secrets Manager or SSM reference keeps it out of the
+ * asset and out of the repository. `${env:NAME}` is not one of these: it fails a deployed config
+ * outright (`deployOnlyIssues`). Empty for a config without a deployment block.
+ */
+export function deployWarnings(input: unknown): ConfigIssue[] {
+  if (!isDeployed(input)) return [];
+  const out: ConfigIssue[] = [];
+  const plain = (v: unknown) => typeof v === 'string' && !HAS_ENV_REF.test(v);
+  const channels = recordOf(own(input, 'channels'));
+  for (const name of Object.keys(channels)) {
+    const channel = channels[name];
+    arrayOf(own(channel, 'webhook')).forEach((w, j) => {
+      if (plain(own(w, 'secret'))) out.push(issue(['channels', name, 'webhook', j, 'secret'], `a plain signing secret ${PLAIN_SECRET}; ${USE_A_REFERENCE}`));
+    });
+    for (const kind of ['slack', 'teams'] as const) {
+      const chat = own(channel, kind);
+      if (plain(own(chat, 'webhook'))) out.push(issue(['channels', name, kind, 'webhook'], `a plain incoming-webhook URL ${PLAIN_SECRET}; ${USE_A_REFERENCE}`));
+      if (plain(own(chat, 'url'))) out.push(issue(['channels', name, kind, 'url'], `a plain url ${PLAIN_SECRET}, and a ${KIND_NAMES[kind]} URL is its own credential; drop url and give webhook as {secretsManager: arn, key?} or {ssm: name}`));
+    }
+    if (plain(own(own(channel, 'pagerduty'), 'routingKey'))) {
+      out.push(issue(['channels', name, 'pagerduty', 'routingKey'], `a plain routing key ${PLAIN_SECRET}; ${USE_A_REFERENCE}`));
+    }
+  }
+  return out;
 }
 
 /** Each region a function is deployed to, with the path that names it, checked against ./lambda-regions.ts. */
@@ -119,7 +175,7 @@ export function deployOnlyIssues(input: unknown): ConfigIssue[] {
   if (!isDeployed(input)) return [];
   const env = envReferences(input).map(({ name, path }) =>
     issue(path, `\${env:${name}} is local only: nothing passes environment variables to a deployed probe; ${USE_A_REFERENCE}`));
-  return [...env, ...literalCredentials(input), ...plainHttpWebhooks(input), ...lambdaRegionIssues(input)];
+  return [...env, ...literalCredentials(input), ...plainHttpChannels(input), ...lambdaRegionIssues(input)];
 }
 
 /** `${env:NAME}` references whose variable is unset in `env`, for the commands that probe from this machine. */

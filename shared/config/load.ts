@@ -5,7 +5,6 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
 import { crossRefIssues } from './cross-refs.ts';
 import { deployOnlyIssues, missingEnvIssues } from './deploy-only.ts';
@@ -14,6 +13,7 @@ import { structureIssues } from './raw.ts';
 import { alertPolicy, majority } from './policy.ts';
 import { makeSchemas, type Check, type MaintenanceWindow, type ParsedCheck, type ParsedConfig } from './schema.ts';
 import { parseYaml } from './yaml.ts';
+import { configIssuesOf } from './zod-issues.ts';
 
 export { formatPath, majority };
 
@@ -25,18 +25,6 @@ export interface LoadedConfig {
   maintenance: MaintenanceWindow[];
   /** Present when the config has a `deployment` block (the CDK app needs one). */
   deployment?: ParsedConfig['deployment'];
-}
-
-function issuesOf(error: z.ZodError): ConfigIssue[] {
-  return error.issues.map((issue) => {
-    let message = issue.message;
-    // zod reports unknown keys on the parent; name each one on its own path so the user can find it.
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown key' }));
-    }
-    if (issue.code === 'invalid_type' && issue.input === undefined) message = 'required';
-    return [{ path: formatPath(issue.path), message }];
-  }).flat();
 }
 
 function readRelative(baseDir: string) {
@@ -91,7 +79,7 @@ export function loadConfigObject(input: unknown, opts: LoadOptions = {}): Loaded
   if (opts.local?.warn && deployOnly.length > 0) opts.local.warn(deployOnlyWarning(deployOnly, opts.source));
   const issues = unique([
     ...structureIssues(input),
-    ...(parsed.success ? [] : issuesOf(parsed.error)),
+    ...(parsed.success ? [] : configIssuesOf(parsed.error.issues)),
     ...crossRefIssues(input),
     ...(opts.local ? [] : deployOnly),
     ...(opts.local?.env ? missingEnvIssues(input, opts.local.env) : []),
@@ -118,11 +106,21 @@ export function loadConfigText(text: string, opts: LoadOptions = {}): LoadedConf
 }
 
 export function loadConfigFile(path: string, opts: Pick<LoadOptions, 'local'> = {}): LoadedConfig {
+  return loadConfigFileInput(readConfigFile(path), path, opts);
+}
+
+/** A config file as written: read and parsed (./yaml.ts), not yet validated; what the raw-form rules (./deploy-only.ts) read. */
+export function readConfigFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError([{ path: '(file)', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }], path);
   }
-  return loadConfigText(text, { ...opts, baseDir: dirname(resolve(path)), source: path });
+  return parseYaml(text, path);
+}
+
+/** Validates what `readConfigFile(path)` read, with PEM paths relative to the file and its name in messages. */
+export function loadConfigFileInput(input: unknown, path: string, opts: Pick<LoadOptions, 'local'> = {}): LoadedConfig {
+  return loadConfigObject(input, { ...opts, baseDir: dirname(resolve(path)), source: path });
 }

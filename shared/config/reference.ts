@@ -43,9 +43,14 @@ function ruleOf(s: Json): string | undefined {
   return parts.length ? parts.join(', ') : undefined;
 }
 
-function walk(s: Json, path: string, required: boolean, rows: Row[]): void {
+/** The object schemas `s` may be (itself, or the objects among its variants), whose fields get rows. */
+function objectsOf(s: Json): Json[] {
   const variants = (s.oneOf ?? s.anyOf) as Json[] | undefined;
-  const objects = variants ? variants.filter((v) => v.type === 'object' && v.properties) : s.type === 'object' && s.properties ? [s] : [];
+  return variants ? variants.filter((v) => v.type === 'object' && v.properties) : s.type === 'object' && s.properties ? [s] : [];
+}
+
+function walk(s: Json, path: string, required: boolean, rows: Row[]): void {
+  const objects = objectsOf(s);
   if (path) rows.push({ path, type: typeOf(s), required, ...('default' in s && { default: s.default }), ...(ruleOf(s) && { rule: ruleOf(s) }) });
   // Objects (and unions of objects, such as tcp.tls: true or options) list their fields.
   for (const obj of objects) {
@@ -54,7 +59,9 @@ function walk(s: Json, path: string, required: boolean, rows: Row[]): void {
   }
   if (s.type === 'array' && s.items) {
     const items = s.items as Json;
-    if (items.properties || items.oneOf) walk(items, `${path}[]`, true, rows);
+    // A list of objects, or of values some of which may be objects (a webhook: a URL or {url, secret?}).
+    const mixed = Array.isArray(items.anyOf) && objectsOf(items).length > 0 && objectsOf(items).length < items.anyOf.length;
+    if (items.properties || items.oneOf || mixed) walk(items, `${path}[]`, true, rows);
   }
   if (s.type === 'object' && !s.properties && s.additionalProperties && typeof s.additionalProperties === 'object') {
     const value = s.additionalProperties as Json;

@@ -6,11 +6,12 @@
  * engine runs: durations in milliseconds, an explicit `kind`, defaults filled in, file references
  * resolved to their contents. Every object is strict, so a typo is an error rather than a silent no-op.
  */
-import { EVENTS } from '../events.ts';
+import { EVENTS, LISTENABLE_EVENTS } from '../events.ts';
 import { z } from 'zod';
 import { DEFAULT_INTERVAL_MS, DEFAULT_LOCATIONS, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, MIN_RECHECK_INTERVAL_MS } from './defaults.ts';
 import { DURATION_MAX_MS, formatDuration, parseDuration } from './duration.ts';
 import { parseServer } from './host-port.ts';
+import { HAS_ENV_REF } from './deploy-only.ts';
 import { Deployment } from './deployment.ts';
 import { isTimeZone, parseCron } from './cron.ts';
 import { INSTANT_RULE, parseInstant } from './instant.ts';
@@ -95,7 +96,60 @@ export const DNS_RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP
  */
 export const CERT_EXPIRING_DAYS = 21;
 /** Re-exported: the config names events in `channels.<name>.events`. */
-export { EVENTS };
+export { EVENTS, LISTENABLE_EVENTS };
+/** PagerDuty Events API v2 (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/). */
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+/** A channel is reported failing after this many failed delivery attempts in a row. */
+export const DEFAULT_FAILING_AFTER = 3;
+
+const HTTP_URL_RULE = 'expected an http:// or https:// URL';
+const isHttpUrl = (text: string) => URL.canParse(text) && /^https?:$/.test(new URL(text).protocol);
+
+/** Where a channel delivers: http(s). The deploy-only rules (./deploy-only.ts) refuse http:// in a deployed config. */
+const HttpUrl = z.url({ protocol: /^https?$/, error: HTTP_URL_RULE });
+
+/** One webhook target as the engine reads it. */
+export interface WebhookTarget {
+  url: string;
+  /** Signs each request (`Vantage-Signature`, HMAC-SHA256). */
+  secret?: SecretRef;
+}
+
+/** A webhook: a URL (the form before signing existed), or a URL with a signing secret. Typed so both read as one shape. */
+const WebhookTarget: z.ZodType<WebhookTarget, string | { url: string; secret?: SecretRef }> = z.union([
+  HttpUrl.transform((url): WebhookTarget => ({ url })),
+  z.strictObject({ url: HttpUrl, secret: SecretRef.optional() }),
+], { error: 'expected a URL or {url, secret?}' });
+
+/**
+ * A Slack or Teams incoming-webhook URL is its own credential (anyone holding it can post), so it is
+ * a secret: written in plain (a URL, or one with `${env:NAME}`) it must read as a URL.
+ */
+const ChatWebhookSecret = SecretRef.superRefine((ref, ctx) => {
+  if (typeof ref === 'string' && !HAS_ENV_REF.test(ref) && !isHttpUrl(ref)) {
+    ctx.addIssue({ code: 'custom', message: 'expected the incoming-webhook URL (https://…), ${env:NAME}, {secretsManager: arn, key?} or {ssm: name}' });
+  }
+});
+
+/**
+ * Slack (https://api.slack.com/messaging/webhooks) and Teams workflow webhooks. `url`, when given, is
+ * where the message goes instead (a proxy, a compatible service, a test receiver), and `webhook` is
+ * then not read.
+ */
+const ChatWebhook = z.strictObject({
+  /** The incoming-webhook URL: a secret reference (or, locally, the URL or `${env:NAME}`). */
+  webhook: ChatWebhookSecret.optional(),
+  /** Posts here instead; `webhook` is then not read. */
+  url: HttpUrl.optional(),
+}).refine((c) => c.webhook !== undefined || c.url !== undefined, { message: 'needs webhook (the incoming-webhook URL, best as a secret reference) or url' });
+
+/** PagerDuty Events API v2 (https://developer.pagerduty.com/docs/events-api-v2/overview/). */
+const PagerDuty = z.strictObject({
+  /** The integration (routing) key of a PagerDuty service's Events API v2 integration: a secret. */
+  routingKey: SecretRef,
+  /** @default the US endpoint; EU accounts use https://events.eu.pagerduty.com/v2/enqueue */
+  url: HttpUrl.default(PAGERDUTY_EVENTS_URL),
+});
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const ID_RULE = 'expected lowercase letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)';
@@ -372,9 +426,17 @@ export function makeSchemas(opts: SchemaOptions) {
 
   const Channel = z.strictObject({
     email: z.array(z.email()).default([]),
-    webhook: z.array(z.url({ protocol: /^https?$/ })).default([]),
-    /** Only these events reach the channel. @default every event */
-    events: z.array(z.enum(EVENTS)).min(1).optional(),
+    /** Each gets the JSON payload by POST; with a `secret`, signed (`Vantage-Signature`). */
+    // A prefault is parsed like the input, so the reference (input JSON schema) still shows it; a
+    // default of a transforming schema is an output value and is left out there.
+    webhook: z.array(WebhookTarget).prefault([]),
+    slack: ChatWebhook.optional(),
+    teams: ChatWebhook.optional(),
+    pagerduty: PagerDuty.optional(),
+    /** Only these events reach the channel (every kind of target alike). @default every event */
+    events: z.array(z.enum(LISTENABLE_EVENTS)).min(1).optional(),
+    /** Failed delivery attempts in a row to one target, after which the other channels hear CHANNEL_FAILING. @default 3 */
+    failingAfter: z.number().int().min(1).max(100).default(DEFAULT_FAILING_AFTER),
   });
 
   const Defaults = z.strictObject({
@@ -388,7 +450,8 @@ export function makeSchemas(opts: SchemaOptions) {
   const Config = z.strictObject({
     version: z.literal(1).default(1),
     defaults: Defaults.default({ interval: DEFAULT_INTERVAL_MS, timeout: DEFAULT_TIMEOUT_MS, locations: [...DEFAULT_LOCATIONS], retries: DEFAULT_RETRIES, alerting: {} }),
-    channels: z.record(z.string().regex(ID, 'expected a lowercase name'), Channel).default({}),
+    // prefault, not default: see Channel.webhook.
+    channels: z.record(z.string().regex(ID, 'expected a lowercase name'), Channel).prefault({}),
     checks: z.array(CheckInput),
     /** Planned downtime windows; see ./maintenance.ts. */
     maintenance: z.array(Maintenance).default([]),

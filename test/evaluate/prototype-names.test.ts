@@ -25,7 +25,7 @@ describe('a location named "constructor"', () => {
 
 describe('channel and header lookups', () => {
   it('an undeclared "constructor" or "toString" channel hears nothing', () => {
-    expect(channelsFor('DOWN', ['constructor', 'toString', 'ops'], { ops: { email: ['a@example.com'], webhook: [] } })).toEqual(['ops']);
+    expect(channelsFor('DOWN', ['constructor', 'toString', 'ops'], { ops: { email: ['a@example.com'], webhook: [], failingAfter: 3 } })).toEqual(['ops']);
   });
 
   it('a header assertion on "constructor" finds no such response header', () => {
