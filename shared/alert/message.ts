@@ -185,12 +185,12 @@ const STATE_LINE: Record<NotificationEvent, (f: AlertFacts) => string> = {
   FLAPPING: (f) => `FLAPPING${f.overall ? ` (now ${f.overall})` : ''}, ${f.locations.length} of ${f.locationCount} locations failing`,
 };
 
-function phasesLine(p: Phases): string {
+export function phasesLine(p: Phases): string {
   const order = ['dns', 'connect', 'tls', 'ttfb', 'transfer', 'total'] as const;
   return order.filter((k) => p[k] !== undefined).map((k) => `${k} ${Math.round(p[k]!)}ms`).join(', ');
 }
 
-const LOCATIONS_HEADING: Record<NotificationEvent, string> = {
+export const LOCATIONS_HEADING: Record<NotificationEvent, string> = {
   DOWN: 'Failing locations',
   REMINDER: 'Failing locations',
   PARTIAL: 'Failing locations',
