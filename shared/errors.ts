@@ -38,6 +38,10 @@ export const ERROR_CODES = [
   'SILENCE_EXISTS',         // a new silence's id is taken (ids are random; the CLI picks another)
   // Evaluation and alerts.
   'RESULT_UNEVALUABLE', 'STATE_CONFLICT_RETRIES_EXHAUSTED', 'ALERT_PUBLISH_FAILED', 'METRIC_INVALID',
+  // Deliveries to channels (the notifier and its FIFO queue).
+  'DELIVERY_ENQUEUE_FAILED', // SendMessage(Batch) to the delivery queue or its dead-letter queue failed or refused entries
+  'DELIVERY_MESSAGE_INVALID', // a queue body that is not a DeliveryMessage of a known version
+  'DELIVERY_TARGET_UNKNOWN', // a delivery for a channel or target the notifier's definitions no longer have
   // The cost model's inputs.
   'COST_INPUT_INVALID',
   // The local pipeline and its emulators.

@@ -1,9 +1,12 @@
 /**
  * The evaluator function's environment, validated once at cold start. The CDK app sets these
  * (ResultsTable.bindEvaluator: TABLE_NAME, AlertTopic.bindPublisher: TOPIC_ARN, and OPS_TOPIC_ARN for the sweep's
- * INSTANCE_SILENT).
+ * INSTANCE_SILENT; the notifier's QUEUE_URL when the config has channels beyond email).
  */
 import { EnvironmentError, matching, nonEmpty, optional, readEnv, required, type EnvOf } from '../../shared/config/env-vars.ts';
+
+/** An SQS queue URL as CloudFormation gives it (`https://sqs.<region>.amazonaws.com/<account>/<name>`). */
+export const SQS_QUEUE_URL = matching(/^https:\/\/[a-z0-9.-]+\/\d{12}\/[A-Za-z0-9_-]{1,75}(\.fifo)?$/, 'expected an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)');
 
 const EVALUATOR_ENV = {
   /** The results table (the function runs in its region, the home region). */
@@ -14,6 +17,8 @@ const EVALUATOR_ENV = {
   OPS_TOPIC_ARN: optional(matching(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w.-]{1,256}$/, 'expected an SNS topic ARN')),
   /** @default `definitions.json` next to the handler bundle, where the CDK app puts it */
   DEFINITIONS_PATH: optional(nonEmpty),
+  /** The notifier's FIFO delivery queue: webhooks, Slack, Teams, PagerDuty. @default none: SNS (email) only */
+  QUEUE_URL: optional(SQS_QUEUE_URL),
 };
 
 export type EvaluatorEnv = EnvOf<typeof EVALUATOR_ENV>;

@@ -5,7 +5,7 @@
  * shared/usecases/evaluate-batch/.
  *
  * Built once per container, on the first invocation: the environment is validated (./env.ts:
- * TABLE_NAME, TOPIC_ARN, optional OPS_TOPIC_ARN and DEFINITIONS_PATH), the bundled definitions are read, and the AWS
+ * TABLE_NAME, TOPIC_ARN, optional OPS_TOPIC_ARN, QUEUE_URL and DEFINITIONS_PATH), the bundled definitions are read, and the AWS
  * clients are created. Not at import, because tests, the local pipeline and bench/evaluator.ts import
  * `createEvaluatorHandler` from here without a Lambda environment. A misconfigured function still fails
  * every batch with every problem named, and the failed batches reach the dead-letter queue and its alarm.
@@ -17,7 +17,10 @@
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
+import { alertPublisher } from '../../shared/alert/alert-publisher.ts';
+import { deliveryQueue } from '../../shared/alert/delivery-queue.ts';
 import { snsPublisher } from '../../shared/alert/publish.ts';
 import { DEFINITIONS_FILE, loadDefinitionsFile } from '../../shared/config/definitions-file.ts';
 import { createStore, opsMarksOf } from '../../shared/store/dynamo.ts';
@@ -38,7 +41,10 @@ export function depsFromEnvironment(environment: Record<string, string | undefin
   const store = createStore({ client: dynamo, tableName: env.TABLE_NAME });
   return {
     store,
-    publisher: snsPublisher(sns, env.TOPIC_ARN),
+    // With the notifier's queue: every webhook, chat and PagerDuty delivery is enqueued first, then email goes by SNS.
+    publisher: env.QUEUE_URL === undefined
+      ? snsPublisher(sns, env.TOPIC_ARN)
+      : alertPublisher({ sns: snsPublisher(sns, env.TOPIC_ARN), queue: deliveryQueue(new SQSClient({ requestHandler }), env.QUEUE_URL, definitions.channels) }),
     checks: checksById(definitions.checks),
     channels: definitions.channels,
     // Definitions written before maintenance windows existed have none.

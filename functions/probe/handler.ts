@@ -23,7 +23,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { lambdaConfirmSender, lambdaRetestSender } from '../../shared/aws/lambda-invoke.ts';
-import { createSecretResolver, regionOfArn } from '../../shared/aws/secrets.ts';
+import { createSecretResolver, perRegion, regionOfArn } from '../../shared/aws/secrets.ts';
 import { sqsDefer } from '../../shared/aws/sqs-defer.ts';
 import { DEFINITIONS_FILE, DefinitionsError, loadDefinitionsFile } from '../../shared/config/definitions-file.ts';
 import { installProbeContainment, loadProbers } from '../../shared/probe/index.ts';
@@ -57,17 +57,6 @@ const requestHandler = { connectionTimeout: 2_000, requestTimeout: 5_000 };
 
 // The table is in the home region, which is not this function's region for a remote location.
 const dynamo = new DynamoDBClient({ region: env.HOME_REGION, requestHandler });
-
-/** Secrets are regional: one client per region an ARN names, created on first use. */
-function perRegion<C>(make: (region: string | undefined) => C): (region: string | undefined) => C {
-  const clients = new Map<string, C>();
-  return (region) => {
-    const key = region ?? '';
-    let client = clients.get(key);
-    if (!client) clients.set(key, (client = make(region)));
-    return client;
-  };
-}
 
 const resolveSecret = createSecretResolver({
   secretsManager: perRegion((region) => new SecretsManagerClient({ ...(region && { region }), requestHandler })),

@@ -59,6 +59,17 @@ function describe(ref: Ref): string {
   return 'ssm' in ref ? `ssm:${ref.ssm}` : `secretsManager:${ref.secretsManager}${ref.key !== undefined ? ` (key "${ref.key}")` : ''}`;
 }
 
+/** A client per region, each created on first use: what {@link ClientFor}'s factory form is for. */
+export function perRegion<C>(make: (region: string | undefined) => C): (region: string | undefined) => C {
+  const clients = new Map<string, C>();
+  return (region) => {
+    const key = region ?? '';
+    let client = clients.get(key);
+    if (!client) clients.set(key, (client = make(region)));
+    return client;
+  };
+}
+
 function pick<C>(client: ClientFor<C>, region: string | undefined): C {
   return typeof client === 'function' ? (client as (r: string | undefined) => C)(region) : client;
 }

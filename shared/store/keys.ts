@@ -10,6 +10,8 @@
  * | HEARTBEAT | `LOCATION#<name>`  | `HEARTBEAT#<instance>`                | last run of one private-location instance |
  * | MEMORY    | `LOCATION#<name>`  | `MEMORY`                              | the location's recheck/confirm bookkeeping, one map attribute per check away from rest; `ttl` |
  * | SILENCE   | `SILENCE`          | `SILENCE#<id>`                        | an ad-hoc silence (`vantage silence`); `ttl` = endsAt + 30 days |
+ * | DELIVERY  | `CHANNEL#<channel>`| `DELIVERY#<target>#<dedupeKey>`       | one delivery's outcome (`delivered`, `failed`, `dead`); `ttl` 30 days (deliveries.ts) |
+ * | HEALTH    | `CHANNEL#<channel>`| `HEALTH#<target>`                     | a target's consecutive failures and spell start (deliveries.ts) |
  *
  * `toISOString()` is fixed width (`2026-11-03T10:15:00.000Z`), so sorting the sort key as a string
  * sorts one check's results by time; the location suffix keeps two locations that start in the same
@@ -50,6 +52,10 @@
  *    ends (its `ttl`). A silence a second stale costs at most a second of muting.
  * 14. `vantage silence expire` ends a silence: UpdateItem on `attribute_exists(pk)` setting
  *    `endsAt = min(endsAt, at)`, `expiredAt` and the `ttl` that follows from the new end.
+ * 15. The notifier reads a delivery before sending (GetItem, strongly consistent), records its outcome
+ *    (PutItem) and counts the target's health (UpdateItem `ADD failures`, atomic; a success resets it
+ *    only when it was failing, on a condition). `vantage channels test` Queries `pk = CHANNEL#name AND
+ *    begins_with(sk, 'DELIVERY#')`. The notifier's IAM reaches only `CHANNEL#*` partitions.
  *
  * Partitions: one check's partition takes one write per location per run (at most 4 per location per
  * minute for 15 s intervals), far below the 1,000 writes per second a partition serves. The SILENCE
@@ -58,7 +64,7 @@
  */
 import { VantageError } from '../errors.ts';
 
-export const ITEM_TYPES = ['RESULT', 'STATE', 'INCIDENT', 'HEARTBEAT', 'MEMORY', 'SILENCE'] as const;
+export const ITEM_TYPES = ['RESULT', 'STATE', 'INCIDENT', 'HEARTBEAT', 'MEMORY', 'SILENCE', 'DELIVERY', 'HEALTH'] as const;
 export type ItemType = (typeof ITEM_TYPES)[number];
 
 /** The version of the item layout; readers reject items from a newer layout rather than misread them. */
