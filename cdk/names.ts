@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Aws } from 'aws-cdk-lib';
+import { deadLetterQueueName, deliveryQueueName } from '../shared/alert/delivery.ts';
 import { TABLE_KEY_SCHEMA } from '../shared/store/table.ts';
 
 export interface Names {
@@ -12,6 +13,10 @@ export interface Names {
   readonly table: string;
   readonly alertTopic: string;
   readonly opsTopic: string;
+  /** The notifier's FIFO queue, named alike by the CLI (`vantage channels test`) and `vantage dev`. */
+  readonly deliveryQueue: string;
+  /** Its FIFO dead-letter queue. */
+  readonly deadLetterQueue: string;
   /** The first dashboard's name; further ones are `<dashboard>-2`, `-3`, … (constructs/dashboard.ts). */
   readonly dashboard: string;
   readonly homeStack: string;
@@ -82,6 +87,8 @@ export function namesFor(opts: NameOptions): Names {
     table: tableName ?? generatedTableName(prefix, homeStack, homeRegion),
     alertTopic: `${prefix}-alerts`,
     opsTopic: `${prefix}-ops`,
+    deliveryQueue: deliveryQueueName(prefix),
+    deadLetterQueue: deadLetterQueueName(prefix),
     dashboard: prefix,
     homeStack,
     // Stack names allow [A-Za-z0-9-]; location names may also hold "." and "_".
@@ -101,4 +108,14 @@ export function tableArn(homeRegion: string, tableName: string, account: string 
 /** A function's ARN from its parts, the account as in `tableArn`. */
 export function functionArn(region: string, functionName: string, account: string = Aws.ACCOUNT_ID): string {
   return `arn:${Aws.PARTITION}:lambda:${region}:${account}:function:${functionName}`;
+}
+
+/**
+ * The CloudWatch console page of a dashboard, for links in notifications. Dashboards are global, but
+ * the console opens them in a region, and the console's host differs per partition.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Dashboards.html
+ */
+export function dashboardConsoleUrl(region: string, dashboardName: string): string {
+  const host = region.startsWith('cn-') ? 'console.amazonaws.cn' : region.startsWith('us-gov-') ? 'console.amazonaws-us-gov.com' : 'console.aws.amazon.com';
+  return `https://${region}.${host}/cloudwatch/home?region=${region}#dashboards/dashboard/${encodeURIComponent(dashboardName)}`;
 }

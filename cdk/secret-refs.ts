@@ -1,10 +1,10 @@
 /**
- * Finds the Secrets Manager and SSM references in checks and turns them into the exact ARNs a probe's
- * role may read. Walking the whole check (rather than naming fields) keeps this right when a new
- * field learns to take a secret.
+ * Finds the Secrets Manager and SSM references in checks and channels and turns them into the exact
+ * ARNs a probe's (or the notifier's) role may read. Walking the whole check or channel (rather than
+ * naming fields) keeps this right when a new field learns to take a secret.
  */
 import { Aws } from 'aws-cdk-lib';
-import type { Check } from '../shared/config/schema.ts';
+import type { ChannelConfig, Check } from '../shared/config/schema.ts';
 import { formatPath } from '../shared/config/load.ts';
 import { VantageError } from '../shared/errors.ts';
 
@@ -50,7 +50,10 @@ function isRef(v: unknown): v is { secretsManager: string; key?: string } | { ss
   return false;
 }
 
-function walk(value: unknown, path: Array<string | number>, out: Array<{ ref: { secretsManager: string } | { ssm: string }; path: string }>): void {
+/** A reference found in a check or channel, and where it was written. */
+type Found = { ref: { secretsManager: string } | { ssm: string }; path: string };
+
+function walk(value: unknown, path: Array<string | number>, out: Found[]): void {
   if (isRef(value)) {
     out.push({ ref: value, path: formatPath(path) });
     return;
@@ -71,28 +74,53 @@ export interface SecretGrantOptions {
  * Duplicates (one secret used by several checks) are merged.
  */
 export function secretGrants(checks: ReadonlyArray<{ index: number; check: Check }>, opts: SecretGrantOptions): SecretGrant[] {
-  const found: Array<{ ref: { secretsManager: string } | { ssm: string }; path: string }> = [];
+  const found: Found[] = [];
   for (const { index, check } of checks) walk(check, ['checks', index], found);
+  return grantsOf(found, opts);
+}
+
+/**
+ * The grants for the secrets the notifier reads for `channels`: `channels.<name>.<kind>.<field>`
+ * (`slack.webhook`, `teams.webhook`, `pagerduty.routingKey`) and `channels.<name>.webhook[i].secret`.
+ * A Slack or Teams `webhook` next to a `url` is never read (the url wins), so it is not granted.
+ * Duplicates are merged, as for checks.
+ */
+export function channelSecretGrants(channels: Readonly<Record<string, ChannelConfig>>, opts: SecretGrantOptions): SecretGrant[] {
+  const found: Found[] = [];
+  for (const [name, channel] of Object.entries(channels)) walk(readSecretsOf(channel), ['channels', name], found);
+  return grantsOf(found, opts);
+}
+
+/** The channel without the fields the notifier does not read. */
+function readSecretsOf(channel: ChannelConfig): ChannelConfig {
+  const chat = (c: ChannelConfig['slack']) => (c?.url !== undefined ? { url: c.url } : c);
+  return { ...channel, slack: chat(channel.slack), teams: chat(channel.teams) };
+}
+
+function grantsOf(found: readonly Found[], opts: SecretGrantOptions): SecretGrant[] {
   const account = opts.account ?? Aws.ACCOUNT_ID;
   const byArn = new Map<string, SecretGrant>();
   for (const { ref, path } of found) {
-    let grant: SecretGrant;
-    if ('secretsManager' in ref) {
-      if (!SECRET_ARN.test(ref.secretsManager)) {
-        throw new SecretReferenceError(path, `"${ref.secretsManager}" is not a complete secret ARN; give the full ARN (ending in -XXXXXX) so the probe can be granted exactly that secret`);
-      }
-      grant = { service: 'secretsmanager', arn: ref.secretsManager, path, region: regionOfArn(ref.secretsManager) };
-    } else if (ref.ssm.startsWith('arn:')) {
-      if (!PARAMETER_ARN.test(ref.ssm)) throw new SecretReferenceError(path, `"${ref.ssm}" is not an SSM parameter ARN`);
-      grant = { service: 'ssm', arn: ref.ssm, path, region: regionOfArn(ref.ssm) };
-    } else {
-      // Parameter ARNs drop the leading "/" of a hierarchical name: /vantage/token → parameter/vantage/token.
-      // https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html
-      grant = { service: 'ssm', arn: `arn:${Aws.PARTITION}:ssm:${opts.homeRegion}:${account}:parameter/${ref.ssm.replace(/^\//, '')}`, path, region: opts.homeRegion };
-    }
+    const grant = grantOf(ref, path, opts.homeRegion, account);
     if (!byArn.has(grant.arn)) byArn.set(grant.arn, grant);
   }
   return [...byArn.values()];
+}
+
+function grantOf(ref: Found['ref'], path: string, homeRegion: string, account: string): SecretGrant {
+  if ('secretsManager' in ref) {
+    if (!SECRET_ARN.test(ref.secretsManager)) {
+      throw new SecretReferenceError(path, `"${ref.secretsManager}" is not a complete secret ARN; give the full ARN (ending in -XXXXXX) so the function can be granted exactly that secret`);
+    }
+    return { service: 'secretsmanager', arn: ref.secretsManager, path, region: regionOfArn(ref.secretsManager) };
+  }
+  if (ref.ssm.startsWith('arn:')) {
+    if (!PARAMETER_ARN.test(ref.ssm)) throw new SecretReferenceError(path, `"${ref.ssm}" is not an SSM parameter ARN`);
+    return { service: 'ssm', arn: ref.ssm, path, region: regionOfArn(ref.ssm) };
+  }
+  // Parameter ARNs drop the leading "/" of a hierarchical name: /vantage/token → parameter/vantage/token.
+  // https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html
+  return { service: 'ssm', arn: `arn:${Aws.PARTITION}:ssm:${homeRegion}:${account}:parameter/${ref.ssm.replace(/^\//, '')}`, path, region: homeRegion };
 }
 
 /** The 4th field of an ARN (`arn:partition:service:region:…`); the patterns above guarantee it is there. */
@@ -101,7 +129,7 @@ function regionOfArn(arn: string): string {
 }
 
 /**
- * The kms:Decrypt a probe needs for secrets under customer-managed keys (`deployment.secretsKmsKeys`).
+ * The kms:Decrypt a probe (or the notifier) needs for secrets under customer-managed keys (`deployment.secretsKmsKeys`).
  * A secret and the key that encrypts it are in one region, so each key serves only the secrets of its
  * own region, and only through the services that hold them there: kms:ViaService keeps the role from
  * decrypting anything with the key directly.

@@ -2,17 +2,17 @@
  * Builds every stack of a deployment from a loaded config: one home stack and one probe stack per
  * location and per private location. Kept apart from app.ts so tests build the same app in memory.
  */
-import type { App, Environment } from 'aws-cdk-lib';
+import { Annotations, type App, type Environment, type Stack } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { DEFINITIONS_FILE, toDefinitions } from '../shared/config/definitions.ts';
-import { deployOnlyIssues } from '../shared/config/deploy-only.ts';
+import { deployOnlyIssues, deployWarnings } from '../shared/config/deploy-only.ts';
 import type { DeploymentConfig } from '../shared/config/deployment.ts';
 import type { LoadedConfig } from '../shared/config/load.ts';
 import type { Check } from '../shared/config/schema.ts';
 import { ConfigError, VantageError } from '../shared/errors.ts';
 import { namesFor, tableArn, type Names } from './names.ts';
 import { confirmTargets, probeFunctionsOf } from './probe-peers.ts';
-import { kmsGrants, secretGrants } from './secret-refs.ts';
+import { channelSecretGrants, kmsGrants, secretGrants } from './secret-refs.ts';
 import { HomeStack } from './stacks/home-stack.ts';
 import { ProbeStack } from './stacks/probe-stack.ts';
 
@@ -27,7 +27,7 @@ export interface VantageOptions {
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /** Handler modules, relative to the repository root. @default the handlers in functions/ */
-  readonly entries?: { readonly probe?: string; readonly evaluator?: string };
+  readonly entries?: { readonly probe?: string; readonly evaluator?: string; readonly notifier?: string };
 }
 
 export interface VantageStacks {
@@ -60,6 +60,8 @@ export function buildVantage(app: App, config: LoadedConfig, opts: VantageOption
   const env = (region: string): Environment => ({ region, ...(account !== undefined && { account }) });
   const regionOf = regionsOf(d);
   const retention = opts.logRetention !== undefined ? { logRetention: opts.logRetention } : {};
+  const grantOptions = { homeRegion: d.homeRegion, ...(d.account !== undefined && { account: d.account }) };
+  const channelSecrets = channelSecretGrants(config.channels, grantOptions);
 
   const home = new HomeStack(app, names.homeStack, {
     env: env(d.homeRegion),
@@ -70,9 +72,13 @@ export function buildVantage(app: App, config: LoadedConfig, opts: VantageOption
     // Every check and the channels (shared/config/definitions.ts).
     bundledFiles: { [DEFINITIONS_FILE]: JSON.stringify(toDefinitions(config)) },
     ...retention,
+    notifierSecrets: channelSecrets,
+    notifierKmsGrants: kmsGrants(channelSecrets, d.secretsKmsKeys),
     ...(opts.entries?.evaluator !== undefined && { evaluatorEntry: opts.entries.evaluator }),
+    ...(opts.entries?.notifier !== undefined && { notifierEntry: opts.entries.notifier }),
     lambda,
   });
+  warnAboutPlainSecrets(home, config);
 
   const probes = new Map<string, ProbeStack>();
   const functions = probeFunctionsOf(d, names, regionOf);
@@ -82,7 +88,7 @@ export function buildVantage(app: App, config: LoadedConfig, opts: VantageOption
     const here = indexed.filter(({ check }) => check.enabled && check.locations.includes(location));
     const checks: Check[] = here.map(({ check }) => check);
     const privateLocation = d.privateLocations.find((p) => p.name === location);
-    const secrets = secretGrants(here, { homeRegion: d.homeRegion, ...(d.account !== undefined && { account: d.account }) });
+    const secrets = secretGrants(here, grantOptions);
     const stack = new ProbeStack(app, names.probeStack(location), {
       env: env(region),
       description: `Vantage probe at ${location}${privateLocation ? ` (private, ${privateLocation.vpcId})` : ''}`,
@@ -108,4 +114,18 @@ export function buildVantage(app: App, config: LoadedConfig, opts: VantageOption
     probes.set(location, stack);
   }
   return { names, home, probes };
+}
+
+/** The id of the plain-secret warning, for `Validations.of(stack).acknowledge({ id, where: { path } })`. */
+export const PLAIN_CHANNEL_SECRET_WARNING = 'vantage:plainChannelSecret';
+
+/**
+ * A plain-string channel secret works, but it is bundled into the notifier's asset: `cdk synth` says
+ * so, naming the path, as `vantage validate` does. A warning, not an error: the user chose it, and one
+ * that can be acknowledged per path, so `cdk synth --strict` stays usable.
+ */
+function warnAboutPlainSecrets(stack: Stack, config: LoadedConfig): void {
+  for (const { path, message } of deployWarnings(config)) {
+    Annotations.of(stack).addWarningV2(PLAIN_CHANNEL_SECRET_WARNING, `${path}: ${message}`, { context: { path } });
+  }
 }

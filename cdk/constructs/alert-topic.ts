@@ -1,19 +1,21 @@
 /**
- * The alert topic and its subscriptions, one per address in `channels`. The evaluator publishes each
- * notification once, with a `channels` String.Array message attribute naming every channel it is
- * routed to (shared/alert/message.ts); each subscription's filter policy admits its own channel only.
+ * The alert topic and its email subscriptions, one per address in `channels`. Every other target
+ * (webhooks, Slack, Teams, PagerDuty) is delivered by the notifier from its FIFO queue
+ * (./notifier.ts): an SNS HTTPS subscription keeps no order and needs a receiver that confirms it.
+ * The evaluator publishes each notification once, with a `channels` String.Array message attribute
+ * naming every channel it is routed to (shared/alert/message.ts); each subscription's filter policy
+ * admits its own channel only.
  * https://docs.aws.amazon.com/sns/latest/dg/string-value-matching.html
  */
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { ChannelConfig } from '../../shared/config/schema.ts';
-import { VantageError } from '../../shared/errors.ts';
 import { SecureTopic } from './secure-topic.ts';
 import type { VantageFunction } from './vantage-function.ts';
 
 export interface AlertTopicProps {
   readonly topicName: string;
-  /** Channel name → its addresses, as in the config's `channels`. */
+  /** Channel name → its addresses, as in the config's `channels`; only `email` is read here. */
   readonly channels: Readonly<Record<string, ChannelConfig>>;
 }
 
@@ -30,14 +32,6 @@ export class AlertTopic extends Construct {
       channel.email.forEach((address, i) => {
         this.subscriptions.push(new sns.Subscription(this, `${name}-email-${i}`, {
           topic: this.secureTopic.topic, protocol: sns.SubscriptionProtocol.EMAIL, endpoint: address, filterPolicy,
-        }));
-      });
-      channel.webhook.forEach((url, i) => {
-        // The deploy-only rules (shared/config/deploy-only.ts) refuse http:// webhooks in `vantage validate`
-        // and before synth builds anything; this holds for a construct used on its own.
-        if (!url.startsWith('https://')) throw new VantageError('CONFIG_INVALID', `channels.${name}.webhook[${i}]: a deployed webhook must be https://`);
-        this.subscriptions.push(new sns.Subscription(this, `${name}-webhook-${i}`, {
-          topic: this.secureTopic.topic, protocol: sns.SubscriptionProtocol.HTTPS, endpoint: url, filterPolicy,
         }));
       });
     }

@@ -21,6 +21,7 @@ import { VantageFunction, type LambdaSettings } from './vantage-function.ts';
 import { renderedEnvironmentBytes } from '../probe-peers.ts';
 import { VantageError } from '../../shared/errors.ts';
 import { DEFER_QUEUE_URL_MAX_BYTES, RoundQueue } from './round-queue.ts';
+import { grantSecretReads } from './secret-reads.ts';
 
 /**
  * Lambda refuses a function whose environment variables (keys and values) pass 4 KB, at deploy time.
@@ -149,22 +150,7 @@ export class ProbeFunction extends Construct {
       this.fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'InvokeOtherProbes', actions: ['lambda:InvokeFunction'], resources: invokable }));
     }
 
-    const secretArns = (props.secrets ?? []).filter((s) => s.service === 'secretsmanager').map((s) => s.arn);
-    const parameterArns = (props.secrets ?? []).filter((s) => s.service === 'ssm').map((s) => s.arn);
-    if (secretArns.length > 0) {
-      this.fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadCheckSecrets', actions: ['secretsmanager:GetSecretValue'], resources: secretArns }));
-    }
-    if (parameterArns.length > 0) {
-      this.fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadCheckParameters', actions: ['ssm:GetParameter'], resources: parameterArns }));
-    }
-    for (const grant of props.kmsGrants ?? []) {
-      this.fn.addToRolePolicy(new iam.PolicyStatement({
-        sid: `DecryptCheckSecrets${grant.region.replace(/[^A-Za-z0-9]/g, '')}`,
-        actions: ['kms:Decrypt'],
-        resources: [...grant.keyArns],
-        conditions: { StringEquals: { 'kms:ViaService': [...grant.viaServices] } },
-      }));
-    }
+    grantSecretReads(this.fn, { secrets: props.secrets ?? [], kmsGrants: props.kmsGrants ?? [], owner: 'Check' });
 
     if (props.network) {
       // A policy of its own, so the acknowledgement covers these actions and nothing added later.

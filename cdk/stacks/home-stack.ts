@@ -1,7 +1,7 @@
 /**
- * The home stack: results table, evaluator, the sweep that runs it every minute, alert topic,
- * monitoring of the monitor (the one ops topic), and the dashboard. One per deployment, in
- * `deployment.homeRegion`.
+ * The home stack: results table, evaluator, the sweep that runs it every minute, alert topic, the
+ * notifier with its delivery queue, monitoring of the monitor (the one ops topic), and the dashboard.
+ * One per deployment, in `deployment.homeRegion`.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,10 +11,12 @@ import { AlertTopic } from '../constructs/alert-topic.ts';
 import { VantageDashboard } from '../constructs/dashboard.ts';
 import { EvaluatorAlarms } from '../constructs/evaluator-alarms.ts';
 import { Evaluator } from '../constructs/evaluator.ts';
+import { Notifier } from '../constructs/notifier.ts';
 import { OpsTopic } from '../constructs/ops-topic.ts';
 import { ResultsTable } from '../constructs/results-table.ts';
 import { SweepSchedule } from '../constructs/sweep-schedule.ts';
-import type { Names } from '../names.ts';
+import { dashboardConsoleUrl, type Names } from '../names.ts';
+import type { KmsGrant, SecretGrant } from '../secret-refs.ts';
 import type { LambdaSettings } from '../constructs/vantage-function.ts';
 
 export interface HomeStackProps extends StackProps {
@@ -22,14 +24,20 @@ export interface HomeStackProps extends StackProps {
   readonly names: Names;
   /** Location name → region, for the dashboard's cross-region metrics. */
   readonly regionOf: ReadonlyMap<string, string>;
-  /** The evaluator's bundled files (the check definitions). */
+  /** The evaluator's bundled files (the check definitions and channels); the notifier's too. */
   readonly bundledFiles: Record<string, string>;
+  /** What the notifier may read: exactly the secrets the channels name. @default none */
+  readonly notifierSecrets?: readonly SecretGrant[];
+  /** @default none */
+  readonly notifierKmsGrants?: readonly KmsGrant[];
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /** @default true */
   readonly protectTable?: boolean;
   /** @default 'functions/evaluator/handler.ts' */
   readonly evaluatorEntry?: string;
+  /** @default 'functions/notifier/handler.ts' */
+  readonly notifierEntry?: string;
   /** @default nodejs24.x on arm64 */
   readonly lambda?: LambdaSettings;
 }
@@ -38,6 +46,7 @@ export class HomeStack extends Stack {
   readonly table: ResultsTable;
   readonly evaluator: Evaluator;
   readonly alerts: AlertTopic;
+  readonly notifier: Notifier;
   readonly ops: OpsTopic;
   readonly alarms: EvaluatorAlarms;
   readonly sweep: SweepSchedule;
@@ -69,9 +78,28 @@ export class HomeStack extends Stack {
       evaluator: this.evaluator,
     });
 
+    this.notifier = new Notifier(this, 'Notifier', {
+      queueName: names.deliveryQueue,
+      deadLetterQueueName: names.deadLetterQueue,
+      table: this.table,
+      alerts: this.alerts,
+      ops: this.ops,
+      channels: config.channels,
+      bundledFiles: props.bundledFiles,
+      ...(props.notifierSecrets && { secrets: props.notifierSecrets }),
+      ...(props.notifierKmsGrants && { kmsGrants: props.notifierKmsGrants }),
+      dashboardUrl: dashboardConsoleUrl(config.deployment?.homeRegion ?? this.region, this.dashboard.names[0] ?? names.dashboard),
+      ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
+      ...(props.notifierEntry !== undefined && { entry: props.notifierEntry }),
+      ...(props.lambda && { lambda: props.lambda }),
+    });
+    this.notifier.bindProducer(this.evaluator.fn);
+
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.secureTopic.topic.topicArn });
     new CfnOutput(this, 'OpsTopicArn', { value: this.ops.secureTopic.topic.topicArn });
+    new CfnOutput(this, 'DeliveryQueueUrl', { value: this.notifier.queue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.notifier.deadLetters.queueUrl });
     new CfnOutput(this, 'DashboardName', { value: names.dashboard });
     // One dashboard holds a limited number of checks (constructs/dashboard.ts); the rest follow it.
     new CfnOutput(this, 'DashboardNames', { value: this.dashboard.names.join(',') });

@@ -116,8 +116,8 @@ describe('the app on examples/checks.yaml', () => {
       for (const group of Object.values(t.findResources('AWS::Logs::LogGroup'))) expect(group['Properties']['RetentionInDays']).toBe(30);
       expect(Object.keys(t.findResources('AWS::Logs::LogGroup')).length).toBe(Object.keys(t.findResources('AWS::Lambda::Function')).length);
     }
-    // The evaluator, one probe per region, two instances of office-dc.
-    expect(functions).toBe(6);
+    // The evaluator, the notifier, one probe per region, two instances of office-dc.
+    expect(functions).toBe(7);
   });
 
   it('never allows an IAM action with "*" in it, in any policy document of any stack', () => {
@@ -166,8 +166,9 @@ describe('home stack', () => {
   });
 
   it('maps the stream to the evaluator: result inserts only, partial batches, bisect, bounded retries and age, SQS on failure, one batch per shard', () => {
-    home().resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
-    const [queueId] = Object.keys(home().findResources('AWS::SQS::Queue'));
+    // The stream's, and the notifier's queue (notifier.test.ts).
+    home().resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    const [queueId] = Object.keys(home().findResources('AWS::SQS::Queue')).filter((id) => id.startsWith('EvaluatorDeadLetters'));
     home().hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ResultsTable'), 'StreamArn'] },
       FilterCriteria: { Filters: [{ Pattern: JSON.stringify(RESULT_INSERT_FILTER) }] },
@@ -183,20 +184,24 @@ describe('home stack', () => {
     home().hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
   });
 
-  it('gives the evaluator the table, the alert topic, the ops topic (INSTANCE_SILENT) and nothing else', () => {
-    const [evaluator] = Object.values(home().findResources('AWS::Lambda::Function'));
-    expect(evaluator!['Properties']['Environment']['Variables']).toEqual({
+  it('gives the evaluator the table, the alert topic, the ops topic (INSTANCE_SILENT), the delivery queue and nothing else', () => {
+    const evaluator = Object.entries(home().findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('EvaluatorHandler'))![1];
+    expect(evaluator['Properties']['Environment']['Variables']).toEqual({
       NODE_OPTIONS: expect.any(String),
       TABLE_NAME: { Ref: expect.stringMatching(/^ResultsTable/) },
       TOPIC_ARN: { Ref: expect.stringMatching(/^AlertsTopic/) },
       OPS_TOPIC_ARN: { Ref: expect.stringMatching(/^OpsTopic/) },
+      QUEUE_URL: { Ref: expect.stringMatching(/^NotifierQueue/) },
     });
-    const publish = policiesOf(raw.get('Vantage-Home')!).flatMap((p) => p.statements).filter((s) => actionsOf(s).includes('sns:Publish') && s['Effect'] === 'Allow' && !s['Principal']);
+    // The evaluator's own policies (the notifier's role is tested in notifier.test.ts).
+    const [roleId] = Object.keys(home().findResources('AWS::IAM::Role')).filter((id) => id.startsWith('EvaluatorHandlerRole'));
+    const own = policiesOf(raw.get('Vantage-Home')!).filter((p) => p.type === 'AWS::IAM::Policy' && JSON.stringify(raw.get('Vantage-Home')!.Resources[p.where]!['Properties']).includes(`{"Ref":"${roleId}"}`));
+    const publish = own.flatMap((p) => p.statements).filter((s) => actionsOf(s).includes('sns:Publish') && s['Effect'] === 'Allow' && !s['Principal']);
     expect(publish.flatMap((s) => ([] as unknown[]).concat(s['Resource'])).map((r) => (r as { Ref: string }).Ref.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['AlertsTopic', 'OpsTopic']);
     // And both topics' keys, which SNS uses on the publisher's behalf.
-    const keyUse = policiesOf(raw.get('Vantage-Home')!).filter((p) => p.type === 'AWS::IAM::Policy').flatMap((p) => p.statements).filter((s) => actionsOf(s).includes('kms:GenerateDataKey'));
+    const keyUse = own.flatMap((p) => p.statements).filter((s) => actionsOf(s).includes('kms:GenerateDataKey'));
     expect(keyUse.flatMap((s) => ([] as unknown[]).concat(s['Resource'])).map((r) => (r as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['AlertsKey', 'OpsKey']);
-    const statements = policiesOf(raw.get('Vantage-Home')!).filter((p) => p.type === 'AWS::IAM::Policy').flatMap((p) => p.statements);
+    const statements = own.flatMap((p) => p.statements);
     expect(statements.map((s) => actionsOf(s).sort().join(',')).sort()).toEqual([
       'dynamodb:BatchGetItem,dynamodb:GetItem,dynamodb:PutItem',
       'dynamodb:DescribeStream,dynamodb:GetRecords,dynamodb:GetShardIterator',
@@ -207,7 +212,10 @@ describe('home stack', () => {
       'logs:CreateLogStream,logs:PutLogEvents',
       'sns:Publish',
       'sqs:GetQueueAttributes,sqs:GetQueueUrl,sqs:SendMessage',
+      'sqs:SendMessage',
     ]);
+    // Enqueueing deliveries: the notifier's queue, nothing else.
+    expect(statements.find((s) => s['Sid'] === 'EnqueueDeliveries')?.['Resource']).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^NotifierQueue/), 'Arn'] });
     // The sweep's ops marks (shared/store/ops-marks.ts) are the only items it updates: location items.
     const update = statements.find((s) => actionsOf(s).join() === 'dynamodb:UpdateItem');
     expect(update?.['Condition']).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LOCATION#*'] } });
@@ -226,12 +234,11 @@ describe('home stack', () => {
     });
   });
 
-  it('subscribes every channel address with a filter policy that admits only its own channel', () => {
+  it('subscribes every channel\'s email addresses with a filter policy that admits only its own channel; webhooks go through the notifier', () => {
     const subs = Object.values(home().findResources('AWS::SNS::Subscription')).map((r) => r['Properties']);
     const alerts = subs.filter((p) => JSON.stringify(p['TopicArn']).includes('AlertsTopic'));
     expect(alerts.map((p) => ({ Protocol: p['Protocol'], Endpoint: p['Endpoint'], FilterPolicy: p['FilterPolicy'] }))).toEqual([
       { Protocol: 'email', Endpoint: 'oncall@example.com', FilterPolicy: { channels: ['oncall'] } },
-      { Protocol: 'https', Endpoint: 'https://hooks.example.com/vantage/alerts', FilterPolicy: { channels: ['oncall'] } },
       { Protocol: 'email', Endpoint: 'team@example.com', FilterPolicy: { channels: ['team'] } },
     ]);
     // The ops topic is a different topic, with the operators' address and no filter.
@@ -239,9 +246,9 @@ describe('home stack', () => {
     expect(ops).toEqual([{ Protocol: 'email', Endpoint: 'platform@example.com', TopicArn: { Ref: expect.stringMatching(/^OpsTopic/) } }]);
   });
 
-  it('alarms on evaluator errors, iterator age, dead letters and the sweep not running, to the ops topic', () => {
+  it('alarms on evaluator errors, iterator age, dead letters, the sweep not running and the notifier\'s queues, to the ops topic', () => {
     const alarms = Object.values(home().findResources('AWS::CloudWatch::Alarm')).map((r) => r['Properties']);
-    expect(alarms.map((a) => a['MetricName']).sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'Errors', 'IteratorAge', 'Sweep']);
+    expect(alarms.map((a) => a['MetricName']).sort()).toEqual(['ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'Errors', 'IteratorAge', 'Sweep']);
     for (const a of alarms) {
       expect(a['AlarmActions']).toEqual([{ Ref: expect.stringMatching(/^OpsTopic/) }]);
       expect(a['OKActions']).toEqual(a['AlarmActions']);
@@ -432,7 +439,9 @@ describe('probe stacks', () => {
 describe('what the cost model bills (shared/usecases/cost/estimate.ts)', () => {
   it('has exactly the alarms, dashboards and KMS keys it counts, per deployment and per location', () => {
     const count = (t: Template, type: string) => Object.keys(t.findResources(type)).length;
-    expect(count(home(), 'AWS::CloudWatch::Alarm')).toBe(DEPLOYED.evaluatorAlarms + DEPLOYED.sweepAlarms);
+    const notifierAlarms = Object.keys(home().findResources('AWS::CloudWatch::Alarm')).filter((id) => id.startsWith('Notifier')).length;
+    expect(notifierAlarms).toBe(DEPLOYED.notifierAlarms);
+    expect(count(home(), 'AWS::CloudWatch::Alarm')).toBe(DEPLOYED.evaluatorAlarms + DEPLOYED.sweepAlarms + DEPLOYED.notifierAlarms);
     expect(count(home(), 'AWS::CloudWatch::Dashboard')).toBe(dashboardCount(config.checks.filter((c) => c.enabled)));
     expect(count(home(), 'AWS::KMS::Key')).toBe(DEPLOYED.homeKmsKeys);
     expect(count(home(), 'AWS::Events::Rule')).toBe(DEPLOYED.sweepRules);
@@ -446,15 +455,15 @@ describe('what the cost model bills (shared/usecases/cost/estimate.ts)', () => {
     const dashboard = JSON.stringify(home().findResources('AWS::CloudWatch::Dashboard'));
     expect(names(dashboard)).toEqual(['Latency', 'Maintenance', 'Success', 'Sweep']);
     const alarms = [home(), ...PROBE_STACKS.map((n) => templates.get(n)!)].flatMap((t) => Object.values(t.findResources('AWS::CloudWatch::Alarm')));
-    expect(alarms.map((a) => a['Properties']['MetricName']).filter((m) => m !== undefined && !['Errors', 'IteratorAge', 'ApproximateNumberOfMessagesVisible'].includes(m)).sort()).toEqual(['Sweep']);
+    expect(alarms.map((a) => a['Properties']['MetricName']).filter((m) => m !== undefined && !['Errors', 'IteratorAge', 'ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage'].includes(m)).sort()).toEqual(['Sweep']);
     expect(dashboard).not.toContain('Phase');
   });
 });
 
 describe('bundles', () => {
-  function assetDir(stackName: string): string {
+  function assetDir(stackName: string, idPrefix = ''): string {
     const t = raw.get(stackName)!;
-    const fn = Object.values(t.Resources).find((r) => r['Type'] === 'AWS::Lambda::Function')!;
+    const fn = Object.entries(t.Resources).find(([id, r]) => r['Type'] === 'AWS::Lambda::Function' && id.startsWith(idPrefix))![1];
     const key = ((fn['Properties'] as { Code: { S3Key: string } }).Code.S3Key).replace(/\.zip$/, '');
     return join(outdir, `asset.${key}`);
   }
@@ -483,6 +492,17 @@ describe('bundles', () => {
     }
     console.info(`bundle sizes (index.mjs): ${Object.entries(sizes).map(([k, v]) => `${k} ${(v / 1024).toFixed(0)} KiB`).join(', ')}`);
     for (const size of Object.values(sizes)) expect(size).toBeLessThan(5 * 1024 * 1024);
+  });
+
+  it('give the notifier the evaluator\'s definitions, channels included, as its own asset', () => {
+    const notifier = assetDir('Vantage-Home', 'NotifierHandler');
+    expect(notifier).not.toBe(assetDir('Vantage-Home', 'EvaluatorHandler'));
+    expect(readdirSync(notifier).sort()).toEqual(['definitions.json', 'index.mjs', 'index.mjs.map']);
+    expect(readFileSync(join(notifier, 'definitions.json'), 'utf8')).toBe(readFileSync(join(assetDir('Vantage-Home', 'EvaluatorHandler'), 'definitions.json'), 'utf8'));
+    expect(Object.keys(parseDefinitions(readFileSync(join(notifier, 'definitions.json'), 'utf8')).channels)).toEqual(['oncall', 'team']);
+    const size = statSync(join(notifier, 'index.mjs')).size;
+    console.info(`notifier bundle (index.mjs): ${(size / 1024).toFixed(0)} KiB`);
+    expect(size).toBeLessThan(5 * 1024 * 1024);
   });
 
 });

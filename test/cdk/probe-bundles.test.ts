@@ -2,7 +2,8 @@
  * The probe functions as `cdk synth` writes them (real esbuild bundling): a location without gRPC
  * checks gets a bundle without @grpc/grpc-js, a location with them keeps it, and a bundle that lacks it
  * refuses definitions that need it at init rather than failing a probe later. Each probe function
- * starts with the runtime variables the bench runs the engine with.
+ * starts with the runtime variables the bench runs the engine with. The notifier's bundle starts with
+ * the environment the template gives it and reads the definitions bundled next to it.
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -28,17 +29,20 @@ checks:
   - id: rpc
     locations: [eu-west-1]
     grpc: { target: "grpc.example.com:443", tls: true }
+channels:
+  hooks: { webhook: [https://hooks.example.com/vantage] }
 `;
 const STACKS = ['Vantage-Probe-us-east-1', 'Vantage-Probe-eu-west-1'];
 
 let outdir: string;
 const assets = new Map<string, string>();
-type Fn = { Type: string; Properties: { Code: { S3Key: string }; MemorySize: number; Environment: { Variables: Record<string, string> } } };
+type Fn = { Type: string; Properties: { Code: { S3Key: string }; MemorySize: number; Environment: { Variables: Record<string, unknown> } } };
 const functions = new Map<string, Fn[]>();
+let notifier: { dir: string; env: Record<string, unknown> };
 
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'vantage-cdk-bundles-'));
-  const app = new App({ outdir, context: { ...cdkContext(), 'aws:cdk:bundling-stacks': STACKS } });
+  const app = new App({ outdir, context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [...STACKS, 'Vantage-Home'] } });
   buildVantage(app, loadConfigText(YAML));
   const assembly = app.synth();
   for (const stack of assembly.stacks) {
@@ -48,6 +52,9 @@ beforeAll(() => {
     const fn = functions.get(name)![0]!;
     assets.set(name, join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`));
   }
+  const home = assembly.getStackByName('Vantage-Home').template as { Resources: Record<string, Fn> };
+  const [, fn] = Object.entries(home.Resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('NotifierHandler'))!;
+  notifier = { dir: join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`), env: fn.Properties.Environment.Variables };
 }, 120_000);
 afterAll(() => {
   if (outdir) rmSync(outdir, { recursive: true, force: true });
@@ -113,4 +120,36 @@ describe('probe functions', () => {
     expect(home.length).toBeGreaterThan(0);
     for (const fn of home) expect(fn.Properties.Environment?.Variables?.NODE_OPTIONS).toBe(NODE_OPTIONS);
   });
+});
+
+describe('the notifier bundle', () => {
+  /** What CloudFormation would put where the template has a reference. */
+  const deployed: Record<string, string> = {
+    QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/vantage-deliveries.fifo',
+    DEAD_LETTER_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/vantage-deliveries-dead.fifo',
+    TABLE_NAME: 'vantage-results-0123abcd',
+    TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:vantage-alerts',
+    OPS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:vantage-ops',
+  };
+
+  it('starts with the environment the template gives it and reads its definitions: an empty batch is handled, nothing failed', async () => {
+    const env = Object.fromEntries(Object.entries(notifier.env).map(([k, v]) => [k, typeof v === 'string' ? v : deployed[k] ?? 'UNRESOLVED']));
+    expect(Object.values(env)).not.toContain('UNRESOLVED');
+    const script = `const { handler } = await import(${JSON.stringify(`file://${join(notifier.dir, 'index.mjs')}`)}); console.log(JSON.stringify(await handler({ Records: [] }, {})));`;
+
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', ...env },
+      timeout: 30_000,
+    });
+
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ batchItemFailures: [] });
+    expect(readFileSync(join(notifier.dir, DEFINITIONS_FILE), 'utf8')).toContain('https://hooks.example.com/vantage');
+  }, 60_000);
+
+  it('fails its first invocation, naming the variable, when the environment is not what the template gives', async () => {
+    const env = { ...Object.fromEntries(Object.entries(notifier.env).filter(([, v]) => typeof v === 'string')), ...deployed, QUEUE_URL: '' };
+    const script = `const { handler } = await import(${JSON.stringify(`file://${join(notifier.dir, 'index.mjs')}`)}); await handler({ Records: [] }, {});`;
+    const run = promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env }, timeout: 30_000 });
+    await expect(run).rejects.toMatchObject({ stderr: expect.stringContaining('QUEUE_URL') });
+  }, 60_000);
 });
