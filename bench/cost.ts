@@ -94,8 +94,9 @@ function sumOf(lines: CostLine[], service: CostLine['service']): { usd: number; 
 
 /** What the fixed part is made of: `123 custom metrics $36.90, 6 alarms $0.60, ...`. */
 function fixedParts(e: CostEstimate): string {
-  const parts: Array<[CostLine['service'], string]> = [['CloudWatch metrics', 'custom metrics'], ['CloudWatch alarms', 'alarms'], ['CloudWatch dashboards', 'dashboard'], ['KMS', 'KMS keys']];
-  return parts.map(([service, label]) => ({ label, ...sumOf(e.lines, service) })).filter((p) => p.n > 0).map((p) => `${int(p.n)} ${p.label} ${usd(p.usd)}`).join(', ');
+  const parts: Array<[CostLine['service'], string]> = [['CloudWatch metrics', 'custom metrics'], ['CloudWatch alarms', 'alarms'], ['SQS', 'idle delivery-queue polls'], ['CloudWatch dashboards', 'dashboard'], ['KMS', 'KMS keys']];
+  const fixedLines = e.lines.filter((l) => !l.perRun);
+  return parts.map(([service, label]) => ({ label, ...sumOf(fixedLines, service) })).filter((p) => p.n > 0).map((p) => `${int(p.n)} ${p.label} ${usd(p.usd)}`).join(', ');
 }
 
 function perRunServices(e: CostEstimate): string {
@@ -142,7 +143,7 @@ export function costSection(cost: CostResult): string {
   const m = cost.measured;
   const ref = cost.cases[0]?.estimate;
   const notes = [
-    `   per-run: ${ref ? perRunServices(ref) : 'Lambda, DynamoDB, SNS, EventBridge, CloudWatch Logs'}; fixed: custom metrics, alarms, the dashboard, KMS keys (first-year price)`,
+    `   per-run: ${ref ? perRunServices(ref) : 'Lambda, DynamoDB, SNS, EventBridge, CloudWatch Logs'}; fixed: custom metrics, alarms, the delivery queue's idle polling, the dashboard, KMS keys (first-year price)`,
     `   measured inputs: result item ${m.resultItemBytes === undefined ? 'estimated' : `${m.resultItemBytes.toFixed(0)} B`}, EMF line ${m.emfLineBytes === undefined ? 'estimated' : `${m.emfLineBytes.toFixed(0)} B`}, ${m.writesPerIncident === undefined ? 'writes per outage assumed' : `${m.writesPerIncident.toFixed(1)} state/incident writes per outage`}`,
     ...(ref ? verdictNotes(ref) : []),
   ];

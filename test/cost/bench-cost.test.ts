@@ -35,7 +35,7 @@ describe('bench cost section', () => {
   it('states what is counted and why the fixed part decides the verdict', () => {
     const text = costSection(cost);
     expect(text).toContain('target $2.00 per million check runs, all-in: not met');
-    expect(text).toContain('(121 custom metrics $36.30, 4 alarms $0.40, 1 dashboard $3.00, 2 KMS keys $2.00)');
+    expect(text).toContain('(121 custom metrics $36.30, 6 alarms $0.60, 657,000 idle delivery-queue polls $0.33, 1 dashboard $3.00, 2 KMS keys $2.00)');
     expect(text).toContain('at 1m a check × location runs 43,800 times a month, so its $0.60 of metrics alone is $13.70 per million of its runs');
   });
 });

@@ -103,14 +103,17 @@ describe('estimateMonthlyCost: one HTTP check, every minute, one location', () =
     expect(e.synthetics.perMillionRunsUsd).toBeCloseTo(1_200, 8);
   });
 
-  it('bills the deployment\'s fixed resources by the month: 4 alarms, the dashboard and 2 KMS keys, nothing per location', () => {
+  it('bills the deployment\'s fixed resources by the month: 6 alarms, the notifier queue\'s polling, the dashboard and 2 KMS keys, nothing per location', () => {
     expect(qtyOf(e, 'evaluator alarms')).toBe(3);
     expect(qtyOf(e, 'sweep-not-running alarm')).toBe(1);
+    expect(qtyOf(e, 'delivery alarms')).toBe(2);
+    // 5 pollers × 3 long polls of 20 s a minute × 43,800 minutes, at the FIFO price.
+    expect(qtyOf(e, 'delivery queue (FIFO): event source polling')).toBe(657_000);
     expect(usdOf(e, 'home dashboard')).toBe(3);
     expect(qtyOf(e, 'keys of the alert and ops topics')).toBe(2);
-    // 0.30 + 0.10 + 3 + 2
-    expect(e.fixedUsd).toBeCloseTo(5.4, 10);
-    expect(e.lines.filter((l) => !l.perRun).map((l) => l.service)).toEqual(['CloudWatch alarms', 'CloudWatch alarms', 'CloudWatch dashboards', 'KMS']);
+    // 0.30 + 0.10 + 0.20 + 657,000 × $0.50/M + 3 + 2
+    expect(e.fixedUsd).toBeCloseTo(5.6 + 0.3285, 10);
+    expect(e.lines.filter((l) => !l.perRun).map((l) => l.service)).toEqual(['CloudWatch alarms', 'CloudWatch alarms', 'CloudWatch alarms', 'SQS', 'CloudWatch dashboards', 'KMS']);
     expect(e.fixedPer.location.eachUsd).toBe(0);
     expect(e.lines.some((l) => /heartbeat alarm|key of each probe/.test(l.item))).toBe(false);
   });
@@ -169,12 +172,12 @@ describe('estimateMonthlyCost: shapes of workload', () => {
     expect(qtyOf(e, 'custom metrics: Success and Latency per check × location')).toBe(6);
     expect(qtyOf(e, 'custom metric: Sweep')).toBe(1);
     expect(e.customMetrics).toBe(7);
-    // metrics $2.10 + alarms 4 × $0.10 + dashboard $3 + keys 2 × $1 = $7.50
-    expect(e.fixedUsd).toBeCloseTo(7.5, 10);
+    // metrics $2.10 + alarms 6 × $0.10 + delivery queue polling $0.3285 + dashboard $3 + keys 2 × $1 = $8.0285
+    expect(e.fixedUsd).toBeCloseTo(8.0285, 10);
     expect(e.fixedPer['check × location']).toEqual({ units: 3, eachUsd: expect.closeTo(0.6, 10) });
     expect(e.fixedPer.location).toEqual({ units: 3, eachUsd: 0 });
-    expect(e.fixedPer.deployment).toEqual({ units: 1, eachUsd: expect.closeTo(0.3 + 0.4 + 3 + 2, 10) });
-    expect(e.perMillionRunsPerRunOnlyUsd).toBeCloseTo(((e.totalUsd - 7.5) / 131_400) * 1e6, 9);
+    expect(e.fixedPer.deployment).toEqual({ units: 1, eachUsd: expect.closeTo(0.3 + 0.6 + 0.3285 + 3 + 2, 10) });
+    expect(e.perMillionRunsPerRunOnlyUsd).toBeCloseTo(((e.totalUsd - 8.0285) / 131_400) * 1e6, 9);
   });
 
   it('counts 2 + phases per check and location with deployment.metrics.phases, or the phaseMetrics override', () => {
@@ -205,8 +208,8 @@ describe('estimateMonthlyCost: shapes of workload', () => {
     expect(off.lines.filter((l) => l.service === 'CloudWatch metrics').reduce((s, l) => s + l.usd, 0)).toBeCloseTo(36.3, 10);
     expect(on.customMetrics).toBe(20 * 3 * 7 + 1);
     expect(on.lines.filter((l) => l.service === 'CloudWatch metrics').reduce((s, l) => s + l.usd, 0)).toBeCloseTo(126.3, 10);
-    // Everything else fixed: 4 alarms $0.40, dashboard $3, 2 keys $2.
-    expect(off.fixedUsd).toBeCloseTo(36.3 + 0.4 + 3 + 2, 10);
+    // Everything else fixed: 6 alarms $0.60, delivery queue polling $0.3285, dashboard $3, 2 keys $2.
+    expect(off.fixedUsd).toBeCloseTo(36.3 + 0.6 + 0.3285 + 3 + 2, 10);
     // Metrics are per check × location a month: at 1 minute, $0.60 spread over 43,800 runs is $13.70 a million.
     expect(off.fixedAtIntervals).toEqual([{ intervalMs: 60_000, checkLocations: 60, runsPerCheckLocation: 43_800, perMillionRunsUsd: expect.closeTo(0.6 / 43_800 * 1e6, 9) }]);
   });
@@ -264,6 +267,19 @@ describe('estimateMonthlyCost: shapes of workload', () => {
     expect(usdOf(on, 'ingestion') - usdOf(off, 'ingestion')).toBeCloseTo(43_800 * (withPhases - line) / 1024 ** 3 * 0.5, 12);
   });
 
+  it('counts a delivery per Slack, Teams and PagerDuty target too, and no notifier lines without such targets', () => {
+    const cfg = (channels: Record<string, unknown>) => loadConfigObject({
+      defaults: { retries: 0, locations: ['us-east-1'], interval: '1m', alerting: { channels: Object.keys(channels) } },
+      channels,
+      checks: [{ id: 'api', http: { url: 'http://example.com/' } }],
+    });
+    const all = estimateMonthlyCost(cfg({ a: { slack: { url: 'https://s.example.com' }, teams: { webhook: { ssm: '/t' } } }, b: { pagerduty: { routingKey: { ssm: '/p' } }, webhook: [{ url: 'https://h.example.com' }] } }), 400, { ...BARE, incidentsPerCheckMonth: 1 });
+    expect(qtyOf(all, 'notifier requests')).toBe(8);
+    expect(all.lines.some((l) => l.item.startsWith('webhook deliveries'))).toBe(false);
+    const emailOnly = estimateMonthlyCost(cfg({ a: { email: ['a@example.com'] } }), 400, { ...BARE, incidentsPerCheckMonth: 1 });
+    expect(emailOnly.lines.some((l) => l.item.startsWith('notifier'))).toBe(false);
+  });
+
   it('sends DOWN and RESOLVED per outage to every address of the check\'s channels', () => {
     const cfg = loadConfigObject({
       defaults: { retries: 0, locations: ['us-east-1'], interval: '1m', alerting: { channels: ['ops'] } },
@@ -274,7 +290,10 @@ describe('estimateMonthlyCost: shapes of workload', () => {
     expect(qtyOf(e, 'publishes')).toBe(6);
     expect(qtyOf(e, 'email deliveries')).toBe(12);
     expect(usdOf(e, 'email deliveries')).toBeCloseTo(12 * 2 / 1e5, 12);
-    expect(qtyOf(e, 'webhook deliveries')).toBe(6);
+    // The webhook's DOWN and RESOLVED go through the notifier: one FIFO message (3 requests) and one invocation each.
+    expect(qtyOf(e, 'notifier requests')).toBe(6);
+    expect(qtyOf(e, 'delivery queue (FIFO)')).toBe(18);
+    expect(usdOf(e, 'delivery queue (FIFO)')).toBeCloseTo(18 * 0.5 / 1e6, 12);
     expect(qtyOf(e, 'state and incident writes')).toBe(36); // 3 outages × 12 writes
   });
 
@@ -322,12 +341,12 @@ describe('vantage cost', () => {
     const e = estimateMonthlyCost(loadConfigFile(file));
     const line = (start: string) => r.stdout.split('\n').find((l) => l.trimStart().startsWith(start)) ?? '';
     expect(line('Per-run costs')).toMatch(/a month, growing with check runs: Lambda \$[\d.]+, SQS \$[\d.]+, DynamoDB \$[\d.]+, SNS \$[\d.]+, EventBridge \$0\.00, CloudWatch Logs \$[\d.]+$/);
-    // 3 metrics $0.90, 4 alarms $0.40, the dashboard $3, 2 keys $2 = $6.30
-    expect(line('Fixed costs')).toContain('$6.30 a month, whatever the interval: custom metrics $0.90 (3), alarms $0.40 (4), dashboard $3.00 (1), KMS keys $2.00 (2)');
-    expect(r.stdout).toContain('= $0.60 per check × location × 1 + $5.70 for the deployment');
+    // 3 metrics $0.90, 6 alarms $0.60, delivery queue polling $0.33, the dashboard $3, 2 keys $2 = $6.83
+    expect(line('Fixed costs')).toContain('$6.83 a month, whatever the interval: custom metrics $0.90 (3), alarms $0.60 (6), SQS $0.33 (657,000), dashboard $3.00 (1), KMS keys $2.00 (2)');
+    expect(r.stdout).toContain('= $0.60 per check × location × 1 + $6.23 for the deployment');
     expect(line('per-run costs only')).toContain(`$${e.perMillionRunsPerRunOnlyUsd.toFixed(2)}`);
     expect(line('all-in')).toContain(`$${e.perMillionRunsUsd.toFixed(2)}`);
-    expect(e.perMillionRunsUsd - e.perMillionRunsPerRunOnlyUsd).toBeCloseTo(6.3 / 43_800 * 1e6, 6);
+    expect(e.perMillionRunsUsd - e.perMillionRunsPerRunOnlyUsd).toBeCloseTo(6.8285 / 43_800 * 1e6, 6);
     expect(r.stdout).toContain('at 1m (1 check × location) each runs 43,800 times a month, so its $0.60 adds $13.70 per million of its runs');
   });
 

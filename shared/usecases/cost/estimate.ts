@@ -97,6 +97,13 @@ export interface CostAssumptions {
   incidentsPerCheckMonth: number;
   /** State and incident writes per outage (measured by the bench's evaluator section). @default 12 */
   writesPerIncident: number;
+  /** Notifier function memory. @default 256 (cdk/constructs/notifier.ts) */
+  notifierMemoryMb: number;
+  /**
+   * Wall time of one delivery by the notifier: the ledger read, the POST to a webhook, Slack, Teams or
+   * PagerDuty across the internet, the ledger writes. @default 300
+   */
+  notifierMsPerDelivery: number;
   /** Count the CloudWatch custom metrics that the EMF lines create. @default true */
   includeMetrics: boolean;
   /** The phases are metrics too (`deployment.metrics.phases`). @default the config's setting, else false */
@@ -123,6 +130,8 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   incidentsPerCheckMonth: 1,
   writesPerIncident: 12,
   sqsPollsPerMinute: 15,
+  notifierMemoryMb: 256,
+  notifierMsPerDelivery: 300,
   includeMetrics: true,
 };
 
@@ -168,6 +177,8 @@ export const DEPLOYED = {
   sweepRules: 1,
   /** cdk/constructs/secure-topic.ts: the alert topic's and the home ops topic's keys. */
   homeKmsKeys: 2,
+  /** cdk/constructs/notifier.ts: anything in the dead-letter queue, and the oldest delivery too old (a blocked group). */
+  notifierAlarms: 2,
 } as const;
 
 /**
@@ -463,6 +474,41 @@ function outageUsd(u: Usage, perGbSecond: number, logUsdPerByte: number): number
 const EVALUATOR_LOG_BYTES = 400 + 3 * P.LOGS_EVENT_OVERHEAD_BYTES;
 
 /**
+ * DOWN and RESOLVED per outage: to each address of the check's channels (SNS email), and to each of
+ * their other targets (a webhook, Slack, Teams, PagerDuty), which the notifier delivers one by one.
+ */
+function deliveriesOf(checks: readonly Check[], channels: LoadedConfig['channels'], incidentsPerCheckMonth: number) {
+  let emailDeliveries = 0;
+  let targetDeliveries = 0;
+  for (const c of checks) {
+    for (const name of c.alerting.channels) {
+      const ch = Object.hasOwn(channels, name) ? channels[name] : undefined;
+      if (!ch) continue;
+      const targets = ch.webhook.length + [ch.slack, ch.teams, ch.pagerduty].filter((t) => t !== undefined).length;
+      emailDeliveries += incidentsPerCheckMonth * 2 * ch.email.length;
+      targetDeliveries += incidentsPerCheckMonth * 2 * targets;
+    }
+  }
+  return { emailDeliveries, targetDeliveries };
+}
+
+/**
+ * One delivery through the notifier: a FIFO queue message (sent, received, deleted), one invocation
+ * (batch size 1), a ledger read and two writes (the delivery and its target's health). Retries are
+ * left out: they are the failures of someone else's endpoint.
+ */
+function notifierLines(deliveries: number, a: CostAssumptions, perGbSecond: number): CostLine[] {
+  if (deliveries === 0) return [];
+  return [
+    line('SQS', 'delivery queue (FIFO): send, receive and delete per delivery', 3 * deliveries, 'requests', P.SQS_FIFO_PER_REQUEST),
+    line('Lambda', 'notifier requests (one per webhook, Slack, Teams or PagerDuty delivery)', deliveries, 'requests', P.LAMBDA_PER_REQUEST),
+    line('Lambda', `notifier duration (${a.notifierMemoryMb} MB)`, deliveries * gbSeconds(a.notifierMsPerDelivery, a.notifierMemoryMb), 'GB-s', perGbSecond),
+    line('DynamoDB', 'delivery ledger reads (already delivered?)', deliveries, 'RRU', P.DDB_PER_RRU),
+    line('DynamoDB', 'delivery ledger writes (the delivery and its target\'s health)', 2 * deliveries, 'WRU', P.DDB_PER_WRU),
+  ];
+}
+
+/**
  * Monthly cost of running `config` on AWS. `measuredItemBytes` replaces the per-check estimate of a
  * result item's billed size (the bench measures it from real results).
  */
@@ -507,16 +553,7 @@ export function estimateMonthlyCost(
   const incidents = checks.length * a.incidentsPerCheckMonth;
   const incidentWru = incidents * a.writesPerIncident;
   const publishes = incidents * 2;
-  let emailDeliveries = 0;
-  let httpDeliveries = 0;
-  for (const c of checks) {
-    for (const name of c.alerting.channels) {
-      const ch = Object.hasOwn(config.channels, name) ? config.channels[name] : undefined;
-      if (!ch) continue;
-      emailDeliveries += a.incidentsPerCheckMonth * 2 * ch.email.length;
-      httpDeliveries += a.incidentsPerCheckMonth * 2 * ch.webhook.length;
-    }
-  }
+  const { emailDeliveries, targetDeliveries } = deliveriesOf(checks, config.channels, a.incidentsPerCheckMonth);
   const invocationLogBytes = a.logBytesPerInvocation + 4 * P.LOGS_EVENT_OVERHEAD_BYTES;
   const logBytes = u.resultLogBytes + u.runs * P.LOGS_EVENT_OVERHEAD_BYTES
     + u.probeRequests * invocationLogBytes
@@ -551,7 +588,7 @@ export function estimateMonthlyCost(
     line('DynamoDB', 'point-in-time recovery of the results', u.storedBytes / GIB, 'GB-month', P.DDB_PITR_PER_GB_MONTH),
     line('SNS', 'publishes', publishes, 'publishes', P.SNS_PER_PUBLISH),
     line('SNS', 'email deliveries', emailDeliveries, 'emails', P.SNS_PER_EMAIL_DELIVERY),
-    line('SNS', 'webhook deliveries', httpDeliveries, 'deliveries', P.SNS_PER_HTTP_DELIVERY),
+    ...notifierLines(targetDeliveries, a, perGbSecond),
     line('EventBridge', 'scheduled rule invocations', u.scheduledInvocations + sweep.invocations, 'events', P.EVENTBRIDGE_PER_SCHEDULED_RULE_INVOCATION),
     line('CloudWatch Logs', 'ingestion', logGb, 'GB', P.LOGS_PER_GB_INGESTED),
     line('CloudWatch Logs', `storage (${a.logRetentionDays} days, uncompressed upper bound)`, logGb * logStoredFactor, 'GB-month', P.LOGS_PER_GB_MONTH_STORED),
@@ -566,6 +603,10 @@ export function estimateMonthlyCost(
     lines.push(
       fixed('CloudWatch alarms', 'evaluator alarms (errors, iterator age, dead letters)', DEPLOYED.evaluatorAlarms, 'alarms', P.CW_PER_STANDARD_ALARM_MONTH, 'deployment'),
       fixed('CloudWatch alarms', 'sweep-not-running alarm', DEPLOYED.sweepAlarms, 'alarms', P.CW_PER_STANDARD_ALARM_MONTH, 'deployment'),
+      fixed('CloudWatch alarms', 'delivery alarms (notifier dead letters, oldest delivery waiting)', DEPLOYED.notifierAlarms, 'alarms', P.CW_PER_STANDARD_ALARM_MONTH, 'deployment'),
+      // The notifier's event source mapping polls its FIFO queue all month, deliveries or not (the same
+      // 5 pollers at 20 s as the round queues' mappings, sqsPollsPerMinute).
+      fixed('SQS', 'delivery queue (FIFO): event source polling', a.sqsPollsPerMinute * P.HOURS_PER_MONTH * 60, 'requests', P.SQS_FIFO_PER_REQUEST, 'deployment'),
       // cdk/constructs/dashboard.ts pages the checks over as many dashboards as CloudWatch's limits need.
       fixed('CloudWatch dashboards', 'home dashboards (500 widgets each)', dashboardCount(checks), 'dashboard', P.CW_PER_DASHBOARD_MONTH, 'deployment'),
       fixed('KMS', 'keys of the alert and ops topics', DEPLOYED.homeKmsKeys, 'keys', P.KMS_PER_KEY_MONTH, 'deployment'),

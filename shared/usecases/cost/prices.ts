@@ -70,6 +70,8 @@ export const EVENTBRIDGE_PER_SCHEDULED_RULE_INVOCATION = 0;
  * chunk is one request; a continuation is far smaller). Source: https://aws.amazon.com/sqs/pricing/ (2025).
  */
 export const SQS_PER_REQUEST = 0.40 / 1e6;
+/** SQS FIFO queue requests (the notifier's delivery queue), us-east-1: $0.50 per million. Same source. */
+export const SQS_FIFO_PER_REQUEST = 0.50 / 1e6;
 
 /**
  * CloudWatch Logs, Standard class, us-east-1. Source: https://aws.amazon.com/cloudwatch/pricing/
