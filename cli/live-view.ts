@@ -4,7 +4,8 @@
  *   latency and failure reason), the recent notifications, the last email and recent activity,
  *   redrawn in place;
  * - plain log lines when stdout is not a terminal (CI logs, `| tee`): one line per check and round,
- *   and one per state change, notification, delivery and error;
+ *   and one per state change, notification, delivery attempt (by channel and target key, never by
+ *   URL: a Slack or Teams URL is a credential) and error;
  * - `--json`: every event as one JSON object per line, for machines and tests.
  *
  * The model and the rendering are pure (time and width are passed in); only the refresher and the
@@ -145,6 +146,14 @@ function receiverSummary(body: unknown): string {
   return typeof b === 'object' && b !== null && typeof b.event === 'string' ? `${b.event} for ${String(b.checkId)}` : 'a request';
 }
 
+type DeliveryFacts = Pick<Extract<ViewEvent, { type: 'delivered' }>, 'channel' | 'target' | 'kind' | 'event' | 'checkId'>;
+
+/** `DOWN of api → oncall/pagerduty (pagerduty)`: what went where, by target key, never by URL. */
+function deliveryText(e: DeliveryFacts): string {
+  const kind = e.target === e.kind ? '' : ` (${e.kind})`;
+  return `${e.event}${e.checkId !== undefined ? ` of ${e.checkId}` : ''} → ${e.channel}/${e.target}${kind}`;
+}
+
 /** One line about an event for people, or undefined for events shown only in the table. Pure. */
 export function describe(event: ViewEvent): { text: string; tone: Tone } | undefined {
   switch (event.type) {
@@ -157,11 +166,16 @@ export function describe(event: ViewEvent): { text: string; tone: Tone } | undef
     case 'state': return undefined;
     case 'notification': return { text: `NOTIFICATION ${event.subject} → ${event.channels.join(', ') || '(no channel)'}`, tone: NOTIFICATION_TONE(event.event) };
     case 'email': return { text: `email to ${event.to.join(', ')}: ${event.subject}`, tone: 'plain' };
-    case 'webhook_delivered': return { text: `webhook ${event.url} answered ${event.status} (${event.ms} ms, attempt ${event.attempt})`, tone: 'good' };
-    case 'webhook_failed': return { text: `webhook ${event.url} failed: ${event.status ?? event.error} (attempt ${event.attempt}); retrying in ${seconds(event.retryInMs)}`, tone: 'warn' };
+    case 'delivered': return { text: `delivered ${deliveryText(event)}: ${event.status} in ${event.ms} ms (attempt ${event.attempt})`, tone: 'good' };
+    case 'delivery_failed': return { text: `delivery failed ${deliveryText(event)}: ${event.error} (attempt ${event.attempt}); retrying in ${seconds(event.retryInMs)}`, tone: 'warn' };
+    case 'dead_lettered': return { text: `dead-lettered ${deliveryText(event)}: ${event.error} (${event.permanent ? 'permanent, ' : ''}attempt ${event.attempt}); it waits in the dead-letter queue`, tone: 'bad' };
+    case 'duplicate_skipped': return { text: `already delivered to ${event.channel}/${event.target}: ${event.dedupeKey} skipped`, tone: 'dim' };
+    case 'channel_failing': return { text: `channel ${event.channel}/${event.target} is failing (${event.failures} failed attempts in a row); CHANNEL_FAILING sent to ${event.notified.join(', ') || '(no other channel)'}`, tone: 'bad' };
+    case 'channel_recovered': return { text: `channel ${event.channel}/${event.target} delivers again`, tone: 'good' };
     case 'undeliverable': return { text: `undeliverable message ${event.messageId}: ${event.error}`, tone: 'bad' };
     case 'queue_error': return { text: `delivery queue error: ${event.error}`, tone: 'bad' };
-    case 'log': return event.level === 'INFO' ? undefined : { text: `${event.source} ${event.level}: ${event.message}${event.fields ? ` ${JSON.stringify(event.fields)}` : ''}`, tone: event.level === 'ERROR' ? 'bad' : 'warn' };
+    // The notifier's warnings say what its delivery events say already; its errors add the why.
+    case 'log': return event.level === 'INFO' || (event.source === 'notifier' && event.level === 'WARN') ? undefined : { text: `${event.source} ${event.level}: ${event.message}${event.fields ? ` ${JSON.stringify(event.fields)}` : ''}`, tone: event.level === 'ERROR' ? 'bad' : 'warn' };
     case 'stream_discard': return { text: `stream: ${event.records} record(s) of shard ${event.shardId} discarded after retries (${event.reason})`, tone: 'bad' };
     case 'error': return { text: `error in ${event.source}: ${event.error}`, tone: 'bad' };
     case 'demo_ready': return {
@@ -171,7 +185,7 @@ export function describe(event: ViewEvent): { text: string; tone: Tone } | undef
     case 'demo_outage': return event.failing
       ? { text: `demo: /health fails (503) from now, for ${seconds(Math.round(event.forMs / 1000) * 1000)}`, tone: 'warn' }
       : { text: `demo: /health answers 200; the next outage starts in ${seconds(Math.round(event.forMs / 1000) * 1000)}`, tone: 'good' };
-    case 'receiver': return { text: `demo webhook receiver got ${receiverSummary(event.body)}${event.messageType ? ` (${event.messageType} ${event.messageId ?? ''})` : ''}`, tone: 'plain' };
+    case 'receiver': return { text: `demo webhook receiver got ${receiverSummary(event.body)}${event.attempt !== undefined ? ` (attempt ${event.attempt})` : ''}`, tone: 'plain' };
     case 'control': return { text: `control: ${event.url} (POST /locations/<name>/stop or /start)`, tone: 'dim' };
     case 'location_stopped': return { text: `location ${event.location} stopped: it writes nothing (no results, no heartbeat) until started`, tone: 'warn' };
     case 'location_started': return { text: `location ${event.location} started again`, tone: 'good' };

@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   dev: { summary: 'the whole pipeline on this machine (DynamoDB Local, SNS emulator, live view): vantage dev --config checks.yaml [--demo]', load: async () => (await import('./commands/dev.ts')).dev },
   status: { summary: "each check's current state from the table: vantage status --endpoint http://127.0.0.1:PORT, or --region/--table for AWS", load: async () => (await import('./commands/status.ts')).status },
   silence: { summary: 'quiet alerts for checks for a while (CI, chat-ops): vantage silence add --check api --for 30m; list; expire ID', load: async () => (await import('./commands/silence.ts')).silence },
+  channels: { summary: 'send a test notification to each target of a channel and report each result: vantage channels test oncall --config checks.yaml [--endpoint URL | --region R]', load: async () => (await import('./commands/channels.ts')).channels },
 };
 
 function usage(): string {

@@ -31,7 +31,8 @@ export type DemoEvent =
   | { type: 'demo_ready'; api: string; tcp: string; receiver: string; outage: OutageSchedule }
   /** /health changes phase: failing (or healthy) from now, for `forMs`. */
   | { type: 'demo_outage'; failing: boolean; forMs: number }
-  | { type: 'receiver'; path: string; messageType?: string; messageId?: string; body: unknown };
+  /** A POST to the demo webhook; `attempt` from the notifier's Vantage-Delivery-Attempt header. */
+  | { type: 'receiver'; path: string; attempt?: number; body: unknown };
 
 export interface DemoTargetsOptions {
   /** @default DEMO_PORTS; 0 picks a free port (tests) */
@@ -158,9 +159,8 @@ export async function startDemoTargets(opts: DemoTargetsOptions = {}): Promise<D
         const v = req.headers[name];
         return typeof v === 'string' ? v : undefined;
       };
-      const messageType = header('x-amz-sns-message-type');
-      const messageId = header('x-amz-sns-message-id');
-      emit({ type: 'receiver', path: req.url ?? '/', ...(messageType && { messageType }), ...(messageId && { messageId }), body });
+      const attempt = Number(header('vantage-delivery-attempt'));
+      emit({ type: 'receiver', path: req.url ?? '/', ...(Number.isInteger(attempt) && attempt > 0 && { attempt }), body });
       res.writeHead(204).end();
     });
   });

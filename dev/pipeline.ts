@@ -5,8 +5,10 @@
  *   probe handler per location, once a minute (probe-ticker.ts; confirmations routed between them)
  *     ─► DynamoDB Local table (createTable, like CDK's)
  *     ─► its stream, read with the Streams API (stream-poller.ts, filtered to result inserts)
- *     ─► evaluator handler (functions/evaluator) ─► SNS topic (fauxqs, in-process)
- *     ─► SQS queue ─► deliverer.ts (webhooks, email to the console)
+ *     ─► evaluator handler (functions/evaluator) ─► the delivery FIFO queue (fauxqs, in-process), one
+ *        message per webhook/Slack/Teams/PagerDuty target ─► notifier-poller.ts ─► the notifier handler
+ *        (functions/notifier's code, with the `vantage dev` retry numbers and a ledger in the table)
+ *     ─► then the SNS topic (fauxqs) ─► SQS queue ─► deliverer.ts (email, to the console)
  *   the same evaluator handler with a scheduled event (the sweep: silence, reminders), see sweepEveryMs
  *   a loopback control server (control-server.ts) that stops and starts locations
  *
@@ -15,6 +17,8 @@
  */
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, ScheduledEvent } from 'aws-lambda';
+import { alertPublisher } from '../shared/alert/alert-publisher.ts';
+import { deliveryQueue, type DeliveryQueue } from '../shared/alert/delivery-queue.ts';
 import { snsPublisher } from '../shared/alert/publish.ts';
 import type { LoadedConfig } from '../shared/config/load.ts';
 import type { Check } from '../shared/config/schema.ts';
@@ -22,6 +26,10 @@ import { VantageError } from '../shared/errors.ts';
 import type { CheckState, Overall } from '../shared/evaluate/index.ts';
 import type { Logger, LogFields } from '../shared/logging/logger.ts';
 import { createEvaluatorHandler } from '../shared/usecases/evaluate-batch/evaluator-handler.ts';
+import type { NotifyEvent } from '../shared/usecases/notify/events.ts';
+import { createNotifierHandler, LOCAL_NOTIFIER_RETRY } from '../shared/usecases/notify/notifier-handler.ts';
+import { channelSecretResolver } from '../shared/usecases/notify/secrets.ts';
+import { deliveryLedger } from '../shared/store/deliveries.ts';
 import { createStore, type Store } from '../shared/store/dynamo.ts';
 import { isResultInsert } from '../shared/store/keys.ts';
 import { createTable } from '../shared/store/table.ts';
@@ -30,8 +38,10 @@ import { abortableSleep } from '../shared/sleep.ts';
 import { startDynamoDbLocal, type DynamoDbLocal, type DynamoDbLocalOptions } from '../shared/emulators/dynamodb-local.ts';
 import { createDeliverer, type DeliveryEvent } from './deliverer.ts';
 import { startControlServer, type ControlTarget } from './control-server.ts';
+import { writeLocalNotifier } from './local-notifier.ts';
+import { createNotifierPoller } from './notifier-poller.ts';
 import { scheduledEvent, startProbeTicker, tickerLocations } from './probe-ticker.ts';
-import { startSnsEmulator, type SnsEmulator } from './sns-emulator.ts';
+import { createDeliveryQueues, startSnsEmulator, type SnsEmulator } from './sns-emulator.ts';
 import { createStreamPoller } from './stream-poller.ts';
 
 export const LOCAL_TABLE = 'vantage-results';
@@ -68,10 +78,11 @@ export type PipelineEvent =
   | { type: 'location_started'; location: string }
   | { type: 'result'; checkId: string; location: string; ts: string; ok: boolean; status: string; latencyMs: number; reason?: string; message?: string; httpStatus?: number; retries: number; trigger?: 'recheck' | 'confirm' }
   | { type: 'state'; checkId: string; overall: Overall; version: number; incidentId?: string; locations: Record<string, LocationView>; mute?: CheckState['mute'] }
-  | { type: 'log'; source: 'probe' | 'evaluator'; level: string; message: string; fields?: Record<string, unknown> }
+  | { type: 'log'; source: 'probe' | 'evaluator' | 'notifier'; level: string; message: string; fields?: Record<string, unknown> }
   | { type: 'stream_discard'; shardId: string; records: number; reason: string }
   | { type: 'error'; source: string; error: string }
-  | DeliveryEvent;
+  | DeliveryEvent
+  | NotifyEvent;
 
 export interface PipelineOptions {
   config: LoadedConfig;
@@ -130,8 +141,8 @@ function locationView(state: CheckState, check: Check | undefined): Record<strin
   }));
 }
 
-function eventLogger(emit: (e: PipelineEvent) => void): Logger {
-  const log = (level: string) => (message: string, fields?: LogFields) => emit({ type: 'log', source: 'evaluator', level, message, ...(fields && { fields }) });
+function eventLogger(emit: (e: PipelineEvent) => void, source: 'evaluator' | 'notifier' = 'evaluator'): Logger {
+  const log = (level: string) => (message: string, fields?: LogFields) => emit({ type: 'log', source, level, message, ...(fields && { fields }) });
   return { info: log('INFO'), warn: log('WARN'), error: log('ERROR') };
 }
 
@@ -196,6 +207,55 @@ export async function runSweeps(everyMs: number, signal: AbortSignal, sweep: (at
   }
 }
 
+interface NotifierParts {
+  db: DynamoDbLocal;
+  sns: SnsEmulator;
+  tableName: string;
+  region: string;
+  config: LoadedConfig;
+  env: Record<string, string | undefined>;
+  emit: (e: PipelineEvent) => void;
+  signal: AbortSignal;
+}
+
+/**
+ * The notifier as AWS runs it: its FIFO queue and dead-letter queue, the same handler on them through
+ * the local event source mapping, its ledger in the pipeline's table. Returns the queue the evaluator
+ * enqueues into and the poller's run, which ends after `signal`.
+ */
+async function startNotifier(p: NotifierParts): Promise<{ queue: DeliveryQueue; running: Promise<void> }> {
+  const { sqs } = p.sns;
+  const queues = await createDeliveryQueues(sqs, { maxAttempts: LOCAL_NOTIFIER_RETRY.maxAttempts });
+  const queue = deliveryQueue(sqs, queues.queueUrl, p.config.channels);
+  const handler = createNotifierHandler({
+    sqs,
+    queueUrl: queues.queueUrl,
+    deadLetterUrl: queues.deadLetterUrl,
+    channels: p.config.channels,
+    ledger: deliveryLedger(p.db.client, p.tableName),
+    // The local forms only: plain values and ${env:NAME}; a {secretsManager}/{ssm} reference fails permanently.
+    resolveSecret: channelSecretResolver({ env: p.env }),
+    queue,
+    // CHANNEL_FAILING by email goes the way every email goes: the topic, then deliverer.ts.
+    alerts: snsPublisher(p.sns.sns, p.sns.topicArn),
+    clock: Date.now,
+    logger: eventLogger(p.emit, 'notifier'),
+    onEvent: p.emit,
+    retry: LOCAL_NOTIFIER_RETRY,
+  });
+  // So `vantage channels test --endpoint <this table's endpoint>` finds this queue.
+  await writeLocalNotifier(p.db.client, p.tableName, { sqsEndpoint: p.sns.endpoint, queueUrl: queues.queueUrl, deadLetterUrl: queues.deadLetterUrl, region: p.region });
+  const running = createNotifierPoller({
+    sqs,
+    queueUrl: queues.queueUrl,
+    queueArn: queues.queueArn,
+    region: p.region,
+    handler,
+    onError: (err) => p.emit({ type: 'error', source: 'notifier', error: messageOf(err) }),
+  }).run(p.signal);
+  return { queue, running };
+}
+
 export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const emit = opts.onEvent;
   const tableName = opts.tableName ?? LOCAL_TABLE;
@@ -212,7 +272,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   try {
     emit({ type: 'starting', what: 'DynamoDB Local and the SNS/SQS emulator' });
     const dbStarting = (opts.startDynamoDb ?? startDynamoDbLocal)({ region, ...opts.dynamoDb });
-    const snsStarting = startSnsEmulator({ topicName: LOCAL_TOPIC, queueName: 'vantage-deliveries', region });
+    const snsStarting = startSnsEmulator({ topicName: LOCAL_TOPIC, queueName: 'vantage-email-inbox', region });
     // Both settle before anything is decided, so a failure of one never leaves the other running.
     const [dbOutcome, snsOutcome] = await Promise.allSettled([
       unlessAborted(dbStarting, opts.signal, (d) => d.stop()),
@@ -253,11 +313,23 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       },
     };
 
+    emit({ type: 'starting', what: 'the notifier and its delivery queues' });
+    const notifier = await unlessAborted(
+      startNotifier({ db, sns, tableName, region, config: opts.config, env: opts.env ?? process.env, emit, signal: stop.signal }),
+      opts.signal,
+      async () => { stop.abort(); },
+    );
+    cleanups.push(async () => {
+      stop.abort();
+      await notifier.running;
+    });
+
     const streams = new DynamoDBStreamsClient(db.clientConfig);
     cleanups.push(async () => streams.destroy());
     const evaluator = createEvaluatorHandler({
       store,
-      publisher: snsPublisher(sns.sns, sns.topicArn),
+      // Queue first, then the topic: see shared/alert/alert-publisher.ts.
+      publisher: alertPublisher({ sns: snsPublisher(sns.sns, sns.topicArn), queue: notifier.queue }),
       checks: byId,
       channels: opts.config.channels,
       maintenance: opts.config.maintenance,

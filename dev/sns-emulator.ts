@@ -28,6 +28,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
+import { deadLetterQueueName, deliveryQueueName } from '../shared/alert/delivery.ts';
 import { VantageError } from '../shared/errors.ts';
 
 /** fauxqs accepts any credentials; these only keep the SDK from looking for real ones. */
@@ -176,4 +177,43 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<Deli
       Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
     }));
   }
+}
+
+export interface DeliveryQueues {
+  queueUrl: string;
+  queueArn: string;
+  deadLetterUrl: string;
+  deadLetterArn: string;
+}
+
+async function createFifoQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({
+    QueueName: name,
+    // Every sender sets MessageDeduplicationId (deduplicationIdOf): content-based ids would merge two
+    // targets' identical bodies and split one delivery re-sent with a new enqueuedAt.
+    Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false', ...attributes },
+  }));
+  const attrs = QueueUrl ? await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] })) : undefined;
+  const arn = attrs?.Attributes?.QueueArn;
+  if (!QueueUrl || !arn) throw new VantageError('SNS_EMULATOR_FAILED', `fauxqs did not create queue ${name}`);
+  return { url: QueueUrl, arn };
+}
+
+/**
+ * The notifier's FIFO delivery queue and its FIFO dead-letter queue, named as the CDK app names them.
+ * The redrive policy is only the safety net for a handler that crashed or timed out: the notifier
+ * dead-letters a delivery itself on its last attempt, so `maxReceiveCount` sits two receives beyond
+ * `maxAttempts` (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
+ *
+ * What fauxqs 2.4 does with them, as SQS FIFO does (test/dev/delivery-queues.test.ts): one message of a
+ * group in flight at a time, the group held until it is deleted or its visibility ends; a repeated
+ * MessageDeduplicationId within 5 minutes is accepted and dropped; a message received more than
+ * `maxReceiveCount` times moves to the dead-letter queue on the next receive, keeping its group.
+ */
+export async function createDeliveryQueues(sqs: SQSClient, opts: { prefix?: string; maxAttempts: number }): Promise<DeliveryQueues> {
+  const dead = await createFifoQueue(sqs, deadLetterQueueName(opts.prefix), {});
+  const queue = await createFifoQueue(sqs, deliveryQueueName(opts.prefix), {
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dead.arn, maxReceiveCount: opts.maxAttempts + 2 }),
+  });
+  return { queueUrl: queue.url, queueArn: queue.arn, deadLetterUrl: dead.url, deadLetterArn: dead.arn };
 }

@@ -2,6 +2,7 @@ import { loadConfigFile } from '../../shared/config/load.ts';
 import { DemoPortBusyError, startDemoTargets, type DemoTargets } from '../../dev/demo-targets.ts';
 import { JavaMissingError } from '../../shared/emulators/dynamodb-local.ts';
 import { PipelineAbortedError, startPipeline, type Pipeline } from '../../dev/pipeline.ts';
+import { LOCAL_NOTIFIER_RETRY } from '../../shared/usecases/notify/notifier-handler.ts';
 import { defineCommand, parse, required, UsageError } from '../args.ts';
 import { EXIT } from '../io.ts';
 import { exitNoLaterThan, watchLifetime } from '../lifetime.ts';
@@ -10,9 +11,14 @@ import { jsonView, keyAction, plainView, ttyView, type View, type ViewEvent } fr
 const HELP = `usage: vantage dev --config FILE [--demo] [--json]
 
 Runs the whole pipeline on this machine: DynamoDB Local (needs Java 17+), an SNS/SQS emulator, each
-location's probe handler on its schedule, the evaluator on the table's stream, and delivery of alerts
-to webhooks (HTTP POST) and to this console (email channels). Nothing leaves loopback except the
-probes themselves. Intervals down to 1s are allowed here.
+location's probe handler on its schedule, the evaluator on the table's stream, and the notifier on its
+FIFO delivery queue, which delivers to the channels' webhooks, Slack, Teams and PagerDuty with the
+deployed code (retries from ${LOCAL_NOTIFIER_RETRY.baseDelayMs / 1000}s, doubling to ${LOCAL_NOTIFIER_RETRY.maxDelayMs / 1000}s, ${LOCAL_NOTIFIER_RETRY.maxAttempts} attempts, then the dead-letter queue). Email
+channels are printed on this console. Channel secrets may be plain or \${env:NAME} here; a
+{secretsManager}/{ssm} reference is not read locally. Nothing leaves this machine except the probes
+and the deliveries to the URLs you configured. Intervals down to 1s are allowed here.
+\`vantage channels test NAME --endpoint <the DynamoDB endpoint it prints>\` sends a test notification
+through this pipeline's notifier.
 Each location's handler is invoked once a minute, as EventBridge does in AWS; the sweep (silence,
 reminders) runs every minute, or every shortest interval when that is shorter.
 It prints \`control: <url>\` (loopback): \`curl -X POST <url>/locations/<name>/stop\` stops a location

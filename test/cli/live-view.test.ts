@@ -192,4 +192,33 @@ describe('live view: maintenance', () => {
     expect(lines).toContain('\x1b[2m  demo-api: silence s-0a1b2c3d until 2026-11-22T10:00:00Z\x1b[0m');
     expect(lines).toContain('\x1b[31m  10:00:00  [ESCALATION] demo-tcp: level 1, DOWN for 15m\x1b[0m');
   });
+
+  it('in plain mode, gives one line per notifier event, by channel and target key, never a URL', () => {
+    let out = '';
+    const view = plainView({ checks: config.checks, terminal: { write: (t) => { out += t; } }, now: () => T0 });
+    const d = { channel: 'oncall', kind: 'pagerduty', event: 'DOWN', dedupeKey: 'demo-api:1:DOWN:1', checkId: 'demo-api' } as const;
+    const events: ViewEvent[] = [
+      { type: 'delivery_failed', ...d, target: 'pagerduty', attempt: 1, status: 500, error: 'HTTP 500', retryInMs: 1_000 },
+      { type: 'delivered', ...d, target: 'pagerduty', status: 202, attempt: 2, ms: 35 },
+      { type: 'dead_lettered', ...d, kind: 'webhook', target: 'webhook[1]', attempt: 1, status: 410, error: 'HTTP 410', permanent: true },
+      { type: 'duplicate_skipped', channel: 'oncall', target: 'slack', dedupeKey: 'demo-api:1:DOWN:1' },
+      { type: 'channel_failing', channel: 'oncall', target: 'pagerduty', failures: 3, notified: ['ops', 'chat'] },
+      { type: 'channel_recovered', channel: 'oncall', target: 'pagerduty' },
+      // Its warnings repeat the events above; its errors say what no event says.
+      { type: 'log', source: 'notifier', level: 'WARN', message: 'delivery failed' },
+      { type: 'log', source: 'notifier', level: 'ERROR', message: 'delivery not handled', fields: { error: 'STORE_UNAVAILABLE' } },
+    ];
+    for (const e of events) view.event(e);
+    view.close();
+
+    expect(out.split('\n').filter(Boolean)).toEqual([
+      '10:00:00 delivery failed DOWN of demo-api → oncall/pagerduty: HTTP 500 (attempt 1); retrying in 1s',
+      '10:00:00 delivered DOWN of demo-api → oncall/pagerduty: 202 in 35 ms (attempt 2)',
+      '10:00:00 dead-lettered DOWN of demo-api → oncall/webhook[1] (webhook): HTTP 410 (permanent, attempt 1); it waits in the dead-letter queue',
+      '10:00:00 already delivered to oncall/slack: demo-api:1:DOWN:1 skipped',
+      '10:00:00 channel oncall/pagerduty is failing (3 failed attempts in a row); CHANNEL_FAILING sent to ops, chat',
+      '10:00:00 channel oncall/pagerduty delivers again',
+      '10:00:00 notifier ERROR: delivery not handled {"error":"STORE_UNAVAILABLE"}',
+    ]);
+  });
 });

@@ -48,10 +48,10 @@ describe('demo targets', () => {
     expect(banner).toBe(DEMO_BANNER);
 
     const posted = await fetch(`http://127.0.0.1:${demo.ports.receiver}/hook`, {
-      method: 'POST', body: JSON.stringify({ event: 'DOWN', checkId: 'demo-api' }), headers: { 'x-amz-sns-message-type': 'Notification', 'x-amz-sns-message-id': 'm-1' },
+      method: 'POST', body: JSON.stringify({ event: 'DOWN', checkId: 'demo-api' }), headers: { 'vantage-event': 'DOWN', 'vantage-delivery-attempt': '2' },
     });
     expect(posted.status).toBe(204);
-    expect(events.filter((e) => e.type === 'receiver')).toEqual([{ type: 'receiver', path: '/hook', messageType: 'Notification', messageId: 'm-1', body: { event: 'DOWN', checkId: 'demo-api' } }]);
+    expect(events.filter((e) => e.type === 'receiver')).toEqual([{ type: 'receiver', path: '/hook', attempt: 2, body: { event: 'DOWN', checkId: 'demo-api' } }]);
     expect(events[0]).toMatchObject({ type: 'demo_ready', api: base });
     expect(events[1]).toEqual({ type: 'demo_outage', failing: false, forMs: 20_000 });
   });

@@ -2,7 +2,7 @@
  * End to end: `vantage dev` as a user runs it (a child process on the pinned Node), on a config with
  * 1 s intervals, three locations, failureThreshold 2 and quorum 2, against an HTTP target and a
  * webhook receiver that this test runs on 127.0.0.1. Everything between them is the real pipeline:
- * probe handler, DynamoDB Local and its stream, the evaluator handler, fauxqs and the deliverer.
+ * probe handler, DynamoDB Local and its stream, the evaluator handler, fauxqs and the notifier.
  *
  * The test synchronises on the `--json` events (ready, results) and on what the receiver gets; the
  * only timing bound it asserts is the issue's: DOWN within interval × threshold + 5 s.
@@ -141,8 +141,10 @@ describe('vantage dev, end to end', () => {
     console.log(`DOWN reached the receiver ${tookMs} ms after the target went down (bound ${DOWN_BOUND_MS} ms)`);
     expect(tookMs).toBeLessThanOrEqual(DOWN_BOUND_MS);
     expect(down.body).toMatchObject({ event: 'DOWN', checkId: 'e2e-api' });
-    expect(down.headers['x-amz-sns-message-type']).toBe('Notification');
-    expect(down.headers['x-amz-sns-message-id']).toMatch(/\S/);
+    // From the notifier, as deployed: Vantage's headers, the dedupe key to drop repeats by.
+    expect(down.headers['vantage-event']).toBe('DOWN');
+    expect(down.headers['vantage-dedupe-key']).toBe((down.body as unknown as { dedupeKey: string }).dedupeKey);
+    expect(down.headers['vantage-delivery-attempt']).toBe('1');
     await sleep(QUIET_MS);
     expect(hooksOf('DOWN', t0)).toHaveLength(1);
     expect(hooksOf('PARTIAL', t0)).toHaveLength(0);

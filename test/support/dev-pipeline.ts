@@ -15,8 +15,10 @@ export interface DevConfig {
   checkId: string;
   /** Port of the loopback target; the check probes `/health` on it. */
   targetPort: number;
-  /** Port of the webhook receiver (channel `receiver`). */
-  receiverPort: number;
+  /** Port of the webhook receiver (channel `receiver`); unused when `channels` is given. */
+  receiverPort?: number;
+  /** Channels by name, each as a YAML flow mapping; every check alerts all of them. @default `receiver`, a webhook to receiverPort */
+  channels?: Record<string, string>;
   intervalSeconds: number;
   timeout: string;
 }
@@ -24,15 +26,16 @@ export interface DevConfig {
 /** Writes `checks.yaml` in `dir`: three locations, thresholds 2/2, quorum 2, no retries. Returns its path. */
 export function writeDevConfig(dir: string, c: DevConfig): string {
   const file = join(dir, 'checks.yaml');
+  const channels = c.channels ?? { receiver: `{ webhook: ["http://127.0.0.1:${c.receiverPort}/hook"] }` };
   writeFileSync(file, [
     'defaults:',
     `  interval: ${c.intervalSeconds}s`,
     `  timeout: ${c.timeout}`,
     `  locations: [${DEV_LOCATIONS.join(', ')}]`,
     '  retries: 0',
-    '  alerting: { failureThreshold: 2, recoveryThreshold: 2, quorum: 2, channels: [receiver] }',
+    `  alerting: { failureThreshold: 2, recoveryThreshold: 2, quorum: 2, channels: [${Object.keys(channels).join(', ')}] }`,
     'channels:',
-    `  receiver: { webhook: ["http://127.0.0.1:${c.receiverPort}/hook"] }`,
+    ...Object.entries(channels).map(([name, yaml]) => `  ${name}: ${yaml}`),
     'checks:',
     `  - id: ${c.checkId}`,
     `    http: { url: "http://127.0.0.1:${c.targetPort}/health" }`,
@@ -41,7 +44,7 @@ export function writeDevConfig(dir: string, c: DevConfig): string {
   return file;
 }
 
-/** `vantage dev --config FILE --json`, from the repository root. */
-export function spawnDev(config: string): ChildProcess {
-  return spawn(NODE, ['cli/vantage.mjs', 'dev', '--config', config, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `vantage dev --config FILE --json`, from the repository root; `env` is added to this process's. */
+export function spawnDev(config: string, env: Record<string, string> = {}): ChildProcess {
+  return spawn(NODE, ['cli/vantage.mjs', 'dev', '--config', config, '--json'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
