@@ -12,6 +12,7 @@
  * | SILENCE   | `SILENCE`          | `SILENCE#<id>`                        | an ad-hoc silence (`vantage silence`); `ttl` = endsAt + 30 days |
  * | DELIVERY  | `CHANNEL#<channel>`| `DELIVERY#<target>#<dedupeKey>`       | one delivery's outcome (`delivered`, `failed`, `dead`); `ttl` 30 days (deliveries.ts) |
  * | HEALTH    | `CHANNEL#<channel>`| `HEALTH#<target>`                     | a target's consecutive failures and spell start (deliveries.ts) |
+ * | LOCAL     | `LOCAL`            | `NOTIFIER`                            | `vantage dev` only: its local queue's endpoint and URLs (dev/local-notifier.ts); never in a deployed table |
  *
  * `toISOString()` is fixed width (`2026-11-03T10:15:00.000Z`), so sorting the sort key as a string
  * sorts one check's results by time; the location suffix keeps two locations that start in the same
