@@ -141,9 +141,16 @@ function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
 }
 
+/** What the demo receiver got, by the shape of the body: a Vantage payload, PagerDuty, Slack or Teams. */
 function receiverSummary(body: unknown): string {
-  const b = body as { event?: unknown; checkId?: unknown } | null;
-  return typeof b === 'object' && b !== null && typeof b.event === 'string' ? `${b.event} for ${String(b.checkId)}` : 'a request';
+  if (typeof body !== 'object' || body === null) return 'a request';
+  const b = body as { event?: unknown; checkId?: unknown; event_action?: unknown; dedup_key?: unknown; text?: unknown; attachments?: unknown };
+  if (typeof b.event === 'string') return `${b.event} for ${String(b.checkId)}`;
+  if (typeof b.event_action === 'string') return `a PagerDuty ${b.event_action} of ${String(b.dedup_key)}`;
+  if (typeof b.text === 'string') return `a Slack message: ${clip(b.text.split('\n')[0] ?? '', 80)}`;
+  const card = Array.isArray(b.attachments) ? (b.attachments[0] as { contentType?: unknown } | undefined) : undefined;
+  if (card?.contentType === 'application/vnd.microsoft.card.adaptive') return 'a Teams Adaptive Card';
+  return 'a request';
 }
 
 type DeliveryFacts = Pick<Extract<ViewEvent, { type: 'delivered' }>, 'channel' | 'target' | 'kind' | 'event' | 'checkId'>;

@@ -204,8 +204,8 @@ function timeoutOf(text: string | undefined): number {
 export const channels = defineCommand('channels', HELP, async (argv, io) => {
   const { values, positionals } = parse(argv, OPTIONS, true);
   const [sub, name, ...rest] = positionals;
-  if (sub !== 'test') throw new UsageError(sub === undefined ? 'which one: test?' : `unknown subcommand "${sub}": test`);
-  if (name === undefined) throw new UsageError('usage: vantage channels test NAME --config FILE');
+  if (sub !== 'test') throw new UsageError(sub === undefined ? 'a subcommand is needed; the one there is: test' : `unknown subcommand "${sub}"; the one there is: test`);
+  if (name === undefined) throw new UsageError('which channel? vantage channels test NAME --config FILE');
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
   const connected = values.endpoint !== undefined || values.region !== undefined;
   if (!connected && (values.table !== undefined || values.prefix !== undefined || values.timeout !== undefined)) {

@@ -3,7 +3,7 @@
  * terminal width are passed in.
  */
 import { describe, expect, it } from 'vitest';
-import { applyEvent, createModel, keyAction, plainView, renderScreen, shownOverall, type ViewEvent } from '../../cli/live-view.ts';
+import { applyEvent, createModel, describe as describeEvent, keyAction, plainView, renderScreen, shownOverall, type ViewEvent } from '../../cli/live-view.ts';
 import { loadConfigObject } from '../../shared/config/load.ts';
 import type { Mute } from '../../shared/evaluate/index.ts';
 
@@ -220,5 +220,16 @@ describe('live view: maintenance', () => {
       '10:00:00 channel oncall/pagerduty delivers again',
       '10:00:00 notifier ERROR: delivery not handled {"error":"STORE_UNAVAILABLE"}',
     ]);
+  });
+});
+
+describe('live view: what the demo receiver got', () => {
+  const line = (body: unknown) => describeEvent({ type: 'receiver', path: '/x', attempt: 2, body })?.text;
+  it('names each kind of delivery by the shape of its body, never printing more than its first line', () => {
+    expect(line({ event: 'DOWN', checkId: 'api' })).toBe('demo webhook receiver got DOWN for api (attempt 2)');
+    expect(line({ routing_key: 'k', event_action: 'resolve', dedup_key: 'api#1' })).toBe('demo webhook receiver got a PagerDuty resolve of api#1 (attempt 2)');
+    expect(line({ text: 'DOWN: Public API (api)\n\nCheck: api', blocks: [] })).toBe('demo webhook receiver got a Slack message: DOWN: Public API (api) (attempt 2)');
+    expect(line({ type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: {} }] })).toBe('demo webhook receiver got a Teams Adaptive Card (attempt 2)');
+    expect(line('not json')).toBe('demo webhook receiver got a request (attempt 2)');
   });
 });
