@@ -9,7 +9,7 @@ import { deliveriesOf } from '../../shared/alert/delivery-queue.ts';
 import { buildAlertMessage } from '../../shared/alert/message.ts';
 import { SecretResolveError } from '../../shared/aws/secrets.ts';
 import { loadConfigObject } from '../../shared/config/load.ts';
-import { deliverOnce, RESPONSE_HEAD_BYTES, retryAfterMs, undiciPost, type DeliverDeps } from '../../shared/usecases/notify/deliver.ts';
+import { deliverOnce, RESPONSE_HEAD_BYTES, retryAfterMs, fetchPost, type DeliverDeps } from '../../shared/usecases/notify/deliver.ts';
 import { AWS_NOTIFIER_RETRY, backoffMs, LOCAL_NOTIFIER_RETRY } from '../../shared/usecases/notify/notifier-handler.ts';
 import { channelSecretResolver } from '../../shared/usecases/notify/secrets.ts';
 import { closedPort, closeServer, listenLoopback } from '../support/http-servers.ts';
@@ -96,12 +96,19 @@ describe('deliverOnce classifies', () => {
   });
 });
 
-describe('undiciPost', () => {
+describe('fetchPost', () => {
   it('keeps at most 4 KiB of a large response', async () => {
     const r = await receiver(() => ({ status: 500, body: 'x'.repeat(1 << 20) }));
-    const res = await undiciPost({ url: r.url(), body: '{}', headers: { 'content-type': 'application/json' } }, { timeoutMs: 5_000 });
+    const res = await fetchPost({ url: r.url(), body: '{}', headers: { 'content-type': 'application/json' } }, { timeoutMs: 5_000 });
     expect(res.status).toBe(500);
     expect(res.body.length).toBe(RESPONSE_HEAD_BYTES);
+  });
+  it('does not follow a redirect: the 3xx is the answer, and nothing reaches the new location', async () => {
+    const elsewhere = await receiver(() => ({ status: 200, body: 'ok' }));
+    const moved = await receiver(() => ({ status: 308, headers: { location: elsewhere.url() }, body: '' }));
+    const res = await fetchPost({ url: moved.url(), body: '{}', headers: { 'content-type': 'application/json' } }, { timeoutMs: 5_000 });
+    expect(res.status).toBe(308);
+    expect(elsewhere.hits).toHaveLength(0);
   });
 });
 
