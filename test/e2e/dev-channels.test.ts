@@ -16,11 +16,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../shared/alert/channels/signature.ts';
 import { runCli } from '../support/cli.ts';
-import { DEV_LOCATIONS, spawnDev, writeDevConfig } from '../support/dev-pipeline.ts';
+import { collectDev, DEV_LOCATIONS, spawnDev, writeDevConfig } from '../support/dev-pipeline.ts';
 import { startHttp, type Running } from '../support/http-servers.ts';
 import { waitFor } from '../support/processes.ts';
 
@@ -80,15 +79,7 @@ beforeAll(async () => {
   });
 
   child = spawnDev(config, { E2E_HOOK_SECRET: HOOK_SECRET });
-  childExit = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      events.push(JSON.parse(line) as DevEvent);
-    } catch {
-      stderr += `(stdout, not JSON) ${line}\n`;
-    }
-  });
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
+  childExit = collectDev(child, events, (text) => { stderr += text; });
 
   await until('the ready event', () => events.some((e) => e.type === 'ready'), 60_000);
   const readyAt = Date.now();

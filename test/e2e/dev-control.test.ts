@@ -12,10 +12,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listenLoopback, webhookReceiver, type ReceivedHook } from '../support/http-servers.ts';
-import { DEV_LOCATIONS, spawnDev, writeDevConfig } from '../support/dev-pipeline.ts';
+import { collectDev, DEV_LOCATIONS, spawnDev, writeDevConfig } from '../support/dev-pipeline.ts';
 import { waitFor } from '../support/processes.ts';
 
 const LOCATIONS = DEV_LOCATIONS;
@@ -49,15 +48,7 @@ beforeAll(async () => {
   const config = writeDevConfig(workdir, { checkId: 'e2e-control', targetPort, receiverPort, intervalSeconds: INTERVAL_MS / 1000, timeout: '1s' });
 
   child = spawnDev(config);
-  childExit = new Promise((done) => child.once('exit', done));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      events.push({ ...(JSON.parse(line) as DevEvent), at: Date.now() });
-    } catch {
-      stderr += `(stdout, not JSON) ${line}\n`;
-    }
-  });
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
+  childExit = collectDev(child, events, (text) => { stderr += text; });
 
   await until('the ready event', () => events.some((e) => e.type === 'ready'), 60_000);
   control = String((await until('the control event', () => events.find((e) => e.type === 'control'), 5_000)).url);

@@ -14,12 +14,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredSilence } from '../../shared/store/items.ts';
 import { closeServer, listenLoopback, webhookReceiver, type ReceivedHook } from '../support/http-servers.ts';
-import { DEV_LOCATIONS, NODE, ROOT, spawnDev, writeDevConfig } from '../support/dev-pipeline.ts';
+import { collectDev, DEV_LOCATIONS, NODE, ROOT, spawnDev, writeDevConfig } from '../support/dev-pipeline.ts';
 import { waitFor } from '../support/processes.ts';
 
 const LOCATIONS = DEV_LOCATIONS;
@@ -68,15 +67,7 @@ beforeAll(async () => {
   const config = writeDevConfig(workdir, { checkId: CHECK, targetPort, receiverPort, intervalSeconds: INTERVAL_MS / 1000, timeout: '800ms' });
 
   child = spawnDev(config);
-  childExit = new Promise((done) => child.once('exit', done));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      events.push({ ...(JSON.parse(line) as DevEvent), at: Date.now() });
-    } catch {
-      stderr += `(stdout, not JSON) ${line}\n`;
-    }
-  });
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
+  childExit = collectDev(child, events, (text) => { stderr += text; });
 
   const ready = await until('the ready event', () => events.find((e) => e.type === 'ready'), 60_000);
   connection = ['--endpoint', String(ready.dynamodb), '--table', String(ready.tableName)];

@@ -13,10 +13,9 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listenLoopback, webhookReceiver, type ReceivedHook } from '../support/http-servers.ts';
-import { DEV_LOCATIONS, spawnDev, writeDevConfig } from '../support/dev-pipeline.ts';
+import { collectDev, DEV_LOCATIONS, spawnDev, writeDevConfig } from '../support/dev-pipeline.ts';
 import { waitFor } from '../support/processes.ts';
 
 const LOCATIONS = DEV_LOCATIONS;
@@ -102,15 +101,7 @@ beforeAll(async () => {
   const config = writeDevConfig(workdir, { checkId: 'e2e-api', targetPort, receiverPort, intervalSeconds: 1, timeout: '800ms' });
 
   child = spawnDev(config);
-  childExit = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      events.push(JSON.parse(line) as DevEvent);
-    } catch {
-      stderr += `(stdout, not JSON) ${line}\n`;
-    }
-  });
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
+  childExit = collectDev(child, events, (text) => { stderr += text; });
 
   // DynamoDB Local's JVM starts in a few seconds, slower on a busy 2-core machine.
   await until('the ready event', () => events.some((e) => e.type === 'ready'), 60_000);

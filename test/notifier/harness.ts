@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import {
-  CreateQueueCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -15,6 +14,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { sqsRecordOf } from '../../dev/notifier-poller.ts';
+import { createDeliveryQueues } from '../../dev/sns-emulator.ts';
 import { closeServer, listenLoopback } from '../support/http-servers.ts';
 
 export interface FifoQueues {
@@ -23,49 +24,18 @@ export interface FifoQueues {
   deadLetterUrl: string;
 }
 
-async function arnOf(sqs: SQSClient, queueUrl: string): Promise<string> {
-  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
-  return out.Attributes!.QueueArn!;
-}
-
-/** A FIFO delivery queue and its FIFO dead-letter queue, redriving after `maxReceiveCount` receives. */
+/**
+ * A FIFO delivery queue and its FIFO dead-letter queue, made the way `vantage dev` makes them
+ * (dev/sns-emulator.ts), under a fresh prefix so tests sharing one emulator never share a queue.
+ */
 export async function createFifoQueues(sqs: SQSClient, maxReceiveCount: number): Promise<FifoQueues> {
-  const name = `deliveries-${randomUUID().slice(0, 8)}`;
-  const dead = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dead.fifo`, Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false' } }));
-  const deadArn = await arnOf(sqs, dead.QueueUrl!);
-  const main = await sqs.send(new CreateQueueCommand({
-    QueueName: `${name}.fifo`,
-    Attributes: {
-      FifoQueue: 'true',
-      ContentBasedDeduplication: 'false',
-      VisibilityTimeout: '30',
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadArn, maxReceiveCount }),
-    },
-  }));
-  return { queueUrl: main.QueueUrl!, queueArn: await arnOf(sqs, main.QueueUrl!), deadLetterUrl: dead.QueueUrl! };
+  const q = await createDeliveryQueues(sqs, { prefix: `t${randomUUID().slice(0, 8)}`, maxAttempts: maxReceiveCount - 2 });
+  return { queueUrl: q.queueUrl, queueArn: q.queueArn, deadLetterUrl: q.deadLetterUrl };
 }
 
+/** The record the event source mapping would hand the function: the one `vantage dev`'s poller builds. */
 export function toRecord(m: Message, queueArn: string): SQSRecord {
-  const a = m.Attributes ?? {};
-  return {
-    messageId: m.MessageId!,
-    receiptHandle: m.ReceiptHandle!,
-    body: m.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
-      SentTimestamp: a.SentTimestamp ?? '0',
-      SenderId: a.SenderId ?? 'local',
-      ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? '0',
-      ...(a.MessageGroupId !== undefined && { MessageGroupId: a.MessageGroupId }),
-      ...(a.MessageDeduplicationId !== undefined && { MessageDeduplicationId: a.MessageDeduplicationId }),
-      ...(a.SequenceNumber !== undefined && { SequenceNumber: a.SequenceNumber }),
-    },
-    messageAttributes: {},
-    md5OfBody: m.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: queueArn,
-    awsRegion: 'us-east-1',
-  };
+  return sqsRecordOf(m, queueArn, 'us-east-1');
 }
 
 export type Handler = (event: SQSEvent) => Promise<SQSBatchResponse>;

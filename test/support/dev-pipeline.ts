@@ -2,6 +2,7 @@
  * What the `vantage dev` end-to-end tests share: a one-check config alerting a webhook receiver, and
  * the dev pipeline started on it as a child process with `--json` events on stdout.
  */
+import { createInterface } from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -47,4 +48,22 @@ export function writeDevConfig(dir: string, c: DevConfig): string {
 /** `vantage dev --config FILE --json`, from the repository root; `env` is added to this process's. */
 export function spawnDev(config: string, env: Record<string, string> = {}): ChildProcess {
   return spawn(NODE, ['cli/vantage.mjs', 'dev', '--config', config, '--json'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * Collects a `vantage dev --json` child's events (one JSON object per stdout line, each stamped with
+ * `at`, when it was read) into `events`, and everything else it says (stderr, and stdout lines that
+ * are not JSON) through `onText`. Resolves when the child exits.
+ */
+export function collectDev<E>(child: ChildProcess, events: E[], onText: (text: string) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      events.push({ ...(JSON.parse(line) as object), at: Date.now() } as E);
+    } catch {
+      onText(`(stdout, not JSON) ${line}\n`);
+    }
+  });
+  child.stderr!.on('data', (c: Buffer) => onText(c.toString('utf8')));
+  return exit;
 }
