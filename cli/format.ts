@@ -20,6 +20,7 @@ function detailOf(r: ProbeResult): string {
   if (r.http) parts.push(`${r.http.status} ${r.http.version}${r.http.redirects ? ` (${r.http.redirects} redirects)` : ''}`);
   if (r.dns) parts.push(`${r.dns.rcode} ${r.dns.answers.length} answer(s)`);
   if (r.grpc) parts.push(r.grpc.status);
+  if (r.icmp) parts.push(`${r.icmp.received}/${r.icmp.sent} replies, ${r.icmp.lossPercent}% loss${r.icmp.rtt ? `, rtt min/avg/max ${r.icmp.rtt.min}/${r.icmp.rtt.avg}/${r.icmp.rtt.max} ms` : ''}`);
   if (r.tls) parts.push(`${r.tls.version}${r.tls.certDaysLeft !== undefined ? ` cert ${r.tls.certDaysLeft}d` : ''}`);
   if (r.failure) parts.push(`${r.failure.reason}: ${r.failure.message}`);
   // As the deployed probe counts them: a pass after a retest is UP, and worth knowing about.

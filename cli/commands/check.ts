@@ -16,6 +16,7 @@ Runs one probe now, from this machine. The target's scheme picks the protocol:
   grpc://host:port[/service]              gRPC health (grpc.health.v1.Health/Check)
   tls://host:port                         TLS certificate check
   dns://server:port/name?type=A           DNS query (dns:///name uses the system resolver; &transport=tcp)
+  icmp://host?count=3&size=56&df=1        ICMP echo (iputils ping; count, size and df are optional)
 Options:
   --timeout 5s            whole-probe timeout (default 5s)
   --retries N             immediate retests of a failure, 0-3 (default 1, as a config's default)
@@ -87,6 +88,25 @@ function asNumber(text: string | undefined, flag: string): number | undefined {
   const n = Number(text);
   if (!Number.isFinite(n)) throw new UsageError(`${flag} expects a number, got "${text}"`);
   return n;
+}
+
+/** The query parameters `icmp://` reads, and the `icmp` field each sets. */
+const ICMP_PARAMS = { count: 'count', size: 'packetSize', df: 'dontFragment' } as const;
+
+/** `icmp://host?count=N&size=BYTES&df=1`: no port or path, since ICMP has neither; an unknown parameter is a typo. */
+function icmpTarget(url: URL): Record<string, unknown> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!host) throw new UsageError('icmp:// needs a host: icmp://192.0.2.1 or icmp://[2001:db8::1]');
+  if (url.port || (url.pathname !== '' && url.pathname !== '/')) throw new UsageError('icmp:// takes a host only, with no port or path (ICMP has neither)');
+  const spec: Record<string, unknown> = { host };
+  for (const [key, value] of url.searchParams) {
+    if (!Object.hasOwn(ICMP_PARAMS, key)) throw new UsageError(`icmp:// knows ${Object.keys(ICMP_PARAMS).join(', ')}, not "${key}"`);
+    const field = ICMP_PARAMS[key as keyof typeof ICMP_PARAMS];
+    // Typed as written, so the schema reports a bad value (count=0, size=x) with the field's own rule.
+    const flag = ({ 1: true, true: true, 0: false, false: false } as Record<string, boolean>)[value];
+    spec[field] = field === 'dontFragment' ? (flag ?? value) : /^\d+$/.test(value) ? Number(value) : value;
+  }
+  return spec;
 }
 
 /** Turns the target URL and flags into the same config a YAML file would hold, so one validator serves both. */
@@ -174,8 +194,10 @@ export function adHocCheck(target: string, v: Values): Record<string, unknown> {
         },
       };
     }
+    case 'icmp:':
+      return { icmp: { ...icmpTarget(url), ...family } };
     default:
-      throw new UsageError(`unsupported scheme "${url.protocol}"; use http(s)://, tcp://, grpc://, tls:// or dns://`);
+      throw new UsageError(`unsupported scheme "${url.protocol}"; use http(s)://, tcp://, grpc://, tls://, dns:// or icmp://`);
   }
 }
 

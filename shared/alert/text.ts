@@ -64,5 +64,6 @@ export function describeTarget(check: Check): string {
     case 'dns': return `${check.dns.name} ${check.dns.type}${check.dns.server ? ` @${check.dns.server}` : ''}`;
     case 'grpc': return check.grpc.target;
     case 'tls': return `${check.tls.host}:${check.tls.port}`;
+    case 'icmp': return check.icmp.host;
   }
 }

@@ -9,6 +9,7 @@ import type { ConfigIssue } from '../errors.ts';
 import { DEFAULT_INTERVAL_MS, DEFAULT_LOCATIONS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
 import { deploymentIssues, unknownLocationIssues } from './deployment.ts';
 import { DURATION_MAX_MS, parseDuration } from './duration.ts';
+import { icmpCountIssues } from './icmp.ts';
 import { maintenanceIssues } from './maintenance-refs.ts';
 import { policyIssues } from './policy-refs.ts';
 import { arrayOf, isRecord, issue, own, recordOf, type RawPath, type RawRecord } from './raw.ts';
@@ -99,6 +100,7 @@ export function crossRefIssues(input: unknown): ConfigIssue[] {
     ...unknownChannels(input, checks),
     ...timeoutOverInterval(defaults, checks),
     ...quorumOverLocations(defaults, checks),
+    ...icmpCountIssues(input),
     ...policyIssues(defaults, checks),
     ...maintenanceIssues(input, checks),
     ...(isRecord(deployment) ? [...deploymentIssues(deployment), ...unknownLocationIssues(deployment, defaults, checks)] : []),

@@ -128,6 +128,7 @@ const SPECS: { [K in CheckKind]: ShapeTable<SpecOf<K>> } = {
   dns: { name: 'id', type: 'id', transport: 'id', recursionDesired: 'boolean', validRcodes: 'strings', assert: 'object' },
   grpc: { target: 'id', service: 'string', tls: 'boolean|object' },
   tls: { host: 'id', port: 'count', insecureSkipVerify: 'boolean', assert: 'object' },
+  icmp: { host: 'id', count: 'count1', packetSize: 'count', dontFragment: 'boolean' },
 };
 
 /** Typed by CheckKind, so a new kind without an entry fails to compile. */

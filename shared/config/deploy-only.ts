@@ -3,7 +3,8 @@
  * function's asset in plain text, and nothing sets the probe function's environment from the config,
  * so a deployed config may hold neither `${env:NAME}` references nor literal credentials. The notifier
  * delivers from AWS across the internet, so every channel URL must be https. Each function's region
- * must offer its runtime and architecture. Where the config runs on this machine (`check`, `run`,
+ * must offer its runtime and architecture. Every declared location runs on Lambda, which cannot send
+ * ICMP, so no `icmp` check may name one (./icmp.ts). Where the config runs on this machine (`check`, `run`,
  * `dev`, `replay`) all of these work (`vantage dev` delivers to a loopback http:// webhook), so there
  * they are warnings.
  *
@@ -16,6 +17,7 @@
  */
 import type { ConfigIssue } from '../errors.ts';
 import { isCredentialHeaderName } from './credentials.ts';
+import { icmpLocationIssues } from './icmp.ts';
 import { DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, LAMBDA_ARCHITECTURES, LAMBDA_RUNTIMES, unavailableIn, type LambdaArchitecture, type LambdaRuntime } from './lambda-regions.ts';
 import { arrayOf, isRecord, issue, own, recordOf, walk, type RawPath } from './raw.ts';
 
@@ -175,7 +177,7 @@ export function deployOnlyIssues(input: unknown): ConfigIssue[] {
   if (!isDeployed(input)) return [];
   const env = envReferences(input).map(({ name, path }) =>
     issue(path, `\${env:${name}} is local only: nothing passes environment variables to a deployed probe; ${USE_A_REFERENCE}`));
-  return [...env, ...literalCredentials(input), ...plainHttpChannels(input), ...lambdaRegionIssues(input)];
+  return [...env, ...literalCredentials(input), ...plainHttpChannels(input), ...lambdaRegionIssues(input), ...icmpLocationIssues(input)];
 }
 
 /** `${env:NAME}` references whose variable is unset in `env`, for the commands that probe from this machine. */

@@ -2,11 +2,12 @@
  * The check configuration schema: the single source of truth for what a config may say.
  *
  * Input is YAML (or a TypeScript object) written for humans: durations are strings, the kind of a
- * check is given by which one of `http`, `tcp`, `dns`, `grpc` or `tls` it has. Output is what the
+ * check is given by which one of `http`, `tcp`, `dns`, `grpc`, `tls` or `icmp` it has. Output is what the
  * engine runs: durations in milliseconds, an explicit `kind`, defaults filled in, file references
  * resolved to their contents. Every object is strict, so a typo is an error rather than a silent no-op.
  */
 import { EVENTS, LISTENABLE_EVENTS } from '../events.ts';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_INTERVAL_MS, DEFAULT_LOCATIONS, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, MIN_RECHECK_INTERVAL_MS } from './defaults.ts';
 import { DURATION_MAX_MS, formatDuration, parseDuration } from './duration.ts';
@@ -15,8 +16,9 @@ import { HAS_ENV_REF } from './deploy-only.ts';
 import { Deployment } from './deployment.ts';
 import { isTimeZone, parseCron } from './cron.ts';
 import { INSTANT_RULE, parseInstant } from './instant.ts';
+import { ICMP_MAX_COUNT, ICMP_MAX_PAYLOAD, ICMP_MIN_PAYLOAD } from './icmp.ts';
 
-export const CHECK_KINDS = ['http', 'tcp', 'dns', 'grpc', 'tls'] as const;
+export const CHECK_KINDS = ['http', 'tcp', 'dns', 'grpc', 'tls', 'icmp'] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
 /** Long input (`1` and 400 zeros) is clipped in messages. */
@@ -316,6 +318,34 @@ export function makeSchemas(opts: SchemaOptions) {
     degradedAfter: ProbeDuration.optional(),
   });
 
+  /** ICMP echo (Blackbox Exporter's `icmp` prober); how it is sent: shared/probe/icmp.ts. */
+  const Icmp = z.strictObject({
+    /** A name (resolved once per probe) or an IPv4/IPv6 address. */
+    host: z.string().min(1),
+    ipFamily: IpFamily,
+    /** Echo requests per probe, ICMP_SEND_INTERVAL_MS apart; up while at least one is answered. @default 3 */
+    count: z.number().int().min(1).max(ICMP_MAX_COUNT).default(3),
+    /**
+     * Payload bytes of each echo request (ping's `-s`). At least 16, so the send time fits in it and
+     * every reply carries its RTT; at most 65507, an IPv4 datagram's limit (65535 less the 20-byte IP
+     * and 8-byte ICMP headers, RFC 791 and RFC 792). @default 56, ping's
+     */
+    packetSize: z.number().int().min(ICMP_MIN_PAYLOAD).max(ICMP_MAX_PAYLOAD).default(56),
+    /**
+     * Sets the IPv4 DF bit and forbids fragmenting on this host too (ping's `-M do`), to find a path
+     * whose MTU is smaller than packetSize; otherwise packets are sent without DF (`-M dont`). Over
+     * IPv6 routers never fragment (RFC 8200 §4.5); `true` only stops this host from doing it. @default false
+     */
+    dontFragment: z.boolean().default(false),
+    /** DEGRADED when the average round trip is longer (shared/probe/latency.ts), as the other kinds compare their total. */
+    degradedAfter: ProbeDuration.optional(),
+  }).superRefine((icmp, ctx) => {
+    const literal = isIP(icmp.host);
+    if (literal !== 0 && icmp.ipFamily !== undefined && literal !== icmp.ipFamily) {
+      ctx.addIssue({ code: 'custom', path: ['ipFamily'], message: `host ${icmp.host} is an IPv${literal} address, not IPv${icmp.ipFamily}` });
+    }
+  });
+
   /** When a failure becomes an alert. Semantics: ../shared/design.md "Evaluation semantics". */
   const Alerting = z.strictObject({
     /** Consecutive failed runs before a location counts as failing. @default 2 */
@@ -401,6 +431,7 @@ export function makeSchemas(opts: SchemaOptions) {
     z.strictObject({ ...Common, kind: z.literal('dns'), dns: Dns }),
     z.strictObject({ ...Common, kind: z.literal('grpc'), grpc: Grpc }),
     z.strictObject({ ...Common, kind: z.literal('tls'), tls: TlsCert }),
+    z.strictObject({ ...Common, kind: z.literal('icmp'), icmp: Icmp }),
   ]);
 
   /** The kind is implied by the one protocol key a check has; `kind` itself is never written by users. */
@@ -559,3 +590,4 @@ export type TcpCheck = CheckOf<'tcp'>;
 export type DnsCheck = CheckOf<'dns'>;
 export type GrpcCheck = CheckOf<'grpc'>;
 export type TlsCheck = CheckOf<'tls'>;
+export type IcmpCheck = CheckOf<'icmp'>;

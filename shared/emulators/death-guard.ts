@@ -19,21 +19,13 @@
  *   the shell's `read` then hits end of file and it kills the child's process group. Node dismisses
  *   the watchdog once the child has exited, so it never signals a group whose id has been reused.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { findExecutable } from './executable.ts';
+import { spawn } from 'node:child_process';
+import { findSetpriv, pdeathsigCommand } from '../executable.ts';
+
+/** Lives in the core (../executable.ts) with the rest of finding programs; the ICMP prober uses it too. */
+export { findSetpriv };
 
 export type DeathGuardKind = 'pdeathsig' | 'watchdog';
-
-/**
- * util-linux `setpriv`, if it is installed and knows `--pdeathsig` (util-linux >= 2.33). Running it
- * once is the only check that also catches a build without the option.
- */
-export function findSetpriv(path?: string): string | undefined {
-  const setpriv = findExecutable('setpriv', path);
-  if (!setpriv) return undefined;
-  const trial = spawnSync(setpriv, ['--pdeathsig', 'KILL', '--', process.execPath, '--version'], { stdio: 'ignore', timeout: 10_000 });
-  return trial.status === 0 ? setpriv : undefined;
-}
 
 export interface GuardedCommand {
   command: string;
@@ -43,7 +35,7 @@ export interface GuardedCommand {
 
 /** The command line that runs `program` under the best guard available (`setpriv` undefined: none). */
 export function guardedCommand(program: string, args: string[], setpriv: string | undefined): GuardedCommand {
-  if (setpriv) return { command: setpriv, args: ['--pdeathsig', 'KILL', '--', program, ...args], kind: 'pdeathsig' };
+  if (setpriv) return { ...pdeathsigCommand(setpriv, program, args), kind: 'pdeathsig' };
   return { command: program, args, kind: 'watchdog' };
 }
 

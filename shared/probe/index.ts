@@ -3,10 +3,12 @@
  * the deadline, the total time, the up/degraded/down status and the result's bookkeeping fields
  * (the Blackbox Exporter split between `prober/handler.go` and the per-protocol probers).
  */
+import { latencyOf } from './latency.ts';
 import type { Check, GrpcCheck } from '../config/schema.ts';
 import { pool } from '../pool.ts';
 import { probeDns } from './dns.ts';
 import { probeHttp } from './http.ts';
+import { prepareIcmp, probeIcmp } from './icmp.ts';
 import { probeTcp } from './tcp.ts';
 import { probeTls } from './tls.ts';
 import { redactUrl } from './redact-url.ts';
@@ -24,12 +26,14 @@ const loadGrpc = () => import('./grpc.ts');
 const probeGrpc: ProbeFn<GrpcCheck> = async (check, ctx) => (await loadGrpc()).probeGrpc(check, ctx);
 
 export { installProbeContainment } from './containment.ts';
+export { latencyOf } from './latency.ts';
 
-export const PROBERS: ProberRegistry = { http: probeHttp, tcp: probeTcp, dns: probeDns, grpc: probeGrpc, tls: probeTls };
+export const PROBERS: ProberRegistry = { http: probeHttp, tcp: probeTcp, dns: probeDns, grpc: probeGrpc, tls: probeTls, icmp: probeIcmp };
 
-/** Loads the lazily loaded probers these checks need, so that none of their probes waits for it. */
+/** Loads the lazily loaded probers these checks need, and finds what ICMP needs, so that none of their probes waits for it. */
 export async function loadProbers(checks: readonly Check[]): Promise<void> {
   if (checks.some((c) => c.kind === 'grpc')) await loadGrpc();
+  if (checks.some((c) => c.kind === 'icmp')) await prepareIcmp();
 }
 
 /**
@@ -54,6 +58,7 @@ function targetOf(check: Check): string {
     case 'dns': return `${check.dns.name} ${check.dns.type}${check.dns.server ? ` @${check.dns.server}` : ''}`;
     case 'grpc': return check.grpc.target;
     case 'tls': return `${check.tls.host}:${check.tls.port}`;
+    case 'icmp': return check.icmp.host;
   }
 }
 
@@ -116,7 +121,7 @@ export async function runProbe(check: Check, opts: RunOptions = {}): Promise<Pro
     outcome = { ...outcome, failure: { reason: 'aborted', message: `cancelled: ${outcome.failure.message}` } };
   }
   const degradedAfter = degradedAfterOf(check);
-  const status = !outcome.ok ? 'down' : degradedAfter !== undefined && outcome.phases.total > degradedAfter ? 'degraded' : 'up';
+  const status = !outcome.ok ? 'down' : degradedAfter !== undefined && latencyOf(outcome) > degradedAfter ? 'degraded' : 'up';
   return {
     checkId: check.id,
     kind: check.kind,
@@ -137,3 +142,4 @@ export async function runChecks(
 ): Promise<ProbeResult[]> {
   return pool(checks, opts.concurrency ?? 64, (check) => runProbe(check, opts), opts.onResult);
 }
+

@@ -33,6 +33,8 @@ export const FAILURE_REASONS = [
   'grpc_not_serving', // the health service answered, but not SERVING
   'grpc_error',       // the gRPC call failed with a status code (UNIMPLEMENTED, UNAVAILABLE, …)
   'expect_mismatch',  // a TCP expect step did not match what was received
+  'packet_loss',      // ICMP: no echo request was answered, and nothing reported an error (dropped on the way or by the target)
+  'icmp_unavailable', // ICMP: this location cannot send it (no ping binary, or no ICMP socket permission); the location's fault, not the target's
   'aborted',          // the invocation was cancelled (Lambda deadline) before the probe finished
   'internal',         // a bug in Vantage; never the target's fault
 ] as const;
@@ -104,6 +106,20 @@ export interface TlsInfo {
   authorized?: boolean;
 }
 
+/** One ICMP probe's echo statistics, as ping counted them (shared/probe/icmp.ts). */
+export interface IcmpInfo {
+  /** Echo requests sent. */
+  sent: number;
+  /** Echo replies received (duplicates not counted). */
+  received: number;
+  /** ICMP errors (destination unreachable, time exceeded) and local send errors, instead of replies. */
+  errors: number;
+  /** Share of echo requests not answered, 0-100. */
+  lossPercent: number;
+  /** Round-trip times in ms over the replies, each measured by ping from the send time it wrote into the packet; absent with no reply. */
+  rtt?: { min: number; avg: number; max: number; mdev: number };
+}
+
 export interface ProbeResult {
   checkId?: string;
   kind: CheckKind;
@@ -120,6 +136,7 @@ export interface ProbeResult {
   dns?: { rcode: string; answers: string[] };
   grpc?: { status: string };
   tcp?: { received?: string };
+  icmp?: IcmpInfo;
   assertions: Assertion[];
   failure?: Failure;
   /** How many immediate retests ran before this result (set by the probe handler). */

@@ -171,7 +171,7 @@ describe('parseDefinitions rejects', () => {
     doc.checks[1].interval = '15s';
     delete doc.checks[2].retries;
     doc.checks[3].locations = ['us-east-1'];
-    doc.checks[4].kind = 'icmp';
+    doc.checks[4].kind = 'smtp';
     delete doc.checks[0].alerting.quorum;
 
     expect(issuesOf(() => readDefinitions(rehashed(doc)))).toEqual([
@@ -180,7 +180,7 @@ describe('parseDefinitions rejects', () => {
       { path: 'checks[1].interval', message: 'expected a number of milliseconds above 0' },
       { path: 'checks[2].retries', message: 'required' },
       { path: 'checks[3].locations', message: 'does not include this file\'s location "eu-west-1"' },
-      { path: 'checks[4].kind', message: 'expected one of http, tcp, dns, grpc, tls' },
+      { path: 'checks[4].kind', message: 'expected one of http, tcp, dns, grpc, tls, icmp' },
     ]);
   });
 

@@ -266,6 +266,8 @@ function phasesOf(check: Check): Array<keyof Phases> {
     case 'tls': return ['dns', 'connect', 'tls'];
     case 'grpc': return check.grpc.tls ? ['dns', 'connect', 'tls', 'ttfb'] : ['dns', 'connect', 'ttfb'];
     case 'dns': return [];
+    // The lookup of a host name; an address literal has none, and the upper bound is what sizes.
+    case 'icmp': return ['dns'];
   }
 }
 
@@ -284,6 +286,7 @@ export function representativeResult(check: Check, location: string): ProbeResul
     phases,
     retries: 0,
     ...(check.kind === 'http' && { http: { status: 200, version: 'HTTP/1.1', redirects: 0, bodyBytes: 1234 } }),
+    ...(check.kind === 'icmp' && { icmp: { sent: 3, received: 3, errors: 0, lossPercent: 0, rtt: { min: 12.3, avg: 12.3, max: 12.3, mdev: 0.1 } } }),
     ...((check.kind === 'tls' || (check.kind === 'http' && check.http.url.startsWith('https:'))) && {
       tls: { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', certExpiresAt: '2027-01-31T23:59:59.000Z' },
     }),
