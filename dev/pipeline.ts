@@ -15,6 +15,7 @@
  * Everything the pipeline does is reported as a {@link PipelineEvent}; the CLI renders them. The
  * store is wrapped only to report what was written (results, states), never to change it.
  */
+import { latencyOf } from '../shared/probe/latency.ts';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { alertPublisher } from '../shared/alert/alert-publisher.ts';
@@ -297,7 +298,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
         for (const r of results) {
           emit({
             type: 'result', checkId: r.checkId ?? '?', location: r.location ?? '?', ts: r.startedAt, ok: r.ok, status: r.status,
-            latencyMs: Math.round(r.phases.total * 10) / 10, retries: r.retries ?? 0,
+            latencyMs: Math.round(latencyOf(r) * 10) / 10, retries: r.retries ?? 0,
             ...(r.failure && { reason: r.failure.reason, message: r.failure.message }),
             ...(r.http && { httpStatus: r.http.status }),
             ...(r.trigger && { trigger: r.trigger }),

@@ -2,6 +2,7 @@
 import { windowApplies } from '../config/maintenance.ts';
 import type { Check, MaintenanceWindow } from '../config/schema.ts';
 import { VantageError } from '../errors.ts';
+import { latencyOf } from '../probe/latency.ts';
 import type { ProbeResult } from '../probe/types.ts';
 import type { PolicyInput, ResultRecord } from './types.ts';
 
@@ -28,7 +29,7 @@ export function toResultRecord(result: ProbeResult): ResultRecord {
   if (!Number.isFinite(ts)) throw new UnevaluableResultError(`startedAt "${result.startedAt}" is not an ISO 8601 time`);
   const phases: Record<string, number> = {};
   for (const [name, ms] of Object.entries(result.phases)) if (typeof ms === 'number') phases[name] = ms;
-  const record: ResultRecord = { checkId, location, ts, ok: result.ok, status: result.status, latencyMs: result.phases.total, phases, target: result.target };
+  const record: ResultRecord = { checkId, location, ts, ok: result.ok, status: result.status, latencyMs: latencyOf(result), phases, target: result.target };
   if (result.failure) record.failure = { reason: result.failure.reason, message: result.failure.message };
   const certExpiresAt = Date.parse(result.tls?.certExpiresAt ?? '');
   if (Number.isFinite(certExpiresAt)) record.certExpiresAt = certExpiresAt;

@@ -20,6 +20,7 @@
  * Logs Insights, e.g. `stats pct(PhaseTls, 95) by CheckId, Location` (the specification above: members
  * that no MetricDirective names stay in the log event and become no metric).
  */
+import { latencyOf } from '../probe/latency.ts';
 import type { Phases, ProbeResult } from '../probe/types.ts';
 import { VantageError } from '../errors.ts';
 
@@ -30,7 +31,7 @@ export const DIMENSIONS = { check: 'CheckId', location: 'Location' } as const;
 export const METRICS = {
   /** 1 when the run passed (up or degraded), 0 when it failed. Average × 100 is availability. */
   success: 'Success',
-  /** The whole probe, ms: `phases.total`. */
+  /** The check's latency, ms (shared/probe/latency.ts): `phases.total`, an ICMP probe's average RTT. */
   latency: 'Latency',
   /** 1 per probe invocation per location; its absence is what the missing-heartbeat alarm watches. */
   heartbeat: 'Heartbeat',
@@ -87,7 +88,7 @@ export function probeResultEmf(result: ProbeResult, fallbackLocation = 'unknown'
   ];
   const values: Record<string, number> = {
     [METRICS.success]: result.ok ? 1 : 0,
-    [METRICS.latency]: ms(result.phases.total),
+    [METRICS.latency]: ms(latencyOf(result)),
   };
   for (const [phase, name] of Object.entries(PHASE_METRICS) as Array<[keyof typeof PHASE_METRICS, string]>) {
     const v = result.phases[phase];

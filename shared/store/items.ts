@@ -2,6 +2,7 @@
  * Item codecs: domain values ⇄ the plain objects that are marshalled into DynamoDB items.
  * Keys come from keys.ts; every item carries `type` and `schemaVersion`.
  */
+import { latencyOf } from '../probe/latency.ts';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { VantageError } from '../errors.ts';
@@ -58,6 +59,8 @@ export interface StoredResult {
   trigger?: 'recheck' | 'confirm';
   /** The private-location instance that ran the recorded attempt. */
   instance?: string;
+  /** ICMP: the echo statistics (ProbeResult `icmp` without mdev), ms rounded to 0.1; the RTT is the check's latency (latencyOf). */
+  icmp?: { sent: number; received: number; lossPercent: number; rtt?: { min: number; avg: number; max: number } };
 }
 
 export interface ResultItem extends StoredResult {
@@ -78,6 +81,11 @@ function compactPhases(phases: Phases): Phases {
     if (v !== undefined) out[name] = round1(v);
   }
   return out;
+}
+
+function compactIcmp(icmp: NonNullable<ProbeResult['icmp']>): NonNullable<StoredResult['icmp']> {
+  const { sent, received, lossPercent, rtt } = icmp;
+  return { sent, received, lossPercent, ...(rtt && { rtt: { min: round1(rtt.min), avg: round1(rtt.avg), max: round1(rtt.max) } }) };
 }
 
 function truncate(text: string, max: number): string {
@@ -104,6 +112,7 @@ export function toResultItem(result: ProbeResult, opts: { ttlDays?: number } = {
     phases: compactPhases(result.phases),
     ...(result.http && { httpStatus: result.http.status, httpVersion: result.http.version }),
     ...(result.tls?.certExpiresAt !== undefined && { certExpiresAt: result.tls.certExpiresAt }),
+    ...(result.icmp && { icmp: compactIcmp(result.icmp) }),
     retries: result.retries ?? 0,
     ...(result.trigger !== undefined && { trigger: result.trigger }),
     ...(result.instance !== undefined && { instance: result.instance }),
@@ -136,6 +145,7 @@ export function fromResultItem(raw: object): StoredResult {
     ...(i.httpStatus !== undefined && { httpStatus: i.httpStatus }),
     ...(i.httpVersion !== undefined && { httpVersion: i.httpVersion }),
     ...(i.certExpiresAt !== undefined && { certExpiresAt: i.certExpiresAt }),
+    ...(i.icmp !== undefined && { icmp: i.icmp }),
     retries: i.retries ?? 0,
     ...(i.trigger !== undefined && { trigger: i.trigger }),
     ...(i.instance !== undefined && { instance: i.instance }),
@@ -159,7 +169,7 @@ export function storedResultToRecord(r: StoredResult): ResultRecord {
     ok: r.ok,
     status: r.status,
     ...(r.failure && { failure: r.failure }),
-    latencyMs: r.phases.total,
+    latencyMs: latencyOf(r),
     phases: { ...r.phases },
     ...(r.target !== undefined && { target: r.target }),
     ...(r.certExpiresAt !== undefined && Number.isFinite(Date.parse(r.certExpiresAt)) && { certExpiresAt: Date.parse(r.certExpiresAt) }),

@@ -240,3 +240,15 @@ describe('the EMF oracle rejects planted bad lines', () => {
     expect(specViolations(planted((d) => { d['pad'] = 'x'.repeat(1024 * 1024); }))).toEqual(['event larger than 1048576 bytes']);
   });
 });
+
+describe('Latency of an ICMP check', () => {
+  it('is the average round trip, not the probe\'s total, which is mostly the gaps between echo requests', () => {
+    const result: ProbeResult = {
+      checkId: 'router', kind: 'icmp', target: '10.0.0.1', location: 'office', startedAt: '2026-11-03T10:00:00.000Z', ok: true, status: 'up', assertions: [],
+      phases: { total: 412.3 }, icmp: { sent: 3, received: 3, errors: 0, lossPercent: 0, rtt: { min: 0.8, avg: 1.2, max: 1.9, mdev: 0.4 } },
+    };
+    const line = JSON.parse(probeResultEmfLine(result, 'office')) as Record<string, unknown>;
+    expect(line.Latency).toBe(1.2);
+    expect(line.Success).toBe(1);
+  });
+});

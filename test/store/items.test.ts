@@ -117,3 +117,26 @@ describe('state items', () => {
     expect(fromStateItem({ ...item, version: 5 })).toEqual({ checkId: 'api', version: 5, outbox: [] });
   });
 });
+
+describe('an ICMP result\'s latency', () => {
+  const icmp: ProbeResult = {
+    checkId: 'router', kind: 'icmp', target: '10.0.0.1', location: 'office', startedAt: '2026-11-03T10:00:00.000Z',
+    ok: true, status: 'up', assertions: [],
+    // The total is mostly the 200 ms gaps between three echo requests; the RTT is what the target took.
+    phases: { total: 412.34 },
+    icmp: { sent: 3, received: 3, errors: 0, lossPercent: 0, rtt: { min: 0.81, avg: 1.234, max: 1.9, mdev: 0.4 } },
+  };
+
+  it('is the average round trip in the stored item and the evaluator\'s record, the total for every other kind', () => {
+    const item = toResultItem(icmp);
+    expect(item.icmp).toEqual({ sent: 3, received: 3, lossPercent: 0, rtt: { min: 0.8, avg: 1.2, max: 1.9 } });
+    expect(resultRecordFromStreamImage(marshall(item, { removeUndefinedValues: true }) as Record<string, unknown>).latencyMs).toBe(1.2);
+    const { icmp: _dropped, ...http } = { ...icmp, kind: 'http' as const };
+    expect(resultRecordFromStreamImage(marshall(toResultItem(http), { removeUndefinedValues: true }) as Record<string, unknown>).latencyMs).toBe(412.3);
+  });
+
+  it('falls back to the total when no echo was answered', () => {
+    const lost: ProbeResult = { ...icmp, ok: false, status: 'down', icmp: { sent: 3, received: 0, errors: 0, lossPercent: 100 } };
+    expect(resultRecordFromStreamImage(marshall(toResultItem(lost), { removeUndefinedValues: true }) as Record<string, unknown>).latencyMs).toBe(412.3);
+  });
+});
