@@ -282,7 +282,8 @@ function clip(text: string, width: number): string {
 
 function latency(ms: number | undefined): string {
   if (ms === undefined) return '';
-  return ms >= 100 ? `${Math.round(ms)}ms` : `${ms.toFixed(1)}ms`;
+  // An ICMP round trip on a LAN is a few hundredths of a millisecond; 0.0ms would say nothing.
+  return ms >= 100 ? `${Math.round(ms)}ms` : ms >= 1 ? `${ms.toFixed(1)}ms` : `${ms.toFixed(2)}ms`;
 }
 
 /** A location's cell: what its last run saw and what the evaluator makes of it. */

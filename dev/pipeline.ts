@@ -298,7 +298,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
         for (const r of results) {
           emit({
             type: 'result', checkId: r.checkId ?? '?', location: r.location ?? '?', ts: r.startedAt, ok: r.ok, status: r.status,
-            latencyMs: Math.round(latencyOf(r) * 10) / 10, retries: r.retries ?? 0,
+            latencyMs: Math.round(latencyOf(r) * 100) / 100, retries: r.retries ?? 0,
             ...(r.failure && { reason: r.failure.reason, message: r.failure.message }),
             ...(r.http && { httpStatus: r.http.status }),
             ...(r.trigger && { trigger: r.trigger }),

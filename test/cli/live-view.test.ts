@@ -233,3 +233,13 @@ describe('live view: what the demo receiver got', () => {
     expect(line('not json')).toBe('demo webhook receiver got a request (attempt 2)');
   });
 });
+
+describe('live view: sub-millisecond latencies', () => {
+  it('shows an ICMP round trip on loopback in hundredths, not as 0.0ms', () => {
+    let out = '';
+    const view = plainView({ checks: config.checks, terminal: { write: (t) => { out += t; } }, now: () => T0 });
+    for (const l of ['us-east-1', 'eu-west-1', 'ap-southeast-1']) view.event(result('demo-api', l, true, { latencyMs: l === 'us-east-1' ? 0.04 : 12.34 }));
+    view.close();
+    expect(out).toContain('us-east-1 up 0.04ms · eu-west-1 up 12.3ms');
+  });
+});
