@@ -51,6 +51,18 @@ describe('deliverOnce classifies', () => {
     if (outcome.result !== 'delivered') expect(outcome.error).toBe(`HTTP ${status}`);
   });
 
+  it('a message the renderer cannot read as permanent, without posting anything', async () => {
+    const r = await receiver();
+    const config = loadConfigObject({ defaults: { locations: ['eu-west-1'] }, channels: { chat: { slack: { url: r.url('/slack') } } }, checks: [{ id: 'api', http: { url: 'https://api.example.com/' }, alerting: { channels: ['chat'] } }] });
+    const alert = buildAlertMessage({ event: 'DOWN', checkId: 'api', incidentId: 'api#1', dedupeKey: 'api#1#DOWN', at: NOW, locations: [], locationCount: 1 }, config.checks[0]!, config.channels);
+    const [good] = deliveriesOf(alert, config.channels, NOW);
+    // A hand-written (or damaged) queue body: it parses as a delivery, but its payload has no locations.
+    const damaged = { ...good!, payload: { schemaVersion: 1, event: 'DOWN' } as unknown as typeof good.payload };
+    const deps: DeliverDeps = { channels: config.channels, resolveSecret: channelSecretResolver({ env: {} }), clock: () => NOW };
+    expect(await deliverOnce(damaged, deps)).toMatchObject({ result: 'permanent', error: 'DELIVERY_MESSAGE_INVALID' });
+    expect(r.hits).toHaveLength(0);
+  });
+
   it('a refused connection as a retry with the system error code', async () => {
     const { message, deps } = oneDelivery(`http://127.0.0.1:${await closedPort()}/hook`);
     expect(await deliverOnce(message, deps)).toMatchObject({ result: 'retry', error: 'ECONNREFUSED' });

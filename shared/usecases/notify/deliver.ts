@@ -202,7 +202,14 @@ export async function deliverOnce(message: DeliveryMessage, deps: DeliverDeps, a
   const scrubber = new Scrubber(resolved.secrets);
   const post = deps.post ?? fetchPost;
   const timeoutMs = deps.attemptTimeoutMs ?? 10_000;
-  const requests = renderDelivery(message, resolved.target, { now: deps.clock(), links: deps.links ?? {}, attempt });
+  let requests: RenderedRequest[];
+  try {
+    requests = renderDelivery(message, resolved.target, { now: deps.clock(), links: deps.links ?? {}, attempt });
+  } catch {
+    // A body the renderer cannot read (a hand-written or damaged queue message) never will be: retrying
+    // would only hold its group for the whole retry budget. The error itself is not kept: it may quote the body.
+    return failure('permanent', 'DELIVERY_MESSAGE_INVALID', elapsed());
+  }
   let status = 0;
   for (const req of requests) {
     let res: PostResponse;
