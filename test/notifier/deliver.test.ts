@@ -57,7 +57,7 @@ describe('deliverOnce classifies', () => {
     const alert = buildAlertMessage({ event: 'DOWN', checkId: 'api', incidentId: 'api#1', dedupeKey: 'api#1#DOWN', at: NOW, locations: [], locationCount: 1 }, config.checks[0]!, config.channels);
     const [good] = deliveriesOf(alert, config.channels, NOW);
     // A hand-written (or damaged) queue body: it parses as a delivery, but its payload has no locations.
-    const damaged = { ...good!, payload: { schemaVersion: 1, event: 'DOWN' } as unknown as typeof good.payload };
+    const damaged = { ...good!, payload: { schemaVersion: 1, event: 'DOWN' } as unknown as NonNullable<typeof good>['payload'] };
     const deps: DeliverDeps = { channels: config.channels, resolveSecret: channelSecretResolver({ env: {} }), clock: () => NOW };
     expect(await deliverOnce(damaged, deps)).toMatchObject({ result: 'permanent', error: 'DELIVERY_MESSAGE_INVALID' });
     expect(r.hits).toHaveLength(0);
