@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../shared/alert/channels/signature.ts';
 import { runCli } from '../support/cli.ts';
-import { collectDev, DEV_LOCATIONS, spawnDev, writeDevConfig } from '../support/dev-pipeline.ts';
+import { collectDev, stopDev, DEV_LOCATIONS, spawnDev, writeDevConfig } from '../support/dev-pipeline.ts';
 import { startHttp, type Running } from '../support/http-servers.ts';
 import { waitFor } from '../support/processes.ts';
 
@@ -87,10 +87,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    await childExit;
-  }
+  await stopDev(child, childExit);
   await Promise.all([target?.close(), receiver?.close()]);
   if (workdir) rmSync(workdir, { recursive: true, force: true });
 });

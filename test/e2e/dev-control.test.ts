@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listenLoopback, webhookReceiver, type ReceivedHook } from '../support/http-servers.ts';
-import { collectDev, DEV_LOCATIONS, spawnDev, writeDevConfig } from '../support/dev-pipeline.ts';
+import { collectDev, stopDev, DEV_LOCATIONS, spawnDev, writeDevConfig } from '../support/dev-pipeline.ts';
 import { waitFor } from '../support/processes.ts';
 
 const LOCATIONS = DEV_LOCATIONS;
@@ -56,11 +56,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGTERM');
-    await Promise.race([childExit, new Promise((r) => setTimeout(r, 10_000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-  }
+  await stopDev(child, childExit);
   await Promise.all([closeServer(target), closeServer(receiver)]);
   if (workdir) rmSync(workdir, { recursive: true, force: true });
 });

@@ -67,3 +67,14 @@ export function collectDev<E>(child: ChildProcess, events: E[], onText: (text: s
   child.stderr!.on('data', (c: Buffer) => onText(c.toString('utf8')));
   return exit;
 }
+
+/** After the tests: SIGTERM, up to 10 s to stop cleanly, then SIGKILL; nothing is left running. */
+export async function stopDev(child: ChildProcess | undefined, exit: Promise<unknown> | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await Promise.race([exit, new Promise((r) => setTimeout(r, 10_000))]);
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await exit;
+  }
+}
