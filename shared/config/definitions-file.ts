@@ -2,7 +2,9 @@
  * The definitions file (`definitions.json`), as the functions read it at cold start. The CDK app writes
  * it next to each handler bundle with `toDefinitions` (./definitions.ts): a probe function gets the
  * checks of its own location, the evaluator every check and the alert channels, and the notifier the
- * evaluator's file (it delivers to those channels' targets).
+ * evaluator's file (it delivers to those channels' targets). An agent location's document, the same
+ * as a probe's, is not a file: the CDK app and `vantage dev` write it to the location's DEFINITIONS
+ * item in the home table, where `vantage agent` reads it.
  *
  * The file holds the checks in the engine's form, exactly as the loader produced them and zod
  * validated them at `cdk synth` (durations in ms, an explicit `kind`, every default merged in, PEM
@@ -55,6 +57,13 @@ export interface Definitions {
   instances?: Record<string, number>;
   /** Evaluator's file only: every maintenance window of the config ([] when none); policyFor picks each check's. */
   maintenance?: MaintenanceWindow[];
+  /**
+   * Every agent location the deployment declares, in every file when it declares any: whoever sends
+   * a confirmation to one of them writes it to that location's inbox instead of invoking a function.
+   */
+  agentLocations?: string[];
+  /** Evaluator's file only: agent location → how many instances are expected (the sweep watches each one's beat). */
+  agents?: Record<string, number>;
 }
 
 /** The JSON document as written to the bundle. */
@@ -254,6 +263,32 @@ function checkIssues(check: unknown, i: number, location: string | undefined): C
   return issues;
 }
 
+/** A map of location → instance count (`instances`, `agents`), when present. */
+function countsIssues(counts: unknown, key: string): ConfigIssue[] {
+  if (counts === undefined) return [];
+  if (!isObject(counts)) return [{ path: key, message: 'expected an object' }];
+  return Object.entries(counts).flatMap(([name, n]) =>
+    (Number.isInteger(n) && (n as number) >= 1 ? [] : [{ path: formatPath([key, name]), message: 'expected a whole number above 0' }]));
+}
+
+/** `agentLocations` names locations; `agents` counts instances of those locations only. */
+function agentIssues(input: Record<string, unknown>): ConfigIssue[] {
+  const names = input.agentLocations;
+  const issues: ConfigIssue[] = [];
+  if (names !== undefined && !Array.isArray(names)) issues.push({ path: 'agentLocations', message: 'expected an array' });
+  const listed = Array.isArray(names) ? names : [];
+  listed.forEach((name, i) => {
+    if (!SHAPES.id[0](name)) issues.push({ path: formatPath(['agentLocations', i]), message: `expected ${SHAPES.id[1]}` });
+  });
+  issues.push(...countsIssues(input.agents, 'agents'));
+  if (isObject(input.agents)) {
+    for (const name of Object.keys(input.agents)) {
+      if (!listed.includes(name)) issues.push({ path: formatPath(['agents', name]), message: 'is not one of agentLocations' });
+    }
+  }
+  return issues;
+}
+
 /**
  * The light check: every problem found in a parsed document, each with its path; none means the
  * document is what `toDefinitions` wrote. A wrong schemaVersion is the only problem reported then,
@@ -286,14 +321,7 @@ export function definitionsIssues(input: unknown): ConfigIssue[] {
   else {
     for (const [name, channel] of Object.entries(input.channels)) issues.push(...channelIssues(channel, name));
   }
-  if (input.instances !== undefined) {
-    if (!isObject(input.instances)) issues.push({ path: 'instances', message: 'expected an object' });
-    else {
-      for (const [name, n] of Object.entries(input.instances)) {
-        if (!Number.isInteger(n) || (n as number) < 1) issues.push({ path: formatPath(['instances', name]), message: 'expected a whole number above 0' });
-      }
-    }
-  }
+  issues.push(...countsIssues(input.instances, 'instances'), ...agentIssues(input));
   if (input.maintenance !== undefined) {
     if (!Array.isArray(input.maintenance)) issues.push({ path: 'maintenance', message: 'expected an array' });
     else input.maintenance.forEach((w, i) => issues.push(...windowShapeIssues(w, i)));
@@ -324,6 +352,8 @@ export function readDefinitions(json: unknown, source = DEFINITIONS_FILE): Defin
     channels: doc.channels,
     ...(doc.instances !== undefined && { instances: doc.instances }),
     ...(doc.maintenance !== undefined && { maintenance: doc.maintenance }),
+    ...(doc.agentLocations !== undefined && { agentLocations: doc.agentLocations }),
+    ...(doc.agents !== undefined && { agents: doc.agents }),
   };
 }
 

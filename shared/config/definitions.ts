@@ -16,6 +16,7 @@ import {
   DEFINITIONS_SCHEMA_VERSION, DefinitionsError, definitionsHash, definitionsIssues, parseDocumentJson, readDefinitions,
   type Definitions, type DefinitionsDocument,
 } from './definitions-file.ts';
+import { DEFAULT_AGENT_INSTANCES } from './deployment.ts';
 import { formatDuration } from './duration.ts';
 import type { LoadedConfig } from './load.ts';
 import { windowIssues } from './maintenance-refs.ts';
@@ -59,9 +60,25 @@ function instancesOf(config: LoadedConfig): { instances?: Record<string, number>
 }
 
 /**
- * The file for one probe location (only its enabled checks, no channels), or, with no location, the
- * evaluator's file (every check, the channels and the maintenance windows). Throws DefinitionsError
- * when the file would not hold exactly the validated checks.
+ * The agent locations, in every file (a sender routes confirmations to them by inbox), and for the
+ * evaluator each one's expected instances. Nothing when the deployment declares none, so the files of
+ * a deployment without agents are unchanged.
+ */
+function agentsOf(config: LoadedConfig, evaluator: boolean): Pick<Definitions, 'agentLocations' | 'agents'> {
+  const agents = config.deployment?.agentLocations ?? [];
+  if (agents.length === 0) return {};
+  return {
+    agentLocations: agents.map((a) => a.name),
+    // A deployment built in code may leave out the schema's default.
+    ...(evaluator && { agents: Object.fromEntries(agents.map((a) => [a.name, a.instances ?? DEFAULT_AGENT_INSTANCES])) }),
+  };
+}
+
+/**
+ * The document for one probe location (only its enabled checks, no channels), or, with no location,
+ * the evaluator's file (every check, the channels and the maintenance windows). An agent location's
+ * document is a probe location's: `vantage dev` and the CDK app write it to its DEFINITIONS item.
+ * Throws DefinitionsError when the document would not hold exactly the validated checks.
  */
 export function toDefinitions(config: LoadedConfig, location?: string): DefinitionsDocument {
   const checks = location === undefined ? config.checks : config.checks.filter((c) => c.enabled && c.locations.includes(location));
@@ -72,6 +89,7 @@ export function toDefinitions(config: LoadedConfig, location?: string): Definiti
     channels: location === undefined ? config.channels : {},
     ...(location === undefined && instancesOf(config)),
     ...(location === undefined && { maintenance: config.maintenance }),
+    ...agentsOf(config, location === undefined),
   };
   const json = JSON.parse(JSON.stringify(content)) as Definitions;
   const lost = differences(content, json);

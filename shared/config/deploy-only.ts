@@ -1,10 +1,13 @@
 /**
  * Rules that only hold where a config is deployed. `cdk synth` bundles the definitions into each
  * function's asset in plain text, and nothing sets the probe function's environment from the config,
- * so a deployed config may hold neither `${env:NAME}` references nor literal credentials. The notifier
+ * so a deployed config may hold neither `${env:NAME}` references nor literal credentials (except an
+ * `${env:NAME}` in a check that runs only in agent locations: `vantage agent` reads its own host's
+ * environment). The notifier
  * delivers from AWS across the internet, so every channel URL must be https. Each function's region
- * must offer its runtime and architecture. Every declared location runs on Lambda, which cannot send
- * ICMP, so no `icmp` check may name one (./icmp.ts). Where the config runs on this machine (`check`, `run`,
+ * must offer its runtime and architecture (an agent location has no function, so no region to
+ * check). A region or a private location runs on Lambda, which cannot send ICMP, so no `icmp` check
+ * may name one; an agent location may (./icmp.ts). Where the config runs on this machine (`check`, `run`,
  * `dev`, `replay`) all of these work (`vantage dev` delivers to a loopback http:// webhook), so there
  * they are warnings.
  *
@@ -17,6 +20,7 @@
  */
 import type { ConfigIssue } from '../errors.ts';
 import { isCredentialHeaderName } from './credentials.ts';
+import { DEFAULT_LOCATIONS } from './defaults.ts';
 import { icmpLocationIssues } from './icmp.ts';
 import { DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, LAMBDA_ARCHITECTURES, LAMBDA_RUNTIMES, unavailableIn, type LambdaArchitecture, type LambdaRuntime } from './lambda-regions.ts';
 import { arrayOf, isRecord, issue, own, recordOf, walk, type RawPath } from './raw.ts';
@@ -167,6 +171,23 @@ function lambdaRegionIssues(input: unknown): ConfigIssue[] {
   });
 }
 
+/**
+ * Whether `path` is inside a check that runs only in agent locations (`deployment.agentLocations`).
+ * `vantage agent` resolves `${env:NAME}` from its own process environment, which the team sets on its
+ * own host (a container's env, a Kubernetes Secret), so such a reference reaches no Lambda asset. The
+ * reference text itself goes into the definitions, never a value.
+ */
+const agentLocationsOf = (input: unknown) => new Set(arrayOf(own(own(input, 'deployment'), 'agentLocations')).map((a) => own(a, 'name')).filter((n) => typeof n === 'string'));
+
+function inAgentOnlyCheck(input: unknown, path: RawPath): boolean {
+  if (path[0] !== 'checks' || typeof path[1] !== 'number') return false;
+  const agents = agentLocationsOf(input);
+  if (agents.size === 0) return false;
+  const check = arrayOf(own(input, 'checks'))[path[1]];
+  const locations = arrayOf(own(check, 'locations') ?? own(recordOf(own(input, 'defaults')), 'locations') ?? DEFAULT_LOCATIONS);
+  return locations.length > 0 && locations.every((l) => agents.has(l));
+}
+
 /** Whether the config is meant for `cdk deploy`: it has a deployment block. */
 export function isDeployed(input: unknown): boolean {
   return isRecord(input) && own(input, 'deployment') !== undefined;
@@ -175,8 +196,9 @@ export function isDeployed(input: unknown): boolean {
 /** What makes a deployed config unsafe or unrunnable, each with its path; empty for a config without a deployment block. */
 export function deployOnlyIssues(input: unknown): ConfigIssue[] {
   if (!isDeployed(input)) return [];
-  const env = envReferences(input).map(({ name, path }) =>
-    issue(path, `\${env:${name}} is local only: nothing passes environment variables to a deployed probe; ${USE_A_REFERENCE}`));
+  const agentHint = agentLocationsOf(input).size > 0 ? ', or run the check only in agent locations (their agents read their own environment)' : '';
+  const env = envReferences(input).filter(({ path }) => !inAgentOnlyCheck(input, path)).map(({ name, path }) =>
+    issue(path, `\${env:${name}} is local only: nothing passes environment variables to a deployed probe; ${USE_A_REFERENCE}${agentHint}`));
   return [...env, ...literalCredentials(input), ...plainHttpChannels(input), ...lambdaRegionIssues(input), ...icmpLocationIssues(input)];
 }
 

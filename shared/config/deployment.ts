@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ConfigIssue } from '../errors.ts';
 import { DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, LAMBDA_ARCHITECTURES, LAMBDA_RUNTIMES } from './lambda-regions.ts';
+import { formatPath } from './paths.ts';
 import { arrayOf, isRecord, issue, own, type RawPath, type RawRecord } from './raw.ts';
 
 /** `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-5`. */
@@ -26,8 +27,18 @@ const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 /** Instances of a private location when the config gives none (`privateLocations[].instances`). */
 export const DEFAULT_INSTANCES = 2;
+/** Instances of an agent location when the config gives none (`agentLocations[].instances`): two, so a failure is retested on the other one. */
+export const DEFAULT_AGENT_INSTANCES = 2;
+/** More would only add beats and inbox polls: each instance costs one strongly consistent Query a second. */
+const MAX_AGENT_INSTANCES = 20;
+/**
+ * An IAM Roles Anywhere trust anchor's ARN (its id is a UUID).
+ * https://docs.aws.amazon.com/rolesanywhere/latest/userguide/trust-model.html
+ */
+const TRUST_ANCHOR_ARN = /^arn:aws[a-z-]*:rolesanywhere:[a-z0-9-]+:\d{12}:trust-anchor\/[0-9a-f-]{36}$/;
 
 const Region = z.string().regex(REGION, 'expected an AWS region such as us-east-1');
+const Name = z.string().regex(NAME, 'expected lowercase letters, digits, ".", "_" or "-"');
 const Port = z.number().int().min(1).max(65535);
 
 /** One hole in a private location's firewall. */
@@ -44,7 +55,7 @@ export const Egress = z.strictObject({
  * looked up, so `cdk synth` needs no AWS credentials.
  */
 export const PrivateLocation = z.strictObject({
-  name: z.string().regex(NAME, 'expected lowercase letters, digits, ".", "_" or "-"'),
+  name: Name,
   region: Region,
   vpcId: z.string().regex(/^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/, 'expected a VPC id such as vpc-0123456789abcdef0'),
   availabilityZones: z.array(z.string().min(1)).min(1),
@@ -68,6 +79,27 @@ export const PrivateLocation = z.strictObject({
   instances: z.number().int().min(1).default(DEFAULT_INSTANCES),
 });
 
+/**
+ * A location served by `vantage agent` on hosts the team runs (a data centre, an office, a factory
+ * floor): the agents reach the home table over outbound HTTPS only, and nothing listens. Not a
+ * Lambda function, so it can send ICMP.
+ */
+export const AgentLocation = z.strictObject({
+  name: Name,
+  /**
+   * How many agent instances are expected to run it. They share its checks and retest a failure on
+   * one another; the sweep warns the ops topic about each silent one, and `vantage status` lists them.
+   * @default 2
+   */
+  instances: z.number().int().min(1).max(MAX_AGENT_INSTANCES).default(DEFAULT_AGENT_INSTANCES),
+  /**
+   * An IAM Roles Anywhere trust anchor: the agent role then trusts it, and agents get credentials
+   * with an X.509 certificate it issued.
+   * @default none: the role trusts this account, for an IAM user's access key kept in the host's secret store
+   */
+  trustAnchorArn: z.string().regex(TRUST_ANCHOR_ARN, 'expected an IAM Roles Anywhere trust anchor ARN such as arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0').optional(),
+});
+
 export const Deployment = z.strictObject({
   /** Where the results table, the evaluator, the alert topic and the dashboard live. */
   homeRegion: Region,
@@ -77,7 +109,9 @@ export const Deployment = z.strictObject({
   locations: z.array(Region).default([]),
   /** @default none */
   privateLocations: z.array(PrivateLocation).default([]),
-  /** Who hears when Vantage itself is unwell (evaluator errors, stream lag, dead letters, the sweep not running, silent private-location instances): the home ops topic. @default nobody; subscribe to the ops topic yourself */
+  /** Locations served by `vantage agent` (README, "Agents"). @default none */
+  agentLocations: z.array(AgentLocation).default([]),
+  /** Who hears when Vantage itself is unwell (evaluator errors, stream lag, dead letters, the sweep not running, silent private-location and agent instances): the home ops topic. @default nobody; subscribe to the ops topic yourself */
   opsEmail: z.array(z.email()).default([]),
   /**
    * Which probe values become CloudWatch custom metrics, each billed $0.30 a month per check ×
@@ -115,10 +149,19 @@ export const Deployment = z.strictObject({
 export type DeploymentConfig = z.output<typeof Deployment>;
 export type PrivateLocationConfig = DeploymentConfig['privateLocations'][number];
 export type EgressRule = PrivateLocationConfig['egress'][number];
+export type AgentLocationConfig = DeploymentConfig['agentLocations'][number];
 
-/** Every location name a deployment declares: its regions, then its private locations. */
+/** Every location name a deployment declares: its regions, then its private locations, then its agent locations. */
 export function declaredLocations(d: DeploymentConfig): string[] {
-  return [...d.locations, ...d.privateLocations.map((p) => p.name)];
+  return [...d.locations, ...d.privateLocations.map((p) => p.name), ...agentLocationNames(d)];
+}
+
+/**
+ * The names of the agent locations, none without a deployment. Read defensively (`?? []`): a
+ * deployment built in code before agent locations existed has no such list.
+ */
+export function agentLocationNames(d: DeploymentConfig | undefined): string[] {
+  return (d?.agentLocations ?? []).map((a) => a.name);
 }
 
 /**
@@ -158,23 +201,31 @@ export function deploymentIssues(d: RawRecord): ConfigIssue[] {
       issues.push(issue([...here, 'dynamoDbPrefixListId'], `a gateway endpoint in ${region} cannot reach DynamoDB in the home region ${home}; remove it and route HTTPS through NAT`));
     }
   });
+  const agentLocations = own(d, 'agentLocations');
   const none = (v: unknown) => v === undefined || (Array.isArray(v) && v.length === 0);
-  if (none(locations) && none(privateLocations)) issues.push(issue([...at, 'locations'], 'declare at least one location or private location'));
-  const seen = new Map<string, string>();
-  arrayOf(locations).forEach((region, i) => {
-    if (typeof region !== 'string') return;
-    const first = seen.get(region);
-    if (first) issues.push(issue([...at, 'locations', i], `duplicate location "${region}" (also ${first})`));
-    else seen.set(region, `locations[${i}]`);
-  });
-  arrayOf(privateLocations).forEach((p, i) => {
-    const name = own(p, 'name');
-    if (typeof name !== 'string') return;
-    const first = seen.get(name);
-    if (first) issues.push(issue([...at, 'privateLocations', i, 'name'], `duplicate location "${name}" (also ${first})`));
-    else seen.set(name, `privateLocations[${i}].name`);
-  });
+  if (none(locations) && none(privateLocations) && none(agentLocations)) issues.push(issue([...at, 'locations'], 'declare at least one location, private location or agent location'));
+  issues.push(...duplicateNames(locations, privateLocations, agentLocations));
   return issues;
+}
+
+/**
+ * One location name is one place a result comes from, whatever kind declares it: each repeat is
+ * reported on its own path, naming the first.
+ */
+function duplicateNames(locations: unknown, privateLocations: unknown, agentLocations: unknown): ConfigIssue[] {
+  const at: RawPath = ['deployment'];
+  const seen = new Map<string, string>();
+  const named: Array<{ name: unknown; path: RawPath }> = [
+    ...arrayOf(locations).map((name, i) => ({ name, path: [...at, 'locations', i] })),
+    ...arrayOf(privateLocations).map((p, i) => ({ name: own(p, 'name'), path: [...at, 'privateLocations', i, 'name'] })),
+    ...arrayOf(agentLocations).map((a, i) => ({ name: own(a, 'name'), path: [...at, 'agentLocations', i, 'name'] })),
+  ];
+  return named.flatMap(({ name, path }) => {
+    if (typeof name !== 'string') return [];
+    const first = seen.get(name);
+    if (first === undefined) seen.set(name, formatPath(path.slice(1)));
+    return first === undefined ? [] : [issue(path, `duplicate location "${name}" (also ${first})`)];
+  });
 }
 
 /**
@@ -185,9 +236,10 @@ export function deploymentIssues(d: RawRecord): ConfigIssue[] {
 export function unknownLocationIssues(d: RawRecord, defaults: RawRecord, checks: readonly unknown[]): ConfigIssue[] {
   const regions = own(d, 'locations') ?? [];
   const privates = own(d, 'privateLocations') ?? [];
-  if (!Array.isArray(regions) || !Array.isArray(privates)) return [];
-  const known = new Set([...regions, ...privates.map((p) => own(p, 'name'))].filter((n): n is string => typeof n === 'string'));
-  const hint = `declare it in deployment.locations or deployment.privateLocations (declared: ${[...known].join(', ')})`;
+  const agents = own(d, 'agentLocations') ?? [];
+  if (!Array.isArray(regions) || !Array.isArray(privates) || !Array.isArray(agents)) return [];
+  const known = new Set([...regions, ...[...privates, ...agents].map((p) => own(p, 'name'))].filter((n): n is string => typeof n === 'string'));
+  const hint = `declare it in deployment.locations, deployment.privateLocations or deployment.agentLocations (declared: ${[...known].join(', ')})`;
   const names = (list: unknown, at: RawPath) => arrayOf(list).flatMap((name, j) =>
     (typeof name === 'string' && !known.has(name) ? [issue([...at, j], `unknown location "${name}": ${hint}`)] : []));
   const inherit = checks.some((c) => isRecord(c) && own(c, 'locations') === undefined);

@@ -3,12 +3,13 @@
  * rule that a check's echo requests fit in its timeout, and the deploy-only rule that keeps ICMP out
  * of the locations that cannot send it.
  *
- * Every location a deployment declares today runs its probe as a Lambda function: an AWS region
- * (`deployment.locations`) or a VPC Lambda private location (`deployment.privateLocations`). Lambda's
- * sandbox gives a function neither CAP_NET_RAW nor ICMP datagram sockets, and there is no way to ask
- * for either, so an ICMP check there could only ever report that it cannot send. It needs a location
- * served by `vantage agent` on a host the team runs (issue 14, not built yet); until then ICMP checks
- * run from `vantage check`, `vantage run` and `vantage dev` on such a host.
+ * An AWS region (`deployment.locations`) and a VPC Lambda private location (`deployment.privateLocations`)
+ * run their probe as a Lambda function. Lambda's sandbox gives a function neither CAP_NET_RAW nor ICMP
+ * datagram sockets, and there is no way to ask for either, so an ICMP check there could only ever
+ * report that it cannot send. An agent location (`deployment.agentLocations`) is served by
+ * `vantage agent` on a Linux host the team runs, which can (shared/probe/icmp-access.ts says what
+ * a host needs and which part is missing), so ICMP checks are allowed there, as in `vantage check`,
+ * `vantage run` and `vantage dev` on such a host.
  */
 import type { ConfigIssue } from '../errors.ts';
 import { DEFAULT_LOCATIONS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
@@ -60,13 +61,14 @@ export function icmpCountIssues(input: unknown): ConfigIssue[] {
   });
 }
 
-const WHY_NOT_LAMBDA = 'Lambda cannot send ICMP (its sandbox has neither CAP_NET_RAW nor ICMP datagram sockets); ICMP needs an agent location (`vantage agent`, not available yet), or run it with `vantage check`/`vantage run` on a host that can ping';
+const WHY_NOT_LAMBDA = 'Lambda cannot send ICMP (its sandbox has neither CAP_NET_RAW nor ICMP datagram sockets); use an agent location (deployment.agentLocations, served by `vantage agent`) instead, or run it with `vantage check`/`vantage run` on a host that can ping';
 
 /**
- * Each place an `icmp` check names a location the deployment declares, all of which run on Lambda:
- * `checks[i].locations[j]`, or `checks[i].icmp` when the check inherits `defaults.locations`. Works on
- * the config as written and on a loaded one (whose checks carry their locations), like the rest of
- * ./deploy-only.ts. An undeclared name is ./deployment.ts's to report.
+ * Each place an `icmp` check names a Lambda location the deployment declares (a region or a private
+ * location; an agent location can ping): `checks[i].locations[j]`, or `checks[i].icmp` when the check
+ * inherits `defaults.locations`. Works on the config as written and on a loaded one (whose checks
+ * carry their locations), like the rest of ./deploy-only.ts. An undeclared name is ./deployment.ts's
+ * to report.
  */
 export function icmpLocationIssues(input: unknown): ConfigIssue[] {
   const d = own(input, 'deployment');

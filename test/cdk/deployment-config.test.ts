@@ -52,6 +52,7 @@ describe('the deployment block', () => {
         egress: [{ cidr: '10.0.0.0/16', ports: [443], protocol: 'tcp' }],
         instances: 2,
       }],
+      agentLocations: [],
       opsEmail: [],
       metrics: { phases: false },
       secretsKmsKeys: [],
@@ -78,7 +79,7 @@ checks:
     http: { url: "https://example.com" }
 `);
     expect(found.map((i) => i.path)).toEqual(['checks[2].locations[2]', 'defaults.locations[1]']);
-    expect(found[0]!.message).toBe('unknown location "office-x": declare it in deployment.locations or deployment.privateLocations (declared: us-east-1, eu-west-1, office-dc)');
+    expect(found[0]!.message).toBe('unknown location "office-x": declare it in deployment.locations, deployment.privateLocations or deployment.agentLocations (declared: us-east-1, eu-west-1, office-dc)');
   });
 
   it('flags the implicit "local" default when a deployment is present', () => {
@@ -88,7 +89,7 @@ checks:
   it.each([
     ['a region that is not one', 'deployment:\n  homeRegion: useast1\n  locations: [us-east-1]\n', 'deployment.homeRegion', 'expected an AWS region such as us-east-1'],
     ['an account that is not 12 digits', 'deployment:\n  homeRegion: us-east-1\n  account: "1234"\n  locations: [us-east-1]\n', 'deployment.account', 'expected a 12-digit AWS account id'],
-    ['no location at all', 'deployment:\n  homeRegion: us-east-1\n', 'deployment.locations', 'declare at least one location or private location'],
+    ['no location at all', 'deployment:\n  homeRegion: us-east-1\n', 'deployment.locations', 'declare at least one location, private location or agent location'],
     ['a duplicate region', 'deployment:\n  homeRegion: us-east-1\n  locations: [us-east-1, us-east-1]\n', 'deployment.locations[1]', 'duplicate location "us-east-1" (also locations[0])'],
     ['an unknown key', 'deployment:\n  homeRegion: us-east-1\n  locations: [us-east-1]\n  regions: [eu-west-1]\n', 'deployment.regions', 'unknown key'],
     ['an unknown metrics key', 'deployment:\n  homeRegion: us-east-1\n  locations: [us-east-1]\n  metrics: { phase: true }\n', 'deployment.metrics.phase', 'unknown key'],

@@ -89,7 +89,7 @@ checks:
   - id: gateway
     icmp: { host: 10.0.0.254 }
 `;
-const WHY = 'Lambda cannot send ICMP (its sandbox has neither CAP_NET_RAW nor ICMP datagram sockets); ICMP needs an agent location (`vantage agent`, not available yet)';
+const WHY = 'Lambda cannot send ICMP (its sandbox has neither CAP_NET_RAW nor ICMP datagram sockets); use an agent location (deployment.agentLocations, served by `vantage agent`) instead';
 const REFUSED = [
   { path: 'checks[1].locations[0]', message: `an icmp check cannot run in "eu-west-1", an AWS region location: ${WHY}` },
   { path: 'checks[1].locations[1]', message: `an icmp check cannot run in "office-dc", a VPC Lambda private location: ${WHY}` },
