@@ -31,6 +31,9 @@ export const ERROR_CODES = [
   'RETEST_TIMEOUT',         // the other instance did not answer a retest in time
   'RETEST_RESULT_INVALID',  // the other instance answered for another check
   'PROBE_REQUEST_INVALID',  // a retest request for a check this probe function does not run, or an SQS message that is no continuation
+  'AGENT_NO_DEFINITIONS',   // `vantage agent` found no DEFINITIONS item for its location in the table
+  'AGENT_STOPPED',          // an inbox request the agent was running when it stopped; nothing of it is recorded
+  'AGENT_REQUEST_TIMEOUT',  // an agent's inbox request (confirmation or retest) ran past its deadline and was left to finish unawaited
   'DEFER_FAILED',           // a cycle's continuation could not be queued (SQS SendMessage failed); the cycle waits instead
   // The store.
   'STORE_ITEM_INVALID', 'STORE_NO_STREAM', 'STORE_REQUEST_INVALID', 'STORE_TABLE_NOT_FOUND', 'STORE_THROTTLED',

@@ -18,6 +18,7 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { VantageError, type ErrorCode } from '../errors.ts';
 import type { ProbeResult } from '../probe/types.ts';
+import { isProbeResult } from '../probe/result-shape.ts';
 import { regionOfArn, type ClientFor } from './secrets.ts';
 
 export class InvokeError extends VantageError {
@@ -88,20 +89,6 @@ export function lambdaConfirmSender(
     }
     throw failure;
   };
-}
-
-const STATUSES: ReadonlySet<unknown> = new Set(['up', 'degraded', 'down']);
-
-/** Enough of the shape to record it and evaluate it; the peer runs this same code, so no more. */
-function isProbeResult(v: unknown): v is ProbeResult {
-  const r = v as Partial<Record<keyof ProbeResult, unknown>> | null;
-  return typeof r === 'object' && r !== null
-    && typeof r.ok === 'boolean' && STATUSES.has(r.status)
-    && typeof r.kind === 'string' && typeof r.target === 'string'
-    && typeof r.startedAt === 'string' && Number.isFinite(Date.parse(r.startedAt))
-    && typeof r.phases === 'object' && r.phases !== null && typeof (r.phases as { total?: unknown }).total === 'number'
-    && Array.isArray(r.assertions)
-    && (r.failure === undefined || (typeof r.failure === 'object' && r.failure !== null && typeof (r.failure as { reason?: unknown }).reason === 'string'));
 }
 
 /**

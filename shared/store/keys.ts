@@ -13,6 +13,10 @@
  * | DELIVERY  | `CHANNEL#<channel>`| `DELIVERY#<target>#<dedupeKey>`       | one delivery's outcome (`delivered`, `failed`, `dead`); `ttl` 30 days (deliveries.ts) |
  * | HEALTH    | `CHANNEL#<channel>`| `HEALTH#<target>`                     | a target's consecutive failures and spell start (deliveries.ts) |
  * | LOCAL     | `LOCAL`            | `NOTIFIER`                            | `vantage dev` only: its local queue's endpoint and URLs (dev/local-notifier.ts); never in a deployed table |
+ * | HEARTBEAT | `LOCATION#<name>`  | `HEARTBEAT#<instance>`                | an agent instance's beat (membership): `registeredAt`, `leavingAt?`, `definitions?`; `ttl` like the heartbeat's (agents.ts) |
+ * | INBOX     | `LOCATION#<name>`  | `INBOX#<to>#<sentAt ISO>#<id>`        | a request to an agent instance (`<to>`) or any (`*`): `request` (JSON), `deadlineAt`; `ttl` = deadline + 1 h |
+ * | REPLY     | `LOCATION#<name>`  | `REPLY#<id>`                          | a retest's answer to INBOX `<id>`: `result` (JSON); `ttl` 1 h |
+ * | DEFINITIONS | `LOCATION#<name>` | `DEFINITIONS`                       | an agent location's checks: `version` (sha256), `document` (JSON), `writtenAt`; no `ttl` |
  *
  * `toISOString()` is fixed width (`2026-11-03T10:15:00.000Z`), so sorting the sort key as a string
  * sorts one check's results by time; the location suffix keeps two locations that start in the same
@@ -58,6 +62,25 @@
  *    only when it was failing, on a condition). `vantage channels test` Queries `pk = CHANNEL#name AND
  *    begins_with(sk, 'DELIVERY#')`. The notifier's IAM reaches only `CHANNEL#*` partitions.
  *
+ * 16. An agent instance writes its beat: PutItem (`LOCATION#name`, `HEARTBEAT#<instance>`) every beat
+ *    (10 s default), 1 write unit (a beat is about 300 bytes): 259,200 WRU a month, about $0.16 per
+ *    instance on demand. It reads every beat of its location as often: Query `begins_with(sk,
+ *    'HEARTBEAT#')`, strongly consistent, 1 read unit per 4 KB read (a dozen beats), about $0.03 a month.
+ * 17. An agent instance polls its inbox: Query `begins_with(sk, 'INBOX#')`, strongly consistent (a
+ *    request written a moment ago must be seen), once a second: at least 1 read unit each, 2.6 M RRU a
+ *    month, about $0.33 per instance. Requests are few and small, so the poll stays at 1 unit. Reading
+ *    the whole prefix (not `INBOX#<self>#` and `INBOX#*#` apart) keeps it one Query.
+ * 18. A sender writes a request: PutItem (`INBOX#…`), 1 write unit. The instance that runs it first
+ *    claims it: DeleteItem on `attribute_exists(pk)`, 1 write unit whether it wins or loses (a failed
+ *    condition is still charged). https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html
+ * 19. A retest's answer: PutItem (`REPLY#<id>`), 1–2 write units (the whole ProbeResult as JSON); the
+ *    asker polls it with GetItem, strongly consistent, every 250 ms until found or its deadline (1 read
+ *    unit each, found or not), then deletes it (DeleteItem, 1–2 write units). A retest answered in
+ *    about a second costs about 5 read units and 4–6 write units (request, claim, reply, its removal).
+ * 20. An agent reads its location's checks: GetItem (`DEFINITIONS`), strongly consistent, at start and
+ *    once a minute, 1 read unit per 4 KB of document (a 40 KB document: 10 units a minute, 432,000 a
+ *    month, about $0.05). The deploy (and `vantage dev`) writes it: PutItem, 1 write unit per KB.
+ *
  * Partitions: one check's partition takes one write per location per run (at most 4 per location per
  * minute for 15 s intervals), far below the 1,000 writes per second a partition serves. The SILENCE
  * partition takes a write per `vantage silence` command and a read per evaluator invocation (a few
@@ -65,7 +88,7 @@
  */
 import { VantageError } from '../errors.ts';
 
-export const ITEM_TYPES = ['RESULT', 'STATE', 'INCIDENT', 'HEARTBEAT', 'MEMORY', 'SILENCE', 'DELIVERY', 'HEALTH'] as const;
+export const ITEM_TYPES = ['RESULT', 'STATE', 'INCIDENT', 'HEARTBEAT', 'MEMORY', 'SILENCE', 'DELIVERY', 'HEALTH', 'INBOX', 'REPLY', 'DEFINITIONS'] as const;
 export type ItemType = (typeof ITEM_TYPES)[number];
 
 /** The version of the item layout; readers reject items from a newer layout rather than misread them. */
@@ -112,6 +135,11 @@ export const INCIDENT_PREFIX = 'INCIDENT#';
 export const STATE_SK = 'STATE';
 export const HEARTBEAT_SK = 'HEARTBEAT';
 export const MEMORY_SK = 'MEMORY';
+/** An agent instance's beat follows this prefix; the location's own heartbeat is `HEARTBEAT` alone, outside it. */
+export const INSTANCE_HEARTBEAT_PREFIX = `${HEARTBEAT_SK}#`;
+export const INBOX_PREFIX = 'INBOX#';
+export const REPLY_PREFIX = 'REPLY#';
+export const DEFINITIONS_SK = 'DEFINITIONS';
 /** The prefix of a check's attribute in the memory item; keeps check ids clear of pk, sk, type and ttl. */
 export const MEMORY_ENTRY_PREFIX = 'C#';
 
@@ -147,7 +175,20 @@ export function heartbeatKey(location: string): Key {
 }
 
 export function instanceHeartbeatKey(location: string, instance: string): Key {
-  return { pk: locationPk(location), sk: `${HEARTBEAT_SK}#${instance}` };
+  return { pk: locationPk(location), sk: `${INSTANCE_HEARTBEAT_PREFIX}${instance}` };
+}
+
+/** A request to `to` (an instance id, or `*`); the sort key orders one addressee's requests by time. */
+export function inboxKey(location: string, to: string, sentAt: string | Date, id: string): Key {
+  return { pk: locationPk(location), sk: `${INBOX_PREFIX}${to}#${iso(sentAt)}#${id}` };
+}
+
+export function replyKey(location: string, id: string): Key {
+  return { pk: locationPk(location), sk: `${REPLY_PREFIX}${id}` };
+}
+
+export function definitionsKey(location: string): Key {
+  return { pk: locationPk(location), sk: DEFINITIONS_SK };
 }
 
 export function memoryKey(location: string): Key {

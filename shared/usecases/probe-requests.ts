@@ -5,26 +5,9 @@
  * same private location and waits for its one attempt.
  */
 import type { ProbeResult } from '../probe/types.ts';
+import type { ConfirmRequest, RetestRequest } from '../requests.ts';
 
-/** Sent by a location that starts failing (or starts recovering) to the check's other locations. */
-export interface ConfirmRequest {
-  type: 'vantage.confirm';
-  checkIds: string[];
-  /** The location that asks. */
-  from: string;
-  /** ISO 8601. */
-  requestedAt: string;
-}
-
-/** Synchronous (RequestResponse) request to another instance of the same private location: run one attempt, return it. */
-export interface RetestRequest {
-  type: 'vantage.retest';
-  checkId: string;
-  /** The instance that asks. */
-  from: string;
-  /** ISO 8601. */
-  requestedAt: string;
-}
+export { isConfirmRequest, isRetestRequest, type ConfirmRequest, type RetestRequest } from '../requests.ts';
 
 /** One run handed to a continuation: the check, when it is due (epoch ms), and why (absent: scheduled). */
 export interface ContinueRun {
@@ -50,15 +33,6 @@ export type ProbeRequest = ConfirmRequest | RetestRequest | ContinueRequest;
 
 const isRecord = (e: unknown): e is Record<string, unknown> => typeof e === 'object' && e !== null && !Array.isArray(e);
 const isIso = (v: unknown) => typeof v === 'string' && Number.isFinite(Date.parse(v));
-
-export function isConfirmRequest(e: unknown): e is ConfirmRequest {
-  return isRecord(e) && e.type === 'vantage.confirm' && Array.isArray(e.checkIds) && e.checkIds.every((id) => typeof id === 'string')
-    && typeof e.from === 'string' && isIso(e.requestedAt);
-}
-
-export function isRetestRequest(e: unknown): e is RetestRequest {
-  return isRecord(e) && e.type === 'vantage.retest' && typeof e.checkId === 'string' && typeof e.from === 'string' && isIso(e.requestedAt);
-}
 
 const isContinueRun = (r: unknown): r is ContinueRun => isRecord(r) && typeof r.checkId === 'string' && typeof r.at === 'number' && Number.isFinite(r.at)
   && (r.trigger === undefined || r.trigger === 'recheck' || r.trigger === 'confirm');
