@@ -88,6 +88,17 @@ export interface ProbeCycleOptions {
   elapsed?: () => number;
   /** Probes in flight at once within a round. @default DEFAULT_CONCURRENCY */
   concurrency?: number;
+  /**
+   * Whether this instance owns the check at `at`: an agent instance's share, decided per round
+   * (./agent/membership.ts), so a dead or leaving instance's checks move to another instance at the
+   * next round rather than the next minute. Scheduled runs and rechecks not owned when their round
+   * takes them are left to the owner: not run, not counted as skipped (`others`). `at` is the run's
+   * due time (epoch ms), not the moment the round woke: a scheduled run is due at the same instant on
+   * every instance, so two instances deciding one round agree even when one of them takes it late.
+   * Confirmation runs are never filtered: the inbox claim already gave the request to one instance.
+   * @default every run is this instance's
+   */
+  owns?: (checkId: string, at: number) => boolean;
 }
 
 export interface ProbeCycleSummary {
@@ -116,6 +127,8 @@ export interface ProbeCycleSummary {
   deferred: number;
   /** Runs of a continuation dropped because it arrived more than STALE_AFTER_MS after they were due. */
   stale: number;
+  /** Scheduled runs and rechecks left to another instance that owned the check at their round (`owns`). */
+  others: number;
   stoppedEarly: boolean;
   durationMs: number;
   /** Ids of the checks that failed, for the log line; ids are config, never secrets. */
@@ -335,6 +348,8 @@ interface Tally {
   confirmsSent: number;
   aborted: number;
   skipped: number;
+  /** Runs left to their owner (`owns`). */
+  others: number;
   rounds: number;
   deferred: number;
   /** Set once `defer` has failed: the rest of this invocation waits in-process. */
@@ -375,12 +390,25 @@ async function awaitNext(opts: ProbeCycleOptions, pending: Run[], minuteStart: n
   return false;
 }
 
+/**
+ * The due runs this instance owns, each judged at its due time. A run left here also drops this
+ * cycle's later recheck of the check (takeDue already did): the owner's run decides the next one, as
+ * a run here would have.
+ */
+function owned(opts: ProbeCycleOptions, runs: Run[], tally: Tally): Run[] {
+  const { owns } = opts;
+  if (!owns) return runs;
+  const kept = runs.filter((r) => r.trigger === 'confirm' || owns(r.check.id, r.at));
+  tally.others += runs.length - kept.length;
+  return kept;
+}
+
 /** The rounds, in time order, until nothing is pending, the runs are handed on, or the signal fires. */
 async function runRounds(opts: ProbeCycleOptions, views: Views, pending: Run[], minuteStart: number): Promise<Tally> {
   const now = opts.now ?? (() => new Date());
   const { signal } = opts;
   const minuteEnd = minuteStart + MINUTE_MS;
-  const tally: Tally = { recorded: [], sends: [], confirmsSent: 0, aborted: 0, skipped: 0, rounds: 0, deferred: 0, deferFailed: false };
+  const tally: Tally = { recorded: [], sends: [], confirmsSent: 0, aborted: 0, skipped: 0, others: 0, rounds: 0, deferred: 0, deferFailed: false };
   while (pending.length > 0) {
     if (signal.aborted) {
       tally.skipped += pending.filter((r) => r.trigger !== 'recheck').length;
@@ -389,7 +417,7 @@ async function runRounds(opts: ProbeCycleOptions, views: Views, pending: Run[], 
     if (await awaitNext(opts, pending, minuteStart, tally)) break;
     if (signal.aborted) continue;
     const t = now().getTime();
-    const runs = takeDue(pending, t);
+    const runs = owned(opts, takeDue(pending, t), tally);
     if (runs.length === 0) continue;
     tally.rounds++;
     const round = await runRound(opts, views, runs, t, minuteEnd);
@@ -455,6 +483,7 @@ export async function runProbeCycle(opts: ProbeCycleOptions): Promise<ProbeCycle
       confirmsSent: tally.confirmsSent,
       deferred: tally.deferred,
       stale,
+      others: tally.others,
       stoppedEarly: signal.aborted,
       durationMs,
       failedChecks: [...new Set(failed.map((r) => r.checkId ?? '?'))],

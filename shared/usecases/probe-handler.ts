@@ -47,6 +47,8 @@ export interface ProbeHandlerDeps {
   instance?: { id: string; retest?: RetestSender; peers?: string[] };
   /** The share of the checks this invocation runs (an instance's share). Called once per scheduled invocation. @default all */
   selectChecks?: (checks: readonly Check[], at: Date) => Promise<readonly Check[]>;
+  /** Per round, whether this instance owns a check (`ProbeCycleOptions.owns`: an agent's membership). @default every check */
+  owns?: ProbeCycleOptions['owns'];
   /** @default () => new Date() */
   clock?: () => Date;
   /** Passed to every probe: secret resolution, `${env:…}` values, and (in tests) the prober registry. */
@@ -140,6 +142,7 @@ export function createProbeHandler(deps: ProbeHandlerDeps) {
       ...(resuming && { resume: { runs: resuming.runs, confirm: resuming.confirm === true } }),
       ...(deps.confirm && { confirm: deps.confirm }),
       ...(deps.defer && { defer: deps.defer }),
+      ...(deps.owns && { owns: deps.owns }),
       lastRunAt,
       onSideError: onSideError(requestId),
       sleep: deps.sleep ?? abortableSleep,
