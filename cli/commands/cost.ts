@@ -14,6 +14,9 @@ with check runs, and fixed monthly costs (custom metrics, alarms, the dashboard,
 not; the cost per million check runs is given both ways. Then what each location costs by being there
 (its functions' requests, the billed wait until its staggered round, heartbeats, memory reads), and
 what one outage of a check adds (rechecks, confirmations from the other locations, memory updates).
+An agent location (deployment.agentLocations) has no function: its instances' DynamoDB requests
+(beats, beat reads, inbox polls, DEFINITIONS reads) are lines of their own, and its results count as
+anywhere else.
   --probe-memory MB      probe function memory (default: what shared/usecases/cost/sizing.ts deploys per location, 512 MB or more)
   --evaluator-memory MB  evaluator function memory (default 512, as cdk/constructs/evaluator.ts deploys)
   --probe-ms MS          wall time of one probe against a real endpoint (default 250)
@@ -71,10 +74,22 @@ function perLocationSection(e: CostEstimate): string[] {
   return [
     '',
     'Fixed cost per location        what each location costs a month by being deployed, whatever its checks (usage-billed, in the lines above):',
-    ...e.perLocation.map((l) => `  ${l.location.padEnd(name)}  ${(l.functions === 1 ? '1 function' : `${l.functions} instances`).padEnd(11)}  ${usd(l.usd).padStart(cost)}` +
-      `  ${l.invocationsPerMinute.toFixed(1)} invocation(s) a minute per function, billed ${seconds(l.billedMs)} a minute of which ${seconds(l.waitMs)} waiting${l.waitUsd >= 0.005 ? ` (${usd(l.waitUsd)})` : ''}`),
+    ...e.perLocation.map((l) => (l.agentInstances !== undefined
+      ? `  ${l.location.padEnd(name)}  ${`${l.agentInstances} agent(s)`.padEnd(11)}  ${usd(l.usd).padStart(cost)}  no Lambda: beats, beat reads, inbox polls, DEFINITIONS reads, the location heartbeat and probe memory reads`
+      : `  ${l.location.padEnd(name)}  ${(l.functions === 1 ? '1 function' : `${l.functions} instances`).padEnd(11)}  ${usd(l.usd).padStart(cost)}` +
+        `  ${l.invocationsPerMinute.toFixed(1)} invocation(s) a minute per function, billed ${seconds(l.billedMs)} a minute of which ${seconds(l.waitMs)} waiting${l.waitUsd >= 0.005 ? ` (${usd(l.waitUsd)})` : ''}`)),
     '',
   ];
+}
+
+/** The agent locations' part of the assumptions, empty without any. */
+function agentAssumptions(e: CostEstimate): string {
+  if (e.agents.length === 0) return '';
+  const a = e.assumptions;
+  const beat = Math.max(...e.agents.map((x) => x.beatItemBytes));
+  return ` Agent locations: each instance writes a ${beat} B beat and Queries all its location's beats every ${a.agentBeatMs / 1000} s, polls its inbox every ${a.agentInboxPollMs / 1000} s ` +
+    'and reads DEFINITIONS every minute, all strongly consistent (1 RRU per 4 KB, at least 1 per request); it writes results, the location heartbeat once a minute and reads ' +
+    'the probe memory each round like a function; no Lambda, SQS or EventBridge, and its log lines stay on its host (no CloudWatch Logs, so no custom metrics from them); the hosts are not priced.';
 }
 
 export function formatEstimate(e: CostEstimate, source: string): string {
@@ -117,11 +132,12 @@ export function formatEstimate(e: CostEstimate, source: string): string {
     ] : []),
     `CloudWatch Synthetics          ${usd(e.synthetics.usd)} a month for the same runs (${usd(e.synthetics.perMillionRunsUsd)} per million; canary Lambda, S3 and logs extra)`,
     '',
-    `Assumptions: probe ${e.probeMemoryMb.join('/')} MB arm64, ${a.probeMs} ms per probe, ${a.probeConcurrency} in flight; evaluator ${a.evaluatorMemoryMb} MB; ` +
-      `result item ${Math.round(e.resultItemBytes)} B, EMF line ${Math.round(e.emfLineBytes)} B, ${a.resultTtlDays}-day TTL; ${a.incidentsPerCheckMonth} outage(s) per check a month; ${(a.failureRate * 100).toFixed(0)}% of runs retested; ` +
+    `Assumptions: probe ${e.probeMemoryMb.length > 0 ? `${e.probeMemoryMb.join('/')} MB arm64` : 'functions none (agents only)'}, ${a.probeMs} ms per probe, ${a.probeConcurrency} in flight; evaluator ${a.evaluatorMemoryMb} MB; ` +
+      `result item ${Math.round(e.resultItemBytes)} B, EMF line ${e.emfLineBytes > 0 ? `${Math.round(e.emfLineBytes)} B` : 'none (agents log on their hosts)'}, ${a.resultTtlDays}-day TTL; ${a.incidentsPerCheckMonth} outage(s) per check a month; ${(a.failureRate * 100).toFixed(0)}% of runs retested; ` +
       `a confirmation or instance retest is one request and ${a.confirmationMs ?? a.probeMs + a.probeOverheadMs} ms at the other function; ` +
       `a private location's instances each live until the location's last round; sweep ${a.sweepMsPerInvocation} ms + ${a.sweepMsPerItem} ms per item read; ` +
-      `phases ${e.phaseMetrics ? 'as custom metrics (deployment.metrics.phases)' : 'as log fields, not metrics'}; KMS keys at their first-year price.`,
+      `phases ${e.phaseMetrics ? 'as custom metrics (deployment.metrics.phases)' : 'as log fields, not metrics'}; KMS keys at their first-year price.` +
+      agentAssumptions(e),
     `Prices: ${e.note}.`,
     '',
   ].join('\n');

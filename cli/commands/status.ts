@@ -1,11 +1,13 @@
-import { loadConfigFile } from '../../shared/config/load.ts';
+import { loadConfigFile, type LoadedConfig } from '../../shared/config/load.ts';
 import type { CheckState, Mute } from '../../shared/evaluate/index.ts';
+import { createAgentStore, type AgentStore } from '../../shared/store/agents.ts';
 import { createStore } from '../../shared/store/dynamo.ts';
 import { StoreError } from '../../shared/store/errors.ts';
 import type { Heartbeat } from '../../shared/store/items.ts';
 import { defineCommand, parse } from '../args.ts';
 import { EXIT } from '../io.ts';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectTable, describeStoreError } from '../table-connection.ts';
+import { formatAgents, toAgentLocationStatus, type AgentLocationStatus } from './status-agents.ts';
 
 const HELP = `usage: vantage status [--config FILE] [--endpoint URL] [--table NAME] [--region REGION] [--json]
 
@@ -13,9 +15,12 @@ Prints each check's current state as the evaluator last wrote it, and when each 
 A check inside a maintenance window or a silence shows MAINTENANCE, with its counted state next to it
 (MAINTENANCE (DOWN)), which window or silence, and until when; nothing is sent for it meanwhile.
   --config FILE    read the checks named in FILE (cheap: one BatchGetItem); without it, every state
-                   in the table (a Scan, which reads the whole table)
+                   in the table (a Scan, which reads the whole table). With deployment.agentLocations,
+                   also each agent location's instances: last beat, member now, leaving, and the
+                   definitions version each runs, STALE when it is not the location's DEFINITIONS item
 ${CONNECTION_HELP}
-  --json           one JSON object per check (with "mute": {kind, name, start, end} while muted)
+  --json           one JSON object per check (with "mute": {kind, name, start, end} while muted), then
+                   one per agent location ({"agentLocation", "expected", "members", "definitions", "instances"})
 Against AWS, credentials come from the usual AWS SDK chain (environment, profile, SSO, role).
 Exit codes: 0 nothing down, 1 a check is DOWN (in maintenance or not: it is down), 2 usage error or
 the table cannot be read.
@@ -108,6 +113,15 @@ export function formatStatus(checks: readonly CheckStatus[], heartbeats: readonl
   return `${out.join('\n')}\n`;
 }
 
+/** One Query of the beats and one GetItem of the DEFINITIONS item per agent location. */
+async function agentStatuses(agents: AgentStore, config: LoadedConfig | undefined, now: number): Promise<AgentLocationStatus[]> {
+  const locations = config?.deployment?.agentLocations ?? [];
+  return Promise.all(locations.map(async (l) => {
+    const [beats, stored] = await Promise.all([agents.listBeats(l.name), agents.getDefinitions(l.name)]);
+    return toAgentLocationStatus(l, beats, stored, now);
+  }));
+}
+
 export const status = defineCommand('status', HELP, async (argv, io) => {
   const { values } = parse(argv, {
     config: { type: 'string', short: 'c' },
@@ -119,6 +133,7 @@ export const status = defineCommand('status', HELP, async (argv, io) => {
   const store = createStore({ client, tableName: conn.tableName });
   let checks: CheckStatus[];
   let heartbeats: Heartbeat[];
+  let agents: AgentLocationStatus[] = [];
   const now = Date.now();
   try {
     const config = values.config ? loadConfigFile(values.config) : undefined;
@@ -126,6 +141,7 @@ export const status = defineCommand('status', HELP, async (argv, io) => {
       const states = new Map((await store.getStates<CheckState>(config.checks.map((c) => c.id))).map((s) => [s.checkId, s]));
       checks = config.checks.filter((c) => c.enabled).map((c) => toCheckStatus(c.id, states.get(c.id), c.locations, now));
       heartbeats = await store.getHeartbeats([...new Set(config.checks.flatMap((c) => c.locations))]);
+      agents = await agentStatuses(createAgentStore({ client, tableName: conn.tableName }), config, now);
     } else {
       const states = await store.listStates<CheckState>();
       checks = states.map((s) => toCheckStatus(s.checkId, s, [], now));
@@ -139,8 +155,9 @@ export const status = defineCommand('status', HELP, async (argv, io) => {
     client.destroy();
   }
 
-  if (values.json) io.stdout(checks.map((c) => JSON.stringify(c)).join('\n') + (checks.length ? '\n' : ''));
-  else if (checks.length === 0) io.stdout(`no check states in ${where} yet: the evaluator writes one when a check first fails, and \`--config\` lists every check.\n`);
-  else io.stdout(formatStatus(checks, heartbeats, now));
+  const rows = [...checks, ...agents];
+  if (values.json) io.stdout(rows.map((c) => JSON.stringify(c)).join('\n') + (rows.length ? '\n' : ''));
+  else if (checks.length === 0) io.stdout(`no check states in ${where} yet: the evaluator writes one when a check first fails, and \`--config\` lists every check.\n${formatAgents(agents)}`);
+  else io.stdout(formatStatus(checks, heartbeats, now) + formatAgents(agents));
   return checks.some((c) => c.overall === 'DOWN') ? EXIT.DOWN : EXIT.OK;
 });

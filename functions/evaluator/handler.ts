@@ -1,7 +1,7 @@
 /**
  * The deployed evaluator, triggered by the results table's stream (NEW_IMAGE, filtered to result
  * inserts), and by an EventBridge schedule once a minute for the sweep (silence, reminders, silent
- * instances). It turns results and the passing of time into state, incidents and alerts; see
+ * instances, private and agent). It turns results and the passing of time into state, incidents and alerts; see
  * shared/usecases/evaluate-batch/.
  *
  * Built once per container, on the first invocation: the environment is validated (./env.ts:
@@ -23,6 +23,7 @@ import { alertPublisher } from '../../shared/alert/alert-publisher.ts';
 import { deliveryQueue } from '../../shared/alert/delivery-queue.ts';
 import { snsPublisher } from '../../shared/alert/publish.ts';
 import { DEFINITIONS_FILE, loadDefinitionsFile } from '../../shared/config/definitions-file.ts';
+import { createAgentStore } from '../../shared/store/agents.ts';
 import { createStore, opsMarksOf } from '../../shared/store/dynamo.ts';
 import { parseEvaluatorEnv } from './env.ts';
 import { checksById, createEvaluatorHandler, type EvaluatorDeps, type EvaluatorEvent, type EvaluatorResponse } from '../../shared/usecases/evaluate-batch/evaluator-handler.ts';
@@ -53,6 +54,10 @@ export function depsFromEnvironment(environment: Record<string, string | undefin
     logger: jsonLogger(),
     ...(env.OPS_TOPIC_ARN !== undefined && { opsPublisher: snsPublisher(sns, env.OPS_TOPIC_ARN), opsMarks: opsMarksOf(store) }),
     ...(definitions.instances !== undefined && { instances: definitions.instances }),
+    // Agent instances are found by their beats in the same table (one Query per agent location a sweep).
+    ...(definitions.agents !== undefined && Object.keys(definitions.agents).length > 0 && {
+      agents: definitions.agents, agentBeats: createAgentStore({ client: dynamo, tableName: env.TABLE_NAME }),
+    }),
   };
 }
 

@@ -343,6 +343,8 @@ export interface InstanceSilentFacts {
   at: number;
   /** `<location>:<instance>:silent:<ISO lastSeen or noticedAt>:INSTANCE_SILENT:1`: the same for every repeat of one silence. */
   dedupeKey: string;
+  /** Present iff the location is an agent location: its instances come and go (`host-123`), so the count of `instanceCount` expected still live says more than the id. */
+  agent?: { live: number };
 }
 
 export interface InstanceSilentPayload {
@@ -356,6 +358,7 @@ export interface InstanceSilentPayload {
   noticedAt?: string;
   at: string;
   dedupeKey: string;
+  agent?: { live: number };
 }
 
 export interface OpsAlertMessage extends SnsAlert {
@@ -366,9 +369,11 @@ export interface OpsAlertMessage extends SnsAlert {
 function instanceSilentText(f: InstanceSilentFacts): string {
   const since = f.lastSeen ?? f.noticedAt ?? f.at;
   return [
-    `INSTANCE_SILENT: ${f.location} instance ${f.instance}`,
+    `INSTANCE_SILENT: ${f.location} ${f.agent ? 'agent ' : ''}instance ${f.instance}`,
     '',
-    `Location: ${f.location} (${f.instanceCount} instance${f.instanceCount === 1 ? '' : 's'})`,
+    f.agent
+      ? `Location: ${f.location} (agent location: ${f.agent.live} of ${f.instanceCount} expected instance${f.instanceCount === 1 ? '' : 's'} live)`
+      : `Location: ${f.location} (${f.instanceCount} instance${f.instanceCount === 1 ? '' : 's'})`,
     `Instance: ${f.instance}`,
     f.lastSeen !== undefined ? `Last seen: ${iso(f.lastSeen)} (silent for ${formatDuration(f.at - since)})` : `Never seen: no heartbeat since ${iso(since)} (${formatDuration(f.at - since)})`,
     `At:      ${iso(f.at)}`,
@@ -389,11 +394,14 @@ export function buildInstanceSilentMessage(f: InstanceSilentFacts): OpsAlertMess
     ...(f.lastSeen !== undefined && { lastSeen: iso(f.lastSeen) }),
     ...(f.noticedAt !== undefined && { noticedAt: iso(f.noticedAt) }),
     at: iso(f.at), dedupeKey: f.dedupeKey,
+    ...(f.agent && { agent: { live: f.agent.live } }),
   };
   const json = JSON.stringify(payload);
   const silentFor = formatDuration(f.at - (f.lastSeen ?? f.noticedAt ?? f.at));
   return {
-    subject: fitSubject(`[${f.event}] `, f.location, ` instance ${f.instance} of ${f.instanceCount} silent for ${silentFor}`),
+    subject: fitSubject(`[${f.event}] `, f.location, f.agent
+      ? ` agent instance ${f.instance} silent for ${silentFor}, ${f.agent.live} of ${f.instanceCount} live`
+      : ` instance ${f.instance} of ${f.instanceCount} silent for ${silentFor}`),
     message: JSON.stringify({ default: text, email: text, https: json, sqs: json, lambda: json }),
     messageAttributes: {
       event: { DataType: 'String', StringValue: f.event },

@@ -7,10 +7,13 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatAgents, toAgentLocationStatus, type AgentLocationStatus } from '../../cli/commands/status-agents.ts';
 import { formatStatus, toCheckStatus } from '../../cli/commands/status.ts';
+import { toDefinitions } from '../../shared/config/definitions.ts';
 import { loadConfigObject } from '../../shared/config/load.ts';
 import type { Check } from '../../shared/config/schema.ts';
 import { evaluate, policyFor, type CheckState, type ResultRecord } from '../../shared/evaluate/index.ts';
+import { createAgentStore } from '../../shared/store/agents.ts';
 import { createStore } from '../../shared/store/dynamo.ts';
 import { runCli } from '../support/cli.ts';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb-local.ts';
@@ -157,5 +160,76 @@ describe('formatStatus', () => {
 
     expect(formatStatus([toCheckStatus('quiet', state, LOCATIONS, T0 + 1_799_999)], [], T0)).toMatch(/^quiet {2}MAINTENANCE \(PARTIAL\) silence s-0a1b2c3d until 2026-11-20T10:30:00Z {2}since /m);
     expect(toCheckStatus('quiet', state, LOCATIONS, T0 + 1_800_000)).not.toHaveProperty('mute');
+  });
+});
+
+describe('vantage status, agent locations', () => {
+  const AGENT_CONFIG = {
+    deployment: { homeRegion: 'eu-west-1', agentLocations: [{ name: 'office', instances: 3 }] },
+    defaults: { locations: ['office'], interval: '1m' },
+    checks: [{ id: 'printer', tcp: { host: '127.0.0.1', port: 9 } }],
+  };
+  let agentTable: string;
+  let agentConfigPath: string;
+  let current: string;
+  const OLD = 'deadbeef'.repeat(8);
+
+  beforeAll(async () => {
+    agentTable = (await db.newTable('status-agents')).tableName;
+    agentConfigPath = join(dir, 'agents.yaml');
+    writeFileSync(agentConfigPath, JSON.stringify(AGENT_CONFIG));
+    const agents = createAgentStore({ client: db.client, tableName: agentTable });
+    current = (await agents.putDefinitions('office', toDefinitions(loadConfigObject(AGENT_CONFIG), 'office'))).version;
+    // Wall clock, as the command reads it: a and b are members, c joined 5 s ago, d left ten minutes ago.
+    const now = Date.now();
+    const at = (ago: number) => new Date(now - ago).toISOString();
+    await agents.putBeat('office', { instance: 'host-a', registeredAt: at(HOUR), lastSeen: at(2_000), definitions: current, host: 'a.lan' });
+    await agents.putBeat('office', { instance: 'host-b', registeredAt: at(HOUR), lastSeen: at(4_000), definitions: OLD });
+    await agents.putBeat('office', { instance: 'host-c', registeredAt: at(5_000), lastSeen: at(5_000), definitions: current });
+    await agents.putBeat('office', { instance: 'host-d', registeredAt: at(HOUR), lastSeen: at(620_000), leavingAt: at(600_000), definitions: current });
+  });
+
+  it('lists each instance with its last beat, whether it is a member now, a clean leave, and flags stale definitions', async () => {
+    const run = await runCli(['status', '--endpoint', db.endpoint, '--table', agentTable, '--config', agentConfigPath]);
+
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines.find((l) => l.startsWith('AGENT'))).toMatch(new RegExp(`^AGENT LOCATION office: 2 of 3 expected instance\\(s\\) member\\(s\\), definitions ${current.slice(0, 8)} \\(written \\S+Z\\)$`));
+    expect(lines.find((l) => l.trim().startsWith('INSTANCE'))).toMatch(/^ {2}INSTANCE\s+LAST BEAT\s+MEMBER\s+DEFINITIONS$/);
+    expect(lines.find((l) => l.includes('host-a'))).toMatch(new RegExp(`^ {2}host-a\\s+[23]s ago\\s+yes\\s+${current.slice(0, 8)}$`));
+    expect(lines.find((l) => l.includes('host-b'))).toMatch(new RegExp(`^ {2}host-b\\s+[45]s ago\\s+yes\\s+deadbeef STALE \\(current ${current.slice(0, 8)}\\)$`));
+    expect(lines.find((l) => l.includes('host-c'))).toMatch(/^ {2}host-c\s+[56]s ago\s+no\s+\w{8}$/);
+    expect(lines.find((l) => l.includes('host-d'))).toMatch(/^ {2}host-d\s+10m ago\s+no \(left \S+Z\)\s+\w{8}$/);
+  });
+
+  it('includes the same in --json, one object per agent location after the checks', async () => {
+    const run = await runCli(['status', '--endpoint', db.endpoint, '--table', agentTable, '--config', agentConfigPath, '--json']);
+
+    const rows = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((r) => r.checkId ?? r.agentLocation)).toEqual(['printer', 'office']);
+    const office = rows[1] as unknown as AgentLocationStatus;
+    expect(office).toMatchObject({ agentLocation: 'office', expected: 3, members: 2, definitions: current });
+    expect(office.instances.map((i) => [i.instance, i.member, i.stale, i.left ?? false])).toEqual([
+      ['host-a', true, false, false], ['host-b', true, true, false], ['host-c', false, false, false], ['host-d', false, false, true],
+    ]);
+    expect(office.instances[0]).toMatchObject({ host: 'a.lan', definitions: current });
+    expect(office.instances[0]!.lastBeatAgeMs).toBeGreaterThanOrEqual(2_000);
+  });
+});
+
+describe('toAgentLocationStatus', () => {
+  const location = { name: 'office', instances: 2 };
+  const beat = { instance: 'x-1', registeredAt: new Date(T0 - 60_000).toISOString(), lastSeen: new Date(T0).toISOString(), definitions: 'a'.repeat(64) };
+
+  it('flags nothing as stale when no DEFINITIONS item exists, and says so', () => {
+    const s = toAgentLocationStatus(location, [beat], undefined, T0 + 1000);
+    expect(s.instances[0]).toMatchObject({ member: true, stale: false, lastBeatAgeMs: 1000 });
+    expect(formatAgents([s])).toContain('definitions none written');
+  });
+
+  it('is no member once three beats have passed without one', () => {
+    expect(toAgentLocationStatus(location, [beat], undefined, T0 + 30_000).members).toBe(1);
+    expect(toAgentLocationStatus(location, [beat], undefined, T0 + 30_001).members).toBe(0);
   });
 });

@@ -21,11 +21,16 @@
  * by use but set by the schedule rather than by the number of checks.
  */
 import { declaredLocations, type DeploymentConfig } from '../../config/deployment.ts';
+import { toDefinitions } from '../../config/definitions.ts';
 import type { LoadedConfig } from '../../config/load.ts';
 import type { Check } from '../../config/schema.ts';
 import { declaredMetrics, probeResultEmf, probeResultEmfLine } from '../../metrics/emf.ts';
 import type { Phases, ProbeResult } from '../../probe/types.ts';
+import { definitionsItem } from '../../store/agents.ts';
 import { toResultItem } from '../../store/items.ts';
+import { DEFAULT_BEAT_MS } from '../agent/membership.ts';
+import { DEFAULT_INBOX_POLL_MS, DEFAULT_REPLY_POLL_MS } from '../agent/inbox.ts';
+import { agentUsage, consistentReadUnits, type AgentUsage } from './agent-usage.ts';
 import { dynamoItemBytes, writeUnits } from './item-size.ts';
 import * as P from './prices.ts';
 import { planUsage } from './probe-usage.ts';
@@ -106,6 +111,10 @@ export interface CostAssumptions {
   notifierMsPerDelivery: number;
   /** Count the CloudWatch custom metrics that the EMF lines create. @default true */
   includeMetrics: boolean;
+  /** An agent instance's beat: it writes its beat and reads all the location's beats this often (`vantage agent --heartbeat`). @default 10 s (DEFAULT_BEAT_MS) */
+  agentBeatMs: number;
+  /** An agent instance polls its inbox this often (one consistent Query). @default 1 s (DEFAULT_INBOX_POLL_MS) */
+  agentInboxPollMs: number;
   /** The phases are metrics too (`deployment.metrics.phases`). @default the config's setting, else false */
   phaseMetrics?: boolean;
 }
@@ -133,7 +142,12 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   notifierMemoryMb: 256,
   notifierMsPerDelivery: 300,
   includeMetrics: true,
+  agentBeatMs: DEFAULT_BEAT_MS,
+  agentInboxPollMs: DEFAULT_INBOX_POLL_MS,
 };
+
+/** An agent reads its location's DEFINITIONS item before every minute (../agent/agent.ts). */
+const AGENT_DEFINITIONS_READ_MS = 60_000;
 
 export type CostService = 'Lambda' | 'SQS' | 'DynamoDB' | 'SNS' | 'EventBridge' | 'CloudWatch Logs' | 'CloudWatch metrics' | 'CloudWatch alarms' | 'CloudWatch dashboards' | 'KMS';
 
@@ -189,8 +203,10 @@ export const DEPLOYED = {
  */
 export interface LocationCost {
   location: string;
-  /** Probe functions: 1 for a region, `instances` for a private location. */
+  /** Probe functions: 1 for a region, `instances` for a private location, none for an agent location. */
   functions: number;
+  /** An agent location's instances (`vantage agent` processes); absent for a Lambda location. */
+  agentInstances?: number;
   /** Invocations of one function a minute: the scheduled one and its continuations. */
   invocationsPerMinute: number;
   /** Billed in-process waiting of one function a minute (gaps up to DEFER_AFTER_MS, and each continuation's early arrival). */
@@ -199,6 +215,15 @@ export interface LocationCost {
   billedMs: number;
   /** Of `usd`, the billed wait alone. */
   waitUsd: number;
+  usd: number;
+}
+
+/**
+ * What one agent location's instances cost a month in the home table besides their results (in
+ * `lines` already): beats, beat reads, inbox polls, DEFINITIONS reads, the sweep's Query of the beats.
+ */
+export interface AgentCost extends AgentUsage {
+  location: string;
   usd: number;
 }
 
@@ -235,12 +260,14 @@ export interface CostEstimate {
   fixedAtIntervals: FixedAtInterval[];
   phaseMetrics: boolean;
   resultItemBytes: number;
-  /** The EMF line of one result, averaged over runs: what a run adds to log ingestion. */
+  /** The EMF line of one result, averaged over the runs of Lambda locations: what such a run adds to log ingestion. */
   emfLineBytes: number;
   /** The probe functions' memory, per location. */
   probeMemoryMb: number[];
   /** Each location's own cost, in declaration order (see LocationCost). */
   perLocation: LocationCost[];
+  /** Each agent location's requests (see AgentCost); empty without deployment.agentLocations. */
+  agents: AgentCost[];
   /** What one outage of a check adds: rechecks, confirmations, memory updates, their evaluations, the alerts. */
   perOutage: OutageCost;
   /** Sweeps a month (the evaluator every minute) and the state and heartbeat items each reads. */
@@ -320,6 +347,18 @@ function functionsAt(location: string, deployment: DeploymentConfig | undefined)
   return deployment?.privateLocations.find((p) => p.name === location)?.instances ?? 1;
 }
 
+/** An agent location's expected instances; undefined for a Lambda location. Read defensively: a deployment built in code may lack the list. */
+function agentInstancesAt(location: string, deployment: DeploymentConfig | undefined): number | undefined {
+  return (deployment?.agentLocations ?? []).find((l) => l.name === location)?.instances;
+}
+
+/** Billed size of an agent location's DEFINITIONS item, from the document the CDK app and `vantage dev` write. */
+function definitionsItemBytes(config: Pick<LoadedConfig, 'checks' | 'channels' | 'deployment'>, location: string): number {
+  // A location's document reads only the checks and the deployment; the rest is the evaluator's.
+  const loaded: LoadedConfig = { defaults: {} as LoadedConfig['defaults'], maintenance: [], ...config };
+  return dynamoItemBytes(definitionsItem(location, toDefinitions(loaded, location), new Date(0)));
+}
+
 /** Usage totals a month, in billing units, before prices. */
 interface Usage {
   runs: number;
@@ -342,6 +381,11 @@ interface Usage {
   memoryWru: number;
   heartbeatWru: number;
   instanceHeartbeatWru: number;
+  /** Runs at agent locations: their log lines stay on the agent's host, so CloudWatch Logs never sees them. */
+  agentRuns: number;
+  /** Retests on a sibling agent and confirmations to agents, through the inbox: requests, claims, replies, and the asker's reply polls. */
+  agentInboxWru: number;
+  agentInboxRru: number;
   evaluatorInvocations: number;
   evaluatorGbSeconds: number;
   stateReads: number;
@@ -354,7 +398,7 @@ interface Usage {
 const zeroUsage = (): Usage => ({
   runs: 0, resultWru: 0, storedBytes: 0, itemBytesWeighted: 0, resultLogBytes: 0, probeRequests: 0, scheduledInvocations: 0, sqsRequests: 0, probeGbSeconds: 0,
   extraProbeRequests: 0, extraProbeGbSeconds: 0, extraResultWru: 0, extraLogBytes: 0, memoryRru: 0, memoryWru: 0,
-  heartbeatWru: 0, instanceHeartbeatWru: 0, evaluatorInvocations: 0, evaluatorGbSeconds: 0, stateReads: 0,
+  heartbeatWru: 0, instanceHeartbeatWru: 0, agentRuns: 0, agentInboxWru: 0, agentInboxRru: 0, evaluatorInvocations: 0, evaluatorGbSeconds: 0, stateReads: 0,
   pairMetrics: 0, pairs: 0, pairsAt: new Map(), probeMemory: new Set(),
 });
 
@@ -366,6 +410,8 @@ interface Context {
   phaseMetrics: boolean;
   deployment: DeploymentConfig | undefined;
   memoryOf: (location: string) => number;
+  /** An agent location's instances; undefined for a Lambda location. */
+  agentsAt: (location: string) => number | undefined;
   /** Billed bytes of one result item of a check at a location. */
   itemBytes: (check: Check, location: string) => number;
   lineBytes: (check: Check, location: string) => number;
@@ -373,8 +419,11 @@ interface Context {
 
 const gbSeconds = (ms: number, memoryMb: number) => (ms / 1000) * (memoryMb / 1024);
 
+/** One location's scheduled work, as addLocation and addAgentLocation count it. */
+type Located = Omit<LocationCost, 'usd' | 'waitUsd'> & { memoryMb: number; memoryRru: number; heartbeatWru: number; heartbeatItems: number; sqsRequests: number; agent?: AgentUsage };
+
 /** One location's scheduled work: its functions, rounds, results, heartbeats and memory reads. */
-function addLocation(u: Usage, ctx: Context, location: string, here: readonly Check[]): Omit<LocationCost, 'usd' | 'waitUsd'> & { memoryMb: number; memoryRru: number; heartbeatWru: number; heartbeatItems: number; sqsRequests: number } {
+function addLocation(u: Usage, ctx: Context, location: string, here: readonly Check[]): Located {
   const { a } = ctx;
   const n = functionsAt(location, ctx.deployment);
   const memoryMb = ctx.memoryOf(location);
@@ -401,35 +450,82 @@ function addLocation(u: Usage, ctx: Context, location: string, here: readonly Ch
   u.heartbeatWru += invocations;
   if (isPrivate) u.instanceHeartbeatWru += invocations;
 
-  // Every round's BatchWriteItem reaches the evaluator as (at least) one stream batch.
-  const batches = INVOCATIONS_PER_FUNCTION * plan.roundsPerInvocation;
-  const checksPerBatch = plan.roundsPerInvocation > 0 ? plan.probesPerMinute / plan.roundsPerInvocation : 0;
-  u.evaluatorInvocations += batches;
-  u.evaluatorGbSeconds += batches * gbSeconds(a.evaluatorMsPerInvocation + a.evaluatorMsPerCheck * checksPerBatch, a.evaluatorMemoryMb);
-  u.stateReads += batches * checksPerBatch;
-
-  const retainedFraction = a.resultTtlDays / DAYS_PER_MONTH;
-  for (const c of here) {
-    const r = P.SECONDS_PER_MONTH / (c.interval / 1000);
-    u.runs += r;
-    const bytes = ctx.itemBytes(c, location);
-    u.itemBytesWeighted += bytes * r;
-    u.resultWru += r * writeUnits(bytes);
-    u.storedBytes += r * retainedFraction * (bytes + P.DDB_STORAGE_OVERHEAD_BYTES);
-    // Counted from what the EMF writer declares for a passing run, which reaches every phase.
-    u.pairMetrics += declaredMetrics(probeResultEmf(representativeResult(c, location), location, { phaseMetrics: ctx.phaseMetrics }));
-    u.resultLogBytes += r * ctx.lineBytes(c, location);
-    u.pairs += 1;
-    u.pairsAt.set(c.interval, (u.pairsAt.get(c.interval) ?? 0) + 1);
-    if (n > 1) {
+  addEvaluations(u, a, plan);
+  addResults(u, ctx, location, here, { logged: true });
+  if (n > 1) {
+    for (const c of here) {
       // A failure is retested on another instance: a synchronous Invoke there per retry.
-      const retests = r * a.failureRate * c.retries;
+      const retests = runsPerMonth(c) * a.failureRate * c.retries;
       u.extraProbeRequests += retests;
       u.extraProbeGbSeconds += retests * gbSeconds(confirmationMs(a), memoryMb);
     }
   }
   // The items the sweep reads for this location: its heartbeat, and each instance's.
   return { location, functions: n, invocationsPerMinute, waitMs: plan.waitMs, billedMs, memoryMb, memoryRru, heartbeatWru, heartbeatItems: 1 + (isPrivate ? n : 0), sqsRequests };
+}
+
+const runsPerMonth = (c: Check) => P.SECONDS_PER_MONTH / (c.interval / 1000);
+
+/** Every round's BatchWriteItem reaches the evaluator as (at least) one stream batch. */
+function addEvaluations(u: Usage, a: CostAssumptions, plan: ReturnType<typeof planUsage>): void {
+  const batches = INVOCATIONS_PER_FUNCTION * plan.roundsPerInvocation;
+  const checksPerBatch = plan.roundsPerInvocation > 0 ? plan.probesPerMinute / plan.roundsPerInvocation : 0;
+  u.evaluatorInvocations += batches;
+  u.evaluatorGbSeconds += batches * gbSeconds(a.evaluatorMsPerInvocation + a.evaluatorMsPerCheck * checksPerBatch, a.evaluatorMemoryMb);
+  u.stateReads += batches * checksPerBatch;
+}
+
+/**
+ * The location's results: written, stored, and (`logged`: a Lambda's EMF line in CloudWatch Logs)
+ * logged and turned into custom metrics. An agent's lines go to its host's log, not CloudWatch.
+ */
+function addResults(u: Usage, ctx: Context, location: string, here: readonly Check[], opts: { logged: boolean }): void {
+  const retainedFraction = ctx.a.resultTtlDays / DAYS_PER_MONTH;
+  for (const c of here) {
+    const r = runsPerMonth(c);
+    u.runs += r;
+    if (!opts.logged) u.agentRuns += r;
+    const bytes = ctx.itemBytes(c, location);
+    u.itemBytesWeighted += bytes * r;
+    u.resultWru += r * writeUnits(bytes);
+    u.storedBytes += r * retainedFraction * (bytes + P.DDB_STORAGE_OVERHEAD_BYTES);
+    u.pairs += 1;
+    u.pairsAt.set(c.interval, (u.pairsAt.get(c.interval) ?? 0) + 1);
+    if (!opts.logged) continue;
+    // Counted from what the EMF writer declares for a passing run, which reaches every phase.
+    u.pairMetrics += declaredMetrics(probeResultEmf(representativeResult(c, location), location, { phaseMetrics: ctx.phaseMetrics }));
+    u.resultLogBytes += r * ctx.lineBytes(c, location);
+  }
+}
+
+/** Billed reads of the asker's reply polls for one retest on a sibling agent: every DEFAULT_REPLY_POLL_MS while the sibling probes, and the one that finds it. */
+const replyPolls = (a: CostAssumptions) => Math.ceil(a.probeMs / DEFAULT_REPLY_POLL_MS) + 1;
+
+/**
+ * An agent location: `n` long-running instances share its rounds (each reads the probe memory once a
+ * round and writes the location's heartbeat once a minute, as the cycle does), write their results
+ * like any location, and pay their membership, inbox and DEFINITIONS requests (./agent-usage.ts).
+ * No Lambda, no SQS, no EventBridge. A failure is retested on a sibling through the inbox: the
+ * request, its claim, the reply and its removal (writes), and the asker's reply polls (reads).
+ */
+function addAgentLocation(u: Usage, ctx: Context, location: string, here: readonly Check[], n: number, definitionsBytes: number): Located {
+  const { a } = ctx;
+  const plan = planUsage(here, location, { probeMs: a.probeMs, concurrency: a.probeConcurrency, instances: n });
+  const memoryRru = n * INVOCATIONS_PER_FUNCTION * plan.roundsPerInvocation * EVENTUAL_RRU;
+  u.memoryRru += memoryRru;
+  const heartbeatWru = n * INVOCATIONS_PER_FUNCTION;
+  u.heartbeatWru += heartbeatWru;
+  addEvaluations(u, a, plan);
+  addResults(u, ctx, location, here, { logged: false });
+  if (n > 1) {
+    for (const c of here) {
+      const retests = runsPerMonth(c) * a.failureRate * c.retries;
+      u.agentInboxWru += retests * (3 + writeUnits(ctx.itemBytes(c, location)));
+      u.agentInboxRru += retests * replyPolls(a) * consistentReadUnits(ctx.itemBytes(c, location));
+    }
+  }
+  const agent = agentUsage(location, { instances: n, beatMs: a.agentBeatMs, inboxPollMs: a.agentInboxPollMs, definitionsReadMs: AGENT_DEFINITIONS_READ_MS, definitionsItemBytes: definitionsBytes });
+  return { location, functions: 0, agentInstances: n, invocationsPerMinute: 0, waitMs: 0, billedMs: 0, memoryMb: 0, memoryRru, heartbeatWru, heartbeatItems: 1, sqsRequests: 0, agent };
 }
 
 const confirmationMs = (a: CostAssumptions) => a.confirmationMs ?? a.probeMs + a.probeOverheadMs;
@@ -453,10 +549,15 @@ function addOutage(u: Usage, ctx: Context, check: Check, times: number): { reche
     // Runs recorded here: this location's rechecks, and the confirmations it is asked for.
     const asked = confirmations / locations.length;
     const recorded = rechecks + asked;
-    u.extraProbeGbSeconds += times * (rechecks * gbSeconds(check.alerting.recheckIntervalMs + a.probeMs, memoryMb) + asked * gbSeconds(confirmationMs(a), memoryMb));
-    u.extraProbeRequests += times * asked;
     u.extraResultWru += times * recorded * writeUnits(bytes);
-    u.extraLogBytes += times * recorded * (line + P.LOGS_EVENT_OVERHEAD_BYTES);
+    if (ctx.agentsAt(location) !== undefined) {
+      // An agent is running anyway: a confirmation costs its inbox item and the claim that deletes it.
+      u.agentInboxWru += times * asked * 2;
+    } else {
+      u.extraProbeGbSeconds += times * (rechecks * gbSeconds(check.alerting.recheckIntervalMs + a.probeMs, memoryMb) + asked * gbSeconds(confirmationMs(a), memoryMb));
+      u.extraProbeRequests += times * asked;
+      u.extraLogBytes += times * recorded * (line + P.LOGS_EVENT_OVERHEAD_BYTES);
+    }
     u.memoryWru += times * (rechecks + 2);
     u.evaluatorInvocations += times * recorded;
     u.evaluatorGbSeconds += times * recorded * gbSeconds(a.evaluatorMsPerInvocation + a.evaluatorMsPerCheck, a.evaluatorMemoryMb);
@@ -468,6 +569,7 @@ function addOutage(u: Usage, ctx: Context, check: Check, times: number): { reche
 /** Prices one usage of everything an outage adds, so the per-outage figure comes from the same code as the lines. */
 function outageUsd(u: Usage, perGbSecond: number, logUsdPerByte: number): number {
   return u.extraProbeRequests * P.LAMBDA_PER_REQUEST + u.extraProbeGbSeconds * perGbSecond + u.extraResultWru * P.DDB_PER_WRU + u.memoryWru * P.DDB_PER_WRU
+    + u.agentInboxWru * P.DDB_PER_WRU + u.agentInboxRru * P.DDB_PER_RRU
     + u.evaluatorInvocations * P.LAMBDA_PER_REQUEST + u.evaluatorGbSeconds * perGbSecond + u.stateReads * P.DDB_PER_RRU
     + u.evaluatorInvocations * EVENTUAL_RRU * P.DDB_PER_RRU
     + (u.extraLogBytes + u.evaluatorInvocations * EVALUATOR_LOG_BYTES) * logUsdPerByte;
@@ -533,13 +635,18 @@ export function estimateMonthlyCost(
   const ctx: Context = {
     a, phaseMetrics, deployment,
     memoryOf: (l) => a.probeMemoryMb ?? a.probeMemoryFor?.(byLocation.get(l) ?? []) ?? PROBE_MEMORY_FLOOR_MB,
+    agentsAt: (l) => agentInstancesAt(l, deployment),
     itemBytes: (c, l) => a.resultItemBytes ?? resultItemBytesOf(c, l, a.resultTtlDays),
     lineBytes: (c, l) => (a.logBytesPerResult ?? Buffer.byteLength(probeResultEmfLine(representativeResult(c, l), l, { phaseMetrics }))),
   };
 
   // Usage: the schedule, then outages, then the sweep.
   const u = zeroUsage();
-  const located = [...byLocation].map(([location, here]) => addLocation(u, ctx, location, here));
+  const located = [...byLocation].map(([location, here]) => {
+    const agents = ctx.agentsAt(location);
+    return agents === undefined ? addLocation(u, ctx, location, here) : addAgentLocation(u, ctx, location, here, agents, definitionsItemBytes(config, location));
+  });
+  const agentLocated = located.filter((l): l is Located & { agent: AgentUsage } => l.agent !== undefined);
   const locations = byLocation.size;
   const oneOutage = zeroUsage();
   const shapes = checks.map((c) => addOutage(oneOutage, ctx, c, 1));
@@ -558,7 +665,7 @@ export function estimateMonthlyCost(
   const publishes = incidents * 2;
   const { emailDeliveries, targetDeliveries } = deliveriesOf(checks, config.channels, a.incidentsPerCheckMonth);
   const invocationLogBytes = a.logBytesPerInvocation + 4 * P.LOGS_EVENT_OVERHEAD_BYTES;
-  const logBytes = u.resultLogBytes + u.runs * P.LOGS_EVENT_OVERHEAD_BYTES
+  const logBytes = u.resultLogBytes + (u.runs - u.agentRuns) * P.LOGS_EVENT_OVERHEAD_BYTES
     + u.probeRequests * invocationLogBytes
     + u.evaluatorInvocations * EVALUATOR_LOG_BYTES
     + sweep.invocations * (a.logBytesPerSweep + 4 * P.LOGS_EVENT_OVERHEAD_BYTES)
@@ -567,6 +674,7 @@ export function estimateMonthlyCost(
   const logStoredFactor = a.logRetentionDays / DAYS_PER_MONTH;
 
   const memories = [...u.probeMemory].sort((x, y) => x - y);
+  const agentSum = (f: (x: AgentUsage) => number) => agentLocated.reduce((s, l) => s + f(l.agent), 0);
   const lines: CostLine[] = [
     line('Lambda', 'probe requests', u.probeRequests, 'requests', P.LAMBDA_PER_REQUEST),
     line('Lambda', `probe duration (${arch}, ${memories.join('/') || PROBE_MEMORY_FLOOR_MB} MB; rounds over ${DEFER_AFTER_MS / 1000} s apart in continuations)`, u.probeGbSeconds, 'GB-s', perGbSecond),
@@ -587,6 +695,7 @@ export function estimateMonthlyCost(
     line('DynamoDB', 'sweep reads (every state and heartbeat, every minute)', sweepRru, 'RRU', P.DDB_PER_RRU),
     line('DynamoDB', 'silence reads (one Query per evaluator run and sweep)', silenceRru, 'RRU', P.DDB_PER_RRU),
     line('DynamoDB', 'state and incident writes (outages only)', incidentWru, 'WRU', P.DDB_PER_WRU),
+    ...agentLines(agentLocated.map((l) => l.agent), agentSum, u, sweep.invocations, a),
     line('DynamoDB', `result storage (${a.resultTtlDays}-day TTL)`, u.storedBytes / GIB, 'GB-month', P.DDB_STORAGE_PER_GB_MONTH),
     line('DynamoDB', 'point-in-time recovery of the results', u.storedBytes / GIB, 'GB-month', P.DDB_PITR_PER_GB_MONTH),
     line('SNS', 'publishes', publishes, 'publishes', P.SNS_PER_PUBLISH),
@@ -625,20 +734,47 @@ export function estimateMonthlyCost(
     const waitUsd = scheduled * gbSeconds(l.waitMs, l.memoryMb) * perGbSecond;
     const usd = invocations * P.LAMBDA_PER_REQUEST + invocations * gbSeconds(a.probeOverheadMs, l.memoryMb) * perGbSecond + waitUsd + l.sqsRequests * P.SQS_PER_REQUEST
       + l.heartbeatWru * P.DDB_PER_WRU + l.memoryRru * P.DDB_PER_RRU + sweep.invocations * l.heartbeatItems * EVENTUAL_RRU * P.DDB_PER_RRU
-      + invocations * invocationLogBytes * logUsdPerByte;
-    return { location: l.location, functions: l.functions, invocationsPerMinute: l.invocationsPerMinute, waitMs: l.waitMs, billedMs: l.billedMs, waitUsd, usd };
+      + invocations * invocationLogBytes * logUsdPerByte + (l.agent ? agentUsd(l.agent, sweep.invocations) : 0);
+    return {
+      location: l.location, functions: l.functions, ...(l.agentInstances !== undefined && { agentInstances: l.agentInstances }),
+      invocationsPerMinute: l.invocationsPerMinute, waitMs: l.waitMs, billedMs: l.billedMs, waitUsd, usd,
+    };
   });
+  const agents: AgentCost[] = agentLocated.map((l) => ({ location: l.location, ...l.agent, usd: agentUsd(l.agent, sweep.invocations) }));
   const perOutage: OutageCost = {
     rechecksPerLocation: checks.length > 0 ? shapes.reduce((s, x) => s + x.rechecks, 0) / checks.length : 0,
     confirmations: checks.length > 0 ? shapes.reduce((s, x) => s + x.confirmations, 0) / checks.length : 0,
     usd: checks.length > 0 ? (outageUsd(oneOutage, perGbSecond, logUsdPerByte) + a.writesPerIncident * P.DDB_PER_WRU + 2 * P.SNS_PER_PUBLISH) / checks.length : 0,
   };
-  return totals(lines, u, { checks, locations, a, phaseMetrics, perLocation, perOutage, sweep, memories });
+  return totals(lines, u, { checks, locations, a, phaseMetrics, perLocation, agents, perOutage, sweep, memories });
+}
+
+/** One agent location's own requests a month: its instances' beats, beat reads, inbox polls and DEFINITIONS reads, and the sweep's Query of its beats. */
+function agentUsd(x: AgentUsage, sweeps: number): number {
+  return x.beatWru * P.DDB_PER_WRU + (x.beatReadRru + x.inboxPollRru + x.definitionsRru + sweeps * x.sweepQueryRru) * P.DDB_PER_RRU;
+}
+
+/** The agent locations' own lines (none without agent locations): every instance's requests, and the sweep's Query of each location's beats. */
+function agentLines(each: readonly AgentUsage[], sum: (f: (x: AgentUsage) => number) => number, u: Usage, sweeps: number, a: CostAssumptions): CostLine[] {
+  if (each.length === 0) return [];
+  const instances = sum((x) => x.instances);
+  const defBytes = each.map((x) => x.definitionsItemBytes);
+  const defs = Math.min(...defBytes) === Math.max(...defBytes) ? `${defBytes[0]} B` : `${Math.min(...defBytes)}–${Math.max(...defBytes)} B`;
+  const s = (ms: number) => `${ms / 1000} s`;
+  return [
+    line('DynamoDB', `agent beat writes (${instances} instance(s), each every ${s(a.agentBeatMs)})`, sum((x) => x.beatWru), 'WRU', P.DDB_PER_WRU),
+    line('DynamoDB', `agent beat reads (each instance Queries its location's beats every ${s(a.agentBeatMs)}, consistent)`, sum((x) => x.beatReadRru), 'RRU', P.DDB_PER_RRU),
+    line('DynamoDB', `agent inbox polls (each instance, a consistent Query every ${s(a.agentInboxPollMs)})`, sum((x) => x.inboxPollRru), 'RRU', P.DDB_PER_RRU),
+    line('DynamoDB', `agent DEFINITIONS reads (each instance every minute, ${defs} item)`, sum((x) => x.definitionsRru), 'RRU', P.DDB_PER_RRU),
+    line('DynamoDB', 'sweep reads of agent beats (one Query per agent location a minute)', sweeps * sum((x) => x.sweepQueryRru), 'RRU', P.DDB_PER_RRU),
+    ...(u.agentInboxWru > 0 ? [line('DynamoDB', 'agent inbox: retests on a sibling and confirmations (request, claim, reply)', u.agentInboxWru, 'WRU', P.DDB_PER_WRU)] : []),
+    ...(u.agentInboxRru > 0 ? [line('DynamoDB', 'agent inbox: reply polls of retests on a sibling', u.agentInboxRru, 'RRU', P.DDB_PER_RRU)] : []),
+  ];
 }
 
 /** Sums, splits and per-million figures from the priced lines. */
 function totals(lines: CostLine[], u: Usage, x: {
-  checks: readonly Check[]; locations: number; a: CostAssumptions; phaseMetrics: boolean; perLocation: LocationCost[]; perOutage: OutageCost;
+  checks: readonly Check[]; locations: number; a: CostAssumptions; phaseMetrics: boolean; perLocation: LocationCost[]; agents: AgentCost[]; perOutage: OutageCost;
   sweep: CostEstimate['sweep']; memories: number[];
 }): CostEstimate {
   const totalUsd = lines.reduce((s, l) => s + l.usd, 0);
@@ -672,9 +808,11 @@ function totals(lines: CostLine[], u: Usage, x: {
     fixedAtIntervals,
     phaseMetrics: x.phaseMetrics,
     resultItemBytes: u.runs > 0 ? u.itemBytesWeighted / u.runs : 0,
-    emfLineBytes: u.runs > 0 ? u.resultLogBytes / u.runs : 0,
+    // Over the runs that log to CloudWatch: an agent's lines stay on its host.
+    emfLineBytes: u.runs > u.agentRuns ? u.resultLogBytes / (u.runs - u.agentRuns) : 0,
     probeMemoryMb: x.memories,
     perLocation: x.perLocation,
+    agents: x.agents,
     perOutage: x.perOutage,
     sweep: x.sweep,
     synthetics: { usd: syntheticsUsd, perMillionRunsUsd: perMillion(syntheticsUsd) },

@@ -10,10 +10,19 @@
  *
  * Publish, then remember: a crash between the two repeats the warning with the same dedupe key; the
  * other order could lose it.
+ *
+ * Agent locations (`vantage agent`) have no fixed instance ids: an instance is whatever beat items
+ * (`HEARTBEAT#<instance>`, ../../store/agents.ts) the location holds, so the sweep decides the beats
+ * it finds, by the same rule. Two differences follow from that. An instance that left cleanly
+ * (`leavingAt` passed: SIGTERM, a rolling update) is not silent, it is gone: no warning, and its mark
+ * goes. And "never seen" cannot be told from "never meant to exist", so an agent location is never
+ * warned about an instance it has no beat of, and the mark of an instance whose beat item is gone
+ * (its TTL, or the location's beats removed) is dropped.
  */
 import { buildInstanceSilentMessage, type InstanceSilentFacts } from '../../alert/message.ts';
 import type { Publisher } from '../../alert/publish.ts';
 import { errorFields, type Logger } from '../../logging/logger.ts';
+import type { AgentBeat, AgentStore } from '../../store/agents.ts';
 import type { Heartbeat } from '../../store/items.ts';
 import type { InstanceMark, OpsMarks } from '../../store/ops-marks.ts';
 
@@ -28,12 +37,19 @@ export interface InstanceHeartbeatReader {
   getInstanceHeartbeats(location: string, instances: string[]): Promise<InstanceHeartbeat[]>;
 }
 
+/** The agent store's reader of one location's beats (AgentStore.listBeats: a consistent Query of `HEARTBEAT#…`). */
+export type AgentBeatReader = Pick<AgentStore, 'listBeats'>;
+
 export interface InstanceSweepDeps {
   publisher: Publisher;
   marks: OpsMarks;
-  heartbeats: InstanceHeartbeatReader;
+  /** Needed when `instances` names a location. */
+  heartbeats?: InstanceHeartbeatReader;
   /** Private location → instance count. */
   instances: Readonly<Record<string, number>>;
+  /** Agent location → instances expected (definitions.agents). Watched only with `beats`. @default none */
+  agents?: Readonly<Record<string, number>>;
+  beats?: AgentBeatReader;
   logger: Logger;
 }
 
@@ -68,7 +84,7 @@ export function decideInstance(location: string, instance: string, count: number
 async function sweepLocation(deps: InstanceSweepDeps, location: string, mine: Readonly<Record<string, InstanceMark>>, now: number): Promise<number> {
   const count = deps.instances[location]!;
   const ids = instanceIds(count);
-  const beats = await deps.heartbeats.getInstanceHeartbeats(location, ids);
+  const beats = await deps.heartbeats!.getInstanceHeartbeats(location, ids);
   const seen = new Map(beats.filter((b) => b.instance !== undefined).map((b) => [b.instance!, Date.parse(b.lastSeen)]));
   let published = 0;
   for (const id of ids) {
@@ -85,18 +101,54 @@ async function sweepLocation(deps: InstanceSweepDeps, location: string, mine: Re
   return published;
 }
 
+/** A beat whose `leavingAt` has passed: the instance said goodbye and its share has moved (membership.ts). */
+export const hasLeft = (beat: Pick<AgentBeat, 'leavingAt'>, now: number): boolean => beat.leavingAt !== undefined && Date.parse(beat.leavingAt) <= now;
+
+/** Instances of an agent location that count as live for the sweep: heard from within INSTANCE_SILENT_AFTER_MS and not gone. */
+export function liveAgentInstances(beats: readonly AgentBeat[], now: number): AgentBeat[] {
+  return beats.filter((b) => !hasLeft(b, now) && now - Date.parse(b.lastSeen) <= INSTANCE_SILENT_AFTER_MS);
+}
+
+/** One agent location: each beat it holds decided by decideInstance, a clean leave excepted; marks without a beat dropped. */
+async function sweepAgentLocation(deps: InstanceSweepDeps, location: string, mine: Readonly<Record<string, InstanceMark>>, now: number): Promise<number> {
+  const expected = deps.agents![location]!;
+  const beats = (await deps.beats!.listBeats(location)).filter((b) => Number.isFinite(Date.parse(b.lastSeen)));
+  const live = liveAgentInstances(beats, now).length;
+  let published = 0;
+  for (const beat of beats) {
+    const mark = mine[beat.instance];
+    if (hasLeft(beat, now)) {
+      if (mark) await deps.marks.set(location, beat.instance, undefined);
+      continue;
+    }
+    const step = decideInstance(location, beat.instance, expected, Date.parse(beat.lastSeen), mark, now);
+    if (step.warn) {
+      await deps.publisher.publish(buildInstanceSilentMessage({ ...step.warn, agent: { live } }));
+      published++;
+      deps.logger.warn('agent instance silent', { location, instance: beat.instance, live, expected, dedupeKey: step.warn.dedupeKey });
+    }
+    if (step.mark) await deps.marks.set(location, beat.instance, step.mark === 'remove' ? undefined : step.mark);
+  }
+  const present = new Set(beats.map((b) => b.instance));
+  for (const id of Object.keys(mine)) if (!present.has(id)) await deps.marks.set(location, id, undefined);
+  return published;
+}
+
 /**
- * Decides every instance of every private location; returns how many INSTANCE_SILENT were published.
- * A location that fails (its publish, its reads) is logged and left for the next sweep; the others go on.
+ * Decides every instance of every private and agent location; returns how many INSTANCE_SILENT were
+ * published. A location that fails (its publish, its reads) is logged and left for the next sweep; the others go on.
  */
 export async function sweepInstances(deps: InstanceSweepDeps, now: number): Promise<number> {
-  const locations = Object.keys(deps.instances);
+  const agentLocations = deps.beats ? Object.keys(deps.agents ?? {}) : [];
+  const privateLocations = deps.heartbeats ? Object.keys(deps.instances) : [];
+  const locations = [...new Set([...privateLocations, ...agentLocations])];
   if (locations.length === 0) return 0;
   const marks = await deps.marks.get(locations);
   let published = 0;
   for (const location of locations) {
     try {
-      published += await sweepLocation(deps, location, marks.get(location) ?? {}, now);
+      const sweep = agentLocations.includes(location) ? sweepAgentLocation : sweepLocation;
+      published += await sweep(deps, location, marks.get(location) ?? {}, now);
     } catch (err) {
       deps.logger.error('instance silence not decided; the next sweep tries again', { location, ...errorFields(err) });
     }

@@ -9,7 +9,8 @@
  * anything would change (a silence or maintenance window ending is such a change). Only
  * those checks go through `processCheck`, the stream's own path (strongly consistent re-read,
  * version-conditioned write, outbox, publish, clear), so the sweep and the stream cannot decide
- * differently. Steady state reads two batches and one Query, and writes nothing.
+ * differently. Steady state reads two batches and one Query (and one Query of each agent location's
+ * beats, ./instance-silence.ts), and writes nothing.
  *
  * A check with no state has never had a result. The sweep writes nothing for it: silence is measured
  * from a location's newest evidence (result, heartbeat) or the state's creation, and a check that
@@ -30,7 +31,7 @@ import type { Store } from '../../store/dynamo.ts';
 import type { StoredSilence } from '../../store/items.ts';
 import type { OpsMarks } from '../../store/ops-marks.ts';
 import { mutesFor } from '../silences.ts';
-import { sweepInstances, type InstanceHeartbeatReader } from './instance-silence.ts';
+import { sweepInstances, type AgentBeatReader, type InstanceHeartbeatReader } from './instance-silence.ts';
 import type { BatchDeps } from './process-batch.ts';
 import { processCheck, type EvaluatorStore } from './process-check.ts';
 
@@ -45,6 +46,10 @@ export interface SweepDeps extends BatchDeps {
   opsMarks?: OpsMarks;
   /** Private location → instances (definitions.instances). */
   instances?: Readonly<Record<string, number>>;
+  /** Agent location → instances expected (definitions.agents); watched with `agentBeats`. */
+  agents?: Readonly<Record<string, number>>;
+  /** Where agent instances' beats are read (the agent store, ../../store/agents.ts). */
+  agentBeats?: AgentBeatReader;
   /** Where the sweep's EMF line goes. @default stdout, which CloudWatch Logs reads EMF from */
   writeMetric?: (line: string) => void;
 }
@@ -170,10 +175,15 @@ export async function runSweep(deps: SweepDeps, now: number, signal?: AbortSigna
 
 /** Instance silence is the ops channel's business: its failure is logged and never stops the checks' sweep. */
 async function sweepInstancesSafely(deps: SweepDeps, now: number, signal?: AbortSignal): Promise<number> {
-  const { opsPublisher, opsMarks, instances, store } = deps;
-  if (!opsPublisher || !opsMarks || !instances || !store.getInstanceHeartbeats || signal?.aborted) return 0;
+  const { opsPublisher, opsMarks, store, agents, agentBeats } = deps;
+  const heartbeats = store.getInstanceHeartbeats ? store as InstanceHeartbeatReader : undefined;
+  const watched = (heartbeats && deps.instances) || (agentBeats && agents);
+  if (!opsPublisher || !opsMarks || !watched || signal?.aborted) return 0;
   try {
-    return await sweepInstances({ publisher: opsPublisher, marks: opsMarks, heartbeats: store as InstanceHeartbeatReader, instances, logger: deps.logger }, now);
+    return await sweepInstances({
+      publisher: opsPublisher, marks: opsMarks, instances: heartbeats ? deps.instances ?? {} : {}, logger: deps.logger,
+      ...(heartbeats && { heartbeats }), ...(agents && agentBeats && { agents, beats: agentBeats }),
+    }, now);
   } catch (err) {
     deps.logger.error('instance silence not decided; the next sweep tries again', errorFields(err));
     return 0;
