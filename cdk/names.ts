@@ -27,6 +27,13 @@ export interface Names {
    * environment at synth time (confirmation requests, retests on another instance).
    */
   probeFunction(location: string, instance?: string): string;
+  /**
+   * The IAM role of an agent location's agents. Explicit, so the ARN an agent host is configured with
+   * (and an IAM user's `sts:AssumeRole` grant) survives the role being re-created.
+   */
+  agentRole(location: string): string;
+  /** The IAM Roles Anywhere profile naming that role, for an agent location with a trust anchor. */
+  agentProfile(location: string): string;
 }
 
 export interface NameOptions {
@@ -78,6 +85,34 @@ export function probeFunctionName(prefix: string, location: string, instance?: s
   return `${stem}${suffix}`;
 }
 
+/**
+ * `wanted` when it fits the service's rule, else a stable replacement: the characters it refuses made
+ * "-", cut to `max`, and a hash of `wanted` at the end so two names that changed alike stay apart.
+ */
+function fittedName(wanted: string, refused: RegExp, max: number): string {
+  const clean = wanted.replace(refused, '-');
+  if (clean === wanted && clean.length <= max) return clean;
+  const suffix = `-${createHash('sha256').update(wanted).digest('hex').slice(0, 8)}`;
+  return `${clean.slice(0, max - suffix.length).replace(/-+$/, '')}${suffix}`;
+}
+
+/** IAM's rule for a role name: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html */
+const ROLE_NAME_MAX = 64;
+const ROLE_NAME_REFUSED = /[^\w+=,.@-]/g;
+/** Roles Anywhere's rule for a profile name: https://docs.aws.amazon.com/rolesanywhere/latest/APIReference/API_CreateProfile.html */
+const PROFILE_NAME_MAX = 255;
+const PROFILE_NAME_REFUSED = /[^ a-zA-Z0-9_-]/g;
+
+/** `<prefix>-agent-<location>`, fitted to IAM's 64 characters. */
+export function agentRoleName(prefix: string, location: string): string {
+  return fittedName(`${prefix}-agent-${location}`, ROLE_NAME_REFUSED, ROLE_NAME_MAX);
+}
+
+/** `<prefix>-agent-<location>`, with the "." a location name may hold (and a profile name may not) replaced. */
+export function agentProfileName(prefix: string, location: string): string {
+  return fittedName(`${prefix}-agent-${location}`, PROFILE_NAME_REFUSED, PROFILE_NAME_MAX);
+}
+
 export function namesFor(opts: NameOptions): Names {
   const { prefix = 'vantage', homeRegion, tableName } = opts;
   const title = prefix.charAt(0).toUpperCase() + prefix.slice(1);
@@ -94,6 +129,8 @@ export function namesFor(opts: NameOptions): Names {
     // Stack names allow [A-Za-z0-9-]; location names may also hold "." and "_".
     probeStack: (location) => `${title}-Probe-${location.replace(/[^A-Za-z0-9-]/g, '-')}`,
     probeFunction: (location, instance) => probeFunctionName(prefix, location, instance),
+    agentRole: (location) => agentRoleName(prefix, location),
+    agentProfile: (location) => agentProfileName(prefix, location),
   };
 }
 

@@ -37,13 +37,29 @@ export function probeFunctionsOf(d: DeploymentConfig, names: Names, regionOf: Re
  * no check here has another location to ask.
  */
 export function confirmTargets(location: string, checks: readonly Check[], functions: ReadonlyMap<string, readonly ProbeInstance[]>): Record<string, string[]> {
+  const others = confirmingLocations(location, checks);
+  // In the order the deployment declares them, so the environment (and the asset hash) is stable.
+  return Object.fromEntries([...functions].filter(([l]) => others.has(l)).map(([l, fns]) => [l, fns.map((f) => f.arn)]));
+}
+
+/**
+ * The agent locations `location` sends confirmations to: the other locations of its confirming checks
+ * that agents serve, in the order the deployment declares them. A confirmation to one is an inbox item
+ * in its partition (shared/usecases/agent/inbox.ts), so these are the partitions it may write to.
+ */
+export function confirmInboxes(location: string, checks: readonly Check[], agentLocations: readonly string[]): string[] {
+  const others = confirmingLocations(location, checks);
+  return agentLocations.filter((l) => others.has(l));
+}
+
+/** Every other location of the enabled checks at `location` that ask for confirmations. */
+function confirmingLocations(location: string, checks: readonly Check[]): Set<string> {
   const others = new Set<string>();
   for (const c of checks) {
     if (!c.enabled || !c.alerting.confirm || !c.locations.includes(location)) continue;
     for (const l of c.locations) if (l !== location) others.add(l);
   }
-  // In the order the deployment declares them, so the environment (and the asset hash) is stable.
-  return Object.fromEntries([...functions].filter(([l]) => others.has(l)).map(([l, fns]) => [l, fns.map((f) => f.arn)]));
+  return others;
 }
 
 /** `INSTANCE_FUNCTIONS` of one instance: the other instances of its location, id → ARN. */

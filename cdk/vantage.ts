@@ -1,18 +1,20 @@
 /**
  * Builds every stack of a deployment from a loaded config: one home stack and one probe stack per
- * location and per private location. Kept apart from app.ts so tests build the same app in memory.
+ * location and per private location. Agent locations have no stack: their role and definitions are in
+ * the home stack. Kept apart from app.ts so tests build the same app in memory.
  */
 import { Annotations, type App, type Environment, type Stack } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { DEFINITIONS_FILE, toDefinitions } from '../shared/config/definitions.ts';
 import { deployOnlyIssues, deployWarnings } from '../shared/config/deploy-only.ts';
-import type { DeploymentConfig } from '../shared/config/deployment.ts';
+import { agentLocationNames, type DeploymentConfig } from '../shared/config/deployment.ts';
 import type { LoadedConfig } from '../shared/config/load.ts';
 import type { Check } from '../shared/config/schema.ts';
 import { ConfigError, VantageError } from '../shared/errors.ts';
 import { namesFor, tableArn, type Names } from './names.ts';
-import { confirmTargets, probeFunctionsOf } from './probe-peers.ts';
-import { channelSecretGrants, kmsGrants, secretGrants } from './secret-refs.ts';
+import type { AgentLocationSpec } from './constructs/agent-location.ts';
+import { confirmInboxes, confirmTargets, probeFunctionsOf } from './probe-peers.ts';
+import { channelSecretGrants, kmsGrants, secretGrants, type SecretGrantOptions } from './secret-refs.ts';
 import { HomeStack } from './stacks/home-stack.ts';
 import { ProbeStack } from './stacks/probe-stack.ts';
 
@@ -28,6 +30,12 @@ export interface VantageOptions {
   readonly logRetention?: logs.RetentionDays;
   /** Handler modules, relative to the repository root. @default the handlers in functions/ */
   readonly entries?: { readonly probe?: string; readonly evaluator?: string; readonly notifier?: string };
+  /**
+   * The `writtenAt` of the agent locations' DEFINITIONS items. Tests pin it; a deploy says when it
+   * was synthesized, so a changed time alone re-puts an unchanged item (one write per agent location).
+   * @default now
+   */
+  readonly definitionsWrittenAt?: Date;
 }
 
 export interface VantageStacks {
@@ -77,6 +85,8 @@ export function buildVantage(app: App, config: LoadedConfig, opts: VantageOption
     ...(opts.entries?.evaluator !== undefined && { evaluatorEntry: opts.entries.evaluator }),
     ...(opts.entries?.notifier !== undefined && { notifierEntry: opts.entries.notifier }),
     lambda,
+    agentLocations: agentLocationSpecs(config, d, names, grantOptions),
+    ...(opts.definitionsWrittenAt && { definitionsWrittenAt: opts.definitionsWrittenAt }),
   });
   warnAboutPlainSecrets(home, config);
 
@@ -100,6 +110,7 @@ export function buildVantage(app: App, config: LoadedConfig, opts: VantageOption
       homeRegion: d.homeRegion,
       functions: functions.get(location)!,
       confirmFunctions: confirmTargets(location, checks, functions),
+      confirmInboxes: confirmInboxes(location, checks, agentLocationNames(d)),
       phaseMetrics: d.metrics.phases,
       secrets,
       kmsGrants: kmsGrants(secrets, d.secretsKmsKeys),
@@ -114,6 +125,26 @@ export function buildVantage(app: App, config: LoadedConfig, opts: VantageOption
     probes.set(location, stack);
   }
   return { names, home, probes };
+}
+
+/** Per agent location: its checks' definitions, the agent locations they confirm from, and exactly the secrets they name. */
+function agentLocationSpecs(config: LoadedConfig, d: DeploymentConfig, names: Names, grantOptions: SecretGrantOptions): AgentLocationSpec[] {
+  const indexed = config.checks.map((check, index) => ({ index, check }));
+  const agentNames = agentLocationNames(d);
+  return (d.agentLocations ?? []).map((a) => {
+    const here = indexed.filter(({ check }) => check.enabled && check.locations.includes(a.name));
+    const secrets = secretGrants(here, grantOptions);
+    return {
+      location: a.name,
+      ...(a.trustAnchorArn !== undefined && { trustAnchorArn: a.trustAnchorArn }),
+      roleName: names.agentRole(a.name),
+      profileName: names.agentProfile(a.name),
+      document: toDefinitions(config, a.name),
+      confirmInboxes: confirmInboxes(a.name, here.map(({ check }) => check), agentNames),
+      secrets,
+      kmsGrants: kmsGrants(secrets, d.secretsKmsKeys),
+    };
+  });
 }
 
 /** The id of the plain-secret warning, for `Validations.of(stack).acknowledge({ id, where: { path } })`. */

@@ -28,6 +28,11 @@ export interface VantageDashboardProps {
   readonly checks: readonly Check[];
   /** Location name → the region its metrics are in. */
   readonly regionOf: ReadonlyMap<string, string>;
+  /**
+   * Locations served by `vantage agent`, which emits no CloudWatch metrics (its results are in the
+   * table, and its log lines stay on its host): no line is drawn for them. @default none
+   */
+  readonly agentLocations?: ReadonlySet<string>;
   /** @default no evaluator row */
   readonly evaluator?: Evaluator;
   /** @default Duration.minutes(5) */
@@ -72,15 +77,17 @@ export class VantageDashboard extends Construct {
       ]);
     }
 
+    const drawn = (check: Check) => check.locations.filter((l) => !props.agentLocations?.has(l));
     const checkRow = (check: Check): cloudwatch.IWidget[] => {
       const title = check.name ? `${check.id} (${check.name})` : check.id;
+      const locations = drawn(check);
       return [
         new cloudwatch.GraphWidget({
           title: `${title}: availability %`,
           width: 8,
           // Success is 1 or 0 per run, so its average over a period is the share of runs that passed.
           // Metric ids must be unique within a graph, hence one per location.
-          left: check.locations.map((l, i) => new cloudwatch.MathExpression({
+          left: locations.map((l, i) => new cloudwatch.MathExpression({
             expression: `s${i} * 100`,
             usingMetrics: { [`s${i}`]: metric(METRICS.success, check.id, l, 'Average', l) },
             label: l,
@@ -94,13 +101,13 @@ export class VantageDashboard extends Construct {
         new cloudwatch.GraphWidget({
           title: `${title}: p50 latency (ms)`,
           width: 8,
-          left: check.locations.map((l) => metric(METRICS.latency, check.id, l, 'p50', l)),
+          left: locations.map((l) => metric(METRICS.latency, check.id, l, 'p50', l)),
           leftYAxis: { min: 0 },
         }),
         new cloudwatch.GraphWidget({
           title: `${title}: p95 latency (ms)`,
           width: 8,
-          left: check.locations.map((l) => metric(METRICS.latency, check.id, l, 'p95', l)),
+          left: locations.map((l) => metric(METRICS.latency, check.id, l, 'p95', l)),
           leftYAxis: { min: 0 },
         }),
       ];

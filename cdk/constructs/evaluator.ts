@@ -37,6 +37,8 @@ export interface EvaluatorProps {
   readonly entry?: string;
   /** @default nodejs24.x on arm64 */
   readonly lambda?: LambdaSettings;
+  /** The agent locations, whose instance beats the sweep reads (INSTANCE_SILENT). @default none */
+  readonly agentLocations?: readonly string[];
 }
 
 export class Evaluator extends Construct {
@@ -55,7 +57,7 @@ export class Evaluator extends Construct {
       ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
       ...(props.lambda && { lambda: props.lambda }),
     });
-    props.table.bindEvaluator(this.fn);
+    props.table.bindEvaluator(this.fn, props.agentLocations ?? []);
 
     // Holds the stream coordinates of batches that exhausted their retries (not the records: Lambda
     // sends shard id and sequence numbers), long enough to replay them from the stream's 24 hours.

@@ -2,7 +2,8 @@
  * One location's probe (or one instance of a private location's): a function that runs the
  * location's checks, invoked every minute by an EventBridge schedule, allowed to write results to the
  * home table, to read and update its own location's items there, to invoke exactly the probe functions
- * it asks for confirmations and retests, and to read exactly the secrets its checks reference; with
+ * it asks for confirmations and retests, to put confirmation requests into the inboxes of exactly the
+ * agent locations its checks share, and to read exactly the secrets its checks reference; with
  * its own delay queue for the rounds it hands on instead of waiting for them (./round-queue.ts).
  */
 import { Duration, Validations } from 'aws-cdk-lib';
@@ -41,6 +42,12 @@ export interface ProbeFunctionProps {
    * @default {} (no check here has another location to ask)
    */
   readonly confirmFunctions?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The agent locations its checks ask to confirm (../probe-peers.ts `confirmInboxes`): a request to
+   * one is an inbox item in its partition, so these are the partitions it may put items into.
+   * @default none
+   */
+  readonly confirmInboxes?: readonly string[];
   /**
    * For one instance of a private location: its id (`INSTANCE`) and the other instances, id → ARN
    * (`INSTANCE_FUNCTIONS`), which it may invoke to retest a failure.
@@ -142,6 +149,18 @@ export class ProbeFunction extends Construct {
       resources: [props.tableArn],
       conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [locationPk(props.location)] } },
     }));
+
+    // Confirmations to agent locations: inbox items in their partitions (shared/store/agents.ts). Its
+    // own statement, held to those partitions, so it stays exact whatever WriteResults becomes.
+    const inboxes = props.confirmInboxes ?? [];
+    if (inboxes.length > 0) {
+      this.fn.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'ConfirmToAgents',
+        actions: ['dynamodb:PutItem'],
+        resources: [props.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': inboxes.map(locationPk) } },
+      }));
+    }
 
     // Confirmation requests (async Invoke) to the other locations and retests (RequestResponse) on the
     // other instances: exactly those functions, so a probe can start nothing else.

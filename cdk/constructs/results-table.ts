@@ -49,8 +49,11 @@ export class ResultsTable extends Construct {
     });
   }
 
-  /** Grants the evaluator its table actions and tells it the table's name (TABLE_NAME). */
-  bindEvaluator(fn: VantageFunction): void {
+  /**
+   * Grants the evaluator its table actions and tells it the table's name (TABLE_NAME); with agent
+   * locations, the Query of their partitions that lists their instances' beats.
+   */
+  bindEvaluator(fn: VantageFunction, agentLocations: readonly string[] = []): void {
     fn.function.addEnvironment('TABLE_NAME', this.table.tableName);
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: EVALUATOR_ACTIONS, resources: [this.table.tableArn] }));
     // The sweep's marks of silent private-location instances (shared/store/ops-marks.ts), set and
@@ -71,5 +74,15 @@ export class ResultsTable extends Construct {
       resources: [this.table.tableArn],
       conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SILENCE_PK] } },
     }));
+    if (agentLocations.length > 0) {
+      // The sweep's INSTANCE_SILENT for agents: one Query of each agent location's beats
+      // (shared/store/agents.ts listBeats). Only those partitions: never a check's results.
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'ReadAgentBeats',
+        actions: ['dynamodb:Query'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': agentLocations.map(locationPk) } },
+      }));
+    }
   }
 }

@@ -5,7 +5,11 @@
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { KmsGrant, SecretGrant } from '../secret-refs.ts';
-import type { VantageFunction } from './vantage-function.ts';
+
+/** Whose role gets the statements: a function (./vantage-function.ts) or an agent location's role (./agent-location.ts). */
+export interface RolePolicyTarget {
+  addToRolePolicy(statement: iam.PolicyStatement): void;
+}
 
 export interface SecretReads {
   readonly secrets: readonly SecretGrant[];
@@ -15,7 +19,7 @@ export interface SecretReads {
   readonly owner: 'Check' | 'Channel';
 }
 
-export function grantSecretReads(fn: VantageFunction, reads: SecretReads): void {
+export function grantSecretReads(fn: RolePolicyTarget, reads: SecretReads): void {
   const secretArns = reads.secrets.filter((s) => s.service === 'secretsmanager').map((s) => s.arn);
   const parameterArns = reads.secrets.filter((s) => s.service === 'ssm').map((s) => s.arn);
   if (secretArns.length > 0) {

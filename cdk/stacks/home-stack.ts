@@ -1,12 +1,14 @@
 /**
  * The home stack: results table, evaluator, the sweep that runs it every minute, alert topic, the
- * notifier with its delivery queue, monitoring of the monitor (the one ops topic), and the dashboard.
+ * notifier with its delivery queue, monitoring of the monitor (the one ops topic), the dashboard, and
+ * each agent location's role and definitions (agents reach nothing but the home table).
  * One per deployment, in `deployment.homeRegion`.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { LoadedConfig } from '../../shared/config/load.ts';
+import { AgentDefinitionsWriter, AgentLocation, type AgentLocationSpec } from '../constructs/agent-location.ts';
 import { AlertTopic } from '../constructs/alert-topic.ts';
 import { VantageDashboard } from '../constructs/dashboard.ts';
 import { EvaluatorAlarms } from '../constructs/evaluator-alarms.ts';
@@ -40,6 +42,10 @@ export interface HomeStackProps extends StackProps {
   readonly notifierEntry?: string;
   /** @default nodejs24.x on arm64 */
   readonly lambda?: LambdaSettings;
+  /** `deployment.agentLocations`, as the app resolved them (../vantage.ts). @default none */
+  readonly agentLocations?: readonly AgentLocationSpec[];
+  /** The `writtenAt` of the agent locations' DEFINITIONS items. @default now */
+  readonly definitionsWrittenAt?: Date;
 }
 
 export class HomeStack extends Stack {
@@ -51,6 +57,8 @@ export class HomeStack extends Stack {
   readonly alarms: EvaluatorAlarms;
   readonly sweep: SweepSchedule;
   readonly dashboard: VantageDashboard;
+  /** Agent location name → its construct; empty without agent locations. */
+  readonly agents = new Map<string, AgentLocation>();
 
   constructor(scope: Construct, id: string, props: HomeStackProps) {
     super(scope, id, props);
@@ -64,6 +72,7 @@ export class HomeStack extends Stack {
       ...(props.logRetention !== undefined && { logRetention: props.logRetention }),
       ...(props.evaluatorEntry !== undefined && { entry: props.evaluatorEntry }),
       ...(props.lambda && { lambda: props.lambda }),
+      agentLocations: (props.agentLocations ?? []).map((a) => a.location),
     });
     this.alerts.bindPublisher(this.evaluator.fn);
 
@@ -75,6 +84,7 @@ export class HomeStack extends Stack {
       dashboardName: names.dashboard,
       checks: config.checks,
       regionOf: props.regionOf,
+      agentLocations: new Set((props.agentLocations ?? []).map((a) => a.location)),
       evaluator: this.evaluator,
     });
 
@@ -94,6 +104,7 @@ export class HomeStack extends Stack {
       ...(props.lambda && { lambda: props.lambda }),
     });
     this.notifier.bindProducer(this.evaluator.fn);
+    this.addAgentLocations(props);
 
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.secureTopic.topic.topicArn });
@@ -103,5 +114,23 @@ export class HomeStack extends Stack {
     new CfnOutput(this, 'DashboardName', { value: names.dashboard });
     // One dashboard holds a limited number of checks (constructs/dashboard.ts); the rest follow it.
     new CfnOutput(this, 'DashboardNames', { value: this.dashboard.names.join(',') });
+  }
+
+  /** Nothing at all without agent locations, so such a deployment synthesizes as before. */
+  private addAgentLocations(props: HomeStackProps): void {
+    const specs = props.agentLocations ?? [];
+    if (specs.length === 0) return;
+    const writer = new AgentDefinitionsWriter(this, 'AgentDefinitions', { ...(props.logRetention !== undefined && { logRetention: props.logRetention }) });
+    const writtenAt = props.definitionsWrittenAt ?? new Date();
+    for (const spec of specs) {
+      this.agents.set(spec.location, new AgentLocation(this, `Agent-${spec.location}`, {
+        ...spec,
+        tableArn: this.table.table.tableArn,
+        tableName: props.names.table,
+        homeRegion: props.config.deployment?.homeRegion ?? this.region,
+        writer,
+        writtenAt,
+      }));
+    }
   }
 }

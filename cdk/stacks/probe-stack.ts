@@ -16,7 +16,7 @@ import type { SecretGrant } from '../secret-refs.ts';
 import { VantageError } from '../../shared/errors.ts';
 
 /** What the probe function needs (documented on ProbeFunctionProps), plus the stack's own parts. */
-export interface ProbeStackProps extends StackProps, Pick<ProbeFunctionProps, 'location' | 'checks' | 'bundledFiles' | 'tableName' | 'tableArn' | 'homeRegion' | 'kmsGrants' | 'lambda' | 'confirmFunctions'> {
+export interface ProbeStackProps extends StackProps, Pick<ProbeFunctionProps, 'location' | 'checks' | 'bundledFiles' | 'tableName' | 'tableArn' | 'homeRegion' | 'kmsGrants' | 'lambda' | 'confirmFunctions' | 'confirmInboxes'> {
   /**
    * This location's functions by name (../probe-peers.ts `probeFunctionsOf`): one for a region, one
    * per instance (with its id) for a private location.
@@ -56,6 +56,7 @@ export class ProbeStack extends Stack {
         tableArn: props.tableArn,
         homeRegion: props.homeRegion,
         ...(props.confirmFunctions && { confirmFunctions: props.confirmFunctions }),
+        ...(props.confirmInboxes && { confirmInboxes: props.confirmInboxes }),
         ...(f.id !== undefined && { instance: { id: f.id, others: otherInstances(props.functions, f.id) } }),
         ...(props.secrets && { secrets: props.secrets }),
         ...(props.kmsGrants && { kmsGrants: props.kmsGrants }),

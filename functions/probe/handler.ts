@@ -12,7 +12,9 @@
  * own SQS delay queue: a cycle hands rounds more than 5 s away to it instead of waiting, billed, for
  * them; the queue's event source mapping invokes this function with them). Definitions are read
  * from `definitions.json` next to this bundle unless DEFINITIONS_PATH says otherwise; the CDK app
- * writes that file with `toDefinitions(config, location)`.
+ * writes that file with `toDefinitions(config, location)`. A confirmation to an agent location (the
+ * file's `agentLocations`) is not an Invoke: it is an inbox item in that location's partition of the
+ * home table, which its agents poll (shared/usecases/agent/inbox.ts).
  *
  * The logic is in ./probe-handler.ts (`createProbeHandler`), which tests build with their own parts.
  */
@@ -28,7 +30,9 @@ import { sqsDefer } from '../../shared/aws/sqs-defer.ts';
 import { DEFINITIONS_FILE, DefinitionsError, loadDefinitionsFile } from '../../shared/config/definitions-file.ts';
 import { installProbeContainment, loadProbers } from '../../shared/probe/index.ts';
 import { warmUp } from '../../shared/probe/warmup.ts';
+import { createAgentStore } from '../../shared/store/agents.ts';
 import { createStore } from '../../shared/store/dynamo.ts';
+import { inboxConfirmSender, routeConfirms } from '../../shared/usecases/agent/inbox.ts';
 import { parseProbeEnv } from './env.ts';
 import { createInstanceShare, PEER_ANSWER_MARGIN_MS, routeRetests } from '../../shared/usecases/instances.ts';
 import { createProbeHandler } from '../../shared/usecases/probe-handler.ts';
@@ -74,7 +78,12 @@ function warn(message: string, err: unknown) {
 
 // Confirmations go to the other locations, mostly in other regions: a client per region an ARN names.
 const lambdaFor = perRegion((region) => new LambdaClient({ ...(region && { region }), requestHandler }));
-const confirm = Object.keys(env.confirmFunctions).length > 0 ? lambdaConfirmSender(lambdaFor, env.confirmFunctions) : undefined;
+const lambdaConfirm = Object.keys(env.confirmFunctions).length > 0 ? lambdaConfirmSender(lambdaFor, env.confirmFunctions) : undefined;
+// Agent locations take theirs through the table, which is already this function's channel.
+const agentLocations = new Set(definitions.agentLocations ?? []);
+const confirm = agentLocations.size > 0
+  ? routeConfirms(agentLocations, inboxConfirmSender(createAgentStore({ client: dynamo, tableName: env.TABLE_NAME })), lambdaConfirm)
+  : lambdaConfirm;
 
 /**
  * A retest waits for the other instance's whole attempt, so its request may take as long as the
