@@ -30,12 +30,6 @@ export interface VantageOptions {
   readonly logRetention?: logs.RetentionDays;
   /** Handler modules, relative to the repository root. @default the handlers in functions/ */
   readonly entries?: { readonly probe?: string; readonly evaluator?: string; readonly notifier?: string };
-  /**
-   * The `writtenAt` of the agent locations' DEFINITIONS items. Tests pin it; a deploy says when it
-   * was synthesized, so a changed time alone re-puts an unchanged item (one write per agent location).
-   * @default now
-   */
-  readonly definitionsWrittenAt?: Date;
 }
 
 export interface VantageStacks {
@@ -86,7 +80,6 @@ export function buildVantage(app: App, config: LoadedConfig, opts: VantageOption
     ...(opts.entries?.notifier !== undefined && { notifierEntry: opts.entries.notifier }),
     lambda,
     agentLocations: agentLocationSpecs(config, d, names, grantOptions),
-    ...(opts.definitionsWrittenAt && { definitionsWrittenAt: opts.definitionsWrittenAt }),
   });
   warnAboutPlainSecrets(home, config);
 

@@ -113,8 +113,6 @@ export interface AgentLocationProps extends AgentLocationSpec {
   readonly tableName: string;
   readonly homeRegion: string;
   readonly writer: AgentDefinitionsWriter;
-  /** The DEFINITIONS item's `writtenAt`: when the app was synthesized. */
-  readonly writtenAt: Date;
 }
 
 export class AgentLocation extends Construct {
@@ -182,7 +180,7 @@ function checkPolicySize(scope: Construct, location: string, statements: readonl
  * (same key). https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requesttypes-update.html
  */
 function definitionsResource(scope: Construct, props: AgentLocationProps): cr.AwsCustomResource {
-  const item = marshall(definitionsItem(props.location, props.document, props.writtenAt), { removeUndefinedValues: true });
+  const item = marshall(definitionsItem(props.location, props.document), { removeUndefinedValues: true });
   const bytes = Object.entries(item).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(JSON.stringify(v)), 0);
   if (bytes > ITEM_MAX_BYTES) {
     throw new VantageError('DEPLOYMENT_INVALID', `agent location ${props.location}: its definitions are about ${Math.round(bytes / 1024)} KB, over DynamoDB's 400 KB item; split the checks over more agent locations`);

@@ -44,8 +44,6 @@ export interface HomeStackProps extends StackProps {
   readonly lambda?: LambdaSettings;
   /** `deployment.agentLocations`, as the app resolved them (../vantage.ts). @default none */
   readonly agentLocations?: readonly AgentLocationSpec[];
-  /** The `writtenAt` of the agent locations' DEFINITIONS items. @default now */
-  readonly definitionsWrittenAt?: Date;
 }
 
 export class HomeStack extends Stack {
@@ -121,7 +119,6 @@ export class HomeStack extends Stack {
     const specs = props.agentLocations ?? [];
     if (specs.length === 0) return;
     const writer = new AgentDefinitionsWriter(this, 'AgentDefinitions', { ...(props.logRetention !== undefined && { logRetention: props.logRetention }) });
-    const writtenAt = props.definitionsWrittenAt ?? new Date();
     for (const spec of specs) {
       this.agents.set(spec.location, new AgentLocation(this, `Agent-${spec.location}`, {
         ...spec,
@@ -129,7 +126,6 @@ export class HomeStack extends Stack {
         tableName: props.names.table,
         homeRegion: props.config.deployment?.homeRegion ?? this.region,
         writer,
-        writtenAt,
       }));
     }
   }

@@ -60,7 +60,7 @@ export function toAgentLocationStatus(location: AgentLocationConfig, beats: read
     agentLocation: location.name,
     expected: location.instances,
     members: members.size,
-    ...(stored && { definitions: stored.version, definitionsWrittenAt: stored.writtenAt }),
+    ...(stored && { definitions: stored.version, ...(stored.writtenAt && { definitionsWrittenAt: stored.writtenAt }) }),
     instances,
   };
 }
@@ -87,7 +87,7 @@ function definitionsCell(i: AgentInstanceStatus, current: string | undefined): s
 /** The human lines for one agent location. */
 export function formatAgentLocation(s: AgentLocationStatus): string[] {
   const head = `AGENT LOCATION ${s.agentLocation}: ${s.members} of ${s.expected} expected instance(s) member(s), definitions ` +
-    (s.definitions !== undefined ? `${shortVersion(s.definitions)} (written ${s.definitionsWrittenAt})` : 'none written (agents exit 2 until the CDK app or `vantage dev` writes them)');
+    (s.definitions !== undefined ? `${shortVersion(s.definitions)}${s.definitionsWrittenAt ? ` (written ${s.definitionsWrittenAt})` : ''}` : 'none written (agents exit 2 until the CDK app or `vantage dev` writes them)');
   if (s.instances.length === 0) return [head, '  no instance has beaten yet'];
   const rows = s.instances.map((i) => [i.instance, age(i.lastBeatAgeMs), memberCell(i), definitionsCell(i, s.definitions)]);
   const header = ['INSTANCE', 'LAST BEAT', 'MEMBER', 'DEFINITIONS'];

@@ -177,7 +177,7 @@ function lambdaRegionIssues(input: unknown): ConfigIssue[] {
  * own host (a container's env, a Kubernetes Secret), so such a reference reaches no Lambda asset. The
  * reference text itself goes into the definitions, never a value.
  */
-const agentLocationsOf = (input: unknown) => new Set(arrayOf(own(own(input, 'deployment'), 'agentLocations')).map((a) => own(a, 'name')).filter((n) => typeof n === 'string'));
+const agentLocationsOf = (input: unknown) => new Set(arrayOf(own(own(input, 'deployment'), 'agentLocations')).map((a) => own(a, 'name')).filter((n): n is string => typeof n === 'string'));
 
 function inAgentOnlyCheck(input: unknown, path: RawPath): boolean {
   if (path[0] !== 'checks' || typeof path[1] !== 'number') return false;
@@ -185,7 +185,7 @@ function inAgentOnlyCheck(input: unknown, path: RawPath): boolean {
   if (agents.size === 0) return false;
   const check = arrayOf(own(input, 'checks'))[path[1]];
   const locations = arrayOf(own(check, 'locations') ?? own(recordOf(own(input, 'defaults')), 'locations') ?? DEFAULT_LOCATIONS);
-  return locations.length > 0 && locations.every((l) => agents.has(l));
+  return locations.length > 0 && locations.every((l) => typeof l === 'string' && agents.has(l));
 }
 
 /** Whether the config is meant for `cdk deploy`: it has a deployment block. */

@@ -76,8 +76,8 @@ export interface StoredDefinitions {
   version: string;
   /** The DefinitionsDocument as JSON text, exactly as stored (read it with readDefinitions). */
   document: string;
-  /** ISO 8601. */
-  writtenAt: string;
+  /** ISO 8601, when `vantage dev` wrote it. The CDK app writes none: a synth-time stamp would change the template at every synth and re-put an unchanged item at every deploy; the version says what it holds. */
+  writtenAt?: string;
 }
 
 export interface AgentStore {
@@ -115,7 +115,7 @@ const readable = (item: Record<string, unknown>, type: string) => item.type === 
  * writes the same object marshalled. No `ttl`: a deploy writes it once, and it must outlive any quiet
  * spell of the deployment (an expired one would stop every agent of the location).
  */
-export function definitionsItem(location: string, document: DefinitionsDocument, writtenAt: Date): Record<string, unknown> {
+export function definitionsItem(location: string, document: DefinitionsDocument, writtenAt?: Date): Record<string, unknown> {
   const version = definitionsHash(document);
   if (document.sha256 !== version) {
     throw new DefinitionsError([{ path: 'sha256', message: 'does not match the content: write the document toDefinitions produced' }], `definitions for ${location}`);
@@ -127,7 +127,7 @@ export function definitionsItem(location: string, document: DefinitionsDocument,
     location,
     version,
     document: JSON.stringify(document),
-    writtenAt: writtenAt.toISOString(),
+    ...(writtenAt && { writtenAt: writtenAt.toISOString() }),
   };
 }
 
@@ -279,10 +279,10 @@ export function createAgentStore(opts: AgentStoreOptions): AgentStore {
       const out = await send('GetItem definitions', () => client.send(new GetItemCommand({ TableName: tableName, Key: toAttrs(definitionsKey(location)), ConsistentRead: true })));
       if (!out.Item) return undefined;
       const item = unmarshall(out.Item);
-      if (!readable(item, 'DEFINITIONS') || typeof item.version !== 'string' || typeof item.document !== 'string' || !isIso(item.writtenAt)) {
+      if (!readable(item, 'DEFINITIONS') || typeof item.version !== 'string' || typeof item.document !== 'string' || (item.writtenAt !== undefined && !isIso(item.writtenAt))) {
         throw new StoreError('STORE_ITEM_INVALID', `the DEFINITIONS item of ${location} is not one this build can read`);
       }
-      return { version: item.version, document: item.document, writtenAt: item.writtenAt };
+      return { version: item.version, document: item.document, ...(isIso(item.writtenAt) && { writtenAt: item.writtenAt }) };
     },
 
     async putDefinitions(location, document) {

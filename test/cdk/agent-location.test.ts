@@ -22,7 +22,6 @@ import { acknowledgements, actionsOf, cdkContext, policiesOf } from './template-
 const ANCHOR = 'arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:vantage/plc-token-AbCdEf';
 const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-const WRITTEN_AT = new Date('2026-12-01T19:00:00.000Z');
 
 const AGENTS = `
   agentLocations:
@@ -64,7 +63,7 @@ function synth(text: string) {
   outdirs.push(outdir);
   const app = new App({ outdir, context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] } });
   const config = loadConfigText(text);
-  const stacks = buildVantage(app, config, { definitionsWrittenAt: WRITTEN_AT });
+  const stacks = buildVantage(app, config);
   const assembly = app.synth();
   const raw = (name: string) => assembly.getStackByName(name).template as { Resources: Record<string, Json>; Outputs?: Record<string, Json> };
   return { app, config, stacks, outdir, raw };
@@ -200,7 +199,9 @@ describe('the DEFINITIONS item', () => {
       const document = toDefinitions(s.config, location);
       expect({ service: call.service, action: call.action, table: call.parameters.TableName, id: call.physicalResourceId.id }).toEqual({ service: 'DynamoDB', action: 'PutItem', table: s.stacks.names.table, id: document.sha256 });
       // Exactly the store's own item (shared/store/agents.ts), so `vantage agent` reads what the deploy wrote.
-      expect(unmarshall(call.parameters.Item)).toEqual(definitionsItem(location, document, WRITTEN_AT));
+      expect(unmarshall(call.parameters.Item)).toEqual(definitionsItem(location, document));
+      // No synth-time stamp: an unchanged config synthesizes an unchanged template, and a deploy re-puts nothing.
+      expect(unmarshall(call.parameters.Item)).not.toHaveProperty('writtenAt');
       expect(parseDefinitions(JSON.parse(unmarshall(call.parameters.Item)['document'] as string)).checks.map((c) => c.id)).toEqual(document.checks.map((c) => c.id));
       // Created and updated alike, and never deleted: a new version's cleanup would delete the item just written.
       expect((r['Properties'] as Json)['Update']).toBe((r['Properties'] as Json)['Create']);

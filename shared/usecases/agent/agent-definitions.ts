@@ -12,8 +12,8 @@ import { AgentError } from './agent-error.ts';
 export interface AgentChecks {
   /** The document's sha256: what the beat reports and `vantage status` compares. */
   version: string;
-  /** ISO 8601: when the deployment wrote it. */
-  writtenAt: string;
+  /** ISO 8601: when `vantage dev` wrote it (the CDK app writes no time). */
+  writtenAt?: string;
   checks: Check[];
   /** The deployment's agent locations: confirmations to them go to their inbox. */
   agentLocations: string[];
@@ -27,7 +27,7 @@ export function parseAgentChecks(stored: StoredDefinitions, location: string): A
     if (defs.location !== location) {
       throw new DefinitionsError([{ path: 'location', message: `is ${JSON.stringify(defs.location ?? null)}, not this agent's location "${location}"` }], source);
     }
-    return { version: stored.version, writtenAt: stored.writtenAt, checks: defs.checks, agentLocations: defs.agentLocations ?? [] };
+    return { version: stored.version, ...(stored.writtenAt && { writtenAt: stored.writtenAt }), checks: defs.checks, agentLocations: defs.agentLocations ?? [] };
   } catch (err) {
     if (err instanceof DefinitionsError) throw new AgentError('DEFINITIONS_INVALID', err.message, { cause: err });
     throw err;
