@@ -96,9 +96,11 @@ export interface ProbeCycleOptions {
    * due time (epoch ms), not the moment the round woke: a scheduled run is due at the same instant on
    * every instance, so two instances deciding one round agree even when one of them takes it late.
    * Confirmation runs are never filtered: the inbox claim already gave the request to one instance.
+   * It may answer later (a promise): an agent re-reads its peers' beats first when its view is older
+   * than the agreement needs (./agent/membership.ts).
    * @default every run is this instance's
    */
-  owns?: (checkId: string, at: number) => boolean;
+  owns?: (checkId: string, at: number) => boolean | Promise<boolean>;
 }
 
 export interface ProbeCycleSummary {
@@ -395,10 +397,11 @@ async function awaitNext(opts: ProbeCycleOptions, pending: Run[], minuteStart: n
  * cycle's later recheck of the check (takeDue already did): the owner's run decides the next one, as
  * a run here would have.
  */
-function owned(opts: ProbeCycleOptions, runs: Run[], tally: Tally): Run[] {
+async function owned(opts: ProbeCycleOptions, runs: Run[], tally: Tally): Promise<Run[]> {
   const { owns } = opts;
   if (!owns) return runs;
-  const kept = runs.filter((r) => r.trigger === 'confirm' || owns(r.check.id, r.at));
+  const mine = await Promise.all(runs.map(async (r) => r.trigger === 'confirm' || owns(r.check.id, r.at)));
+  const kept = runs.filter((_, i) => mine[i]);
   tally.others += runs.length - kept.length;
   return kept;
 }
@@ -417,7 +420,7 @@ async function runRounds(opts: ProbeCycleOptions, views: Views, pending: Run[], 
     if (await awaitNext(opts, pending, minuteStart, tally)) break;
     if (signal.aborted) continue;
     const t = now().getTime();
-    const runs = owned(opts, takeDue(pending, t), tally);
+    const runs = await owned(opts, takeDue(pending, t), tally);
     if (runs.length === 0) continue;
     tally.rounds++;
     const round = await runRound(opts, views, runs, t, minuteEnd);

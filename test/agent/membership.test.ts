@@ -101,6 +101,36 @@ describe('createMembership', () => {
     expect(m.livePeers()).toEqual(['b']);
   });
 
+  it('ownsFresh reads the beats again when its view is more than a beat older than the decision, and agrees with a fresh reader', async () => {
+    const w = world();
+    w.table.set('b', beat('b', T - 10 * B, T));
+    const { m } = membership(w, 'a');
+    await w.beats(m, 3); // beats and reads at T, T+B, T+2B
+    // c registered at T+1.5B, but its first write landed after a's read at T+2B (a slow write); a's next
+    // read is late (a busy host at a minute boundary), and a decides T+3.5B from the view of T+2B.
+    const t = T + 3.5 * B;
+    w.table.set('c', beat('c', T + 1.5 * B, T + 2.5 * B));
+    w.table.set('b', beat('b', T - 10 * B, T + 3 * B));
+    w.clock.t = t;
+    const fresh = membersAt([...w.table.values()], t, B);
+    expect(fresh).toEqual(['a', 'b', 'c']);
+    const ids = Array.from({ length: 30 }, (_, i) => `check-${i}`);
+    // From the late view, c is unknown: a would claim some of c's checks, and c runs them too.
+    expect(ids.filter((id) => m.owns(id, t))).not.toEqual(ids.filter((id) => ownerOf(id, fresh) === 'a'));
+    const decided = await Promise.all(ids.map((id) => m.ownsFresh(id, t)));
+    expect(ids.filter((_, i) => decided[i])).toEqual(ids.filter((id) => ownerOf(id, fresh) === 'a'));
+  });
+
+  it('ownsFresh keeps the older view when the read fails, and reports it', async () => {
+    const w = world();
+    const { m, errors } = membership(w, 'a');
+    await w.beats(m, 3);
+    w.clock.t += 5 * B;
+    w.failures.list = 5;
+    expect(await m.ownsFresh('any', w.clock.t)).toBe(m.owns('any', w.clock.t));
+    expect(errors).toContain('STORE_UNAVAILABLE');
+  });
+
   it('owns nothing before it has joined', async () => {
     const w = world();
     const { m } = membership(w, 'a');

@@ -111,12 +111,20 @@ function cycleStore(store: AgentOptions['store'], closed: AbortSignal): CycleSto
 /**
  * The handler's lines (its log line and the EMF metric lines, each one JSON object) led by this
  * instance's id, so the instances of a location can be told apart in one log stream. A line that
- * names an instance itself (a result retested on a peer) keeps its own: JSON.parse keeps the last
- * of two equal keys (ECMA-262 JSON.parse, InternalizeJSONProperty).
+ * names an instance itself (a result retested on a peer, the handler's own warnings) keeps its own,
+ * and the key appears once: a log pipeline may reject or mis-merge duplicate keys.
  */
 function withInstance(write: (line: string) => void, instance: string): (line: string) => void {
-  const lead = `{"instance":${JSON.stringify(instance)},`;
-  return (line) => write(line.startsWith('{"') ? lead + line.slice(1) : line);
+  return (line) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      return write(line);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return write(line);
+    write(JSON.stringify({ instance, ...parsed }));
+  };
 }
 
 /** The ways the agent stops, as signals every part can take. */
@@ -157,7 +165,7 @@ function buildHandler(parts: Parts, defs: AgentChecks): Handler {
         timeoutOf: (checkId) => (byId.get(checkId)?.timeout ?? MINUTE_MS) + PEER_ANSWER_MARGIN_MS,
       }),
     },
-    owns: (checkId, at) => membership.owns(checkId, at),
+    owns: (checkId, at) => membership.ownsFresh(checkId, at),
     // Agents do not confirm to Lambda locations (no Invoke permission, no route): those count at their next run.
     confirm: routeConfirms(new Set(defs.agentLocations), async (location, request) => {
       if (!stops.closed.signal.aborted) await inboxConfirmSender(opts.agentStore, () => new Date(clock()))(location, request);

@@ -14,7 +14,9 @@
  * one before (timer and event-loop delay), with δ + j < b. A registeredAt is the lastSeen of the
  * instance's first successful write and never changes after it; a leavingAt L is first written with
  * lastSeen L − 2b and kept in every later beat. Take two readers deciding the same t from snapshots read
- * at r₁, r₂ ∈ [t − b, t] (each reads every b, so neither is more than a beat stale). For an instance i
+ * at r₁, r₂ ∈ [t − b, t] (each reads every b; and a decision whose view was read more than a beat
+ * before t reads again first, `ownsFresh`, since on a busy host a beat's read can run late: one such
+ * late read at a minute boundary once gave a run to two instances in the end-to-end test). For an instance i
  * whose newest beat the two snapshots hold differently (the other case is trivial):
  *  - Join. If registeredAt ≤ t − 2b, the first write completed by t − 2b + δ < t − b ≤ r₁, r₂: both
  *    snapshots hold i, with the same registeredAt. Otherwise neither counts i, seen or not.
@@ -77,6 +79,12 @@ export interface Membership {
   run(signal: AbortSignal): Promise<void>;
   /** Whether this instance runs the check at `t` (epoch ms): a member, and the check's owner among the members. */
   owns(checkId: string, t: number): boolean;
+  /**
+   * `owns`, from a view the agreement covers: when the last read was issued more than a beat before
+   * `t` (a beat read that ran late, a busy event loop at a minute boundary), the beats are read again
+   * first. A read that fails leaves the older view (reported through `onError`).
+   */
+  ownsFresh(checkId: string, t: number): Promise<boolean>;
   /** The members at `t` (epoch ms), from the last read and this instance's last successful write. */
   members(t: number): string[];
   /** The other members now: where a retest may go. */
@@ -144,8 +152,30 @@ export function createMembership(opts: MembershipOptions): Membership {
     return write;
   };
 
-  const read = async () => {
-    others = (await store.listBeats(location)).filter((b) => b.instance !== self);
+  /** When the newest successful read was issued: its snapshot holds every beat written before then. */
+  let readFrom = Number.NEGATIVE_INFINITY;
+  let reading: Promise<void> | undefined;
+  /** One read at a time; a caller that needs a fresher one than the read under way waits for it and reads again. */
+  const read = (): Promise<void> => (reading ??= (async () => {
+    const issued = clock();
+    try {
+      others = (await store.listBeats(location)).filter((b) => b.instance !== self);
+      readFrom = Math.max(readFrom, issued);
+    } finally {
+      reading = undefined;
+    }
+  })());
+
+  /** Until the view was read at most one beat before `t` (the agreement's premise), or a read fails. */
+  const fresh = async (t: number) => {
+    for (let tries = 0; tries < 2 && readFrom < t - beatMs; tries++) {
+      try {
+        await read();
+      } catch (err) {
+        opts.onError?.(err);
+        return;
+      }
+    }
   };
 
   const beat = async () => {
@@ -183,6 +213,10 @@ export function createMembership(opts: MembershipOptions): Membership {
     owns(checkId, t) {
       const now = members(t);
       return now.includes(self) && ownerOf(checkId, now) === self;
+    },
+    async ownsFresh(checkId, t) {
+      await fresh(t);
+      return this.owns(checkId, t);
     },
     members,
     livePeers: () => members(clock()).filter((id) => id !== self),
