@@ -68,6 +68,8 @@ export interface ViewModel {
   control?: string;
   /** Locations stopped through the control server or a key; they write nothing until started. */
   stopped: string[];
+  /** The command that starts an agent, per agent location (agents are started by people, not here). */
+  agents: Array<{ location: string; command: string }>;
 }
 
 type Tone = 'plain' | 'good' | 'warn' | 'bad' | 'dim' | 'strong';
@@ -89,6 +91,7 @@ export function createModel(checks: readonly Check[], now: number): ViewModel {
     notifications: [],
     activity: [],
     stopped: [],
+    agents: [],
   };
 }
 
@@ -166,9 +169,10 @@ export function describe(event: ViewEvent): { text: string; tone: Tone } | undef
   switch (event.type) {
     case 'starting': return { text: `starting ${event.what}…`, tone: 'dim' };
     case 'ready': return {
-      text: `ready: DynamoDB Local ${event.dynamodb} (table ${event.tableName}), SNS/SQS ${event.sns}; ${event.checks.length} check(s) from ${event.locations.join(', ')}`,
+      text: `ready: DynamoDB Local ${event.dynamodb} (table ${event.tableName}), SNS/SQS ${event.sns}; ${event.checks.length} check(s) from ${[...event.locations, ...(event.agentLocations ?? []).map((l) => `${l} (agents)`)].join(', ')}`,
       tone: 'strong',
     };
+    case 'agent': return { text: `agent: ${event.command}`, tone: 'dim' };
     case 'result':
     case 'state': return undefined;
     case 'notification': return { text: `NOTIFICATION ${event.subject} → ${event.channels.join(', ') || '(no channel)'}`, tone: NOTIFICATION_TONE(event.event) };
@@ -248,6 +252,9 @@ export function applyEvent(model: ViewModel, event: ViewEvent, at: number): void
     case 'control':
       model.control = event.url;
       break;
+    case 'agent':
+      model.agents = [...model.agents.filter((a) => a.location !== event.location), { location: event.location, command: event.command }];
+      break;
     case 'location_stopped':
       if (!model.stopped.includes(event.location)) model.stopped.push(event.location);
       break;
@@ -258,7 +265,8 @@ export function applyEvent(model: ViewModel, event: ViewEvent, at: number): void
       break;
   }
   const line = describe(event);
-  if (line && event.type !== 'notification') {
+  // Notifications and agent commands have panels of their own.
+  if (line && event.type !== 'notification' && event.type !== 'agent') {
     model.activity.push({ at, ...line });
     model.activity.splice(0, Math.max(0, model.activity.length - KEEP_ACTIVITY));
   }
@@ -365,6 +373,8 @@ export function renderScreen(model: ViewModel, opts: RenderOptions): string[] {
     ...(r ? [`in another terminal: npx vantage status --endpoint ${r.dynamodb}`] : []),
   ].join(' · '), width), 'dim')];
   if (model.control) footer.push(paint(clip(`control: ${model.control} (POST /locations/<name>/stop or /start)`, width), 'dim'));
+  // Not clipped: the command is for copying, and a cut one would not run.
+  for (const a of model.agents) footer.push(paint(`agent: ${a.command}`, 'dim'));
 
   if (model.lastEmail) {
     const e = model.lastEmail;
@@ -456,6 +466,11 @@ export function plainView(opts: ViewOptions & { color?: boolean }): View {
       if (e.type === 'control') {
         // A line of its own, unprefixed, so a script can read the URL from the log: `control: <url>`.
         opts.terminal.write(`control: ${e.url}\n`);
+        return;
+      }
+      if (e.type === 'agent') {
+        // Unprefixed too, so it can be copied (or read by a script) whole: `agent: <command>`.
+        opts.terminal.write(`agent: ${e.command}\n`);
         return;
       }
       if (e.type === 'email') {

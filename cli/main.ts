@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   dev: { summary: 'the whole pipeline on this machine (DynamoDB Local, SNS emulator, live view): vantage dev --config checks.yaml [--demo]', load: async () => (await import('./commands/dev.ts')).dev },
   status: { summary: "each check's current state from the table: vantage status --endpoint http://127.0.0.1:PORT, or --region/--table for AWS", load: async () => (await import('./commands/status.ts')).status },
   silence: { summary: 'quiet alerts for checks for a while (CI, chat-ops): vantage silence add --check api --for 30m; list; expire ID', load: async () => (await import('./commands/silence.ts')).silence },
+  agent: { summary: 'one instance of an agent location, probing from this host, outbound HTTPS to DynamoDB only: vantage agent --location NAME [--endpoint URL | --region R]; vantage agent health', load: async () => (await import('./commands/agent.ts')).agent },
   channels: { summary: 'send a test notification to each target of a channel and report each result: vantage channels test oncall --config checks.yaml [--endpoint URL | --region R]', load: async () => (await import('./commands/channels.ts')).channels },
 };
 
@@ -61,6 +62,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     throw err;
   }
   // Commands that probe warm the engine first, so their first probe measures like the hundredth.
-  if (name === 'check' || name === 'run' || name === 'dev') await (await import('../shared/probe/warmup.ts')).warmUp();
+  const probes = name === 'check' || name === 'run' || name === 'dev' || (name === 'agent' && rest[0] !== 'health');
+  if (probes) await (await import('../shared/probe/warmup.ts')).warmUp();
   return command(rest, io);
 }

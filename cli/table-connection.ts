@@ -3,7 +3,7 @@
  * silence`): `--endpoint` for a local pipeline (`vantage dev` prints it), or `--region`/`--table` for
  * the deployed one. One definition, so the flags, defaults and error hints are the same in every command.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { LOCAL_REGION, LOCAL_TABLE } from '../dev/pipeline.ts';
 import type { StoreError } from '../shared/store/errors.ts';
 import { UsageError } from './args.ts';
@@ -43,21 +43,25 @@ const isLoopback = (url: string) => {
   }
 };
 
-/** A client for the table the flags name; throws UsageError for a bad endpoint or no region. Destroy the client when done. */
-export function connectTable(flags: ConnectionFlags, env: Record<string, string | undefined>): TableConnection {
+/**
+ * A client for the table the flags name; throws UsageError for a bad endpoint or no region. Destroy the
+ * client when done. `client` adds SDK options (a long-running agent bounds its requests).
+ */
+export function connectTable(flags: ConnectionFlags, env: Record<string, string | undefined>, client: Partial<DynamoDBClientConfig> = {}): TableConnection {
   if (flags.endpoint !== undefined && !/^https?:\/\//.test(flags.endpoint)) throw new UsageError('--endpoint must be an http:// or https:// URL', { showHelp: false });
   const region = flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (flags.endpoint ? LOCAL_REGION : undefined);
   if (!region) throw new UsageError('no region: pass --region or set AWS_REGION (or --endpoint for a local pipeline)', { showHelp: false });
   const tableName = flags.table ?? env.VANTAGE_TABLE ?? LOCAL_TABLE;
-  const client = new DynamoDBClient({
+  const dynamo = new DynamoDBClient({
     region,
     maxAttempts: 2,
+    ...client,
     ...(flags.endpoint && { endpoint: flags.endpoint }),
     // DynamoDB Local accepts any credentials; a machine without AWS credentials must still reach it.
     ...(flags.endpoint && isLoopback(flags.endpoint) && { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
   });
   const where = flags.endpoint ? `${flags.endpoint} (table ${tableName})` : `table ${tableName} in ${region}`;
-  return { client, tableName, region, ...(flags.endpoint !== undefined && { endpoint: flags.endpoint }), where };
+  return { client: dynamo, tableName, region, ...(flags.endpoint !== undefined && { endpoint: flags.endpoint }), where };
 }
 
 /** `cannot read …: <why> (<code>) <what to try>`, for a store failure against the connection. */

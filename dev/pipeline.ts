@@ -11,27 +11,36 @@
  *     ─► then the SNS topic (fauxqs) ─► SQS queue ─► deliverer.ts (email, to the console)
  *   the same evaluator handler with a scheduled event (the sweep: silence, reminders), see sweepEveryMs
  *   a loopback control server (control-server.ts) that stops and starts locations
+ *   agent locations (deployment.agentLocations): not probed here; their DEFINITIONS items are written
+ *     at start, `vantage agent` processes started from the printed command probe them, confirmations
+ *     to them go to their inbox, and their results reach the view from the stream
  *
  * Everything the pipeline does is reported as a {@link PipelineEvent}; the CLI renders them. The
  * store is wrapped only to report what was written (results, states), never to change it.
  */
 import { latencyOf } from '../shared/probe/latency.ts';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { Context, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
+import { fileURLToPath } from 'node:url';
 import { alertPublisher } from '../shared/alert/alert-publisher.ts';
 import { deliveryQueue, type DeliveryQueue } from '../shared/alert/delivery-queue.ts';
 import { snsPublisher } from '../shared/alert/publish.ts';
+import { toDefinitions } from '../shared/config/definitions.ts';
+import { agentLocationNames } from '../shared/config/deployment.ts';
 import type { LoadedConfig } from '../shared/config/load.ts';
 import type { Check } from '../shared/config/schema.ts';
 import { VantageError } from '../shared/errors.ts';
 import type { CheckState, Overall } from '../shared/evaluate/index.ts';
 import type { Logger, LogFields } from '../shared/logging/logger.ts';
+import { inboxConfirmSender } from '../shared/usecases/agent/inbox.ts';
 import { createEvaluatorHandler } from '../shared/usecases/evaluate-batch/evaluator-handler.ts';
 import type { NotifyEvent } from '../shared/usecases/notify/events.ts';
 import { createNotifierHandler, LOCAL_NOTIFIER_RETRY } from '../shared/usecases/notify/notifier-handler.ts';
 import { channelSecretResolver } from '../shared/usecases/notify/secrets.ts';
 import { deliveryLedger } from '../shared/store/deliveries.ts';
+import { createAgentStore, type AgentStore } from '../shared/store/agents.ts';
 import { createStore, type Store } from '../shared/store/dynamo.ts';
+import { resultFromStreamImage, type StoredResult } from '../shared/store/items.ts';
 import { isResultInsert } from '../shared/store/keys.ts';
 import { createTable } from '../shared/store/table.ts';
 import { MINUTE_MS } from '../shared/schedule.ts';
@@ -41,7 +50,7 @@ import { createDeliverer, type DeliveryEvent } from './deliverer.ts';
 import { startControlServer, type ControlTarget } from './control-server.ts';
 import { writeLocalNotifier } from './local-notifier.ts';
 import { createNotifierPoller } from './notifier-poller.ts';
-import { scheduledEvent, startProbeTicker, tickerLocations } from './probe-ticker.ts';
+import { scheduledEvent, startProbeTicker } from './probe-ticker.ts';
 import { createDeliveryQueues, startSnsEmulator, type SnsEmulator } from './sns-emulator.ts';
 import { createStreamPoller } from './stream-poller.ts';
 
@@ -73,11 +82,15 @@ export type PipelineEvent =
       schedules: Array<{ location: string; everyMs: number; checks: number }>;
       /** How often the sweep runs. */
       sweepEveryMs: number;
+      /** Locations served by `vantage agent` processes (deployment.agentLocations), not probed here. */
+      agentLocations?: string[];
     }
+  /** How to start an agent for an agent location against this pipeline (one event per location, after `ready`). */
+  | { type: 'agent'; location: string; command: string }
   | { type: 'control'; url: string }
   | { type: 'location_stopped'; location: string }
   | { type: 'location_started'; location: string }
-  | { type: 'result'; checkId: string; location: string; ts: string; ok: boolean; status: string; latencyMs: number; reason?: string; message?: string; httpStatus?: number; retries: number; trigger?: 'recheck' | 'confirm' }
+  | { type: 'result'; checkId: string; location: string; ts: string; ok: boolean; status: string; latencyMs: number; reason?: string; message?: string; httpStatus?: number; retries: number; trigger?: 'recheck' | 'confirm'; instance?: string }
   | { type: 'state'; checkId: string; overall: Overall; version: number; incidentId?: string; locations: Record<string, LocationView>; mute?: CheckState['mute'] }
   | { type: 'log'; source: 'probe' | 'evaluator' | 'notifier'; level: string; message: string; fields?: Record<string, unknown> }
   | { type: 'stream_discard'; shardId: string; records: number; reason: string }
@@ -99,6 +112,8 @@ export interface PipelineOptions {
   dynamoDb?: DynamoDbLocalOptions;
   /** @default startDynamoDbLocal */
   startDynamoDb?: (opts: DynamoDbLocalOptions) => Promise<DynamoDbLocal>;
+  /** The command line that starts an agent for a location against this pipeline. @default {@link agentCommand} */
+  agentCommand?: (location: string, endpoint: string, tableName: string) => string;
 }
 
 export interface Pipeline {
@@ -124,6 +139,58 @@ export class PipelineAbortedError extends PipelineError {
   }
 }
 
+
+/** The bin a person runs as `vantage`, by absolute path: the agent command must work from any directory. */
+const VANTAGE_BIN = fileURLToPath(new URL('../cli/vantage.mjs', import.meta.url));
+
+/** A word as a POSIX shell reads it back unchanged: bare when it is safe, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * `<node> <…/cli/vantage.mjs> agent --location NAME --endpoint URL --table T`: this Node (the pinned
+ * one, not whatever `node` is on PATH) and this checkout, so it can be pasted into any terminal.
+ */
+export function agentCommand(location: string, endpoint: string, tableName: string): string {
+  return [process.execPath, VANTAGE_BIN, 'agent', '--location', location, '--endpoint', endpoint, '--table', tableName].map(shellWord).join(' ');
+}
+
+/**
+ * The checks each agent location runs, where its agents read them (the DEFINITIONS item), as the CDK
+ * app writes them at deploy: an agent started against this pipeline runs this config.
+ */
+async function publishAgentDefinitions(agentStore: AgentStore, config: LoadedConfig, locations: readonly string[]): Promise<void> {
+  for (const location of locations) await agentStore.putDefinitions(location, toDefinitions(config, location));
+}
+
+/** A result an agent wrote, as the view's event; agents write to the table directly, so it comes from the stream. */
+function storedResultEvent(r: StoredResult): PipelineEvent {
+  return {
+    type: 'result', checkId: r.checkId, location: r.location, ts: r.ts, ok: r.ok, status: r.status,
+    latencyMs: Math.round(latencyOf(r) * 100) / 100, retries: r.retries,
+    ...(r.failure && { reason: r.failure.reason, message: r.failure.message }),
+    ...(r.httpStatus !== undefined && { httpStatus: r.httpStatus }),
+    ...(r.trigger && { trigger: r.trigger }),
+    ...(r.instance !== undefined && { instance: r.instance }),
+  };
+}
+
+/** Reports the agent locations' results in a batch; a record it cannot read is the evaluator's to judge. */
+function emitAgentResults(event: DynamoDBStreamEvent, agentLocations: ReadonlySet<string>, emit: (e: PipelineEvent) => void): void {
+  if (agentLocations.size === 0) return;
+  for (const record of event.Records) {
+    const image = record.dynamodb?.NewImage;
+    if (!image) continue;
+    let result: StoredResult;
+    try {
+      result = resultFromStreamImage(image);
+    } catch {
+      continue;
+    }
+    if (agentLocations.has(result.location)) emit(storedResultEvent(result));
+  }
+}
 
 const messageOf = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 
@@ -289,6 +356,13 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     emit({ type: 'starting', what: `table ${tableName} with its stream` });
     const table = await unlessAborted(createTable(db.client, tableName), opts.signal, async () => {});
 
+    const agentLocations = new Set(agentLocationNames(opts.config.deployment));
+    const agentStore = createAgentStore({ client: db.client, tableName });
+    if (agentLocations.size > 0) {
+      emit({ type: 'starting', what: `the agent locations' checks in the table (${[...agentLocations].join(', ')})` });
+      await unlessAborted(publishAgentDefinitions(agentStore, opts.config, [...agentLocations]), opts.signal, async () => {});
+    }
+
     const baseStore = createStore({ client: db.client, tableName });
     const stop = new AbortController();
     const store: Store = {
@@ -343,7 +417,10 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       streams,
       streamArn: table.streamArn,
       awsRegion: region,
-      handler: (event) => evaluator(event, { awsRequestId: 'local' } as never),
+      handler: (event) => {
+        emitAgentResults(event, agentLocations, emit);
+        return evaluator(event, { awsRequestId: 'local' } as never);
+      },
       filter: isResultInsert,
       onDiscard: (d) => emit({ type: 'stream_discard', shardId: d.shardId, records: d.records.length, reason: d.reason }),
     });
@@ -367,6 +444,8 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       checks,
       store,
       signal: stop.signal,
+      agentLocations,
+      agentInbox: inboxConfirmSender(agentStore),
       env: opts.env ?? process.env,
       write: probeLineWriter(emit),
       onError: (location, err) => emit({ type: 'error', source: `probe ${location}`, error: messageOf(err) }),
@@ -385,7 +464,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     // Closed before the probes stop, so nothing can start a location while the pipeline stops.
     cleanups.push(() => control.close());
 
-    const locations = tickerLocations(checks);
+    const locations = [...ticker.locations];
     emit({
       type: 'ready',
       dynamodb: db.endpoint,
@@ -397,8 +476,11 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       locations,
       schedules: locations.map((location) => ({ location, everyMs: MINUTE_MS, checks: checks.filter((c) => c.locations.includes(location)).length })),
       sweepEveryMs: sweepMs,
+      agentLocations: [...agentLocations],
     });
     emit({ type: 'control', url: control.url });
+    const command = opts.agentCommand ?? agentCommand;
+    for (const location of agentLocations) emit({ type: 'agent', location, command: command(location, db.endpoint, tableName) });
 
     let stopped: Promise<void> | undefined;
     return {

@@ -15,6 +15,10 @@
  * A cycle that hands its later rounds on (a ContinueRequest, through the SQS delay queue in AWS) gets
  * them back in the same location's handler after the delay, from a timer here.
  *
+ * Agent locations (deployment.agentLocations) are not ticked: `vantage agent` processes probe them.
+ * A confirmation request to one goes to its inbox (`agentInbox`), where whichever agent instance
+ * claims it first runs it, as the deployed probe functions send it.
+ *
  * A location can be stopped and started again (for showing silence). A stopped location writes
  * nothing at all: its store is gated shut (results, heartbeats and probe memory), running probes are
  * cancelled through the prober registry (a cut-short probe reports `aborted`, which the cycle never
@@ -25,15 +29,16 @@
  * Stopping everything: the handler's deadline signal comes from middy and cannot be fired from
  * outside, so the same registry and sleep are how the pipeline's stop reaches running invocations.
  */
-import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { Check } from '../shared/config/schema.ts';
 import { createProbeHandler, type ProbeHandlerDeps } from '../shared/usecases/probe-handler.ts';
 import type { ConfirmRequest, ConfirmSender, ContinueRequest, DeferSender } from '../shared/usecases/probe-requests.ts';
 import { abortableSleep } from '../shared/usecases/probe-cycle.ts';
+import { routeConfirms } from '../shared/usecases/agent/inbox.ts';
 import { PROBERS } from '../shared/probe/index.ts';
-import type { ProbeFn, ProberRegistry } from '../shared/probe/types.ts';
+import type { ProberRegistry } from '../shared/probe/types.ts';
 import { MINUTE_MS } from '../shared/schedule.ts';
+import { localContext as lambdaContext, minuteOf, scheduledEvent, stoppableRegistry, stoppableSleep } from '../shared/usecases/minute-ticks.ts';
 import type { LocationState } from './control-server.ts';
 
 export interface ProbeTickerOptions {
@@ -49,6 +54,10 @@ export interface ProbeTickerOptions {
   onError: (location: string, err: unknown) => void;
   /** A location was stopped or started through {@link ProbeTicker}. */
   onLocation?: (location: string, state: LocationState) => void;
+  /** Locations served by agents: not ticked here; confirmations to them go to `agentInbox`. @default none */
+  agentLocations?: ReadonlySet<string>;
+  /** Where confirmations to agent locations go (inboxConfirmSender). @default dropped */
+  agentInbox?: ConfirmSender;
   /** @default createProbeHandler */
   createHandler?: typeof createProbeHandler;
   /** @default PROBERS */
@@ -60,7 +69,7 @@ export interface ProbeTickerOptions {
 }
 
 export interface ProbeTicker {
-  /** Every location of an enabled check, in config order. */
+  /** Every location of an enabled check that is not an agent location, in config order. */
   readonly locations: readonly string[];
   /** False when the location is unknown or already stopped. */
   stop(location: string): boolean;
@@ -78,18 +87,7 @@ export function tickerLocations(checks: readonly Check[]): string[] {
   return [...new Set(checks.filter((c) => c.enabled).flatMap((c) => c.locations))];
 }
 
-/** The minute boundary at or before `ms`. */
-export const minuteOf = (ms: number) => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
-
-/** Probers that also stop on `stop`, reporting `aborted` so the cycle does not record the cut-short run. */
-export function stoppableRegistry(registry: ProberRegistry, stop: AbortSignal): ProberRegistry {
-  const wrap = (probe: ProbeFn): ProbeFn => async (check, ctx) => {
-    const outcome = await probe(check, { ...ctx, signal: AbortSignal.any([ctx.signal, stop]) });
-    if (!outcome.ok && stop.aborted) return { ...outcome, failure: { reason: 'aborted', message: 'stopped in the local pipeline' } };
-    return outcome;
-  };
-  return Object.fromEntries(Object.entries(registry).map(([kind, fn]) => [kind, wrap(fn as ProbeFn)])) as unknown as ProberRegistry;
-}
+export { minuteOf, scheduledEvent, stoppableRegistry };
 
 /**
  * The store as a stopped location sees it: reads pass, writes do nothing. The Store names every
@@ -110,18 +108,8 @@ export function gateWrites<S extends object>(store: S, closed: AbortSignal): S {
   });
 }
 
-/** EventBridge's scheduled event, as its rule delivers it. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html */
-export function scheduledEvent(at: number, resource: string) {
-  return {
-    version: '0', id: randomUUID(), 'detail-type': 'Scheduled Event', source: 'aws.events', account: '000000000000',
-    time: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'), region: 'local', resources: [resource], detail: {},
-  };
-}
-
-/** A Lambda context for a local invocation; the handler only reads the request id. */
-function localContext(location: string): Context {
-  return { awsRequestId: randomUUID(), functionName: `vantage-probe-${location}` } as Context;
-}
+/** A Lambda context for a local invocation of one location's handler. */
+const localContext = (location: string): Context => lambdaContext(`vantage-probe-${location}`);
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -134,27 +122,13 @@ interface Run {
   handler: Handler;
 }
 
-const PARKED = new Promise<never>(() => {});
-
-/**
- * The wait between rounds for a run that may be stopped. Once stopped, an invocation is parked at its
- * next wait and dropped (nothing holds it, so it is collected): the cycle ends only at middy's deadline
- * signal, which cannot be fired from here, and a wait that returned early instead would make the cycle
- * spin through the rest of its minute, probing (and cancelling) each round as it came due.
- */
-function stoppableSleep(stopped: AbortSignal) {
-  return async (ms: number, signal: AbortSignal): Promise<void> => {
-    if (!stopped.aborted) await abortableSleep(ms, AbortSignal.any([signal, stopped]));
-    if (stopped.aborted) return PARKED;
-  };
-}
-
 export function startProbeTicker(opts: ProbeTickerOptions): ProbeTicker {
   const now = opts.now ?? Date.now;
   const wait = opts.sleep ?? abortableSleep;
   const create = opts.createHandler ?? createProbeHandler;
   const baseRegistry = opts.registry ?? PROBERS;
-  const locations = tickerLocations(opts.checks);
+  const agents = opts.agentLocations ?? new Set<string>();
+  const locations = tickerLocations(opts.checks).filter((l) => !agents.has(l));
   const runs = new Map<string, Run>();
   const pending = new Set<Promise<void>>();
 
@@ -172,11 +146,12 @@ export function startProbeTicker(opts: ProbeTickerOptions): ProbeTicker {
     track(Promise.race([invocation, run.ended]));
   };
 
-  const confirm: ConfirmSender = async (location: string, request: ConfirmRequest) => {
+  const confirmHere: ConfirmSender = async (location: string, request: ConfirmRequest) => {
     const run = runs.get(location);
     // A stopped location answers nothing, like a region whose function no longer runs.
     if (run && !run.closed.signal.aborted) invoke(run, request);
   };
+  const confirm = routeConfirms(agents, opts.agentInbox ?? (async () => {}), confirmHere);
 
   /**
    * The SQS delay queue's part locally: the continuation reaches the same location's handler after

@@ -24,6 +24,11 @@ reminders) runs every minute, or every shortest interval when that is shorter.
 It prints \`control: <url>\` (loopback): \`curl -X POST <url>/locations/<name>/stop\` stops a location
 (it then writes nothing at all, heartbeat included) and \`.../start\` starts it again. In the live
 view, the keys 1-9 do the same for the locations in column order.
+A location in deployment.agentLocations is served by agents: it is not probed here. Its checks are
+written to the table at start, and it prints \`agent: <command>\` per agent location: run that command
+(in as many terminals as you want instances; add \`--instance ID --heartbeat 1s\` to taste) to start
+an agent against this pipeline, kill and restart it to see the others take over and the location go
+silent and come back. Confirmations to it go to its inbox, which the agents poll.
   --demo    also start the demo targets that examples/demo.yaml monitors (127.0.0.1:47801, 47802, 47810)
   --json    one JSON event per line instead of the live view
 Stop with Ctrl-C (or SIGTERM, SIGHUP); it also stops when the process that started it exits (npm

@@ -138,6 +138,38 @@ describe('live view: stopping locations', () => {
   });
 });
 
+describe('live view: agent locations', () => {
+  const COMMAND = '/opt/node/bin/node /src/vantage/cli/vantage.mjs agent --location us-east-1 --endpoint http://127.0.0.1:8000 --table t';
+  const agentReady: ViewEvent = {
+    type: 'ready', dynamodb: 'http://127.0.0.1:8000', sns: 'http://127.0.0.1:8001', tableName: 't', topicArn: 'arn:t', region: 'us-east-1',
+    checks: ['demo-api'], locations: ['eu-west-1', 'ap-southeast-1'], agentLocations: ['us-east-1'], schedules: [], sweepEveryMs: 5_000,
+  };
+
+  it('in plain mode, prints `agent: <command>` as a line of its own, and names the agent locations when ready', () => {
+    let out = '';
+    const view = plainView({ checks: config.checks, terminal: { write: (t) => { out += t; } }, now: () => T0 });
+    view.event(agentReady);
+    view.event({ type: 'agent', location: 'us-east-1', command: COMMAND });
+    view.close();
+    const lines = out.split('\n');
+    expect(lines).toContain(`agent: ${COMMAND}`);
+    expect(lines.find((l) => l.includes('ready:'))).toMatch(/from eu-west-1, ap-southeast-1, us-east-1 \(agents\)$/);
+  });
+
+  it('on the live screen, keeps a column for the agent location (no key), fed by its results, and the whole command in the footer', () => {
+    const model = createModel(config.checks, T0);
+    applyEvent(model, agentReady, T0);
+    applyEvent(model, { type: 'agent', location: 'us-east-1', command: COMMAND }, T0);
+    applyEvent(model, result('demo-api', 'us-east-1', true, { instance: 'a1' }), T0);
+    const lines = renderScreen(model, { now: T0, width: 100, color: false, keys: true });
+    expect(lines.find((l) => l.startsWith('CHECK'))).toMatch(/1:eu-west-1\s+2:ap-southeast-1\s+us-east-1$/);
+    expect(lines.find((l) => l.startsWith('demo-api'))).toMatch(/up 4\.2ms$/);
+    // Longer than the screen is wide, and whole: a clipped command would not run when pasted.
+    expect(lines).toContain(`agent: ${COMMAND}`);
+    expect(model.activity.some((a) => a.text.startsWith('agent:'))).toBe(false);
+  });
+});
+
 describe('live view: maintenance', () => {
   const WINDOW = { kind: 'maintenance' as const, name: 'weekly-deploy', start: T0, end: T0 + 30 * 60_000 };
   const muted = (failing: string[], mute: Mute = WINDOW): ViewEvent => ({ ...(failingState(failing) as Extract<ViewEvent, { type: 'state' }>), mute });

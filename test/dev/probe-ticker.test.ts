@@ -61,7 +61,7 @@ interface Invocation { location: string; event: Record<string, unknown>; at: num
  * A ticker on a virtual clock whose handlers only record what they were invoked with. `sleep` moves
  * the clock on by what was asked, so the boundaries come from the ticker's arithmetic alone.
  */
-function virtualTicker(locations: string[], opts: { hold?: Promise<void>; startMs?: number } = {}) {
+function virtualTicker(locations: string[], opts: { hold?: Promise<void>; startMs?: number; agents?: Pick<ProbeTickerOptions, 'agentLocations' | 'agentInbox'> } = {}) {
   const clock = { ms: opts.startMs ?? T0 };
   const invocations: Invocation[] = [];
   const stop = new AbortController();
@@ -71,6 +71,7 @@ function virtualTicker(locations: string[], opts: { hold?: Promise<void>; startM
     checks: config(locations),
     store: memoryStore().store,
     signal: stop.signal,
+    ...opts.agents,
     write: () => {},
     onError: (_l, e) => errors.push(e),
     now: () => clock.ms,
@@ -132,6 +133,23 @@ describe('startProbeTicker on a virtual clock', () => {
     expect(v.ticker.stop('b')).toBe(true);
     await confirm('b', request);
     expect(v.invocations.filter((i) => i.event.type === 'vantage.confirm')).toHaveLength(1);
+    v.stop.abort();
+    await v.ticker.done;
+  });
+
+  it('does not tick an agent location, and sends confirmations to it to its inbox', async () => {
+    const inbox: Array<[string, unknown]> = [];
+    const v = virtualTicker(['a', 'edge'], { agents: { agentLocations: new Set(['edge']), agentInbox: async (location, request) => { inbox.push([location, request]); } } });
+    await until(() => v.invocations.length >= 2);
+    expect(v.ticker.locations).toEqual(['a']);
+    expect(new Set(v.invocations.map((i) => i.location))).toEqual(new Set(['a']));
+    expect(v.ticker.start('edge')).toBe(false);
+
+    const confirm = v.invocations[0]!.deps.confirm!;
+    const request = { type: 'vantage.confirm' as const, checkIds: ['api'], from: 'a', requestedAt: new Date(T0).toISOString() };
+    await confirm('edge', request);
+    expect(inbox).toEqual([['edge', request]]);
+    expect(v.invocations.filter((i) => i.event.type === 'vantage.confirm')).toEqual([]);
     v.stop.abort();
     await v.ticker.done;
   });
