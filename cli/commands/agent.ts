@@ -84,6 +84,7 @@ function agentFlags(argv: string[], env: CliIO['env']): AgentFlags {
   const problems: string[] = [];
   const location = values.location ?? env.VANTAGE_LOCATION;
   if (!location) problems.push('--location is required (or set VANTAGE_LOCATION)');
+  else if (!INSTANCE_ID.test(location)) problems.push(`--location "${location}" is not a location name: lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 (as in deployment.agentLocations)`);
   const instance = values.instance ?? env.VANTAGE_INSTANCE ?? defaultInstanceId(hostname(), process.pid);
   if (!INSTANCE_ID.test(instance)) problems.push(`--instance "${instance}" is not an instance id: lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64`);
   let beatMs = DEFAULT_BEAT_MS;

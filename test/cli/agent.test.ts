@@ -44,6 +44,12 @@ describe('vantage agent: usage', () => {
     expect(out.stderr).toContain('--heartbeat 500ms is below the minimum of 1s');
   });
 
+  it('rejects a location name that no deployment could declare', async () => {
+    const out = await runCli(['agent', '--location', 'Edge Site!']);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('--location "Edge Site!" is not a location name');
+  });
+
   it('rejects a heartbeat that is not a duration, and an unknown flag', async () => {
     const bad = await runCli(['agent', '--location', 'edge', '--heartbeat', 'often']);
     expect(bad.code).toBe(2);
