@@ -4,7 +4,7 @@
  * the deployed one. One definition, so the flags, defaults and error hints are the same in every command.
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { LOCAL_REGION, LOCAL_TABLE } from '../dev/pipeline.ts';
+import { LOCAL_REGION, LOCAL_TABLE } from '../shared/local/names.ts';
 import type { StoreError } from '../shared/store/errors.ts';
 import { UsageError } from './args.ts';
 

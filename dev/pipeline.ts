@@ -53,10 +53,10 @@ import { createNotifierPoller } from './notifier-poller.ts';
 import { scheduledEvent, startProbeTicker } from './probe-ticker.ts';
 import { createDeliveryQueues, startSnsEmulator, type SnsEmulator } from './sns-emulator.ts';
 import { createStreamPoller } from './stream-poller.ts';
+import { LOCAL_REGION, LOCAL_TABLE, LOCAL_TOPIC } from '../shared/local/names.ts';
 
-export const LOCAL_TABLE = 'vantage-results';
-export const LOCAL_TOPIC = 'vantage-alerts';
-export const LOCAL_REGION = 'us-east-1';
+// Re-exported: the tests and commands that start the pipeline name them from here.
+export { LOCAL_REGION, LOCAL_TABLE, LOCAL_TOPIC };
 
 export interface LocationView {
   failing: boolean;
