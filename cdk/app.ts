@@ -1,6 +1,7 @@
 /**
  * The CDK app: `npx cdk synth --all` / `npx cdk deploy --all`, run by cdk.json as `node cdk/app.ts`
- * (Node 24 strips the types). The checks config comes from `--context config=path`.
+ * (Node 24 strips the types). The checks config comes from `--context config=path`: YAML, or a
+ * TypeScript/JavaScript module (`--context config=checks.ts`) imported the same way the CLI does.
  *
  * Environment: each stack's region comes from the config (home region, locations). The account is
  * `deployment.account`, else the one the CLI's credentials belong to (CDK_DEFAULT_ACCOUNT), else left
@@ -8,7 +9,7 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { loadConfigFile } from '../shared/config/load.ts';
+import { loadConfig } from '../shared/config/load.ts';
 import { ConfigError } from '../shared/errors.ts';
 import { SecretReferenceError } from './secret-refs.ts';
 import { buildVantage, DeploymentMissingError } from './vantage.ts';
@@ -18,7 +19,7 @@ const configPath = String(app.node.tryGetContext('config') ?? 'examples/checks.y
 const prefix = app.node.tryGetContext('prefix') as string | undefined;
 
 try {
-  const config = loadConfigFile(configPath);
+  const config = await loadConfig(configPath);
   buildVantage(app, config, { ...(prefix && { prefix }), ...(process.env['CDK_DEFAULT_ACCOUNT'] && { defaultAccount: process.env['CDK_DEFAULT_ACCOUNT'] }) }, configPath);
 } catch (err) {
   // Mistakes in the config are the user's to fix: say what and where, without a stack trace.

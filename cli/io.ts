@@ -7,6 +7,10 @@ export interface CliIO {
   isTTY: boolean;
   /** Fires on Ctrl-C / SIGTERM for long-running commands. */
   signal: AbortSignal;
+  /** The terminal's width when stdout is one (progress lines are cut to it). @default 80 */
+  columns?: number;
+  /** Where a command without `--config` looks for one (cli/config-arg.ts). @default process.cwd() */
+  cwd?: string;
 }
 
 /** Exit codes: 0 all up (or degraded), 1 something down, 2 usage or config error. */

@@ -15,7 +15,7 @@ import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { deliveryQueueName, type DeliveryMessage } from '../../shared/alert/delivery.ts';
 import { deliveryQueue } from '../../shared/alert/delivery-queue.ts';
 import { testDeliveries } from '../../shared/alert/test-delivery.ts';
-import { loadConfigFile, type LoadedConfig } from '../../shared/config/load.ts';
+import { loadConfig, type LoadedConfig } from '../../shared/config/load.ts';
 import { parseDuration } from '../../shared/config/duration.ts';
 import type { ChannelConfig } from '../../shared/config/schema.ts';
 import { VantageError } from '../../shared/errors.ts';
@@ -26,7 +26,8 @@ import { deliverOnce, type AttemptOutcome } from '../../shared/usecases/notify/d
 import { LOCAL_NOTIFIER_RETRY } from '../../shared/usecases/notify/notifier-handler.ts';
 import { channelSecretResolver } from '../../shared/usecases/notify/secrets.ts';
 import { localNotifierSqs, readLocalNotifier } from '../../dev/local-notifier.ts';
-import { defineCommand, parse, required, UsageError } from '../args.ts';
+import { defineCommand, parse, UsageError } from '../args.ts';
+import { configPathFromArgs } from '../config-arg.ts';
 import { EXIT, type CliIO } from '../io.ts';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectTable, describeStoreError, type TableConnection } from '../table-connection.ts';
 
@@ -34,7 +35,7 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 /** How often the ledger is read while waiting: a delivery on loopback takes milliseconds. */
 const POLL_MS = 250;
 
-const HELP = `usage: vantage channels test NAME --config FILE [--endpoint URL | --region REGION [--table NAME] [--prefix P]] [--timeout 60s]
+const HELP = `usage: vantage channels test NAME [--config FILE] [--endpoint URL | --region REGION [--table NAME] [--prefix P]] [--timeout 60s]
 
 Sends a clearly marked TEST notification to every webhook, Slack, Teams and PagerDuty target of the
 channel NAME and prints one line per target with its result. PagerDuty gets a trigger and a resolve of
@@ -49,7 +50,7 @@ one test dedup_key, so no incident stays open.
 ${CONNECTION_HELP.split('\n').filter((l) => !l.includes('--endpoint')).join('\n')}
   --prefix P       the deployment's name prefix (default vantage)
   --timeout D      how long to wait for the results through a queue (default 60s)
-  --config FILE    the config naming the channel (required)
+  --config FILE    the config naming the channel (default: vantage.config.ts or checks.yaml here)
 Email addresses are not sent a test: email goes through the alert topic (SNS), not the notifier.
 Exit codes: 0 every target delivered, 1 a target failed, was dead-lettered or gave no result in time,
 2 usage or config error, or the pipeline cannot be reached.
@@ -212,11 +213,11 @@ export const channels = defineCommand('channels', HELP, async (argv, io) => {
     throw new UsageError('--table, --prefix and --timeout need --endpoint or --region (without them the test is delivered from this process)');
   }
   const timeoutMs = timeoutOf(values.timeout);
-  const file = required(values.config, '--config');
+  const file = configPathFromArgs(values.config, io);
   // Deployed: judged as deployed. Locally: the local forms; this process reads ${env:} only in-process.
   const config = values.region !== undefined && values.endpoint === undefined
-    ? loadConfigFile(file)
-    : loadConfigFile(file, { local: connected ? {} : { env: io.env, warn: io.stderr } });
+    ? await loadConfig(file)
+    : await loadConfig(file, { local: connected ? {} : { env: io.env, warn: io.stderr } });
   const channel = pickChannel(config, name, file);
   const messages = testDeliveries(name, channel, { at: Date.now(), runId: randomBytes(6).toString('hex'), by: sender(io.env) });
   const note = () => { if (channel.email.length > 0) io.stdout(`${name}/email: not sent (email goes through the alert topic, not the notifier)\n`); };

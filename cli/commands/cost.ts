@@ -1,11 +1,11 @@
-import { loadConfigFile } from '../../shared/config/load.ts';
 import { formatDuration } from '../../shared/config/duration.ts';
 import { sizeProbe } from '../../shared/usecases/cost/sizing.ts';
 import { estimateMonthlyCost, type CostAssumptions, type CostEstimate, type CostLine, type FixedScope } from '../../shared/usecases/cost/index.ts';
-import { defineCommand, parse, required, UsageError } from '../args.ts';
+import { defineCommand, parse, UsageError } from '../args.ts';
+import { configFromArgs } from '../config-arg.ts';
 import { EXIT } from '../io.ts';
 
-const HELP = `usage: vantage cost --config FILE [options] [--json]
+const HELP = `usage: vantage cost [--config FILE] [options] [--json]
 
 Estimates what a checks config costs a month on AWS (us-east-1 on-demand list prices, free tiers not
 applied), and what the same check runs would cost on CloudWatch Synthetics ($0.0012 per canary run).
@@ -166,8 +166,8 @@ export const cost = defineCommand('cost', HELP, async (argv, io) => {
     ...(values['phase-metrics'] && { phaseMetrics: true }),
     ...(values['no-metrics'] && { includeMetrics: false }),
   };
-  const file = required(values.config, '--config');
-  const estimate = estimateMonthlyCost(loadConfigFile(file), itemBytes, overrides);
+  const { config, path: file } = await configFromArgs(values.config, io);
+  const estimate = estimateMonthlyCost(config, itemBytes, overrides);
   io.stdout(values.json ? `${JSON.stringify(estimate, null, 2)}\n` : formatEstimate(estimate, file));
   return EXIT.OK;
 });

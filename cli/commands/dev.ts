@@ -1,14 +1,14 @@
-import { loadConfigFile } from '../../shared/config/load.ts';
 import { DemoPortBusyError, startDemoTargets, type DemoTargets } from '../../dev/demo-targets.ts';
 import { JavaMissingError } from '../../shared/emulators/dynamodb-local.ts';
 import { PipelineAbortedError, startPipeline, type Pipeline } from '../../dev/pipeline.ts';
 import { LOCAL_NOTIFIER_RETRY } from '../../shared/usecases/notify/notifier-handler.ts';
-import { defineCommand, parse, required, UsageError } from '../args.ts';
+import { defineCommand, parse, UsageError } from '../args.ts';
+import { configFromArgs } from '../config-arg.ts';
 import { EXIT } from '../io.ts';
 import { exitNoLaterThan, watchLifetime } from '../lifetime.ts';
 import { jsonView, keyAction, plainView, ttyView, type View, type ViewEvent } from '../live-view.ts';
 
-const HELP = `usage: vantage dev --config FILE [--demo] [--json]
+const HELP = `usage: vantage dev [--config FILE] [--demo] [--json]
 
 Runs the whole pipeline on this machine: DynamoDB Local (needs Java 17+), an SNS/SQS emulator, each
 location's probe handler on its schedule, the evaluator on the table's stream, and the notifier on its
@@ -75,7 +75,7 @@ export const dev = defineCommand('dev', HELP, async (argv, io) => {
     demo: { type: 'boolean' },
     json: { type: 'boolean' },
   });
-  const config = loadConfigFile(required(values.config, '--config'), { local: { env: io.env, warn: io.stderr } });
+  const { config } = await configFromArgs(values.config, io, { local: { env: io.env, warn: io.stderr } });
   if (!config.checks.some((c) => c.enabled)) throw new UsageError('the config has no enabled checks', { showHelp: false });
 
   const terminal = {

@@ -9,7 +9,7 @@ import { hostname, userInfo } from 'node:os';
 import { formatDuration as humanDuration } from '../../shared/alert/text.ts';
 import { parseDuration } from '../../shared/config/duration.ts';
 import { parseInstant } from '../../shared/config/instant.ts';
-import { loadConfigFile, type LoadedConfig } from '../../shared/config/load.ts';
+import { loadConfig, type LoadedConfig } from '../../shared/config/load.ts';
 import { createStore, SilenceExistsError, type Store, type StoredSilence } from '../../shared/store/dynamo.ts';
 import { StoreError } from '../../shared/store/errors.ts';
 import { silenceApplies } from '../../shared/usecases/silences.ts';
@@ -164,10 +164,10 @@ function flagsText(flags: ConnectionFlags): string {
 }
 
 /** The silence `add` will write, checked against the config when there is one; before anything is connected. */
-function prepareAdd(values: Values, now: number, io: CliIO): Omit<StoredSilence, 'id'> {
+async function prepareAdd(values: Values, now: number, io: CliIO): Promise<Omit<StoredSilence, 'id'>> {
   const draft = silenceFromFlags(values, now, io.env);
   if (values.config !== undefined) {
-    const problems = unmatched(draft, loadConfigFile(values.config));
+    const problems = unmatched(draft, await loadConfig(values.config));
     if (problems.length > 0) throw new UsageError(`not added; in ${values.config}:\n${problems.map((p) => `  ${p}`).join('\n')}`, { showHelp: false });
   } else {
     io.stderr('vantage silence: warning: check ids and tags were not verified (pass --config FILE to refuse ones that match no check)\n');
@@ -264,7 +264,7 @@ export const silence = defineCommand('silence', HELP, async (argv, io) => {
   if (sub === 'expire' ? rest.length !== 1 : rest.length > 0) throw new UsageError(sub === 'expire' ? 'usage: vantage silence expire ID' : `unexpected argument "${rest[0]}"`);
 
   const now = Date.now();
-  const draft = sub === 'add' ? prepareAdd(values, now, io) : undefined;
+  const draft = sub === 'add' ? await prepareAdd(values, now, io) : undefined;
   const conn = connectTable(values, io.env);
   const store = createStore({ client: conn.client, tableName: conn.tableName });
   try {

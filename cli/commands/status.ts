@@ -1,4 +1,4 @@
-import { loadConfigFile, type LoadedConfig } from '../../shared/config/load.ts';
+import { loadConfig, type LoadedConfig } from '../../shared/config/load.ts';
 import type { CheckState, Mute } from '../../shared/evaluate/index.ts';
 import { createAgentStore, type AgentStore } from '../../shared/store/agents.ts';
 import { createStore } from '../../shared/store/dynamo.ts';
@@ -136,7 +136,7 @@ export const status = defineCommand('status', HELP, async (argv, io) => {
   let agents: AgentLocationStatus[] = [];
   const now = Date.now();
   try {
-    const config = values.config ? loadConfigFile(values.config) : undefined;
+    const config = values.config ? await loadConfig(values.config) : undefined;
     if (config) {
       const states = new Map((await store.getStates<CheckState>(config.checks.map((c) => c.id))).map((s) => [s.checkId, s]));
       checks = config.checks.filter((c) => c.enabled).map((c) => toCheckStatus(c.id, states.get(c.id), c.locations, now));

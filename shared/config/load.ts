@@ -1,11 +1,13 @@
 /**
- * Loads a checks config from YAML text or a file: parse (./yaml.ts), validate (structure, the zod
- * schema, the rules between parts, the deploy-only rules), merge defaults. Every problem is reported
+ * Loads a checks config from YAML text or a file (YAML, or a TypeScript or JavaScript module:
+ * ./config-module.ts): parse (./yaml.ts), validate (structure, the zod schema, the rules between
+ * parts, the deploy-only rules), merge defaults. Every problem is reported
  * with its path, in one run; nothing is half-loaded.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
+import { importConfigModule, isModulePath, MODULE_EXTENSIONS } from './config-module.ts';
 import { crossRefIssues } from './cross-refs.ts';
 import { deployOnlyIssues, missingEnvIssues } from './deploy-only.ts';
 import { formatPath } from './paths.ts';
@@ -105,12 +107,37 @@ export function loadConfigText(text: string, opts: LoadOptions = {}): LoadedConf
   return loadConfigObject(parseYaml(text, opts.source), opts);
 }
 
+/** What a config file may be: YAML (JSON is YAML), or a module whose default export is the config. */
+export const CONFIG_EXTENSIONS = ['.yaml', '.yml', '.json', ...MODULE_EXTENSIONS] as const;
+
+/** What `findConfig` looks for, in this order, when a command is given no `--config`. */
+export const DISCOVERED_CONFIGS = ['vantage.config.ts', 'vantage.config.mts', 'vantage.config.js', 'vantage.config.mjs', 'checks.yaml', 'checks.yml'] as const;
+
+/** The first of DISCOVERED_CONFIGS that is a file in `cwd`. */
+export function findConfig(cwd: string): string | undefined {
+  return DISCOVERED_CONFIGS.map((name) => join(cwd, name)).find((path) => existsSync(path) && statSync(path).isFile());
+}
+
+/** Any config file, by its extension: a module (.ts, .mts, .js, .mjs) is imported, anything else read as YAML. */
+export async function loadConfig(path: string, opts: Pick<LoadOptions, 'local'> = {}): Promise<LoadedConfig> {
+  return loadConfigFileInput(await readConfig(path), path, opts);
+}
+
+/** A config file as written, by its extension, not yet validated: readConfigFile's form for modules too. */
+export async function readConfig(path: string): Promise<unknown> {
+  return isModulePath(path) ? importConfigModule(path) : readConfigFile(path);
+}
+
+/** A YAML or JSON config, for callers that cannot await; a module config needs `loadConfig`. */
 export function loadConfigFile(path: string, opts: Pick<LoadOptions, 'local'> = {}): LoadedConfig {
   return loadConfigFileInput(readConfigFile(path), path, opts);
 }
 
-/** A config file as written: read and parsed (./yaml.ts), not yet validated; what the raw-form rules (./deploy-only.ts) read. */
+/** A YAML or JSON config file as written: read and parsed (./yaml.ts), not yet validated; what the raw-form rules (./deploy-only.ts) read. */
 export function readConfigFile(path: string): unknown {
+  if (isModulePath(path)) {
+    throw new ConfigError([{ path: '(file)', message: `${path} is a module config; this reads YAML or JSON only (loadConfig imports modules)` }], path);
+  }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

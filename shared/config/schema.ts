@@ -492,7 +492,7 @@ export function makeSchemas(opts: SchemaOptions) {
     // ./cross-refs.ts: they run on the input as written, so they are reported with these errors.
   });
 
-  return { Config, CheckInput, TlsOptions, Alerting, Channel, Maintenance };
+  return { Config, CheckInput, RawCheck, TlsOptions, Alerting, Channel, Maintenance };
 }
 
 /** A maintenance window as the engine reads it (the loader's and the definitions file's form). */

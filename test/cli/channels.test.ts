@@ -134,7 +134,7 @@ describe('vantage channels test, in-process', () => {
     const badSub = await channels('send', 'chat', '--config', configPath);
 
     expect([noConfig.code, noName.code, noSub.code, badSub.code]).toEqual([2, 2, 2, 2]);
-    expect(noConfig.stderr).toContain('--config is required');
+    expect(noConfig.stderr).toContain('no --config given and none found in');
     expect(noName.stderr).toContain('usage: vantage channels test NAME');
     expect(badSub.stderr).toContain('unknown subcommand "send"');
   });
@@ -162,7 +162,7 @@ describe('vantage channels test, in-process', () => {
     const top = await runCli(['--help']);
 
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^usage: vantage channels test NAME --config FILE/);
+    expect(help.stdout).toMatch(/^usage: vantage channels test NAME \[--config FILE\]/);
     expect(help.stdout).toContain('--endpoint URL');
     expect(top.stdout).toMatch(/^ {2}channels {2,}send a test notification/m);
   });

@@ -1,0 +1,58 @@
+/**
+ * A config written as a module (.ts, .mts, .js, .mjs): imported, and its default export taken as the
+ * config object, which then goes through exactly the validation a YAML file does (./load.ts). Node
+ * runs .ts by stripping the types (https://nodejs.org/api/typescript.html#type-stripping), so no
+ * loader or build step is involved; a config under node_modules would not be stripped, and none is.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from '../errors.ts';
+
+export const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'] as const;
+
+export const isModulePath = (path: string): boolean => MODULE_EXTENSIONS.some((ext) => path.endsWith(ext));
+
+const fail = (path: string, message: string): ConfigError => new ConfigError([{ path: '(file)', message }], path);
+
+/**
+ * Where in the config file the error points, when its stack says: a syntax error's stack starts
+ * with `path:line`, a throw's first frame in the file is `url:line:col`. Only decoration for the
+ * message; nothing is decided on it.
+ */
+function locationIn(err: unknown, file: string): string {
+  const stack = err instanceof Error ? (err.stack ?? '') : '';
+  const url = pathToFileURL(file).href;
+  for (const prefix of [url, file]) {
+    const at = stack.indexOf(`${prefix}:`);
+    if (at < 0) continue;
+    const match = /^:(\d+)(?::(\d+))?/.exec(stack.slice(at + prefix.length));
+    if (match) return ` (line ${match[1]}${match[2] ? `:${match[2]}` : ''})`;
+  }
+  return '';
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  return `${err.name}${code ? ` [${code}]` : ''}: ${err.message}`;
+}
+
+/** The module's default export (a function's is called and awaited), or a ConfigError naming the file. */
+export async function importConfigModule(path: string): Promise<unknown> {
+  const file = resolve(path);
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (err) {
+    throw fail(path, `cannot import ${path}: ${describe(err)}${locationIn(err, file)}`);
+  }
+  if (!Object.hasOwn(mod, 'default') || mod.default === undefined) {
+    throw fail(path, `${path} has no default export: write \`export default defineConfig({ checks: [...] })\``);
+  }
+  if (typeof mod.default !== 'function') return mod.default;
+  try {
+    return await (mod.default as () => unknown)();
+  } catch (err) {
+    throw fail(path, `the default export of ${path} threw: ${describe(err)}${locationIn(err, file)}`);
+  }
+}
