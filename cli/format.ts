@@ -15,7 +15,20 @@ function statusCell(r: ProbeResult, color: boolean): string {
   return `\x1b[${code}m${text}\x1b[0m`;
 }
 
-function detailOf(r: ProbeResult): string {
+/**
+ * On failure the line also names the failing assertion and quotes the body's first line, which is
+ * usually what a person opens curl for (an error page's title, a JSON error's message).
+ */
+function failureParts(r: ProbeResult, bodyLine: string | undefined): string[] {
+  if (r.ok) return [];
+  const parts: string[] = [];
+  const failed = r.assertions.find((a) => !a.ok);
+  if (failed) parts.push(`failed: ${failed.name}${failed.detail ? ` (${failed.detail})` : ''}`);
+  if (bodyLine !== undefined) parts.push(`body: "${bodyLine}"`);
+  return parts;
+}
+
+function detailOf(r: ProbeResult, bodyLine?: string): string {
   const parts: string[] = [];
   if (r.http) parts.push(`${r.http.status} ${r.http.version}${r.http.redirects ? ` (${r.http.redirects} redirects)` : ''}`);
   if (r.dns) parts.push(`${r.dns.rcode} ${r.dns.answers.length} answer(s)`);
@@ -23,20 +36,27 @@ function detailOf(r: ProbeResult): string {
   if (r.icmp) parts.push(`${r.icmp.received}/${r.icmp.sent} replies, ${r.icmp.lossPercent}% loss${r.icmp.rtt ? `, rtt min/avg/max ${r.icmp.rtt.min}/${r.icmp.rtt.avg}/${r.icmp.rtt.max} ms` : ''}`);
   if (r.tls) parts.push(`${r.tls.version}${r.tls.certDaysLeft !== undefined ? ` cert ${r.tls.certDaysLeft}d` : ''}`);
   if (r.failure) parts.push(`${r.failure.reason}: ${r.failure.message}`);
+  parts.push(...failureParts(r, bodyLine));
   // As the deployed probe counts them: a pass after a retest is UP, and worth knowing about.
   if (r.retries) parts.push(`after ${r.retries} retest${r.retries === 1 ? '' : 's'}`);
   return parts.join(', ');
 }
 
 /** A table with one row per result and the phases in ms; widths fit the content. */
-export function formatTable(results: readonly ProbeResult[], opts: { color?: boolean } = {}): string {
+export interface TableOptions {
+  color?: boolean;
+  /** The first line of each result's response body (by index), already redacted: cli/debug-view.ts firstBodyLine. */
+  bodyLines?: readonly (string | undefined)[];
+}
+
+export function formatTable(results: readonly ProbeResult[], opts: TableOptions = {}): string {
   const header = ['CHECK', 'LOCATION', 'STATUS', ...PHASES.map((p) => p.toUpperCase()), 'DETAIL'];
-  const rows = results.map((r) => [
+  const rows = results.map((r, i) => [
     r.checkId ?? r.target,
     r.location ?? '-',
     r.status.toUpperCase(),
     ...PHASES.map((p) => ms(r.phases[p])),
-    detailOf(r),
+    detailOf(r, opts.bodyLines?.[i]),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[], raw?: ProbeResult) =>

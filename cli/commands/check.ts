@@ -1,10 +1,13 @@
 import { parseDuration } from '../../shared/config/duration.ts';
 import { loadConfigObject } from '../../shared/config/load.ts';
 import { ConfigError } from '../../shared/errors.ts';
+import { createDebugTrace } from '../../shared/probe/debug.ts';
+import { checkSecrets } from '../../shared/probe/debug-secrets.ts';
 import { runProbe } from '../../shared/probe/index.ts';
 import { redactUrl } from '../../shared/probe/redact-url.ts';
 import { probeWithRetests } from '../../shared/usecases/retest.ts';
 import { defineCommand, parse, UsageError } from '../args.ts';
+import { firstBodyLine, formatDebug } from '../debug-view.ts';
 import { formatJsonLines, formatTable } from '../format.ts';
 import { EXIT } from '../io.ts';
 
@@ -37,6 +40,9 @@ Options:
   --ip 4|6                IP family
   --location NAME         probe as this location (sent in the User-Agent)
   --json                  one JSON object
+  --debug                 the probe's log: DNS, connect, TLS and chain, request and response headers,
+                          the body's first 4 KiB, each assertion, the phases (secrets [redacted]);
+                          to stderr with --json
 Exit codes: 0 up or degraded, 1 down, 2 usage error.
 `;
 
@@ -61,6 +67,7 @@ const OPTIONS = {
   ip: { type: 'string' },
   location: { type: 'string' },
   json: { type: 'boolean' },
+  debug: { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parse<typeof OPTIONS>>['values'];
@@ -222,8 +229,21 @@ export const check = defineCommand('check', HELP, async (argv, io) => {
     throw new UsageError(err.issues.map((i) => `${i.path.replace(/^checks\[0\]\.|^defaults\./, '')}: ${i.message}`).join('\n  '), { showHelp: false });
   }
   const location = values.location !== undefined ? { location: values.location } : {};
-  const result = await probeWithRetests(cfg.checks[0]!, (c, signal) => runProbe(c, { signal, env: io.env, ...location }), io.signal);
+  const checked = cfg.checks[0]!;
+  // Always traced (one probe, so the cost is nothing): a failure's line quotes the body's first line.
+  let trace = createDebugTrace();
+  const result = await probeWithRetests(checked, (c, signal) => {
+    trace = createDebugTrace();
+    return runProbe(c, { signal, env: io.env, ...location, debug: trace });
+  }, io.signal);
+  const secrets = await checkSecrets(checked, { env: io.env, ...location });
   const { checkId: _omit, ...shown } = result;
-  io.stdout(values.json ? formatJsonLines([shown]) : formatTable([{ ...shown, checkId: redactUrl(positionals[0]!) }], { color: io.isTTY }));
+  if (values.debug) {
+    const log = formatDebug(checked, result, trace, { secrets });
+    if (values.json) io.stderr(log);
+    else io.stdout(`${log}\n`);
+  }
+  const bodyLine = firstBodyLine(trace, { secrets });
+  io.stdout(values.json ? formatJsonLines([shown]) : formatTable([{ ...shown, checkId: redactUrl(positionals[0]!) }], { color: io.isTTY, bodyLines: [bodyLine] }));
   return result.status === 'down' ? EXIT.DOWN : EXIT.OK;
 });

@@ -12,7 +12,9 @@ import type { DnsCheck } from '../config/schema.ts';
 export { parseServer };
 import { failureFrom } from './classify.ts';
 import { encodeQuery, exchangeTcp, exchangeUdp, type DnsQuestion, type DnsServer, type Exchange } from './dns-exchange.ts';
-import { renderRecord } from './dns-render.ts';
+import { fqdn, renderRecord } from './dns-render.ts';
+import type { DebugTrace } from './debug.ts';
+import { addressText, traceLookup } from './debug-entries.ts';
 import { lookupAddress } from './lookup.ts';
 import type { Assertion, Failure, Phases, ProbeFn, ProbeOutcome } from './types.ts';
 
@@ -46,6 +48,21 @@ function answerAssertions(spec: DnsCheck['dns'], rcode: string, answers: string[
   return failure ? { assertions, failure } : { assertions };
 }
 
+/** The response as dig shows it: rcode, flags and each section's records (zone-file text, with their TTLs). */
+function traceAnswer(trace: DebugTrace, response: Extract<Exchange, { ok: true }>['response'], rcode: string, answers: string[]): void {
+  const flags = (['flag_aa', 'flag_tc', 'flag_rd', 'flag_ra', 'flag_ad', 'flag_cd'] as const).filter((f) => response[f]).map((f) => f.slice(5));
+  trace.add({
+    phase: 'response',
+    message: `${rcode}, ${answers.length} answer(s)`,
+    fields: {
+      flags: flags.join(' ') || 'none',
+      answer: answers,
+      authority: (response.authorities ?? []).map(renderRecord),
+      additional: (response.additionals ?? []).map(renderRecord),
+    },
+  });
+}
+
 export function createDnsProber(deps: DnsProberDeps = {}): ProbeFn<DnsCheck> {
   const systemServers = deps.systemServers ?? (() => dns.getServers());
   return async (check, ctx) => {
@@ -73,9 +90,13 @@ export function createDnsProber(deps: DnsProberDeps = {}): ProbeFn<DnsCheck> {
     const lookupStart = performance.now();
     try {
       server = { address: await lookupAddress(parsed.host, undefined, ctx.signal), port: parsed.port };
-      if (!isIP(parsed.host)) phases.dns = performance.now() - lookupStart;
+      if (!isIP(parsed.host)) {
+        phases.dns = performance.now() - lookupStart;
+        if (ctx.debug) traceLookup(ctx.debug, parsed.host, null, server.address, undefined);
+      }
     } catch (err) {
       phases.dns = performance.now() - lookupStart;
+      if (ctx.debug) traceLookup(ctx.debug, parsed.host, err as Error, undefined, undefined);
       return fail(failureFrom(err, 'dns'));
     }
     remoteAddress = server.address;
@@ -83,7 +104,14 @@ export function createDnsProber(deps: DnsProberDeps = {}): ProbeFn<DnsCheck> {
     // A random id is half of the defence against off-path spoofing (RFC 5452 §4); the source port is the other.
     const question: DnsQuestion = { id: randomInt(0x10000), name: spec.name, type: spec.type };
     const query = encodeQuery(question, spec.recursionDesired);
+    const trace = ctx.debug;
+    const sent = (transport: string) => trace?.add({
+      phase: 'request',
+      message: `query ${fqdn(spec.name)} IN ${spec.type}`,
+      fields: { server: addressText(server.address, server.port), transport, id: question.id, 'recursion desired': spec.recursionDesired },
+    });
     let exchange: Exchange;
+    sent(spec.transport);
     if (spec.transport === 'tcp') {
       exchange = await exchangeTcp(server, question, query, ctx.signal);
     } else {
@@ -91,6 +119,8 @@ export function createDnsProber(deps: DnsProberDeps = {}): ProbeFn<DnsCheck> {
       if (exchange.ok && exchange.response.flag_tc) {
         // RFC 7766 §5: a truncated UDP answer is incomplete; the full one is only available over TCP.
         assertions.push({ name: 'complete answer', ok: true, detail: `UDP answer was truncated (TC) after ${exchange.ttfbMs.toFixed(1)}ms; retried over TCP` });
+        trace?.add({ phase: 'note', message: 'the UDP answer was truncated (TC); asking again over TCP' });
+        sent('tcp');
         exchange = await exchangeTcp(server, question, query, ctx.signal);
       }
     }
@@ -100,6 +130,7 @@ export function createDnsProber(deps: DnsProberDeps = {}): ProbeFn<DnsCheck> {
 
     const rcode = exchange.response.rcode ?? 'NOERROR';
     const answers = (exchange.response.answers ?? []).map(renderRecord);
+    if (trace) traceAnswer(trace, exchange.response, rcode, answers);
     const checked = answerAssertions(spec, rcode, answers);
     assertions.push(...checked.assertions);
     const dnsInfo = { rcode, answers };

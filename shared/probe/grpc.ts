@@ -24,6 +24,7 @@ import { VantageError } from '../errors.ts';
 import { failureFrom } from './classify.ts';
 import { ConnectionTrace, TracedCredentials } from './grpc-connection.ts';
 import { decodeHealthResponse, encodeHealthRequest, HEALTH_CHECK_PATH, servingStatusName, type HealthResponse } from './grpc-health-codec.ts';
+import { traceLookup } from './debug-entries.ts';
 import { lookupAddress } from './lookup.ts';
 import { tlsConnectOptions } from './tls-common.ts';
 import type { Assertion, Failure, Phases, ProbeFn, ProbeOutcome } from './types.ts';
@@ -163,9 +164,13 @@ export const probeGrpc: ProbeFn<GrpcCheck> = async (check, ctx) => {
     address = await lookupAddress(host, spec.ipFamily, ctx.signal);
   } catch (err) {
     phases.dns = performance.now() - t0;
+    if (ctx.debug) traceLookup(ctx.debug, host, err as Error, undefined, undefined);
     return fail(failureFrom(err, 'dns'));
   }
-  if (!isIP(host)) phases.dns = performance.now() - t0;
+  if (!isIP(host)) {
+    phases.dns = performance.now() - t0;
+    if (ctx.debug) traceLookup(ctx.debug, host, null, address, undefined);
+  }
 
   let tlsOptions: ConnectionOptions | undefined;
   if (spec.tls !== false) {
@@ -184,7 +189,9 @@ export const probeGrpc: ProbeFn<GrpcCheck> = async (check, ctx) => {
     const connected = await connect(client.getChannel(), deadline, ctx.signal);
     if (trace.tcpConnectedAt !== undefined) phases.connect = trace.tcpConnectedAt - connectStart;
     if (trace.tcpConnectedAt !== undefined && trace.tlsDoneAt !== undefined) phases.tls = trace.tlsDoneAt - trace.tcpConnectedAt;
+    ctx.debug?.add({ phase: 'connect', message: `channel ${connected}`, fields: { remote: trace.remoteAddress ?? 'unknown', tls: tlsOptions !== undefined, ...(trace.tls && { 'tls version': trace.tls.version, alpn: trace.tls.alpn ?? 'none' }) } });
     if (connected !== 'ready') return fail(connectFailure(connected, trace, tlsOptions !== undefined));
+    ctx.debug?.add({ phase: 'grpc', message: 'call grpc.health.v1.Health/Check', fields: { service: spec.service === '' ? '(the server)' : spec.service } });
 
     const rpc = await healthCheck(client, spec.service, deadline, ctx.signal);
     if (rpc.ttfbMs !== undefined) phases.ttfb = rpc.ttfbMs;
@@ -192,6 +199,7 @@ export const probeGrpc: ProbeFn<GrpcCheck> = async (check, ctx) => {
     if (!rpc.response.ok) return fail({ reason: 'protocol_error', message: `malformed HealthCheckResponse: ${rpc.response.error}` });
 
     const status = servingStatusName(rpc.response.status);
+    ctx.debug?.add({ phase: 'grpc', message: `health status ${status}` });
     const serving = status === 'SERVING';
     assertions.push({ name: 'status is SERVING', ok: serving, detail: status });
     const grpcInfo = { status };

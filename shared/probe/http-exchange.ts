@@ -21,6 +21,7 @@ import buildConnector from 'undici/lib/core/connect.js';
 import Client from 'undici/lib/dispatcher/client.js';
 import { BodyBuffer, contentLength } from './body-buffer.ts';
 import type { Stage } from './classify.ts';
+import { ExchangeLog, type ExchangeDebug } from './http-debug.ts';
 import { tlsInfo } from './tls-common.ts';
 import { keepPeerForFailure } from './tls-peer.ts';
 import type { TlsInfo } from './types.ts';
@@ -45,6 +46,8 @@ export interface ExchangeRequest {
   keepBody: boolean;
   /** A redirect that will be followed is not read past its headers. */
   followRedirects: boolean;
+  /** Log each event of the exchange into this trace (./http-debug.ts). */
+  debug?: ExchangeDebug;
 }
 
 /** How the exchange ended. */
@@ -132,9 +135,12 @@ class TimedExchange implements Dispatcher.DispatchHandler {
   /** The certificate Node handed to the hostname check; undefined when the check did not run. */
   peerCert: DetailedPeerCertificate | undefined;
   remoteAddress: string | undefined;
+  /** Only with a debug trace: every event is also logged. */
+  readonly log: ExchangeLog | undefined;
 
   constructor(req: ExchangeRequest) {
     this.req = req;
+    this.log = req.debug && new ExchangeLog(req.debug, req.url, req.method);
     this.https = req.url.protocol === 'https:';
     this.needsLookup = isIP(req.url.hostname.replace(/^\[|\]$/g, '')) === 0;
     this.done = new Promise<Exchange>((resolve) => { this.resolve = resolve; });
@@ -176,14 +182,19 @@ class TimedExchange implements Dispatcher.DispatchHandler {
   };
 
   onSocketError = (err: Error): void => { this.socketError ??= err; };
-  onLookup = (err: Error | null): void => {
+  onLookup = (err: Error | null, address?: unknown, family?: unknown): void => {
     this.tLookup = performance.now();
     this.lookupFailed = err !== null;
+    this.log?.lookup(err, address, family);
   };
   onConnect = (): void => {
     this.tConnect = performance.now();
     this.remoteAddress = this.socket?.remoteAddress;
     if (!this.https) this.tReady = this.tConnect;
+    if (this.log && this.socket) {
+      this.log.connect(this.socket);
+      if (!this.https) this.log.request(this.socket);
+    }
   };
   onSecureConnect = (): void => {
     this.tSecure = performance.now();
@@ -195,6 +206,10 @@ class TimedExchange implements Dispatcher.DispatchHandler {
     }
     // Describing the certificate is Vantage's work: it counts in total but in no phase.
     this.tReady = performance.now();
+    if (this.log) {
+      this.log.secure(this.tls, this.socket as TLSSocket, this.peerCert);
+      this.log.request(this.socket);
+    }
   };
 
   /**
@@ -239,6 +254,7 @@ class TimedExchange implements Dispatcher.DispatchHandler {
     this.tFirstByte ??= performance.now();
     this.status = statusCode;
     this.headers = headers;
+    this.log?.response(statusCode, this.versionText(), headers);
     if (this.req.followRedirects && isRedirect(statusCode) && headers.location !== undefined) {
       // The connection is never reused, so the redirect's body is not worth reading.
       this.stop(controller, 'redirect');
@@ -256,6 +272,7 @@ class TimedExchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.body?.append(chunk);
+    this.log?.data(chunk);
   }
 
   onResponseEnd(): void {
@@ -301,6 +318,10 @@ class TimedExchange implements Dispatcher.DispatchHandler {
     this.finish(end, { cause, stage });
   }
 
+  versionText(): string {
+    return this.socket && (this.socket as TLSSocket).alpnProtocol === 'h2' ? 'HTTP/2' : `HTTP/1.${this.h1Minor ?? 1}`;
+  }
+
   finish(end: ExchangeEnd, error?: Exchange['error']): void {
     if (this.settled) return;
     this.settled = true;
@@ -322,7 +343,8 @@ class TimedExchange implements Dispatcher.DispatchHandler {
     if (this.status !== undefined) {
       ex.status = this.status;
       ex.headers = this.headers!;
-      ex.version = this.socket && (this.socket as TLSSocket).alpnProtocol === 'h2' ? 'HTTP/2' : `HTTP/1.${this.h1Minor ?? 1}`;
+      ex.version = this.versionText();
+      if (end !== 'redirect') this.log?.end(this.bodyBytes, end === 'complete');
     }
     if (end === 'complete' && this.body) ex.body = this.body.bytes();
     if (this.tls) ex.tlsInfo = this.tls;

@@ -10,6 +10,7 @@ import { classifyError, failureFrom } from './classify.ts';
 import { exchange, type Exchange } from './http-exchange.ts';
 import { headerValue, MISSING, parseJsonPath, regex, shorten, statusAllowed, valueAt, Verdict } from './http-assertions.ts';
 import { isCredentialHeaderName } from '../config/credentials.ts';
+import { REDACTED, scrubbingTrace } from './debug.ts';
 import { redactUrl } from './redact-url.ts';
 import { isSecret, resolveSecretRef, Scrubber } from './secrets.ts';
 import { certDaysAssertion, tlsConnectOptions } from './tls-common.ts';
@@ -42,6 +43,8 @@ interface Prepared {
   credentialHeaders: Set<string>;
   /** Hides every resolved secret and credential value from everything the result says. */
   scrubber: Scrubber;
+  /** The values the scrubber hides. */
+  secrets: readonly string[];
 }
 
 /** Every value a secret could show up as: the header value, and the token inside `Bearer <token>`. */
@@ -86,7 +89,23 @@ async function prepare(spec: HttpSpec, url: URL, ctx: ProbeContext): Promise<Pre
       remember(secrets, headers.authorization, []);
     }
   }
-  return { headers, credentialHeaders, scrubber: new Scrubber(secrets) };
+  return { headers, credentialHeaders, scrubber: new Scrubber(secrets), secrets };
+}
+
+/**
+ * The secret values an HTTP check's request carries once resolved (header references, credential
+ * headers, URL userinfo): what a debug log of it must not show.
+ */
+export async function httpSecrets(check: HttpCheck, ctx: Pick<ProbeContext, 'env' | 'resolveSecret' | 'location'>): Promise<readonly string[]> {
+  // Preparing sends nothing, so it has no deadline to keep.
+  return (await prepare(check.http, urlOf(check.http), { ...ctx, signal: new AbortController().signal, timeoutMs: 0 })).secrets;
+}
+
+/** The request headers as a debug log shows them. */
+function shownHeaders(headers: Record<string, string>, credentialHeaders: ReadonlySet<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(headers)) out[name] = credentialHeaders.has(name.toLowerCase()) || isCredentialHeaderName(name) ? REDACTED : headers[name]!;
+  return out;
 }
 
 /** One hop's request; redirects derive the next one from it. */
@@ -307,6 +326,9 @@ export const probeHttp: ProbeFn<HttpCheck> = async (check, ctx) => {
   }
 
   // The clock starts once the request is ready: resolving secrets is Vantage's work, not the target's.
+  const trace = ctx.debug && scrubbingTrace(ctx.debug, prepared.secrets);
+  // Before it: resolving secrets and loading the TLS material, which no phase counts.
+  trace?.add({ phase: 'note', message: 'request prepared; the phases start here' });
   const t0 = performance.now();
   const sums = new PhaseSums();
   let hop: Hop = { url, method: spec.method, body: spec.body, headers: prepared.headers };
@@ -326,6 +348,7 @@ export const probeHttp: ProbeFn<HttpCheck> = async (check, ctx) => {
       url: hop.url, method: hop.method, headers: hop.headers, body: hop.body, tls,
       http2: spec.http2 !== false, family: spec.ipFamily, timeoutMs: ctx.timeoutMs, signal: ctx.signal,
       maxBodyBytes: spec.maxBodyBytes, keepBody, followRedirects: spec.followRedirects,
+      ...(trace && { debug: { trace, headers: shownHeaders(hop.headers, prepared.credentialHeaders) } }),
     });
     sums.add(ex);
     if (ex.end !== 'redirect') break;
@@ -336,6 +359,7 @@ export const probeHttp: ProbeFn<HttpCheck> = async (check, ctx) => {
     }
     redirects++;
     hop = redirected(hop, ex.status!, to, prepared.credentialHeaders);
+    trace?.add({ phase: 'note', message: `following redirect ${redirects} to ${redactUrl(to)}`, fields: { method: hop.method } });
   }
   const total = performance.now() - t0;
 

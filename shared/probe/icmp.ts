@@ -33,6 +33,7 @@
 import { isIP } from 'node:net';
 import { ICMP_SEND_INTERVAL_MS } from '../config/icmp.ts';
 import type { IcmpCheck } from '../config/schema.ts';
+import { traceLookup } from './debug-entries.ts';
 import { classifyError } from './classify.ts';
 import { icmpAccess, type IcmpAccess, type IcmpHost } from './icmp-access.ts';
 import { parsePingSummary, pingArgs, runPing, type PingRun, type PingSummary } from './icmp-ping.ts';
@@ -98,6 +99,7 @@ export function makeIcmpProber(host: IcmpHost = {}): IcmpProber {
     const tDns = performance.now();
     try {
       address = await lookupAddress(target, ipFamily, ctx.signal);
+      if (ctx.debug && !isIP(target)) traceLookup(ctx.debug, target, null, address, undefined);
     } catch (err) {
       return down({ reason: classifyError(err, 'dns'), message: `cannot resolve ${target}: ${(err as NodeJS.ErrnoException).code ?? 'aborted'}` });
     }
@@ -114,6 +116,8 @@ export function makeIcmpProber(host: IcmpHost = {}): IcmpProber {
       stopAfterMs,
     });
     const summary = parsePingSummary(run.stdout);
+    // ping's own summary is the most a person can learn about ICMP here; Vantage parses only its totals.
+    ctx.debug?.add({ phase: 'icmp', message: `${found.ping} ${address}`, fields: { output: run.stdout.trim().split('\n').slice(-4) } });
     const failure = failureOf(run, summary, found.ping, address, performance.now() - t0);
     const facts = { phases: { ...phases, total: total() }, remoteAddress: address, ...(summary && { icmp: icmpInfo(summary) }) };
     return failure ? down(failure, facts) : { target, ok: true, assertions: [], ...facts };

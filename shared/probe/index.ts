@@ -13,6 +13,7 @@ import { probeTcp } from './tcp.ts';
 import { probeTls } from './tls.ts';
 import { redactUrl } from './redact-url.ts';
 import { crashMessage, withinProbe, type ProbeScope } from './containment.ts';
+import type { DebugTrace } from './debug.ts';
 import type { ProbeContext, ProbeFn, ProbeOutcome, ProbeResult, ProberRegistry } from './types.ts';
 
 /**
@@ -49,6 +50,8 @@ export interface RunOptions {
   resolveSecret?: ProbeContext['resolveSecret'];
   env?: ProbeContext['env'];
   registry?: ProberRegistry;
+  /** The probe's debug log (./debug.ts); its entries are the caller's to show, never part of the result. */
+  debug?: DebugTrace;
 }
 
 function targetOf(check: Check): string {
@@ -66,6 +69,15 @@ function degradedAfterOf(check: Check): number | undefined {
   return (check as unknown as Record<string, { degradedAfter?: number }>)[check.kind]?.degradedAfter;
 }
 
+/** Each assertion's outcome and the failure, in the order the prober judged them. */
+function traceVerdict(trace: DebugTrace, outcome: ProbeOutcome): void {
+  for (const a of outcome.assertions) {
+    trace.add({ phase: 'assertion', message: `${a.ok ? 'pass' : 'FAIL'} ${a.name}`, ...(a.detail !== undefined && { fields: { seen: a.detail } }) });
+  }
+  if (outcome.failure) trace.add({ phase: 'note', message: `probe failed: ${outcome.failure.reason}`, fields: { message: outcome.failure.message } });
+  else trace.add({ phase: 'note', message: 'probe succeeded' });
+}
+
 export async function runProbe(check: Check, opts: RunOptions = {}): Promise<ProbeResult> {
   const registry = opts.registry ?? PROBERS;
   const startedAt = new Date();
@@ -80,6 +92,7 @@ export async function runProbe(check: Check, opts: RunOptions = {}): Promise<Pro
     ...(opts.location !== undefined && { location: opts.location }),
     ...(opts.resolveSecret && { resolveSecret: opts.resolveSecret }),
     ...(opts.env && { env: opts.env }),
+    ...(opts.debug && { debug: opts.debug }),
   };
   const prober = registry[check.kind] as ProbeFn;
   const failed = (failure: ProbeOutcome['failure']): ProbeOutcome => ({
@@ -120,6 +133,7 @@ export async function runProbe(check: Check, opts: RunOptions = {}): Promise<Pro
   if (!outcome.ok && opts.signal?.aborted && outcome.failure) {
     outcome = { ...outcome, failure: { reason: 'aborted', message: `cancelled: ${outcome.failure.message}` } };
   }
+  if (opts.debug) traceVerdict(opts.debug, outcome);
   const degradedAfter = degradedAfterOf(check);
   const status = !outcome.ok ? 'down' : degradedAfter !== undefined && latencyOf(outcome) > degradedAfter ? 'degraded' : 'up';
   return {

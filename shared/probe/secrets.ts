@@ -97,8 +97,11 @@ function formsOf(value: string): string[] {
  */
 export class Scrubber {
   readonly #forms: readonly string[];
+  readonly #mask: string;
 
-  constructor(secrets: Iterable<string>) {
+  /** `mask` is what replaces a value: results use `***`, debug logs `[redacted]`. */
+  constructor(secrets: Iterable<string>, mask: string = MASK) {
+    this.#mask = mask;
     const forms = new Set<string>();
     for (const s of secrets) {
       if (s.length < MIN_SECRET_CHARS) continue;
@@ -114,7 +117,7 @@ export class Scrubber {
   scrub(text: string): string {
     if (this.#forms.length === 0 || text.length < MIN_SECRET_CHARS) return text;
     let out = text;
-    for (const f of this.#forms) if (out.includes(f)) out = out.split(f).join(MASK);
+    for (const f of this.#forms) if (out.includes(f)) out = out.split(f).join(this.#mask);
     return out.includes(CLIP) ? this.#clipped(out) : out;
   }
 
@@ -143,11 +146,11 @@ export class Scrubber {
     for (let i = rest.indexOf(CLIP); i >= 0; i = rest.indexOf(CLIP)) {
       const before = rest.slice(0, i);
       const cut = this.#longestEdge(before, (f, k) => before.endsWith(f.slice(0, k)));
-      out += `${before.slice(0, before.length - cut)}${cut > 0 ? MASK : ''}${CLIP}`;
+      out += `${before.slice(0, before.length - cut)}${cut > 0 ? this.#mask : ''}${CLIP}`;
       rest = rest.slice(i + CLIP.length);
       const head = this.#longestEdge(rest, (f, k) => rest.startsWith(f.slice(f.length - k)));
       if (head > 0) {
-        out += MASK;
+        out += this.#mask;
         rest = rest.slice(head);
       }
     }

@@ -30,6 +30,10 @@ export type TcpStep = { send: string } | { expect: string };
 export const MAX_PENDING_BYTES = 64 * 1024;
 /** How much of the received data a result reports (`tcp.received`): the last this many characters. */
 export const RECEIVED_TAIL_CHARS = 200;
+/** How much of a step's data a debug log quotes. */
+const DEBUG_STEP_CHARS = 4096;
+/** Raw, as the log's formatter makes it printable. */
+const clipped = (text: string) => (text.length <= DEBUG_STEP_CHARS ? text : `${text.slice(0, DEBUG_STEP_CHARS)}\u2026`);
 /** How much unmatched data a mismatch message quotes. */
 const QUOTE_CHARS = 200;
 
@@ -134,7 +138,7 @@ function quoted(text: string): string {
 }
 
 /** Runs the steps in order and stops at the first that fails. Never throws for anything the peer does. */
-export async function runSteps(socket: Socket, steps: readonly TcpStep[], ctx: Pick<ProbeContext, 'signal' | 'timeoutMs'>): Promise<StepsOutcome> {
+export async function runSteps(socket: Socket, steps: readonly TcpStep[], ctx: Pick<ProbeContext, 'signal' | 'timeoutMs' | 'debug'>): Promise<StepsOutcome> {
   const rx = new Receiver(socket);
   const assertions: Assertion[] = [];
   // A send after the peer finished cannot be delivered. A later expect reports that as the peer's
@@ -144,12 +148,19 @@ export async function runSteps(socket: Socket, steps: readonly TcpStep[], ctx: P
   try {
     for (const [i, step] of steps.entries()) {
       if ('send' in step) {
-        if (rx.closed || !socket.writable) undelivered ??= i;
+        const delivered = !(rx.closed || !socket.writable);
+        if (!delivered) undelivered ??= i;
         else socket.write(step.send);
+        ctx.debug?.add({ phase: 'request', message: `step ${i + 1}: send`, fields: { data: clipped(step.send), bytes: Buffer.byteLength(step.send), written: delivered } });
         continue;
       }
       const name = `received matches /${step.expect}/`;
       const r = await rx.expect(new RegExp(step.expect, 'm'), ctx.signal);
+      ctx.debug?.add({
+        phase: 'response',
+        message: `step ${i + 1}: expect /${step.expect}/ ${r.kind === 'match' ? 'matched' : `did not match (${r.kind})`}`,
+        fields: r.kind === 'match' ? { matched: clipped(r.text) } : { unmatched: clipped(rx.unmatched) },
+      });
       if (r.kind === 'match') {
         assertions.push({ name, ok: true, detail: quoted(r.text) });
         continue;

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import type { TcpCheck } from '../config/schema.ts';
 import { runSteps } from './tcp-steps.ts';
 import { openTimedSocket } from './timed-socket.ts';
+import { traceTls } from './debug-entries.ts';
 import { tlsConnectOptions, tlsInfo } from './tls-common.ts';
 import type { ProbeFn } from './types.ts';
 
@@ -39,6 +40,7 @@ export const probeTcp: ProbeFn<TcpCheck> = async (check, ctx) => {
   }
   try {
     const tlsFacts = conn.tlsSocket ? { tls: tlsInfo(conn.tlsSocket, undefined, { ca: tls?.ca }) } : {};
+    if (ctx.debug && conn.tlsSocket && tlsFacts.tls) traceTls(ctx.debug, tlsFacts.tls, conn.tlsSocket);
     const out = await runSteps(conn.socket, steps, ctx);
     return {
       target,

@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { classifyError, failureFrom, type Stage } from './classify.ts';
+import { traceConnect, traceLookup } from './debug-entries.ts';
 import { keepPeerForFailure } from './tls-peer.ts';
 import type { Failure, Phases, ProbeContext } from './types.ts';
 
@@ -54,7 +55,7 @@ const elapsed = (from: number, to: number) => Math.round((to - from) * 1000) / 1
 // This listener only keeps an error that arrives between those from crashing the process.
 const keepAlive = () => {};
 
-export async function openTimedSocket(target: SocketTarget, ctx: Pick<ProbeContext, 'signal' | 'timeoutMs'>): Promise<TimedConnection> {
+export async function openTimedSocket(target: SocketTarget, ctx: Pick<ProbeContext, 'signal' | 'timeoutMs' | 'debug'>): Promise<TimedConnection> {
   const t0 = performance.now();
   const phases: ConnectPhases = {};
   let stage: Stage = isIP(target.host) === 0 ? 'dns' : 'connect';
@@ -73,7 +74,8 @@ export async function openTimedSocket(target: SocketTarget, ctx: Pick<ProbeConte
     return { ok: false, failure, stage, phases, ...(raw.remoteAddress && { remoteAddress: raw.remoteAddress }), close };
   };
 
-  raw.once('lookup', (err: Error | null) => {
+  raw.once('lookup', (err: Error | null, address: unknown, family: unknown) => {
+    if (ctx.debug) traceLookup(ctx.debug, target.host, err, address, family);
     if (err) return;
     tLookup = performance.now();
     phases.dns = elapsed(t0, tLookup);
@@ -87,6 +89,7 @@ export async function openTimedSocket(target: SocketTarget, ctx: Pick<ProbeConte
   const tConnect = performance.now();
   phases.connect = elapsed(tLookup ?? t0, tConnect);
   const remoteAddress = raw.remoteAddress;
+  if (ctx.debug) traceConnect(ctx.debug, raw);
 
   if (target.tls) {
     stage = 'tls';

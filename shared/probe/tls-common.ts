@@ -75,15 +75,29 @@ interface LinkedCert extends CertInfo {
  * check nor a failed verification (tls-peer.ts) built it (a resumed session).
  */
 function linkedChain(socket: TLSSocket, leaf?: DetailedPeerCertificate): LinkedCert[] {
-  const chain: LinkedCert[] = [];
+  return linkedCerts(socket, leaf).map((cert) => ({
+    subject: nameOf(cert.subject), issuer: nameOf(cert.issuer), notAfter: new Date(cert.valid_to).toISOString(), der: cert.raw.toString('base64'),
+  }));
+}
+
+function linkedCerts(socket: TLSSocket, leaf?: DetailedPeerCertificate): DetailedPeerCertificate[] {
+  const certs: DetailedPeerCertificate[] = [];
   const seen = new Set<string>();
   let cert: DetailedPeerCertificate | undefined = leaf ?? keptPeerCertificate(socket) ?? socket.getPeerCertificate(true);
   while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
     seen.add(cert.fingerprint256);
-    chain.push({ subject: nameOf(cert.subject), issuer: nameOf(cert.issuer), notAfter: new Date(cert.valid_to).toISOString(), der: cert.raw.toString('base64') });
+    certs.push(cert);
     cert = cert.issuerCertificate;
   }
-  return chain;
+  return certs;
+}
+
+/**
+ * The subject alternative names of each certificate in the order of TlsInfo.chain (`DNS:a, IP
+ * Address:127.0.0.1`, as Node spells them; empty when a certificate has none). Only a debug log asks.
+ */
+export function chainAltNames(socket: TLSSocket, leaf?: DetailedPeerCertificate): string[] {
+  return linkedCerts(socket, leaf).map((c) => c.subjectaltname ?? '');
 }
 
 /**

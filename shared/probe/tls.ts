@@ -12,6 +12,7 @@ import { classifyError } from './classify.ts';
 import { hostPort } from './tcp.ts';
 import { openTimedSocket } from './timed-socket.ts';
 import { certDaysAssertion, tlsConnectOptions, tlsInfo } from './tls-common.ts';
+import { traceTls } from './debug-entries.ts';
 import { certificateMessage } from './tls-failure.ts';
 import { factsOf, keptPeerCertificate } from './tls-peer.ts';
 import type { Assertion, Failure, ProbeFn } from './types.ts';
@@ -60,6 +61,7 @@ export const probeTls: ProbeFn<TlsCheck> = async (check, ctx) => {
   }
   try {
     const info = tlsInfo(conn.tlsSocket, undefined, { ca: options.ca });
+    if (ctx.debug) traceTls(ctx.debug, info, conn.tlsSocket);
     const assertions: Assertion[] = [];
     let failure: Failure | undefined;
     if (!spec.insecureSkipVerify) {

@@ -3,6 +3,7 @@
  * exception. See ../shared/design.md "Probe contract".
  */
 import type { Check, CheckKind, CheckOf, SecretRef } from '../config/schema.ts';
+import type { DebugTrace } from './debug.ts';
 
 /**
  * Why a probe failed, from a closed set. Probers classify from error codes (`ECONNREFUSED`,
@@ -163,6 +164,8 @@ export interface ProbeContext {
   resolveSecret?: SecretResolver;
   /** Environment for `${env:NAME}` references. @default process.env */
   env?: Record<string, string | undefined>;
+  /** When given, the prober logs what each phase saw into it (./debug.ts); nothing is logged otherwise. */
+  debug?: DebugTrace;
 }
 
 /** What a prober returns; the runner adds the bookkeeping (id, location, startedAt, status). */
