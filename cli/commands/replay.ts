@@ -6,13 +6,15 @@
  * maintenance windows apply; silences are items in the table, not in a results file, so none apply.
  */
 import { readFileSync } from 'node:fs';
-import { loadConfigFile } from '../../shared/config/load.ts';
 import { backtest, parseResultLines, type Suppressed } from '../../shared/evaluate/backtest.ts';
+import { DEFAULT_LOCATIONS } from '../../shared/config/defaults.ts';
+import { loadConfig } from '../../shared/config/load.ts';
 import { policyFor, type Notification, type PolicyInput, type Suppression } from '../../shared/evaluate/index.ts';
 import { defineCommand, parse, required, UsageError } from '../args.ts';
+import { configPathFromArgs } from '../config-arg.ts';
 import { EXIT } from '../io.ts';
 
-const HELP = `usage: vantage replay --config FILE --results RESULTS.jsonl [--until TIME] [--explain] [--json]
+const HELP = `usage: vantage replay [--config FILE] --results RESULTS.jsonl [--until TIME] [--explain] [--json]
 
 Feeds recorded results through the alert policy of each check in the config, in time order, and
 prints the notifications it would have sent: "what would this policy have paged on last week?"
@@ -28,9 +30,12 @@ Each line of RESULTS is one result:
   {"checkId":"api","location":"eu-west-1","ts":"2026-11-03T12:00:00Z","ok":false,"status":"down",
    "failure":{"reason":"connect_timeout","message":"..."}}
 ts is an ISO 8601 time with a zone, or epoch milliseconds. latencyMs, phases, target and
-certExpiresAt (or tls.certExpiresAt, as vantage run --json prints it) are optional.
+certExpiresAt (or tls.certExpiresAt, as vantage run --json prints it) are optional; other fields
+are ignored. \`vantage export\` writes this form from the table, and \`vantage run --json\` output
+replays as is: startedAt stands for ts, and a line without a location is from \`local\` (where
+vantage run probes without --location, and where a config's checks run by default).
 
-  --config, -c FILE     the checks config whose policies to test
+  --config, -c FILE     the checks config whose policies to test (default: vantage.config.ts or checks.yaml here)
   --results, -r FILE    recorded results, JSON Lines
   --until TIME          keep sweeping up to TIME (ISO 8601 with a zone, or epoch ms), to see what
                         follows the last result; default: the newest result's time.
@@ -143,12 +148,12 @@ const MAX_LISTED_ISSUES = 20;
 
 export const replay = defineCommand('replay', HELP, async (argv, io) => {
   const { values } = parse(argv, { config: { type: 'string', short: 'c' }, results: { type: 'string', short: 'r' }, until: { type: 'string' }, explain: { type: 'boolean' }, json: { type: 'boolean' } });
-  const configPath = required(values.config, '--config');
+  const configPath = configPathFromArgs(values.config, io);
   const resultsPath = required(values.results, '--results');
   const until = values.until === undefined ? undefined : untilOf(values.until);
 
   const policies = new Map<string, PolicyInput>();
-  const config = loadConfigFile(configPath, { local: {} });
+  const config = await loadConfig(configPath, { local: {} });
   for (const check of config.checks) policies.set(check.id, policyFor(check, config.maintenance));
 
   let text: string;
@@ -192,7 +197,10 @@ export const replay = defineCommand('replay', HELP, async (argv, io) => {
       foreign.set(key, (foreign.get(key) ?? 0) + 1);
     }
   }
-  for (const [key, count] of foreign) io.stderr(`vantage replay: ignored ${count} result(s) from ${key}: not a location of the check\n`);
+  for (const [key, count] of foreign) {
+    const hint = key.endsWith(`@${DEFAULT_LOCATIONS[0]}`) ? ` (a line without a location is from ${DEFAULT_LOCATIONS[0]}: run \`vantage run --json --location NAME\` to record one of its locations)` : '';
+    io.stderr(`vantage replay: ignored ${count} result(s) from ${key}: not a location of the check${hint}\n`);
+  }
 
   const { notifications, suppressed } = backtest(policies, results.map((r) => r.record), until !== undefined ? { until } : {});
   const held = values.explain ? suppressed : [];

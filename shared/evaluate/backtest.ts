@@ -4,6 +4,7 @@
  * `vantage replay`.
  */
 import { z } from 'zod';
+import { DEFAULT_LOCATIONS } from '../config/defaults.ts';
 import { evaluate } from './evaluate.ts';
 import type { CheckState, Evaluation, Notification, PolicyInput, ResultRecord } from './types.ts';
 
@@ -20,7 +21,8 @@ const Timestamp = z.union([
  */
 const RecordedResult = z.object({
   checkId: z.string().min(1),
-  location: z.string().min(1),
+  /** `vantage run --json` without --location prints none: it probed as the config's default location. */
+  location: z.string().min(1).default(DEFAULT_LOCATIONS[0]!),
   ts: Timestamp.optional(),
   startedAt: Timestamp.optional(),
   ok: z.boolean(),
