@@ -4,7 +4,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'coverage/**', '**/*.cjs', '**/*.mjs', '**/*.js'] },
+  { ignores: ['node_modules/**', 'cdk.out/**', 'coverage/**', 'dist/**', '**/*.cjs', '**/*.mjs', '**/*.js'] },
   {
     files: ['**/*.ts'],
     languageOptions: {

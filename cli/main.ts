@@ -4,6 +4,7 @@
  */
 import type { CliIO, Command } from './io.ts';
 import { EXIT } from './io.ts';
+import { packageVersion } from './version.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   check: { summary: 'run one ad-hoc probe: vantage check https://example.com/health', load: async () => (await import('./commands/check.ts')).check },
@@ -11,6 +12,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   validate: { summary: 'validate a config and report every problem: vantage validate --config checks.yaml', load: async () => (await import('./commands/validate.ts')).validate },
   cost: { summary: 'monthly AWS cost of a config at list prices, beside CloudWatch Synthetics: vantage cost --config checks.yaml', load: async () => (await import('./commands/cost.ts')).cost },
   replay: { summary: 'backtest a policy on recorded results: vantage replay --config F --results R.jsonl', load: async () => (await import('./commands/replay.ts')).replay },
+  export: { summary: 'recorded results out of the table as JSON Lines for replay: vantage export --endpoint URL --from now-2h --to now > results.jsonl', load: async () => (await import('./commands/export.ts')).exportResults },
+  import: { summary: 'convert Blackbox Exporter modules (and the Prometheus jobs and rules using them) into checks: vantage import blackbox --modules blackbox.yml [--prometheus prometheus.yml] [--rules rules.yml] [--out checks.yaml]', load: async () => (await import('./commands/import.ts')).importCommand },
   dev: { summary: 'the whole pipeline on this machine (DynamoDB Local, SNS emulator, live view): vantage dev --config checks.yaml [--demo]', load: async () => (await import('./commands/dev.ts')).dev },
   status: { summary: "each check's current state from the table: vantage status --endpoint http://127.0.0.1:PORT, or --region/--table for AWS", load: async () => (await import('./commands/status.ts')).status },
   silence: { summary: 'quiet alerts for checks for a while (CI, chat-ops): vantage silence add --check api --for 30m; list; expire ID', load: async () => (await import('./commands/silence.ts')).silence },
@@ -20,7 +23,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
-  return ['usage: vantage <command> [options]', '', ...Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(width)}  ${v.summary}`), '', 'Run `vantage <command> --help` for its options.', ''].join('\n');
+  return ['usage: vantage <command> [options]', '', ...Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(width)}  ${v.summary}`), '', 'Run `vantage <command> --help` (or `vantage help <command>`) for its options; `vantage --version` prints the version.', ''].join('\n');
 }
 
 export function processIO(): CliIO {
@@ -33,12 +36,19 @@ export function processIO(): CliIO {
     stderr: (t) => process.stderr.write(t),
     env: process.env,
     isTTY: !!process.stdout.isTTY,
+    ...(process.stdout.columns !== undefined && { columns: process.stdout.columns }),
     signal: controller.signal,
   };
 }
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, ...args] = argv;
+  if (first === '--version' || first === '-v') {
+    io.stdout(`${packageVersion() ?? 'unknown'}\n`);
+    return EXIT.OK;
+  }
+  // `vantage help run` is `vantage run --help`; `vantage help` alone is `vantage --help`.
+  const [name, ...rest] = first === 'help' && args[0] !== undefined ? [args[0], '--help'] : [first, ...args];
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     (name ? io.stdout : io.stderr)(usage());
     return name ? EXIT.OK : EXIT.USAGE;

@@ -50,8 +50,11 @@ export const ERROR_CODES = [
   // The local pipeline and its emulators.
   'JAVA_MISSING', 'DYNAMODB_LOCAL_DIED', 'DYNAMODB_LOCAL_EXITED', 'DYNAMODB_LOCAL_PORT', 'DYNAMODB_LOCAL_SPAWN', 'DYNAMODB_LOCAL_START_TIMEOUT',
   'STREAM_NOT_ENABLED', 'STREAM_NO_ITERATOR', 'SNS_EMULATOR_FAILED', 'PIPELINE_ABORTED', 'DEMO_PORT_BUSY',
+  // `vantage import blackbox`.
+  'IMPORT_REGEX_UNSUPPORTED', // an RE2 pattern with a construct JavaScript cannot express (caught and reported by the converter)
   // Tooling (the docs generator).
   'DOCS_MARKERS_MISSING',
+  'BUILD_DECLARATIONS_FAILED', // the package build (scripts/dts.ts) could not write types an editor can read
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -21,6 +21,7 @@ import { DEFAULT_BEAT_MS, LEAVE_BEATS, LIVE_BEATS, MIN_BEAT_MS } from '../../sha
 import { defineCommand, parse, UsageError } from '../args.ts';
 import { EXIT, type CliIO } from '../io.ts';
 import { exitNoLaterThan, watchLifetime } from '../lifetime.ts';
+import { packageVersion } from '../version.ts';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectTable, describeStoreError, type TableConnection } from '../table-connection.ts';
 
 /** Where the agent writes its health file, and `vantage agent health` reads it, unless told otherwise. */
@@ -119,14 +120,6 @@ function runnerFor(conn: TableConnection, env: CliIO['env']): NonNullable<AgentO
     defaultRegion: conn.region,
   });
   return { env, resolveSecret };
-}
-
-function packageVersion(): string | undefined {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version;
-  } catch {
-    return undefined;
-  }
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
