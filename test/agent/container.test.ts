@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, type Metafile, type Plugin } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { DURATION_MAX_MS, parseDuration } from '../../shared/config/duration.ts';
@@ -54,24 +54,31 @@ function dockerfile(text: string): Instruction[] {
 }
 
 const DOCKERFILE = dockerfile(read('deploy/agent/Dockerfile'));
-const all = (op: string) => DOCKERFILE.filter((i) => i.op === op);
-const one = (op: string) => {
-  const found = all(op);
+/** The stages, split at each FROM: the build stage packs the CLI, the last one is the image. */
+const STAGES = DOCKERFILE.reduce<Instruction[][]>((stages, i) => (i.op === 'FROM' ? [...stages, [i]] : (stages.at(-1)!.push(i), stages)), []);
+const BUILD = STAGES[0]!;
+const RUNTIME = STAGES.at(-1)!;
+const all = (op: string, stage: Instruction[] = DOCKERFILE) => stage.filter((i) => i.op === op);
+const one = (op: string, stage: Instruction[] = RUNTIME) => {
+  const found = all(op, stage);
   expect(found, `exactly one ${op}`).toHaveLength(1);
   return found[0]!.args;
 };
 /** The JSON (exec) form of ENTRYPOINT/CMD: a shell form would put /bin/sh between Docker and node, and signals would stop at the shell. */
 const execForm = (args: string): string[] => JSON.parse(args) as string[];
 const ENTRYPOINT = execForm(one('ENTRYPOINT'));
-const COPY_SOURCES = all('COPY').flatMap((c) => c.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1)).map((s) => s.replace(/\/$/, ''));
+/** What the context must hold: the sources of every COPY that does not copy from another stage. */
+const COPY_SOURCES = all('COPY').filter((c) => !c.args.includes('--from=')).flatMap((c) => c.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1)).map((s) => s.replace(/\/$/, ''));
 
 describe('deploy/agent/Dockerfile', () => {
-  it('starts from a Debian slim Node 24 image pinned by tag', () => {
-    expect(one('FROM')).toMatch(/^node:24(\.\d+)*-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
+  it('has a build stage and the image, both from a Debian slim Node 24 image pinned by tag', () => {
+    expect(STAGES).toHaveLength(2);
+    expect(BUILD[0]!.args).toMatch(/^node:24(\.\d+)*-bookworm-slim(@sha256:[0-9a-f]{64})? AS build$/);
+    expect(RUNTIME[0]!.args).toMatch(/^node:24(\.\d+)*-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
   });
 
   it('installs iputils-ping alone, without recommends, cleans the lists, and strips ping\'s file capability', () => {
-    const apt = all('RUN').filter((r) => r.args.includes('apt-get'));
+    const apt = all('RUN', RUNTIME).filter((r) => r.args.includes('apt-get'));
     expect(apt).toHaveLength(1);
     const run = apt[0]!.args;
     expect(/apt-get install (-y )?--no-install-recommends (-y )?(?<pkgs>[a-z0-9.+\- ]+?)(\s*&&|$)/.exec(run)?.groups?.pkgs?.trim()).toBe('iputils-ping');
@@ -80,26 +87,31 @@ describe('deploy/agent/Dockerfile', () => {
     expect(run).toMatch(/setcap -r \/bin\/ping/);
   });
 
-  it('installs only the runtime dependencies, from the lockfile', () => {
-    const npm = all('RUN').filter((r) => r.args.includes('npm '));
-    expect(npm.map((r) => r.args).join(' ')).toMatch(/npm ci --omit=dev/);
-    const lockCopy = all('COPY').findIndex((c) => c.args.includes('package-lock.json'));
-    const sourceCopy = all('COPY').findIndex((c) => c.args.startsWith('cli'));
-    expect(lockCopy).toBeGreaterThanOrEqual(0);
+  it('packs the CLI in the build stage (lockfile first) and installs only that tarball, offline, in the image', () => {
+    const buildRuns = all('RUN', BUILD).map((r) => r.args).join(' ');
+    expect(buildRuns).toMatch(/npm ci\b/);
+    expect(buildRuns).toMatch(/npm pack --pack-destination \/out/);
+    const copies = all('COPY', BUILD);
+    const lockCopy = copies.findIndex((c) => c.args.includes('package-lock.json'));
+    const sourceCopy = copies.findIndex((c) => c.args.startsWith('cli'));
     // Dependencies before the source, so a source change reuses the dependency layer.
+    expect(lockCopy).toBeGreaterThanOrEqual(0);
     expect(lockCopy).toBeLessThan(sourceCopy);
+    // The image gets the tarball and nothing else from the build: no node_modules, no sources.
+    expect(all('COPY', RUNTIME).map((c) => c.args)).toEqual(['--from=build /out/ /tmp/pack/']);
+    const runtimeRuns = all('RUN', RUNTIME).map((r) => r.args).join(' ');
+    expect(runtimeRuns).toMatch(/npm install -g --offline [^&]*\/tmp\/pack\/\*\.tgz/);
+    expect(runtimeRuns).not.toMatch(/npm ci\b/);
   });
 
   it('runs as the non-root node user, listens on nothing, and enters `vantage agent`', () => {
     const user = one('USER');
     expect(user.split(':')[0]).toMatch(/^(node|1000)$/);
     expect(all('EXPOSE')).toEqual([]);
-    expect(ENTRYPOINT[0]).toBe('node');
-    expect(ENTRYPOINT[1]).toMatch(/(^|\/)cli\/vantage\.mjs$/);
-    expect(ENTRYPOINT.slice(2)).toEqual(['agent']);
+    expect(ENTRYPOINT).toEqual(['vantage', 'agent']);
     // USER comes after everything that writes to the image: the node user owns none of its files.
-    const userAt = DOCKERFILE.findIndex((i) => i.op === 'USER');
-    expect(DOCKERFILE.slice(userAt).filter((i) => i.op === 'RUN' || i.op === 'COPY')).toEqual([]);
+    const userAt = RUNTIME.findIndex((i) => i.op === 'USER');
+    expect(RUNTIME.slice(userAt).filter((i) => i.op === 'RUN' || i.op === 'COPY')).toEqual([]);
   });
 
   it('checks health with `vantage agent health`, and keeps the health file under /tmp', () => {
@@ -110,7 +122,7 @@ describe('deploy/agent/Dockerfile', () => {
     // Sooner than 3 beats it would call a healthy agent unhealthy between two beats.
     expect(opts.interval).toBeGreaterThanOrEqual(BEAT_MS);
     expect(opts.timeout).toBeLessThan(opts.interval!);
-    expect(all('ENV').map((e) => e.args).join(' ')).toMatch(/VANTAGE_HEALTH_FILE=\/tmp\/\S+/);
+    expect(all('ENV', RUNTIME).map((e) => e.args).join(' ')).toMatch(/VANTAGE_HEALTH_FILE=\/tmp\/\S+/);
   });
 
   it('copies exactly what the .dockerignore allow-list lets into the context, and all of it exists', () => {
@@ -125,22 +137,15 @@ describe('deploy/agent/Dockerfile', () => {
   });
 });
 
-// ---- what `vantage agent` loads ------------------------------------------------------------------
+// ---- what the build stage packs ------------------------------------------------------------------
 
 /**
- * The module graph of `vantage agent` as cli/vantage.mjs runs it: containment, main.ts without the
- * other commands it can load, the agent command, and the warm-up. esbuild follows static and literal
- * dynamic imports alike, so a prober loaded only for its kind (gRPC) counts too.
+ * The module graph of what `npm pack` bundles (scripts/build-dist.ts): the CLI (cli/entry.ts, every
+ * command) and the library (lib/index.ts). esbuild follows static and literal dynamic imports alike.
  */
-async function agentGraph(): Promise<Metafile> {
-  const otherCommands: Plugin = {
-    name: 'other-commands',
-    setup(b) {
-      b.onResolve({ filter: /^\.\/commands\/[a-z-]+\.ts$/ }, (args) => (args.importer.endsWith(join('cli', 'main.ts')) && args.path !== './commands/agent.ts' ? { path: args.path, external: true } : undefined));
-    },
-  };
+async function bundleGraph(): Promise<Metafile> {
   const result = await build({
-    entryPoints: ['cli/vantage.mjs', 'cli/commands/agent.ts'].map((e) => join(ROOT, e)),
+    entryPoints: ['cli/entry.ts', 'lib/index.ts'].map((e) => join(ROOT, e)),
     absWorkingDir: ROOT,
     bundle: true,
     write: false,
@@ -149,38 +154,18 @@ async function agentGraph(): Promise<Metafile> {
     format: 'esm',
     target: 'node24',
     packages: 'external',
-    plugins: [otherCommands],
     metafile: true,
     logLevel: 'silent',
   });
   return result.metafile;
 }
 
-/** Undefined with the reason when the agent's modules are not all there yet (cli/commands/agent.ts and what it imports). */
-const graph = await agentGraph().then((meta) => ({ meta }), (err: unknown) => ({ missing: String((err as { errors?: { text: string }[] }).errors?.[0]?.text ?? err) }));
-const packageName = (specifier: string) => /^((?:@[^/]+\/)?[^/]+)/.exec(specifier)![1]!;
-
-describe('the image holds what `vantage agent` loads', () => {
-  it.skipIf('missing' in graph)(`every project file is under a copied folder, and every folder copied is used${'missing' in graph ? ` (skipped: the agent's modules do not all exist yet: ${graph.missing})` : ''}`, () => {
-    const meta = (graph as { meta: Metafile }).meta;
-    const files = Object.keys(meta.inputs).filter((f) => !f.includes('node_modules'));
-    const topFolders = new Set(files.map((f) => f.split('/')[0]!));
-    const copiedFolders = COPY_SOURCES.filter((s) => !s.endsWith('.json'));
-    // Both ways: a folder the agent needs is copied; a copied folder is one it needs (dev/ only while
-    // cli/table-connection.ts imports dev/pipeline.ts).
-    expect([...topFolders].sort()).toEqual([...copiedFolders].sort());
-  });
-
-  it.skipIf('missing' in graph)('every package it imports is a runtime dependency (npm ci --omit=dev installs it)', () => {
-    const meta = (graph as { meta: Metafile }).meta;
-    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
-    const imported = new Set(Object.values(meta.inputs).flatMap((i) => i.imports).filter((i) => i.external && !i.path.startsWith('node:') && !i.path.startsWith('.')).map((i) => packageName(i.path)));
-    expect(imported.size).toBeGreaterThan(0);
-    expect([...imported].filter((p) => !Object.hasOwn(pkg.dependencies, p))).toEqual([]);
-    // The dependencies the Dockerfile uninstalls again (the CDK app's, DynamoDB Local's) are not among them.
-    const uninstalled = all('RUN').flatMap((r) => [...r.args.matchAll(/npm uninstall ((?:\S+\s*)+?)(?:&&|$)/g)].flatMap((m) => m[1]!.split(/\s+/).filter((a) => a !== '' && !a.startsWith('-'))));
-    expect(uninstalled.length).toBeGreaterThan(0);
-    expect(uninstalled.filter((p) => imported.has(p))).toEqual([]);
+describe('the build stage holds what the package bundles', () => {
+  it('copies every folder the bundle reads from, and only those and the build scripts', async () => {
+    const meta = await bundleGraph();
+    const topFolders = new Set(Object.keys(meta.inputs).filter((f) => !f.includes('node_modules')).map((f) => f.split('/')[0]!));
+    const copiedFolders = COPY_SOURCES.filter((s) => !/\.json$/.test(s));
+    expect([...topFolders, 'scripts'].sort()).toEqual([...copiedFolders].sort());
   });
 });
 
