@@ -8,7 +8,7 @@
  * The agents' only channel is the table (results, beats, inbox, replies, definitions), so the role
  * reaches nothing else: no queue, no function, no other service.
  */
-import { CfnOutput, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rolesanywhere from 'aws-cdk-lib/aws-rolesanywhere';
@@ -18,6 +18,7 @@ import { Construct } from 'constructs';
 import type { DefinitionsDocument } from '../../shared/config/definitions-file.ts';
 import { VantageError } from '../../shared/errors.ts';
 import { definitionsItem } from '../../shared/store/agents.ts';
+import { functionExecution } from './vantage-function.ts';
 import { checkPk, locationPk } from '../../shared/store/keys.ts';
 import type { KmsGrant, SecretGrant } from '../secret-refs.ts';
 import { grantSecretReads } from './secret-reads.ts';
@@ -75,15 +76,7 @@ export class AgentDefinitionsWriter extends Construct {
 
   constructor(scope: Construct, id: string, props: { readonly logRetention?: logs.RetentionDays } = {}) {
     super(scope, id);
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Vantage: writes the DEFINITIONS item of each agent location at deploy (custom resource)',
-    });
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }));
+    ({ role: this.role, logGroup: this.logGroup } = functionExecution(this, 'Vantage: writes the DEFINITIONS item of each agent location at deploy (custom resource)', props.logRetention));
   }
 }
 

@@ -62,6 +62,18 @@ export interface VantageFunctionProps {
   readonly lambda?: LambdaSettings;
 }
 
+/**
+ * A function's log group (with a retention) and an execution role that may write to exactly it,
+ * created as `Logs` and `Role` under `scope`. An explicit role instead of the default one with
+ * AWSLambdaBasicExecutionRole: that managed policy lets the function write to every log group in the account.
+ */
+export function functionExecution(scope: Construct, description: string, retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH): { role: iam.Role; logGroup: logs.LogGroup } {
+  const logGroup = new logs.LogGroup(scope, 'Logs', { retention, removalPolicy: RemovalPolicy.DESTROY });
+  const role = new iam.Role(scope, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
+  return { role, logGroup };
+}
+
 export class VantageFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: iam.Role;
@@ -70,21 +82,7 @@ export class VantageFunction extends Construct {
   constructor(scope: Construct, id: string, props: VantageFunctionProps) {
     super(scope, id);
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-
-    // An explicit role instead of the default one with AWSLambdaBasicExecutionRole: that managed policy
-    // lets the function write to every log group in the account.
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `${props.description} (execution role)`,
-    });
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [this.logGroup.logGroupArn],
-    }));
+    ({ role: this.role, logGroup: this.logGroup } = functionExecution(this, `${props.description} (execution role)`, props.logRetention));
 
     const files = Object.entries(props.bundledFiles ?? {});
     const staged = files.length > 0 ? stageFiles(this, files) : undefined;
