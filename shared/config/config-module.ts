@@ -4,9 +4,51 @@
  * runs .ts by stripping the types (https://nodejs.org/api/typescript.html#type-stripping), so no
  * loader or build step is involved; a config under node_modules would not be stripped, and none is.
  */
+import { existsSync } from 'node:fs';
+import { registerHooks } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.ts';
+
+/** The package a config imports `defineConfig` from (package.json's name; test/package checks they match). */
+export const PACKAGE_NAME = 'vantage-monitoring';
+
+/**
+ * This running CLI's own library entry: dist/index.mjs beside the bundle's chunks in the installed
+ * package, lib/index.ts in a checkout.
+ */
+function ownLibrary(): string | undefined {
+  for (const relative of ['../index.mjs', './index.mjs', '../../lib/index.ts']) {
+    const url = new URL(relative, import.meta.url);
+    if (existsSync(url)) return url.href;
+  }
+  return undefined;
+}
+
+let hooked = false;
+
+/**
+ * A config that imports the package where the package cannot be found from the config's directory
+ * (the CLI installed globally, the config in a directory with no node_modules) gets this CLI's own
+ * library instead of an import error. Only then: a project that installed the package resolves its
+ * own copy. https://nodejs.org/api/module.html#registerhooksoptions
+ */
+function resolveOwnPackage(): void {
+  if (hooked) return;
+  hooked = true;
+  const library = ownLibrary();
+  if (!library) return;
+  registerHooks({
+    resolve(specifier, context, nextResolve) {
+      try {
+        return nextResolve(specifier, context);
+      } catch (err) {
+        if (specifier !== PACKAGE_NAME || (err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+        return { url: library, shortCircuit: true };
+      }
+    },
+  });
+}
 
 export const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'] as const;
 
@@ -40,6 +82,7 @@ function describe(err: unknown): string {
 /** The module's default export (a function's is called and awaited), or a ConfigError naming the file. */
 export async function importConfigModule(path: string): Promise<unknown> {
   const file = resolve(path);
+  resolveOwnPackage();
   let mod: { default?: unknown };
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };

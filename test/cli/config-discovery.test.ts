@@ -90,6 +90,13 @@ describe('vantage validate without --config', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('gives a config that imports the package by name, from a directory with no node_modules, this CLI\'s own defineConfig', async () => {
+    const dir = dirWith({ 'vantage.config.mts': "import { defineConfig } from 'vantage-monitoring';\nexport default defineConfig({ checks: [{ id: 'home', http: { url: 'http://127.0.0.1:9/' } }] });\n" });
+    const out = await vantage(dir, ['validate']);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain('valid, 1 check(s)');
+  });
+
   it('says nothing about discovery when --config is given', async () => {
     const dir = dirWith({ 'vantage.config.ts': tsConfig(['found']), 'other.ts': tsConfig(['given', 'too']) });
     const r = await vantage(dir, ['validate', '--config', 'other.ts']);

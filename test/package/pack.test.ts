@@ -7,7 +7,7 @@
  * https://nodejs.org/api/typescript.html#type-stripping-in-dependencies
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -164,5 +164,17 @@ describe('the packed package', () => {
     expect(installed.code, installed.stderr).toBe(0);
     const version = await exec(join(prefix, 'bin', 'vantage'), ['--version'], tmpdir());
     expect(version).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+    // A config in a directory with no node_modules still imports defineConfig: the running CLI's own.
+    const elsewhere = join(work, 'elsewhere');
+    mkdirSync(elsewhere, { recursive: true });
+    writeFileSync(join(elsewhere, 'checks.mts'), `import { defineConfig } from '${pkg.name}';\nexport default defineConfig({ checks: [{ id: 'home', http: { url: '${server.url('/')}' } }] });\n`);
+    const valid = await exec(join(prefix, 'bin', 'vantage'), ['validate', '--config', 'checks.mts'], elsewhere);
+    expect(valid, valid.stderr).toMatchObject({ code: 0 });
+    expect(valid.stdout).toContain('valid, 1 check(s)');
+  });
+
+  it('names the package the config loader falls back to as package.json does', async () => {
+    const { PACKAGE_NAME } = await import('../../shared/config/config-module.ts');
+    expect(PACKAGE_NAME).toBe(pkg.name);
   });
 });
