@@ -11,7 +11,7 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html
  */
 import type { Check } from '../config/schema.ts';
-import type { ConfirmRequest, ConfirmSender } from './probe-requests.ts';
+import { NOT_SENT, type ConfirmRequest, type ConfirmSender } from './probe-requests.ts';
 
 /** How long the end of a cycle waits for unfinished confirmation requests. An async Invoke answers in tens of ms. */
 export const CONFIRM_SEND_BOUND_MS = 2_000;
@@ -33,7 +33,7 @@ export function confirmRequests(checks: readonly Check[], from: string, at: Date
   }));
 }
 
-/** Sends every request concurrently; resolves (never rejects) with how many were accepted. */
+/** Sends every request concurrently; resolves (never rejects) with how many were accepted (a sender's NOT_SENT is not). */
 export async function sendConfirmations(
   send: ConfirmSender,
   requests: ReadonlyArray<{ location: string; request: ConfirmRequest }>,
@@ -42,7 +42,9 @@ export async function sendConfirmations(
   const outcomes = await Promise.allSettled(requests.map(async ({ location, request }) => send(location, request)));
   let sent = 0;
   outcomes.forEach((o, i) => {
-    if (o.status === 'fulfilled') sent++;
+    if (o.status === 'fulfilled') {
+      if (o.value !== NOT_SENT) sent++;
+    }
     else onError(requests[i]!.location, o.reason);
   });
   return sent;

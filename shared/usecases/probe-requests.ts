@@ -43,7 +43,10 @@ export function isContinueRequest(e: unknown): e is ContinueRequest {
 }
 
 /** How a probe reaches another location (Lambda async Invoke in AWS; the other location's handler in `vantage dev`). */
-export type ConfirmSender = (location: string, request: ConfirmRequest) => Promise<void>;
+export type ConfirmSender = (location: string, request: ConfirmRequest) => Promise<void | typeof NOT_SENT>;
+
+/** What a ConfirmSender answers for a location it has no route to (an agent's to a Lambda location): not sent, and not an error. */
+export const NOT_SENT = 'not-sent';
 
 /** How a probe reaches another instance of its own location; resolves with that instance's ProbeResult. */
 export type RetestSender = (request: RetestRequest) => Promise<ProbeResult>;

@@ -8,6 +8,9 @@ import type { ProbeResult } from '../../shared/probe/types.ts';
 import type { ConfirmRequest, RetestRequest } from '../../shared/requests.ts';
 import { ANY_INSTANCE, createAgentStore, type AgentRequest, type AgentStore, type InboxItem } from '../../shared/store/agents.ts';
 import { inboxConfirmSender, inboxRetestSender, routeConfirms, serveInbox, type InboxOutcome } from '../../shared/usecases/agent/inbox.ts';
+import { confirmRequests, sendConfirmations } from '../../shared/usecases/confirm.ts';
+import type { Check } from '../../shared/config/schema.ts';
+import { NOT_SENT } from '../../shared/usecases/probe-requests.ts';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynamodb-local.ts';
 
 let db: TestDynamoDb;
@@ -166,9 +169,17 @@ describe('confirmations to any instance', () => {
 
     await routeConfirms(agents, inbox, lambda)('factory', confirm(['x']));
     await routeConfirms(agents, inbox, lambda)('eu-west-1', confirm(['x']));
-    await routeConfirms(agents, inbox)('us-east-1', confirm(['x']));
+    const skipped = await routeConfirms(agents, inbox)('us-east-1', confirm(['x']));
 
     expect(seen).toEqual(['inbox:factory', 'lambda:eu-west-1']);
+    expect(skipped).toBe(NOT_SENT);
+  });
+
+  it('a skipped location is not counted as a confirmation sent (the cycle line\'s confirmsSent)', async () => {
+    const route = routeConfirms(new Set(['factory']), async () => {});
+    const sent = await sendConfirmations(route, confirmRequests([{ id: 'api', locations: ['factory', 'us-east-1', 'eu-west-1'] } as Check], 'factory-peer', new Date()), () => {});
+    // From a location outside the check's: one request per other location; only factory has a route.
+    expect(sent).toBe(1);
   });
 });
 

@@ -16,7 +16,7 @@ import { abortableSleep } from '../../sleep.ts';
 import { ANY_INSTANCE, type AgentRequest, type AgentStore, type InboxItem } from '../../store/agents.ts';
 import type { CancellableRetestSender } from '../instances.ts';
 import { ABORT_GRACE_MS } from '../retest.ts';
-import type { ConfirmRequest, ConfirmSender, RetestRequest } from '../probe-requests.ts';
+import { NOT_SENT, type ConfirmRequest, type ConfirmSender, type RetestRequest } from '../probe-requests.ts';
 
 /** A confirmation is worth running for this long after it was asked: the asker's recheck cadence is 10 s, its minute 60 s. */
 export const CONFIRM_DEADLINE_MS = 60_000;
@@ -47,6 +47,7 @@ export function routeConfirms(agentLocations: ReadonlySet<string>, inbox: Confir
   return async (location, request: ConfirmRequest) => {
     if (agentLocations.has(location)) return inbox(location, request);
     if (other) return other(location, request);
+    return NOT_SENT;
   };
 }
 
