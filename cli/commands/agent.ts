@@ -13,6 +13,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createSecretResolver, perRegion } from '../../shared/aws/secrets.ts';
 import { formatDuration, parseDuration } from '../../shared/config/duration.ts';
+import { NAME } from '../../shared/config/name.ts';
 import { createAgentStore } from '../../shared/store/agents.ts';
 import { createStore } from '../../shared/store/dynamo.ts';
 import { StoreError } from '../../shared/store/errors.ts';
@@ -26,8 +27,8 @@ import { CONNECTION_HELP, CONNECTION_OPTIONS, connectTable, describeStoreError, 
 
 /** Where the agent writes its health file, and `vantage agent health` reads it, unless told otherwise. */
 export const DEFAULT_HEALTH_FILE = '/tmp/vantage-agent/health.json';
-/** The same rule as check ids and location names, so an instance id fits in any key and log field. */
-const INSTANCE_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/** The rule for location names, for instance ids too, so an instance id fits in any key and log field. */
+const INSTANCE_ID = NAME;
 /** Beats a health check may miss before the instance counts as unhealthy: as long as the others still count it live. */
 const HEALTHY_BEATS = LIVE_BEATS;
 

@@ -7,12 +7,11 @@ import { z } from 'zod';
 import type { ConfigIssue } from '../errors.ts';
 import { DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME, LAMBDA_ARCHITECTURES, LAMBDA_RUNTIMES } from './lambda-regions.ts';
 import { formatPath } from './paths.ts';
+import { NAME } from './name.ts';
 import { arrayOf, isRecord, issue, own, type RawPath, type RawRecord } from './raw.ts';
 
 /** `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-5`. */
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
-/** Same rule as check ids, so a location name is safe in stack names, metric dimensions and log groups. */
-const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /**
  * A key's ARN, not an alias: IAM authorizes kms:Decrypt against the key itself.

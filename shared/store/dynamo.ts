@@ -42,7 +42,7 @@ import {
   type VersionedState,
 } from './items.ts';
 import { marksOf, opsKey, opsLocationOf, opsMarkUpdate, type InstanceMark, type OpsMarks } from './ops-marks.ts';
-import { checkPk, heartbeatKey, INCIDENT_PREFIX, instanceHeartbeatKey, memoryKey, resultRange, SCHEMA_VERSION, SILENCE_PK, silenceKey, stateKey, TTL_ATTRIBUTE, type Key } from './keys.ts';
+import { checkPk, heartbeatKey, INCIDENT_PREFIX, instanceHeartbeatKey, memoryKey, resultQuery, SCHEMA_VERSION, SILENCE_PK, silenceKey, stateKey, TTL_ATTRIBUTE, type Key } from './keys.ts';
 
 export { createTable, type CreatedTable } from './table.ts';
 export { SilenceExistsError, StoreError, UnprocessedItemsError, VersionConflictError } from './errors.ts';
@@ -389,12 +389,7 @@ export function createStore(opts: StoreOptions): Store {
     },
 
     async listResults(checkId, { from = new Date(0), to = now(), limit, newestFirst = false } = {}) {
-      const { lower, upper } = resultRange(from, to);
-      const items = await queryAll({
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
-        ExpressionAttributeValues: { ':pk': { S: checkPk(checkId) }, ':lower': { S: lower }, ':upper': { S: upper } },
-        ScanIndexForward: !newestFirst,
-      }, limit);
+      const items = await queryAll({ ...resultQuery(checkId, from, to), ScanIndexForward: !newestFirst }, limit);
       return items.map(fromResultItem);
     },
 

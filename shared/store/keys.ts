@@ -162,6 +162,15 @@ export function resultRange(from: string | Date, to: string | Date): { lower: st
   return { lower: `${RESULT_PREFIX}${iso(from)}#`, upper: `${RESULT_PREFIX}${iso(to)}$` };
 }
 
+/** The key condition of access pattern 9: one check's results between two times. */
+export function resultQuery(checkId: string, from: string | Date, to: string | Date): { KeyConditionExpression: string; ExpressionAttributeValues: Record<string, { S: string }> } {
+  const { lower, upper } = resultRange(from, to);
+  return {
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+    ExpressionAttributeValues: { ':pk': { S: checkPk(checkId) }, ':lower': { S: lower }, ':upper': { S: upper } },
+  };
+}
+
 export function stateKey(checkId: string): Key {
   return { pk: checkPk(checkId), sk: STATE_SK };
 }

@@ -9,7 +9,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { latencyOf } from '../probe/latency.ts';
 import { toStoreError } from './errors.ts';
 import { fromResultItem, type StoredResult } from './items.ts';
-import { checkPk, resultRange } from './keys.ts';
+import { resultQuery } from './keys.ts';
 
 export interface ResultPagesOptions {
   client: DynamoDBClient;
@@ -24,15 +24,13 @@ export interface ResultPagesOptions {
 
 /** Oldest first: the sort key orders one check's results by time (keys.ts). */
 export async function* resultPages(checkId: string, opts: ResultPagesOptions): AsyncGenerator<StoredResult[]> {
-  const { lower, upper } = resultRange(new Date(opts.from), new Date(opts.to));
   let start: Record<string, AttributeValue> | undefined;
   do {
     let out;
     try {
       out = await opts.client.send(new QueryCommand({
         TableName: opts.tableName,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
-        ExpressionAttributeValues: { ':pk': { S: checkPk(checkId) }, ':lower': { S: lower }, ':upper': { S: upper } },
+        ...resultQuery(checkId, new Date(opts.from), new Date(opts.to)),
         ScanIndexForward: true,
         ...(opts.pageSize !== undefined && { Limit: opts.pageSize }),
         ...(start && { ExclusiveStartKey: start }),

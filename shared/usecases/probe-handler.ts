@@ -23,6 +23,7 @@ import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { Check } from '../config/schema.ts';
 import { VantageError } from '../errors.ts';
+import { errorFields } from '../logging/logger.ts';
 import { probeResultEmfLine } from '../metrics/emf.ts';
 import { abortableSleep, runProbeCycle, type CycleStore, type ProbeCycleOptions, type ProbeCycleSummary } from './probe-cycle.ts';
 import {
@@ -97,12 +98,6 @@ function scheduledAt(event: ProbeEvent | undefined, clock: () => Date): Date {
   const time = (event as { time?: unknown } | undefined)?.time;
   const t = typeof time === 'string' ? Date.parse(time) : Number.NaN;
   return Number.isFinite(t) ? new Date(t) : clock();
-}
-
-function errorFields(err: unknown): Record<string, string> {
-  const e = err as { code?: unknown; name?: unknown } | null;
-  // Only the code and name: a message can quote a response or a request.
-  return { errorCode: typeof e?.code === 'string' ? e.code : 'UNEXPECTED', errorName: typeof e?.name === 'string' ? e.name : typeof err };
 }
 
 export function createProbeHandler(deps: ProbeHandlerDeps) {

@@ -30,6 +30,7 @@ import { dirname } from 'node:path';
 import type { Check } from '../../config/schema.ts';
 import { PROBERS } from '../../probe/index.ts';
 import { MINUTE_MS } from '../../schedule.ts';
+import { errorFields } from '../../logging/logger.ts';
 import { abortableSleep } from '../../sleep.ts';
 import type { AgentBeat, AgentStore, InboxItem } from '../../store/agents.ts';
 import type { Store } from '../../store/dynamo.ts';
@@ -81,12 +82,6 @@ export function defaultInstanceId(hostname: string, pid: number): string {
   const suffix = `-${pid}`;
   const host = hostname.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 64 - suffix.length);
   return `${host || 'agent'}${suffix}`;
-}
-
-function errorFields(err: unknown): Record<string, string> {
-  const e = err as { code?: unknown; name?: unknown } | null;
-  // The code and name only: a message can quote a response.
-  return { errorCode: typeof e?.code === 'string' ? e.code : 'UNEXPECTED', errorName: typeof e?.name === 'string' ? e.name : typeof err };
 }
 
 /**
