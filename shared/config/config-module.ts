@@ -82,6 +82,8 @@ function describe(err: unknown): string {
 /** The module's default export (a function's is called and awaited), or a ConfigError naming the file. */
 export async function importConfigModule(path: string): Promise<unknown> {
   const file = resolve(path);
+  // As a YAML file says it: an import of a missing file would name this module as the importer.
+  if (!existsSync(file)) throw fail(path, `cannot read ${path}: ENOENT`);
   resolveOwnPackage();
   let mod: { default?: unknown };
   try {

@@ -148,6 +148,13 @@ function validateJson(path: string): { code: number | null; issues?: ConfigIssue
 }
 
 describe('a module that cannot give a config is a ConfigError naming the file', () => {
+  it('a missing file says so as for YAML, not as an import from the loader', async () => {
+    const missing = join(tmpdir(), 'vantage-no-such-config.ts');
+    const [ts, yaml] = await Promise.all([issuesOf(() => loadConfig(missing)), issuesOf(() => loadConfig(missing.replace(/\.ts$/, '.yaml')))]);
+    expect(ts).toEqual([{ path: '(file)', message: `cannot read ${missing}: ENOENT` }]);
+    expect(yaml?.[0]?.message).toMatch(/^cannot read \S+: ENOENT$/);
+  });
+
   const cases: Array<[string, string, RegExp]> = [
     ['a syntax error', 'export default { checks: [ }\n', /^cannot import \S+checks\.ts: SyntaxError \[ERR_INVALID_TYPESCRIPT_SYNTAX\]: .+ \(line 1\)$/],
     ['TypeScript Node cannot strip', 'enum E { A }\nexport default { checks: [], e: E.A };\n', /^cannot import \S+checks\.ts: SyntaxError \[ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX\]: .*enum.* \(line 1\)$/],
