@@ -129,10 +129,23 @@ function expectCleanStop(t: Tree, reason: string): void {
 const npxDev = () => launch('npx', ['vantage', 'dev', '--config', config, '--json']);
 const nodeDev = () => launch(join(ROOT, 'node_modules/.bin/node'), ['cli/vantage.mjs', 'dev', '--config', config, '--json']);
 
+/** Whether this process could listen on 127.0.0.1:port now. */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = net.createServer();
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+}
+
 describe('nothing outlives vantage dev', () => {
   it('npm start: SIGTERM to npm stops node, DynamoDB Local and the demo targets', async () => {
-    const t = await launch('npm', ['start', '--', '--json']);
     const demoPorts = Object.values(DEMO_PORTS);
+    // The demo's fixed ports lie in Linux's ephemeral range (32768-60999), where another test file's
+    // port-0 listener may sit for a moment: wait for them, as a user would stop the other program.
+    // A hang guard, not a bound: the assertions below are unchanged.
+    for (let tries = 0; tries < 300 && !(await Promise.all(demoPorts.map(bindable))).every(Boolean); tries++) await new Promise((r) => setTimeout(r, 100));
+    const t = await launch('npm', ['start', '--', '--json']);
     for (const port of demoPorts) expect(await accepts(port)).toBe(true);
 
     const t0 = Date.now();
