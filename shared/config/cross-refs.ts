@@ -1,9 +1,9 @@
 /**
  * Rules that relate one part of a config to another: duplicate ids, unknown channels and locations,
  * a timeout longer than its interval, a quorum larger than the locations, the alert policy's fields
- * (./policy-refs.ts) and the maintenance windows (./maintenance-refs.ts). They read the config as
- * written (./raw.ts), so they are reported in the same run as schema errors; a part too malformed
- * to compare is skipped here, since the schema already reports it.
+ * (./policy-refs.ts), the SLOs (./slo-refs.ts) and the maintenance windows (./maintenance-refs.ts).
+ * They read the config as written (./raw.ts), so they are reported in the same run as schema errors;
+ * a part too malformed to compare is skipped here, since the schema already reports it.
  */
 import type { ConfigIssue } from '../errors.ts';
 import { DEFAULT_INTERVAL_MS, DEFAULT_LOCATIONS, DEFAULT_TIMEOUT_MS } from './defaults.ts';
@@ -12,6 +12,7 @@ import { DURATION_MAX_MS, parseDuration } from './duration.ts';
 import { icmpCountIssues } from './icmp.ts';
 import { maintenanceIssues } from './maintenance-refs.ts';
 import { policyIssues } from './policy-refs.ts';
+import { sloRefIssues } from './slo-refs.ts';
 import { arrayOf, isRecord, issue, own, recordOf, type RawPath, type RawRecord } from './raw.ts';
 
 
@@ -102,6 +103,7 @@ export function crossRefIssues(input: unknown): ConfigIssue[] {
     ...quorumOverLocations(defaults, checks),
     ...icmpCountIssues(input),
     ...policyIssues(defaults, checks),
+    ...sloRefIssues(defaults, checks),
     ...maintenanceIssues(input, checks),
     ...(isRecord(deployment) ? [...deploymentIssues(deployment), ...unknownLocationIssues(deployment, defaults, checks)] : []),
   ];

@@ -22,6 +22,7 @@ import type { LoadedConfig } from './load.ts';
 import { windowIssues } from './maintenance-refs.ts';
 import { formatPath } from './paths.ts';
 import { alertPolicy } from './policy.ts';
+import type { Slo } from './slo.ts';
 import { configIssuesOf } from './zod-issues.ts';
 import { CHECK_KINDS, makeSchemas, type AlertPolicy, type Check, type MaintenanceWindow, type ParsedCheck } from './schema.ts';
 
@@ -138,11 +139,26 @@ function specInput(check: Check): Record<string, unknown> {
   return spec;
 }
 
+/** An SLO in the config's input form; rule names are derived from severity and long, so they come back the same. */
+function sloInput(slo: Slo): Record<string, unknown> {
+  return {
+    objective: slo.objective,
+    window: duration(slo.windowMs),
+    sli: slo.sli,
+    latencyThreshold: duration(slo.latencyThresholdMs),
+    countPartial: slo.countPartial,
+    burnRates: slo.burnRates?.map((r) => ({ severity: r.severity, factor: r.factor, long: duration(r.longMs), short: duration(r.shortMs) })),
+  };
+}
+
 /** A check in the config's input form, with every default explicit. */
 function checkInput(check: Check): Record<string, unknown> {
-  const { kind, interval, timeout, alerting, ...rest } = check as Check & Record<string, unknown>;
+  const { kind, interval, timeout, alerting, slo, ...rest } = check as Check & Record<string, unknown>;
   delete rest[kind];
-  return { ...rest, interval: duration(interval), timeout: duration(timeout), alerting: alertingInput(alerting), [kind]: specInput(check) };
+  return {
+    ...rest, interval: duration(interval), timeout: duration(timeout), alerting: alertingInput(alerting), [kind]: specInput(check),
+    ...(slo !== undefined && { slo: sloInput(slo as Slo) }),
+  };
 }
 
 /** What the schema makes of a check's input form, with the policy fields as the loader builds them. */

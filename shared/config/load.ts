@@ -43,7 +43,9 @@ function withDefaults(check: ParsedCheck, cfg: ParsedConfig): Check {
   const interval = check.interval ?? d.interval;
   const spec = (check as Record<string, unknown>)[check.kind] as { degradedAfter?: number };
   const alerting = alertPolicy({ ...d.alerting, ...check.alerting }, { locationCount: locations.length, intervalMs: interval, degradedAfterMs: spec.degradedAfter });
-  return { ...check, interval, timeout: check.timeout ?? d.timeout, locations, retries: check.retries ?? d.retries, alerting } as Check;
+  // A check's slo replaces the defaults' whole block, as its alerting keys do theirs.
+  const slo = check.slo ?? d.slo;
+  return { ...check, interval, timeout: check.timeout ?? d.timeout, locations, retries: check.retries ?? d.retries, alerting, ...(slo !== undefined && { slo }) } as Check;
 }
 
 export interface LoadOptions {

@@ -36,6 +36,9 @@ function ruleOf(s: Json): string | undefined {
   const parts: string[] = [];
   if (s.minimum !== undefined && s.maximum !== undefined && (s.maximum as number) < Number.MAX_SAFE_INTEGER) parts.push(`${s.minimum}–${s.maximum}`);
   else if (s.minimum !== undefined) parts.push(`≥ ${s.minimum}`);
+  // Strict bounds (z.number().gt/lt), as the SLO objective's 0 < x < 100.
+  if (s.exclusiveMinimum !== undefined) parts.push(`> ${s.exclusiveMinimum}`);
+  if (s.exclusiveMaximum !== undefined) parts.push(`< ${s.exclusiveMaximum}`);
   if (s.minItems !== undefined) parts.push(`at least ${s.minItems}`);
   if (s.format === 'duration' && typeof s.maxDuration === 'string') parts.push(`${typeof s.minDuration === 'string' ? `≥ ${s.minDuration}` : '> 0'}, ≤ ${s.maxDuration}`);
   if (s.format && s.format !== 'duration') parts.push(String(s.format));

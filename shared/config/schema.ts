@@ -17,6 +17,8 @@ import { Deployment } from './deployment.ts';
 import { isTimeZone, parseCron } from './cron.ts';
 import { INSTANT_RULE, parseInstant } from './instant.ts';
 import { ICMP_MAX_COUNT, ICMP_MAX_PAYLOAD, ICMP_MIN_PAYLOAD } from './icmp.ts';
+import { sloOf, SLO_SEVERITIES, SLO_SLIS } from './slo-schema.ts';
+import { DEFAULT_SLO_WINDOW_MS, MAX_BURN_WINDOW_MS, MAX_SLO_WINDOW_MS, MIN_SLO_WINDOW_MS } from './slo.ts';
 
 export const CHECK_KINDS = ['http', 'tcp', 'dns', 'grpc', 'tls', 'icmp'] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
@@ -54,6 +56,39 @@ const IntervalDuration = duration(DURATION_MAX_MS.interval);
 const AlertingDuration = duration(DURATION_MAX_MS.alerting);
 const RecheckDuration = duration(DURATION_MAX_MS.alerting, MIN_RECHECK_INTERVAL_MS);
 const MaintenanceDuration = duration(DURATION_MAX_MS.maintenance);
+const SloWindow = duration(MAX_SLO_WINDOW_MS, MIN_SLO_WINDOW_MS);
+const BurnWindow = duration(MAX_BURN_WINDOW_MS);
+
+const OBJECTIVE_RULE = 'expected a percentage strictly between 0 and 100, e.g. 99.9';
+
+/** One burn-rate rule as written; the rules between its windows and the SLO's are in ./slo-refs.ts. */
+const BurnRate = z.strictObject({
+  severity: z.enum(SLO_SEVERITIES),
+  /** Fires while both windows burn the error budget at least this many times faster than it lasts the SLO window. */
+  factor: z.number().gt(0, 'must be above 0'),
+  long: BurnWindow,
+  /** Shorter than long; the workbook uses 1/12 of it, so the alert ends soon after the burn does. */
+  short: BurnWindow,
+});
+
+/**
+ * A service level objective (./slo.ts). The accounting it is measured by (what a minute of downtime
+ * is, what is left out) is README "SLOs and how Vantage accounts for them".
+ */
+const Slo = z.strictObject({
+  /** Percent of eligible time (or samples) that must be good: strictly between 0 and 100. */
+  objective: z.number().gt(0, OBJECTIVE_RULE).lt(100, OBJECTIVE_RULE),
+  /** The rolling window the objective and the error budget are measured over. @default 30d */
+  window: SloWindow.prefault(formatDuration(DEFAULT_SLO_WINDOW_MS)),
+  /** availability: good minutes over eligible minutes; latency: fast passing samples over samples. @default availability */
+  sli: z.enum(SLO_SLIS).default('availability'),
+  /** Required with sli: latency (and only then): a passing sample at or under it is good. */
+  latencyThreshold: ProbeDuration.optional(),
+  /** Count a PARTIAL minute (failing locations short of the quorum) as bad. @default false */
+  countPartial: z.boolean().default(false),
+  /** @default the SRE workbook's three: page 14.4× over 1h and 5m, page 6× over 6h and 30m, ticket 1× over 3d and 6h (those longer than window left out) */
+  burnRates: z.array(BurnRate).min(1).optional(),
+}).transform(sloOf);
 
 /** A regular expression given as a string; rejected at load time if it does not compile. */
 const Regex = z.string().superRefine((src, ctx) => {
@@ -423,6 +458,8 @@ export function makeSchemas(opts: SchemaOptions) {
     tags: z.record(z.string(), z.string()).optional(),
     enabled: z.boolean().default(true),
     alerting: Alerting.optional(),
+    /** Replaces defaults.slo as a whole. */
+    slo: Slo.optional(),
   };
 
   const RawCheck = z.discriminatedUnion('kind', [
@@ -476,6 +513,8 @@ export function makeSchemas(opts: SchemaOptions) {
     locations: z.array(LocationName).min(1).default([...DEFAULT_LOCATIONS]),
     retries: z.number().int().min(0).max(3).default(DEFAULT_RETRIES),
     alerting: Alerting.default({}),
+    /** Every check's SLO unless it has its own. @default none */
+    slo: Slo.optional(),
   });
 
   const Config = z.strictObject({

@@ -12,6 +12,7 @@ export function policyFor(check: Check, maintenance: readonly MaintenanceWindow[
   return {
     ...check.alerting, channels: [...check.alerting.channels], locations: [...check.locations], checkId: check.id,
     ...(windows.length > 0 && { maintenance: windows }),
+    ...(check.slo !== undefined && { slo: check.slo }),
   };
 }
 
@@ -33,5 +34,6 @@ export function toResultRecord(result: ProbeResult): ResultRecord {
   if (result.failure) record.failure = { reason: result.failure.reason, message: result.failure.message };
   const certExpiresAt = Date.parse(result.tls?.certExpiresAt ?? '');
   if (Number.isFinite(certExpiresAt)) record.certExpiresAt = certExpiresAt;
+  if (result.trigger !== undefined) record.trigger = result.trigger;
   return record;
 }

@@ -173,6 +173,7 @@ export function storedResultToRecord(r: StoredResult): ResultRecord {
     phases: { ...r.phases },
     ...(r.target !== undefined && { target: r.target }),
     ...(r.certExpiresAt !== undefined && Number.isFinite(Date.parse(r.certExpiresAt)) && { certExpiresAt: Date.parse(r.certExpiresAt) }),
+    ...(r.trigger !== undefined && { trigger: r.trigger }),
   };
 }
 
