@@ -41,10 +41,12 @@ export const ERROR_CODES = [
   'SILENCE_EXISTS',         // a new silence's id is taken (ids are random; the CLI picks another)
   // Evaluation and alerts.
   'RESULT_UNEVALUABLE', 'STATE_CONFLICT_RETRIES_EXHAUSTED', 'ALERT_PUBLISH_FAILED', 'METRIC_INVALID',
+  'SLO_MINUTE_INVALID',     // an accounted minute not on a minute boundary, or added to an hour it is not in
   // Deliveries to channels (the notifier and its FIFO queue).
   'DELIVERY_ENQUEUE_FAILED', // SendMessage(Batch) to the delivery queue or its dead-letter queue failed or refused entries
   'DELIVERY_MESSAGE_INVALID', // a queue body that is not a DeliveryMessage of a known version
   'DELIVERY_TARGET_UNKNOWN', // a delivery for a channel or target the notifier's definitions no longer have
+  'STATUS_PAGE_PUT_FAILED', // PutObject of the deployed status page failed; the next sweep's refresh tries again
   // The cost model's inputs.
   'COST_INPUT_INVALID',
   // The local pipeline and its emulators.

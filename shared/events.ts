@@ -5,7 +5,7 @@
  */
 
 /** Check events: decided by the policy for one check and sent through that check's channels; what `channels.<name>.events` may list. */
-export const EVENTS = ['DOWN', 'RESOLVED', 'PARTIAL', 'DEGRADED', 'REMINDER', 'ESCALATION', 'FLAPPING', 'CERT_EXPIRING', 'LOCATION_SILENT'] as const;
+export const EVENTS = ['DOWN', 'RESOLVED', 'PARTIAL', 'DEGRADED', 'REMINDER', 'ESCALATION', 'FLAPPING', 'CERT_EXPIRING', 'LOCATION_SILENT', 'BUDGET_BURN'] as const;
 export type NotificationEvent = (typeof EVENTS)[number];
 
 /**
@@ -38,7 +38,8 @@ export type Severity = (typeof SEVERITIES)[number];
  * filter policies match). Pages are critical; what needs a look but not a wake-up is a warning. One
  * silent instance of a private location is a warning: the others still probe, and the location is
  * silent (LOCATION_SILENT) only when all are. An ESCALATION is the DOWN sent again to more people, so
- * it pages; FLAPPING says the check's state cannot be trusted either way, which needs a look.
+ * it pages; FLAPPING says the check's state cannot be trusted either way, which needs a look. A
+ * BUDGET_BURN is as grave as its rule says (see BURN_SEVERITY); the entry here is its default.
  */
 export const SEVERITY: Readonly<Record<AlertEvent, Severity>> = {
   DOWN: 'critical',
@@ -53,4 +54,12 @@ export const SEVERITY: Readonly<Record<AlertEvent, Severity>> = {
   // The channel's own people may be blind to pages; the others need to look, not to be woken.
   CHANNEL_FAILING: 'warning',
   RESOLVED: 'info',
+  // The default only: the notification carries its rule's (BURN_SEVERITY).
+  BUDGET_BURN: 'critical',
 };
+
+/**
+ * A BUDGET_BURN's severity by its rule's (the `slo.burnRates[].severity` of the config): the SRE
+ * workbook's "page" wakes someone, its "ticket" is for working hours.
+ */
+export const BURN_SEVERITY: Readonly<Record<'page' | 'ticket', Severity>> = { page: 'critical', ticket: 'warning' };

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { backtest, parseResultLines, type Suppressed } from '../../shared/evaluate/backtest.ts';
 import { DEFAULT_LOCATIONS } from '../../shared/config/defaults.ts';
 import { loadConfig } from '../../shared/config/load.ts';
-import { policyFor, type Notification, type PolicyInput, type Suppression } from '../../shared/evaluate/index.ts';
+import { budgetWords, burnWords } from '../../shared/alert/message.ts';
+import { policyFor, type BurnFacts, type Notification, type PolicyInput, type Suppression } from '../../shared/evaluate/index.ts';
 import { defineCommand, parse, required, UsageError } from '../args.ts';
 import { configPathFromArgs } from '../config-arg.ts';
 import { EXIT } from '../io.ts';
@@ -21,6 +22,8 @@ prints the notifications it would have sent: "what would this policy have paged 
 Between results the deployed sweep runs at every minute, so a location that stops reporting gets
 its LOCATION_SILENT, and a check that stays DOWN its REMINDERs and ESCALATIONs, at the minute the
 deployment sends them.
+A check with an \`slo\` is accounted minute by minute as the sweep does, and its burn-rate rules are
+read every 5 minutes: BUDGET_BURN lines show the rule, both windows' rates and the budget left.
 
 The config's maintenance windows apply: what they hold back is not printed (see --explain), and a
 check still failing when its window ends pages then. Silences (vantage silence) are kept in the
@@ -44,7 +47,9 @@ vantage run probes without --location, and where a config's checks run by defaul
                         "suppressed", with why: the maintenance window (and until when) or flapping
   --json                one JSON object per notification:
                         {event, checkId, at, locations, incidentId, dedupeKey[, durationMs]
-                         [, certExpiresAt, certDaysLeft][, level, channels]}
+                         [, certExpiresAt, certDaysLeft][, level, channels]
+                         [, severity, burn: {rule, severity, factor, longWindowMs,
+                            shortWindowMs, longRate, shortRate, objective, budgetRemaining}]}
                         with --explain, suppressed ones too, each with
                         "suppressed": {kind, name[, until]}
 
@@ -82,7 +87,14 @@ function describe(n: Notification): string {
       return `level ${n.level ?? '?'} to ${n.channels.join(', ') || '(no channel)'}; failing: ${failing.join(', ') || 'none'}${n.since !== undefined ? `, since ${iso(n.since)}` : ''}`;
     case 'FLAPPING':
       return `now ${n.overall}; held until stable`;
+    case 'BUDGET_BURN':
+      return n.burn ? burnLine(n.burn) : 'error budget burning';
   }
+}
+
+/** `page-1h (page): burning 16.0× over 1h and 48.0× over 5m, 97.2% of the error budget left, objective 99.9%`. */
+function burnLine(b: BurnFacts): string {
+  return `${b.rule} (${b.severity}): ${burnWords(b)}, ${budgetWords(b) ?? 'budget left unknown'}, objective ${b.objective}%`;
 }
 
 function readable(n: Notification): string {
@@ -114,6 +126,7 @@ function fields(n: Notification): Record<string, unknown> {
     ...(n.durationMs !== undefined && { durationMs: n.durationMs }),
     ...(n.certExpiresAt !== undefined && { certExpiresAt: iso(n.certExpiresAt), certDaysLeft: n.certDaysLeft }),
     ...(n.event === 'ESCALATION' && { level: n.level, channels: n.channels }),
+    ...(n.burn !== undefined && { severity: n.severity, burn: n.burn }),
   };
 }
 

@@ -6,7 +6,10 @@
 import { z } from 'zod';
 import { DEFAULT_LOCATIONS } from '../config/defaults.ts';
 import { evaluate } from './evaluate.ts';
-import type { CheckState, Evaluation, Notification, PolicyInput, ResultRecord } from './types.ts';
+import { accountMinute, RollupBook } from './slo/index.ts';
+import { budgetRemainingOver, burnLookbackMs, burnReadings, isBurnReadingDue, mayAlert, type BurnObservation } from './slo/burn.ts';
+import { HOUR_MS, MINUTE_MS } from './slo/types.ts';
+import type { CheckState, Evaluation, Notification, Observations, PolicyInput, ResultRecord } from './types.ts';
 
 /** An ISO 8601 time with an explicit zone, or epoch ms: a zone-less time would be read in the machine's zone. */
 const Timestamp = z.union([
@@ -35,6 +38,8 @@ const RecordedResult = z.object({
   certExpiresAt: Timestamp.optional(),
   /** As `vantage run --json` prints a probe result. */
   tls: z.object({ certExpiresAt: Timestamp.optional() }).optional(),
+  /** A recheck or confirmation: evidence for the policy, not an SLO sample. */
+  trigger: z.enum(['recheck', 'confirm']).optional(),
 }).superRefine((r, ctx) => {
   if (r.ts === undefined && r.startedAt === undefined) ctx.addIssue({ code: 'custom', path: ['ts'], message: 'required' });
   if (r.ok === (r.status === 'down')) ctx.addIssue({ code: 'custom', path: ['status'], message: `status "${r.status}" contradicts ok: ${r.ok}` });
@@ -81,6 +86,7 @@ export function parseResultLines(text: string): ParsedResults {
     if (r.target !== undefined) record.target = r.target;
     const certExpiresAt = r.certExpiresAt ?? r.tls?.certExpiresAt;
     if (certExpiresAt !== undefined) record.certExpiresAt = certExpiresAt;
+    if (r.trigger !== undefined) record.trigger = r.trigger;
     out.results.push({ line, record });
   });
   return out;
@@ -106,6 +112,22 @@ export interface BacktestOutcome {
    */
   suppressed: Suppressed[];
   states: Map<string, CheckState>;
+  /** Every check's minutes as the sweep steps accounted them (shared/evaluate/slo): what `vantage report --results` reads. */
+  rollups: RollupBook;
+}
+
+/**
+ * The burn readings the sweep would take at `now` for a check with an `slo` (every BURN_EVERY_MS),
+ * from the minutes accounted so far. The whole SLO window is read for the budget left only when it
+ * can be said (mayAlert).
+ */
+function burnAt(book: RollupBook, policy: PolicyInput, state: CheckState | undefined, now: number): BurnObservation | undefined {
+  const slo = policy.slo;
+  if (!slo || !isBurnReadingDue(now)) return undefined;
+  const readings = burnReadings(book.hours(policy.checkId, now - burnLookbackMs(slo), now), now, slo);
+  if (!mayAlert(readings, state?.budget)) return { at: now, readings };
+  const budgetRemaining = budgetRemainingOver(book.hours(policy.checkId, now - slo.windowMs - HOUR_MS, now), now, slo);
+  return { at: now, readings, ...(budgetRemaining !== undefined && { budgetRemaining }) };
 }
 
 /** Time order, then the policies' order: a stable sort keeps a check's own decisions in the order made. */
@@ -126,9 +148,13 @@ function byTime<T>(entries: Array<{ item: T; at: number; rank: number }>): T[] {
  * Maintenance windows come with each policy (`policyFor(check, config.maintenance)`); silences live
  * in the table, not in the results, so a backtest knows none.
  *
+ * Each sweep step also accounts the minute that just ended (./slo/account.ts) from the state it
+ * evaluated, as the deployed sweep does, into `rollups`; and for a check with an `slo`, every
+ * BURN_EVERY_MS it passes the burn readings over those minutes, so BUDGET_BURN appears too.
+ *
  * Returns every notification that would have been sent and every one decided but held back (a
- * window, flapping), each list ordered by time (checks in the order of `policies` on ties), and each
- * check's final state.
+ * window, flapping), each list ordered by time (checks in the order of `policies` on ties), each
+ * check's final state, and the rollups.
  */
 export function backtest(
   policies: ReadonlyMap<string, PolicyInput>,
@@ -146,13 +172,26 @@ export function backtest(
   const suppressed: Array<{ item: Suppressed; at: number; rank: number }> = [];
   const heldOnce = new Set<string>();
   const states = new Map<string, CheckState>();
+  const rollups = new RollupBook();
   [...policies.entries()].forEach(([checkId, policy], rank) => {
     const mine = (byCheck.get(checkId) ?? []).sort((a, b) => a.ts - b.ts);
     let state: CheckState | undefined;
     /** The next sweep instant not yet run. */
     let nextSweep = Infinity;
-    const step = (batch: ResultRecord[], now: number) => {
-      const ev = evaluate(state, batch, policy, now);
+    /** The first of `mine` not before the minute the next sweep accounts (sweeps only move forward). */
+    let firstOfMinute = 0;
+    const minuteResults = (now: number): ResultRecord[] => {
+      const start = Math.floor(now / MINUTE_MS) * MINUTE_MS - MINUTE_MS;
+      while (firstOfMinute < mine.length && mine[firstOfMinute]!.ts < start) firstOfMinute += 1;
+      let end = firstOfMinute;
+      while (end < mine.length && mine[end]!.ts < start + MINUTE_MS) end += 1;
+      return mine.slice(firstOfMinute, end);
+    };
+    const step = (batch: ResultRecord[], now: number, sweep = false) => {
+      const burn = sweep ? burnAt(rollups, policy, state, now) : undefined;
+      const observations: Observations = burn ? { burn } : {};
+      const ev = evaluate(state, batch, policy, now, observations);
+      if (sweep) rollups.add(checkId, accountMinute(ev.state, policy, now, minuteResults(now)));
       // The outbox is the handler's to drain; a backtest "publishes" everything at once.
       state = { ...ev.state, outbox: [] };
       for (const n of ev.notifications) notifications.push({ item: n, at: n.at, rank });
@@ -165,15 +204,15 @@ export function backtest(
     };
     /** Sweeps at every boundary before `limit` (or up to and including it, with `inclusive`). */
     const sweepTo = (limit: number, inclusive: boolean) => {
-      for (; inclusive ? nextSweep <= limit : nextSweep < limit; nextSweep += SWEEP_PERIOD_MS) step([], nextSweep);
+      for (; inclusive ? nextSweep <= limit : nextSweep < limit; nextSweep += SWEEP_PERIOD_MS) step([], nextSweep, true);
     };
     for (const r of mine) {
-      if (state) sweepTo(r.ts, false);
+      if (state) sweepTo(r.ts, true);
       step([r], r.ts);
       if (nextSweep === Infinity) nextSweep = (Math.floor(r.ts / SWEEP_PERIOD_MS) + 1) * SWEEP_PERIOD_MS;
     }
     if (state) sweepTo(end, true);
     if (state) states.set(checkId, state);
   });
-  return { notifications: byTime(notifications), suppressed: byTime(suppressed), states };
+  return { notifications: byTime(notifications), suppressed: byTime(suppressed), states, rollups };
 }

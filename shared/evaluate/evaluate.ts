@@ -3,6 +3,7 @@
  * notifications out. Pure: no I/O, no clock, no randomness, and the inputs are not modified.
  * Semantics: ../shared/design.md "Evaluation semantics" and ./README.md.
  */
+import { budgetBurn } from './budget.ts';
 import { certWarning } from './cert.ts';
 import { recordEnded } from './event-time.ts';
 import { applyResult, endedSpell, entryOf, freshLocation, isAtRest } from './location.ts';
@@ -69,6 +70,8 @@ export const evaluate: Evaluate = (
     if (fresh) certWarning(draft, r, ctx, notifications);
   }
   tick(draft, Math.max(clock, now), ctx, notifications);
+  // After the last tick, so the mute that covers `now` is the one that holds a burn alert back.
+  budgetBurn(draft, observations.burn, ctx, notifications);
   draft.outbox.push(...notifications);
 
   const changed = state === undefined

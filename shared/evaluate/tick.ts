@@ -31,13 +31,13 @@ export interface TickContext {
 /**
  * Why `event` is not sent now, or undefined to send it. A RESOLVED always goes: it is only decided
  * for an incident that notified, and whoever heard the DOWN must hear the end. While muted nothing
- * else goes. While flapping, the check's state pages are held; a silent location and an expiring
- * certificate are not state and still go.
+ * else goes. While flapping, the check's state pages are held; a silent location, an expiring
+ * certificate and a burning budget are not state and still go.
  */
 export function holdBack(draft: Draft, event: NotificationEvent, ctx: TickContext): Suppression | undefined {
   if (event === 'RESOLVED') return undefined;
   if (ctx.mute) return { kind: ctx.mute.kind, name: ctx.mute.name, until: ctx.mute.end };
-  if (draft.flap?.since !== undefined && event !== 'LOCATION_SILENT' && event !== 'CERT_EXPIRING') {
+  if (draft.flap?.since !== undefined && event !== 'LOCATION_SILENT' && event !== 'CERT_EXPIRING' && event !== 'BUDGET_BURN') {
     return { kind: 'flapping', name: flappingIncidentId(draft.checkId, draft.flap.since) };
   }
   return undefined;
@@ -82,9 +82,13 @@ export function describe(location: string, loc: LocationState | undefined): Noti
   return entry;
 }
 
+/** Stale: no evidence of life (`evidence`) for more than STALE_AFTER_INTERVALS × interval before `at`. The SLO accounting reads it too. */
+export function isStale(state: CheckState, location: string, policy: PolicyInput, at: number, lastSeen: Readonly<Record<string, number>> = {}): boolean {
+  return at - evidence(state, location, lastSeen) > STALE_AFTER_INTERVALS * policy.intervalMs;
+}
+
 /** Flags locations that went stale (one LOCATION_SILENT each) and unflags those heard from again. */
 function updateSilence(draft: Draft, at: number, ctx: TickContext, out: Notification[]): void {
-  const staleAfter = STALE_AFTER_INTERVALS * ctx.policy.intervalMs;
   for (const location of ctx.policy.locations) {
     const seen = evidence(draft, location, ctx.lastSeen);
     let loc = entryOf(draft.locations, location);
@@ -94,7 +98,7 @@ function updateSilence(draft: Draft, at: number, ctx: TickContext, out: Notifica
       delete loc.silentAfter;
       draft.locations[location] = loc;
     }
-    if (at - seen <= staleAfter) continue;
+    if (!isStale(draft, location, ctx.policy, at, ctx.lastSeen)) continue;
     loc = { ...(loc ?? freshLocation()), silentAfter: seen };
     draft.locations[location] = loc;
     if (!send(draft, silentNote(draft, location, loc, at, ctx), ctx, out)) draft.locations[location] = { ...loc, silentUnsent: true };

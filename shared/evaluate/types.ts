@@ -6,7 +6,9 @@
  * The implementation is `evaluate` in ./evaluate.ts; import everything from ./index.ts.
  */
 import type { AlertPolicy, MaintenanceWindow } from '../config/schema.ts';
+import type { Slo } from '../config/slo.ts';
 import type { NotificationEvent, Severity } from '../events.ts';
+import type { BurnObservation } from './slo/burn.ts';
 
 export type ResultStatus = 'up' | 'degraded' | 'down';
 
@@ -27,6 +29,8 @@ export interface ResultRecord {
   target?: string;
   /** Epoch ms: the earliest notAfter among the certificates the server presented (ProbeResult `tls.certExpiresAt`); absent without TLS. */
   certExpiresAt?: number;
+  /** Present on a recheck or confirmation (ProbeResult `trigger`): evidence for the policy, not an SLO sample. Absent on a scheduled run. */
+  trigger?: 'recheck' | 'confirm';
 }
 
 /**
@@ -169,7 +173,7 @@ export interface Notification {
   checkId: string;
   /** Epoch ms: the evaluation clock when it was decided (the result's ts that caused it, or `now`). */
   at: number;
-  /** The check's incident; for LOCATION_SILENT `${checkId}:${location}:silent:${ISO lastSeen}`; for CERT_EXPIRING `${checkId}:cert:${ISO certExpiresAt}`. */
+  /** The check's incident; for LOCATION_SILENT `${checkId}:${location}:silent:${ISO lastSeen}`; for CERT_EXPIRING `${checkId}:cert:${ISO certExpiresAt}`; for BUDGET_BURN `${checkId}:burn:${rule}:${ISO episode start}`. */
   incidentId: string;
   /** `${incidentId}:${event}:${n}`: identical for a repeat of the same decision, so downstreams can drop repeats. */
   dedupeKey: string;
@@ -186,9 +190,36 @@ export interface Notification {
   certDaysLeft?: number;
   /** ESCALATION: the level sent, 1 for the first entry of `alerting.escalate`. `channels` are that level's. */
   level?: number;
+  /** BUDGET_BURN (and only it): the rule that fired and the readings that made it fire; see BurnFacts. */
+  burn?: BurnFacts;
   overall: Overall;
   previous: Overall;
   channels: string[];
+}
+
+/** What a BUDGET_BURN says: its rule, both windows' burn rates when it fired, and the budget left. */
+export interface BurnFacts {
+  /** The rule's name (`page-1h`); it names the episode's incident id. */
+  rule: string;
+  severity: 'page' | 'ticket';
+  factor: number;
+  longWindowMs: number;
+  shortWindowMs: number;
+  /** Burn rates (multiples of the rate that spends exactly the budget over the SLO window), both ≥ factor. */
+  longRate: number;
+  shortRate: number;
+  /** The SLO's objective, percent. */
+  objective: number;
+  /** Fraction of the SLO window's error budget left (negative once overspent); absent when the caller did not read the whole window. */
+  budgetRemaining?: number;
+}
+
+/** The burn-rate rules' episodes (shared/evaluate/budget.ts). */
+export interface BudgetState {
+  /** Rule name → epoch ms when its current episode began (the reading that first said firing). Only rules whose latest reading fired. */
+  firing: Record<string, number>;
+  /** Present iff non-empty: rules of `firing` whose BUDGET_BURN was decided while muted and is not yet sent; sent, with the episode's own key, by the first reading after the mute that still fires. */
+  unsent?: string[];
 }
 
 export interface CheckState {
@@ -224,6 +255,8 @@ export interface CheckState {
   mute?: Mute;
   /** Present iff `alerting.flapping` is set and the check has changed state within its span; see FlapState. */
   flap?: FlapState;
+  /** Present iff some burn-rate rule is firing (its latest reading burned in both windows); see BudgetState. */
+  budget?: BudgetState;
   /** Decided but not yet published; cleared (clearPublished) only after publishing succeeds. Publish it whenever it is non-empty, even when `changed` is false. */
   outbox: Notification[];
 }
@@ -242,6 +275,8 @@ export interface PolicyInput extends AlertPolicy {
   checkId: string;
   /** The config's maintenance windows that apply to this check (policyFor scopes them). @default none */
   maintenance?: readonly MaintenanceWindow[];
+  /** The check's SLO (its own or defaults.slo): what its minutes are measured against (./slo/). @default none */
+  slo?: Slo;
 }
 
 /**
@@ -282,6 +317,12 @@ export interface Observations {
    * windows come with the policy instead.
    */
   mutes?: readonly Mute[];
+  /**
+   * The check's burn-rate readings (shared/evaluate/slo/burn.ts), taken every BURN_EVERY_MS by the
+   * sweep (and replay) for a check with an `slo`. Absent: nothing is decided about burn rates (a rule
+   * that was firing is not taken to have stopped).
+   */
+  burn?: BurnObservation;
 }
 
 export interface Evaluation {
