@@ -19,6 +19,8 @@ const ABOUT: Record<Notification['event'], (l: NotificationLocation) => boolean>
   ESCALATION: (l) => l.failing,
   // Where it fails at the moment flapping was decided; it may be none, the check may be UP right then.
   FLAPPING: (l) => l.failing,
+  // Where it fails as the budget burns; none when the burn came from failures that have since healed.
+  BUDGET_BURN: (l) => l.failing,
 };
 
 /** The event-specific facts: an escalation's level and its own channels, the flapping rule that tripped. */
@@ -28,6 +30,7 @@ function eventFacts(n: Notification, check: Check): Partial<AlertFacts> {
     const rule = check.alerting.flapping;
     return { overall: n.overall, ...(rule && { flapping: { changes: rule.changes, withinMs: rule.withinMs } }) };
   }
+  if (n.event === 'BUDGET_BURN' && n.burn) return { burn: { ...n.burn } };
   return {};
 }
 
@@ -49,7 +52,8 @@ export function factsOf(n: Notification, check: Check): AlertFacts {
     dedupeKey: n.dedupeKey,
     at: n.at,
     severity: n.severity,
-    ...(n.since !== undefined && { since: n.since }),
+    // A burn alert sent when its episode starts has since = at, which says nothing; one held by a mute keeps its start.
+    ...(n.since !== undefined && !(n.event === 'BUDGET_BURN' && n.since >= n.at) && { since: n.since }),
     ...(n.durationMs !== undefined && { durationMs: n.durationMs }),
     ...(n.certDaysLeft !== undefined && { certDaysLeft: n.certDaysLeft }),
     ...(n.certExpiresAt !== undefined && { certExpiresAt: n.certExpiresAt }),

@@ -8,10 +8,10 @@
  * bodies and TLS keys never reach a message.
  */
 import type { ChannelConfig, Check } from '../config/schema.ts';
-import type { Overall } from '../evaluate/index.ts';
+import type { BurnFacts, Overall } from '../evaluate/index.ts';
 import { SEVERITY, type AlertEvent, type NotificationEvent, type Severity } from '../events.ts';
 import type { FailureReason, Phases } from '../probe/types.ts';
-import { clip, describeTarget, fitSubject, formatDuration } from './text.ts';
+import { clip, describeTarget, fitSubject, formatDuration, formatPercent, formatRate } from './text.ts';
 
 export type { AlertEvent, Severity };
 
@@ -62,6 +62,8 @@ export interface AlertFacts {
   flapping?: { changes: number; withinMs: number };
   /** FLAPPING: the check's state when flapping was decided. */
   overall?: Overall;
+  /** BUDGET_BURN: the rule that fired, both rates, the objective and the budget left. */
+  burn?: BurnFacts;
 }
 
 export { SEVERITY };
@@ -91,6 +93,12 @@ export interface AlertPayload {
   flapping?: { changes: number; withinMs: number };
   /** FLAPPING: the check's state when flapping was decided. Added within schemaVersion 1. */
   overall?: Overall;
+  /**
+   * BUDGET_BURN: the rule (`page-1h`), its severity and factor, its windows (ms), both windows' burn
+   * rates, the objective (percent) and the budget left (fraction of the SLO window's, when known).
+   * Added within schemaVersion 1.
+   */
+  burn?: BurnFacts;
 }
 
 export interface SnsMessageAttribute {
@@ -145,6 +153,22 @@ function downFor(facts: AlertFacts): string {
   return facts.since !== undefined ? `DOWN for ${formatDuration(facts.at - facts.since)}` : 'still DOWN';
 }
 
+/** `burning 16.0× over 1h and 48.0× over 5m`. */
+export function burnWords(b: BurnFacts, ascii = false): string {
+  return `burning ${formatRate(b.longRate, ascii)} over ${formatDuration(b.longWindowMs)} and ${formatRate(b.shortRate, ascii)} over ${formatDuration(b.shortWindowMs)}`;
+}
+
+/** `62.5% of the error budget left`, or that it is spent. */
+export function budgetWords(b: BurnFacts): string | undefined {
+  if (b.budgetRemaining === undefined) return undefined;
+  return b.budgetRemaining > 0 ? `${formatPercent(b.budgetRemaining)} of the error budget left` : `error budget spent (${formatPercent(b.budgetRemaining)} left)`;
+}
+
+/** `page-1h: page at 14.4× over both 1h and 5m`. */
+export function ruleWords(b: BurnFacts): string {
+  return `${b.rule}: ${b.severity} at ${formatRate(b.factor)} over both ${formatDuration(b.longWindowMs)} and ${formatDuration(b.shortWindowMs)}`;
+}
+
 function flapWords(f: { changes: number; withinMs: number }): string {
   return `${f.changes} state changes within ${formatDuration(f.withinMs)}`;
 }
@@ -170,6 +194,8 @@ export function buildSubject(facts: AlertFacts, check: Check): string {
       return fitSubject(prefix, name, `: ${levelWords(facts)}, ${downFor(facts)}`);
     case 'FLAPPING':
       return fitSubject(prefix, name, facts.flapping ? `: ${flapWords(facts.flapping)}` : ': changing state too often');
+    case 'BUDGET_BURN':
+      return fitSubject(prefix, name, facts.burn ? `: ${burnWords(facts.burn, true)}` : ': error budget burning');
   }
 }
 
@@ -183,6 +209,7 @@ const STATE_LINE: Record<NotificationEvent, (f: AlertFacts) => string> = {
   LOCATION_SILENT: (f) => `${f.locations.length} of ${f.locationCount} locations sent no results`,
   ESCALATION: (f) => `still DOWN, ${f.locations.length} of ${f.locationCount} locations failing`,
   FLAPPING: (f) => `FLAPPING${f.overall ? ` (now ${f.overall})` : ''}, ${f.locations.length} of ${f.locationCount} locations failing`,
+  BUDGET_BURN: (f) => `error budget ${f.burn ? burnWords(f.burn) : 'burning'}`,
 };
 
 export function phasesLine(p: Phases): string {
@@ -200,6 +227,7 @@ export const LOCATIONS_HEADING: Record<NotificationEvent, string> = {
   LOCATION_SILENT: 'Silent locations',
   ESCALATION: 'Failing locations',
   FLAPPING: 'Failing locations now',
+  BUDGET_BURN: 'Failing locations now',
 };
 
 /** What an event's extra lines say beyond the state: who else an ESCALATION reaches, what FLAPPING means and what it holds back. */
@@ -220,7 +248,24 @@ function eventLines(facts: AlertFacts, check: Check): string[] {
       `Notifications for this check are held until it is stable for ${within}; then one notification says its real state.`,
     ];
   }
+  if (facts.event === 'BUDGET_BURN' && facts.burn) return burnLines(facts.burn, check);
   return [];
+}
+
+/**
+ * What a burn rate means for this check: the rule, the budget left, and how long the whole budget
+ * lasts at the long window's rate (the SRE workbook's reading of a burn rate: 14.4× spends a 30-day
+ * budget in about 2 days).
+ */
+function burnLines(b: BurnFacts, check: Check): string[] {
+  const windowMs = check.slo?.windowMs;
+  const budget = budgetWords(b);
+  const lines = [`Rule:    ${ruleWords(b)}`, `Budget:  ${budget ? `${budget}, ` : ''}objective ${b.objective}%`];
+  if (windowMs !== undefined && b.longRate > 0) {
+    const window = formatDuration(windowMs);
+    lines.push(`At ${formatRate(b.longRate)} the ${window} error budget lasts ${formatDuration(windowMs / b.longRate)}; the last ${formatDuration(b.longWindowMs)} spent ${formatPercent((b.longRate * b.longWindowMs) / windowMs)} of it.`);
+  }
+  return lines;
 }
 
 function titleOf(facts: AlertFacts, check: Check): string {
@@ -295,6 +340,7 @@ export function buildPayload(facts: AlertFacts, check: Check, channels: string[]
     ...(facts.level !== undefined && { level: facts.level }),
     ...(facts.flapping !== undefined && { flapping: { ...facts.flapping } }),
     ...(facts.overall !== undefined && { overall: facts.overall }),
+    ...(facts.burn !== undefined && { burn: { ...facts.burn } }),
   };
 }
 

@@ -18,6 +18,16 @@ export function formatDuration(ms: number): string {
   return `${sec}s`;
 }
 
+/** A burn rate as people compare it with a rule's factor: `16.0×` (`16.0x` where only ASCII goes, a subject). */
+export function formatRate(rate: number, ascii = false): string {
+  return `${rate.toFixed(1)}${ascii ? 'x' : '×'}`;
+}
+
+/** A fraction as a percent with one decimal (`62.5%`), as budgets are read; `-12.0%` once overspent. */
+export function formatPercent(fraction: number): string {
+  return `${(fraction * 100).toFixed(1)}%`;
+}
+
 /**
  * SNS rejects a Subject that is 100 characters or longer, holds line breaks or control characters, or
  * is not ASCII (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html). Accents are folded

@@ -81,6 +81,7 @@ function alertDetails(p: AlertPayload): Record<string, unknown> {
     ...(p.certExpiresAt !== undefined && { certExpiresAt: p.certExpiresAt }),
     ...(p.level !== undefined && { level: p.level }),
     ...(p.flapping !== undefined && { flapping: p.flapping }),
+    ...(p.burn !== undefined && { burn: p.burn }),
     channels: p.channels,
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { Severity } from '../../events.ts';
 import type { ChannelFailingPayload, DeliveryEventName, DeliveryMessage, DeliveryPayload, TestPayload } from '../delivery.ts';
-import { LOCATIONS_HEADING, phasesLine, type AlertPayload } from '../message.ts';
+import { budgetWords, LOCATIONS_HEADING, phasesLine, ruleWords, type AlertPayload } from '../message.ts';
 import { formatDuration } from '../text.ts';
 
 export interface Links {
@@ -72,6 +72,10 @@ function eventFacts(p: AlertPayload): Fact[] {
   const out: Fact[] = [];
   if (p.event === 'ESCALATION') out.push({ label: 'Escalated', value: `${p.level !== undefined ? `level ${p.level}` : 'escalated'}, to ${p.channels.join(', ') || '(no channel)'}` });
   if (p.flapping) out.push({ label: 'Flapping', value: `${p.flapping.changes} state changes within ${formatDuration(p.flapping.withinMs)}; notifications held until stable` });
+  if (p.burn) {
+    out.push({ label: 'Rule', value: ruleWords(p.burn) });
+    out.push({ label: 'Budget', value: `${budgetWords(p.burn) ?? 'budget left unknown'}, objective ${p.burn.objective}%` });
+  }
   if (p.certExpiresAt !== undefined) out.push({ label: 'Expires', value: `${p.certExpiresAt}${p.certDaysLeft !== undefined ? ` (${p.certDaysLeft} days left)` : ''}` });
   return out;
 }

@@ -79,8 +79,20 @@ export function everyAlert(kind: TargetKind = 'slack'): DeliveryMessage[] {
     alertDelivery({ event: 'FLAPPING', dedupeKey: id('FLAPPING'), flapping: { changes: 6, withinMs: 600_000 }, overall: 'DOWN' }, kind),
     alertDelivery({ event: 'CERT_EXPIRING', incidentId: 'api:cert:2026-12-01T00:00:00.000Z', dedupeKey: 'api:cert:2026-12-01T00:00:00.000Z:CERT_EXPIRING:1', since: undefined, certDaysLeft: 10, certExpiresAt: T0 + 10 * 86_400_000, locations: [] }, kind),
     alertDelivery({ event: 'LOCATION_SILENT', incidentId: 'api:eu-west-1:silent:x', dedupeKey: 'api:eu-west-1:silent:x:LOCATION_SILENT:1', locations: [{ location: 'eu-west-1', lastResultAt: T0 }] }, kind),
+    burning(kind),
   ];
 }
+
+/** The page-1h rule fired: 16× over the hour and 48× over the last 5 minutes, 62.5 % of the budget left. */
+export const BURN = {
+  rule: 'page-1h', severity: 'page', factor: 14.4, longWindowMs: 3_600_000, shortWindowMs: 300_000,
+  longRate: 16, shortRate: 48, objective: 99.9, budgetRemaining: 0.625,
+} as const;
+export const BURN_INCIDENT = 'api:burn:page-1h:2026-11-20T10:04:12.000Z';
+
+export const burning = (kind: TargetKind = 'slack', over: Partial<AlertFacts> = {}) => alertDelivery({
+  event: 'BUDGET_BURN', incidentId: BURN_INCIDENT, dedupeKey: `${BURN_INCIDENT}:BUDGET_BURN:1`, since: undefined, severity: 'critical', burn: { ...BURN }, ...over,
+}, kind);
 
 export function channelFailing(kind: TargetKind = 'slack'): DeliveryMessage {
   const since = '2026-11-20T10:00:00.000Z';
