@@ -10,7 +10,7 @@ import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { RESULT_INSERT_FILTER } from '../../shared/store/keys.ts';
+import { checkPk, RESULT_INSERT_FILTER } from '../../shared/store/keys.ts';
 import type { ResultsTable } from './results-table.ts';
 import { VantageFunction, type LambdaSettings } from './vantage-function.ts';
 import { VantageError } from '../../shared/errors.ts';
@@ -75,6 +75,16 @@ export class Evaluator extends Construct {
     });
 
     const table = props.table.table;
+    // The sweep's SLO accounting (shared/usecases/slo/): a Query of each check's minute of results and
+    // of its hour rollups, and the UpdateItem that adds a minute to its hour's ROLLUP item. Check
+    // partitions only: IAM cannot condition on the sort key, so LeadingKeys is the finest scope.
+    // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+    this.fn.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'SweepRollups',
+      actions: ['dynamodb:Query', 'dynamodb:UpdateItem'],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [checkPk('*')] } },
+    }));
     const streamArn = table.tableStreamArn;
     if (!streamArn) throw new VantageError('DEPLOYMENT_INVALID', 'the results table has no stream');
     // Stream reads on the stream's ARN. ListStreams, which Lambda also calls, has no resource-level

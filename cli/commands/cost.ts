@@ -130,6 +130,8 @@ export function formatEstimate(e: CostEstimate, source: string): string {
     ...(e.checks > 0 ? [
       `Per outage of a check          ${usd(e.perOutage.usd)}: ${qty(e.perOutage.rechecksPerLocation)} recheck(s) per location, ${qty(e.perOutage.confirmations)} confirmation request(s), memory updates, DOWN and RESOLVED (in the lines above × ${a.incidentsPerCheckMonth} a month)`,
     ] : []),
+    // The SLO accounting of one check (shared/usecases/cost/slo-usage.ts), one entry per distinct figure.
+    ...(e.slo.length > 0 ? [`SLO accounting per check       ${[...new Set(e.slo.map((s) => `${usd(s.usd.total)} a month ${s.burnRru > 0 ? 'with' : 'without'} an slo (rollup write ${usd(s.usd.rollupWrite)}, sample Query ${usd(s.usd.sampleQuery)}, burn reads ${usd(s.usd.burnReads)}, storage ${usd(s.usd.storage)})`))].join('; ')}; in the lines above`] : []),
     `CloudWatch Synthetics          ${usd(e.synthetics.usd)} a month for the same runs (${usd(e.synthetics.perMillionRunsUsd)} per million; canary Lambda, S3 and logs extra)`,
     '',
     `Assumptions: probe ${e.probeMemoryMb.length > 0 ? `${e.probeMemoryMb.join('/')} MB arm64` : 'functions none (agents only)'}, ${a.probeMs} ms per probe, ${a.probeConcurrency} in flight; evaluator ${a.evaluatorMemoryMb} MB; ` +

@@ -135,6 +135,12 @@ export interface Store {
   listStates<S extends VersionedState>(): Promise<S[]>;
   putIncident(incident: StoredIncident): Promise<void>;
   listIncidents(checkId: string, opts?: { limit?: number }): Promise<StoredIncident[]>;
+  /**
+   * A check's incidents overlapping [from, to) (epoch ms), open ones included, oldest first: for
+   * reports and the status page. Reads every incident started before `to` (an incident open since
+   * long ago overlaps any later range, and its start is all the key holds); incidents are few.
+   */
+  listIncidentsBetween(checkId: string, from: number, to: number): Promise<StoredIncident[]>;
   listResults(checkId: string, opts?: ListResultsOptions): Promise<StoredResult[]>;
   /** Writes a new silence; throws SilenceExistsError when its id is taken (never overwrites). */
   putSilence(silence: StoredSilence): Promise<void>;
@@ -386,6 +392,16 @@ export function createStore(opts: StoreOptions): Store {
         ScanIndexForward: false,
       }, limit);
       return items.map(fromIncidentItem);
+    },
+
+    async listIncidentsBetween(checkId, from, to) {
+      if (to <= from) return [];
+      // The upper bound is `to` itself; every stored key goes on with `#<id>`, so an incident that starts exactly at `to` sorts above it.
+      const items = await queryAll({
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+        ExpressionAttributeValues: { ':pk': { S: checkPk(checkId) }, ':lower': { S: INCIDENT_PREFIX }, ':upper': { S: `${INCIDENT_PREFIX}${new Date(to).toISOString()}` } },
+      });
+      return items.map(fromIncidentItem).filter((i) => i.endedAt === undefined || Date.parse(i.endedAt) > from);
     },
 
     async listResults(checkId, { from = new Date(0), to = now(), limit, newestFirst = false } = {}) {

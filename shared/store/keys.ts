@@ -17,10 +17,11 @@
  * | INBOX     | `LOCATION#<name>`  | `INBOX#<to>#<sentAt ISO>#<id>`        | a request to an agent instance (`<to>`) or any (`*`): `request` (JSON), `deadlineAt`; `ttl` = deadline + 1 h |
  * | REPLY     | `LOCATION#<name>`  | `REPLY#<id>`                          | a retest's answer to INBOX `<id>`: `result` (JSON); `ttl` 1 h |
  * | DEFINITIONS | `LOCATION#<name>` | `DEFINITIONS`                       | an agent location's checks: `version` (sha256), `document` (JSON), `writtenAt`; no `ttl` |
+ * | ROLLUP    | `CHECK#<checkId>`  | `ROLLUP#<hour ISO 8601>`              | one check's accounted hour (rollups.ts): sums, `L#<location>` downtime, `m00`..`m59` minute codes; `ttl` = hour + ROLLUP_RETENTION_DAYS |
  *
  * `toISOString()` is fixed width (`2026-11-03T10:15:00.000Z`), so sorting the sort key as a string
  * sorts one check's results by time; the location suffix keeps two locations that start in the same
- * millisecond apart. A check's item collection reads, in key order: INCIDENT…, RESULT…, STATE.
+ * millisecond apart. A check's item collection reads, in key order: INCIDENT…, RESULT…, ROLLUP…, STATE.
  *
  * Access patterns (who, operation, cost):
  * 1. Probe writes results: BatchWriteItem of PutRequests, 25 per call. One write unit per started
@@ -80,6 +81,21 @@
  * 20. An agent reads its location's checks: GetItem (`DEFINITIONS`), strongly consistent, at start and
  *    once a minute, 1 read unit per 4 KB of document (a 40 KB document: 10 units a minute, 432,000 a
  *    month, about $0.05). The deploy (and `vantage dev`) writes it: PutItem, 1 write unit per KB.
+ * 21. The sweep accounts the minute that just ended, for every enabled check with a state
+ *    (shared/usecases/slo/): one Query of that minute's results (pattern 9, eventually consistent,
+ *    0.5 read unit: a minute's results of a few locations stay under 4 KB), then one UpdateItem of
+ *    the hour's ROLLUP item that ADDs the minute's sums and SETs its `mNN` code on
+ *    `attribute_not_exists(mNN)`, so a retried or doubled sweep adds nothing (a failed condition is
+ *    still charged). 1 write unit while the item is under 1 KB, which an hour of passing minutes is;
+ *    an outage's minute codes name their failing locations and can take it to 2–3. Per check a
+ *    month: 43,800 WRU (about $0.027) and 21,900 RRU (about $0.003); `vantage cost` prices it
+ *    (shared/usecases/cost/slo-usage.ts). This is the sweep's one write per minute.
+ *    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html
+ * 22. Burn rates and reports read hours: Query `pk = CHECK#id AND sk BETWEEN ROLLUP#<first hour> AND
+ *    ROLLUP#<last hour>`, paginated, eventually consistent (0.5 read unit per 4 KB of the whole Query: the
+ *    73 hours of a 3-day burn window, about 730 B each, are 7 units). The sweep reads the longest burn window every 5 minutes
+ *    for checks with an `slo`, and the whole SLO window only while a rule fires. `vantage report` and the
+ *    status page read their range once (90 days: 2,160 items, about 195 units).
  *
  * Partitions: one check's partition takes one write per location per run (at most 4 per location per
  * minute for 15 s intervals), far below the 1,000 writes per second a partition serves. The SILENCE
@@ -87,8 +103,9 @@
  * per second at most; a partition serves 3,000 read units per second). There is no LSI, so item collections have no 10 GB cap. No GSI is needed for the patterns above.
  */
 import { VantageError } from '../errors.ts';
+import { HOUR_MS } from '../evaluate/slo/types.ts';
 
-export const ITEM_TYPES = ['RESULT', 'STATE', 'INCIDENT', 'HEARTBEAT', 'MEMORY', 'SILENCE', 'DELIVERY', 'HEALTH', 'INBOX', 'REPLY', 'DEFINITIONS'] as const;
+export const ITEM_TYPES = ['RESULT', 'STATE', 'INCIDENT', 'HEARTBEAT', 'MEMORY', 'SILENCE', 'DELIVERY', 'HEALTH', 'INBOX', 'REPLY', 'DEFINITIONS', 'ROLLUP'] as const;
 export type ItemType = (typeof ITEM_TYPES)[number];
 
 /** The version of the item layout; readers reject items from a newer layout rather than misread them. */
@@ -140,6 +157,7 @@ export const INSTANCE_HEARTBEAT_PREFIX = `${HEARTBEAT_SK}#`;
 export const INBOX_PREFIX = 'INBOX#';
 export const REPLY_PREFIX = 'REPLY#';
 export const DEFINITIONS_SK = 'DEFINITIONS';
+export const ROLLUP_PREFIX = 'ROLLUP#';
 /** The prefix of a check's attribute in the memory item; keeps check ids clear of pk, sk, type and ttl. */
 export const MEMORY_ENTRY_PREFIX = 'C#';
 
@@ -168,6 +186,24 @@ export function resultQuery(checkId: string, from: string | Date, to: string | D
   return {
     KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
     ExpressionAttributeValues: { ':pk': { S: checkPk(checkId) }, ':lower': { S: lower }, ':upper': { S: upper } },
+  };
+}
+
+/** One check's hour starting at `hour` (epoch ms, a multiple of an hour). */
+export function rollupKey(checkId: string, hour: number): Key {
+  return { pk: checkPk(checkId), sk: `${ROLLUP_PREFIX}${iso(new Date(hour))}` };
+}
+
+/**
+ * The key condition of access pattern 22: the hour items overlapping [from, to) (epoch ms). Hours are
+ * keyed by their start, so the first is the hour containing `from` and the last the one containing `to - 1`.
+ */
+export function rollupQuery(checkId: string, from: number, to: number): { KeyConditionExpression: string; ExpressionAttributeValues: Record<string, { S: string }> } {
+  const first = Math.floor(from / HOUR_MS) * HOUR_MS;
+  const last = Math.floor((to - 1) / HOUR_MS) * HOUR_MS;
+  return {
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+    ExpressionAttributeValues: { ':pk': { S: checkPk(checkId) }, ':lower': { S: rollupKey(checkId, first).sk }, ':upper': { S: rollupKey(checkId, last).sk } },
   };
 }
 

@@ -207,6 +207,7 @@ describe('home stack', () => {
       'dynamodb:DescribeStream,dynamodb:GetRecords,dynamodb:GetShardIterator',
       'dynamodb:ListStreams',
       'dynamodb:Query',
+      'dynamodb:Query,dynamodb:UpdateItem',
       'dynamodb:UpdateItem',
       'kms:Decrypt,kms:GenerateDataKey',
       'logs:CreateLogStream,logs:PutLogEvents',

@@ -36,6 +36,8 @@ import * as P from './prices.ts';
 import { planUsage } from './probe-usage.ts';
 import { DEFER_AFTER_MS } from '../probe-cycle.ts';
 import { dashboardCount } from '../../deploy/dashboard-pages.ts';
+import { sloUsage, sloUsd, type SloCheckUsage } from './slo-usage.ts';
+import { S3_PER_PUT, statusPageCost, type StatusPageUsage } from './status-page.ts';
 
 export interface CostAssumptions {
   /**
@@ -149,7 +151,7 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
 /** An agent reads its location's DEFINITIONS item before every minute (../agent/agent.ts). */
 const AGENT_DEFINITIONS_READ_MS = 60_000;
 
-export type CostService = 'Lambda' | 'SQS' | 'DynamoDB' | 'SNS' | 'EventBridge' | 'CloudWatch Logs' | 'CloudWatch metrics' | 'CloudWatch alarms' | 'CloudWatch dashboards' | 'KMS';
+export type CostService = 'Lambda' | 'SQS' | 'DynamoDB' | 'SNS' | 'EventBridge' | 'CloudWatch Logs' | 'CloudWatch metrics' | 'CloudWatch alarms' | 'CloudWatch dashboards' | 'KMS' | 'S3';
 
 /** What one unit of a fixed cost comes with. */
 export type FixedScope = 'check × location' | 'location' | 'deployment';
@@ -273,6 +275,8 @@ export interface CostEstimate {
   /** Sweeps a month (the evaluator every minute) and the state and heartbeat items each reads. */
   sweep: { invocations: number; itemsPerSweep: number };
   synthetics: { usd: number; perMillionRunsUsd: number };
+  /** The SLO accounting of each enabled check (./slo-usage.ts), in the lines above: its rollup writes, sample Queries, burn reads and storage. */
+  slo: Array<SloCheckUsage & { usd: ReturnType<typeof sloUsd> }>;
   assumptions: CostAssumptions;
   note: string;
 }
@@ -673,6 +677,7 @@ export function estimateMonthlyCost(
   const logGb = logBytes / GIB;
   const logStoredFactor = a.logRetentionDays / DAYS_PER_MONTH;
 
+  const slo = checks.map((c) => sloUsage(c, ctx.itemBytes));
   const memories = [...u.probeMemory].sort((x, y) => x - y);
   const agentSum = (f: (x: AgentUsage) => number) => agentLocated.reduce((s, l) => s + f(l.agent), 0);
   const lines: CostLine[] = [
@@ -696,6 +701,8 @@ export function estimateMonthlyCost(
     line('DynamoDB', 'silence reads (one Query per evaluator run and sweep)', silenceRru, 'RRU', P.DDB_PER_RRU),
     line('DynamoDB', 'state and incident writes (outages only)', incidentWru, 'WRU', P.DDB_PER_WRU),
     ...agentLines(agentLocated.map((l) => l.agent), agentSum, u, sweep.invocations, a),
+    ...sloLines(slo),
+    ...statusPageLines(config.deployment?.statusPage?.enabled === true ? statusPageCost(checks) : undefined),
     line('DynamoDB', `result storage (${a.resultTtlDays}-day TTL)`, u.storedBytes / GIB, 'GB-month', P.DDB_STORAGE_PER_GB_MONTH),
     line('DynamoDB', 'point-in-time recovery of the results', u.storedBytes / GIB, 'GB-month', P.DDB_PITR_PER_GB_MONTH),
     line('SNS', 'publishes', publishes, 'publishes', P.SNS_PER_PUBLISH),
@@ -746,7 +753,34 @@ export function estimateMonthlyCost(
     confirmations: checks.length > 0 ? shapes.reduce((s, x) => s + x.confirmations, 0) / checks.length : 0,
     usd: checks.length > 0 ? (outageUsd(oneOutage, perGbSecond, logUsdPerByte) + a.writesPerIncident * P.DDB_PER_WRU + 2 * P.SNS_PER_PUBLISH) / checks.length : 0,
   };
-  return totals(lines, u, { checks, locations, a, phaseMetrics, perLocation, agents, perOutage, sweep, memories });
+  return { ...totals(lines, u, { checks, locations, a, phaseMetrics, perLocation, agents, perOutage, sweep, memories }), slo: slo.map((x) => ({ ...x, usd: sloUsd(x) })) };
+}
+
+/**
+ * The deployed status page's (deployment.statusPage) lines: its render reads and S3 PUTs, upper
+ * bounds (./status-page.ts). CloudFront's viewer traffic depends on readers and sits in its free tier
+ * for a status page, so the footnote, not a line, carries it.
+ */
+function statusPageLines(page: StatusPageUsage | undefined): CostLine[] {
+  if (!page) return [];
+  return [
+    // Whatever the interval: the renders are on the sweep's clock, not the checks'.
+    fixed('DynamoDB', 'status page render reads (hour rollups, at most one render per 5 min)', page.readRru, 'RRU', P.DDB_PER_RRU, 'deployment'),
+    fixed('S3', 'status page PUTs (index.html, only when it changed)', page.renders, 'requests', S3_PER_PUT, 'deployment'),
+  ];
+}
+
+/** The SLO accounting's lines (formulas in ./slo-usage.ts); the burn line only when some check has an `slo`. */
+function sloLines(each: readonly SloCheckUsage[]): CostLine[] {
+  if (each.length === 0) return [];
+  const sum = (f: (x: SloCheckUsage) => number) => each.reduce((s, x) => s + f(x), 0);
+  const burning = each.filter((x) => x.burnRru > 0).length;
+  return [
+    line('DynamoDB', 'SLO rollup writes (one UpdateItem per check-minute)', sum((x) => x.rollupWru), 'WRU', P.DDB_PER_WRU),
+    line('DynamoDB', 'SLO sample reads (one Query of each check-minute\'s results)', sum((x) => x.sampleRru), 'RRU', P.DDB_PER_RRU),
+    ...(burning > 0 ? [line('DynamoDB', `SLO burn-rate reads (${burning} check(s) with an slo, longest window every 5 min)`, sum((x) => x.burnRru), 'RRU', P.DDB_PER_RRU)] : []),
+    line('DynamoDB', 'SLO rollup storage and its point-in-time recovery (400-day TTL, once full)', sum((x) => x.storedBytes) / GIB, 'GB-month', P.DDB_STORAGE_PER_GB_MONTH + P.DDB_PITR_PER_GB_MONTH),
+  ];
 }
 
 /** One agent location's own requests a month: its instances' beats, beat reads, inbox polls and DEFINITIONS reads, and the sweep's Query of its beats. */
@@ -776,7 +810,7 @@ function agentLines(each: readonly AgentUsage[], sum: (f: (x: AgentUsage) => num
 function totals(lines: CostLine[], u: Usage, x: {
   checks: readonly Check[]; locations: number; a: CostAssumptions; phaseMetrics: boolean; perLocation: LocationCost[]; agents: AgentCost[]; perOutage: OutageCost;
   sweep: CostEstimate['sweep']; memories: number[];
-}): CostEstimate {
+}): Omit<CostEstimate, 'slo'> {
   const totalUsd = lines.reduce((s, l) => s + l.usd, 0);
   const fixedUsd = lines.filter((l) => !l.perRun).reduce((s, l) => s + l.usd, 0);
   const perRunUsd = lines.filter((l) => l.perRun).reduce((s, l) => s + l.usd, 0);

@@ -10,7 +10,15 @@
  * those checks go through `processCheck`, the stream's own path (strongly consistent re-read,
  * version-conditioned write, outbox, publish, clear), so the sweep and the stream cannot decide
  * differently. Steady state reads two batches and one Query (and one Query of each agent location's
- * beats, ./instance-silence.ts), and writes nothing.
+ * beats, ./instance-silence.ts), and writes no STATE item.
+ *
+ * With `rollups`, the sweep also accounts the minute that just ended for every check with a state
+ * (../slo/account.ts: a Query of the minute's results and one conditional UpdateItem of its hour's
+ * ROLLUP item). That is the sweep's one write per check and minute, in steady state too: the SLO
+ * rollups are the record that time passed. Every BURN_EVERY_MS it then reads the burn rates of the
+ * checks with an `slo` (../slo/burn.ts), before the candidates are chosen, so a burn reading reaches
+ * the policy through the same `observe(check)` as the silences. Accounting comes first and uses the
+ * cheap pass's own evaluated state, so a minute is classified by the same decision the sweep acts on.
  *
  * A check with no state has never had a result. The sweep writes nothing for it: silence is measured
  * from a location's newest evidence (result, heartbeat) or the state's creation, and a check that
@@ -24,19 +32,22 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import type { Publisher } from '../../alert/publish.ts';
 import type { Check, MaintenanceWindow } from '../../config/schema.ts';
-import { evaluate, policyFor, type CheckState, type Notification, type Observations } from '../../evaluate/index.ts';
+import { evaluate, policyFor, type CheckState, type Evaluation, type Notification, type Observations } from '../../evaluate/index.ts';
+import type { BurnObservation } from '../../evaluate/slo/burn.ts';
 import { errorFields } from '../../logging/logger.ts';
 import { maintenanceEmfLine, sweepEmfLine } from '../../metrics/emf.ts';
 import type { Store } from '../../store/dynamo.ts';
 import type { StoredSilence } from '../../store/items.ts';
 import type { OpsMarks } from '../../store/ops-marks.ts';
+import type { RollupStore } from '../../store/rollups.ts';
 import { mutesFor } from '../silences.ts';
+import { accountSweep, burnObservations } from '../slo/index.ts';
 import { sweepInstances, type AgentBeatReader, type InstanceHeartbeatReader } from './instance-silence.ts';
 import type { BatchDeps } from './process-batch.ts';
 import { processCheck, type EvaluatorStore } from './process-check.ts';
 
 /** The store as the sweep uses it: the stream's parts plus the cheap batch read of states, and (from PROBE) the instance heartbeats. */
-export type SweepStore = EvaluatorStore & Pick<Store, 'getStates'> & Partial<InstanceHeartbeatReader>;
+export type SweepStore = EvaluatorStore & Pick<Store, 'getStates' | 'listResults'> & Partial<InstanceHeartbeatReader>;
 
 export interface SweepDeps extends BatchDeps {
   store: SweepStore;
@@ -52,6 +63,10 @@ export interface SweepDeps extends BatchDeps {
   agentBeats?: AgentBeatReader;
   /** Where the sweep's EMF line goes. @default stdout, which CloudWatch Logs reads EMF from */
   writeMetric?: (line: string) => void;
+  /** The SLO rollups (../../store/rollups.ts): every minute is accounted into them, and burn rates read from them. Without it, neither. */
+  rollups?: RollupStore;
+  /** The status page, refreshed last in every sweep (it decides itself whether to publish); its failure is logged. */
+  statusPage?: { refresh(now: number): Promise<void> };
 }
 
 export interface SweepSummary {
@@ -67,6 +82,9 @@ export interface SweepSummary {
   failed: number;
   /** Candidates not started because the deadline came; the next sweep takes them. */
   leftOver: number;
+  /** With rollups: minutes this sweep accounted (a retried sweep accounts none), and checks whose minute failed (logged). */
+  accounted?: number;
+  accountFailed?: number;
 }
 
 /**
@@ -90,17 +108,27 @@ async function lastSeenOf(checks: readonly Check[], store: SweepStore): Promise<
   return Object.fromEntries(heartbeats.map((h) => [h.location, Date.parse(h.lastSeen)]));
 }
 
+/** The cheap pass: the pure policy on every check with a state, at `now`, with what processCheck would see. */
+function evaluateAll(checks: readonly Check[], states: ReadonlyMap<string, CheckState>, observe: (check: Check) => Observations, maintenance: readonly MaintenanceWindow[], now: number): Map<string, Evaluation> {
+  const out = new Map<string, Evaluation>();
+  for (const check of checks) {
+    const state = states.get(check.id);
+    if (state) out.set(check.id, evaluate(state, [], policyFor(check, maintenance), now, observe(check)));
+  }
+  return out;
+}
+
 /**
  * The checks the cheap read says need the exact path: the pure policy would change them, or a stuck
- * outbox is waiting. The same policy (maintenance windows included) and observations (silences
- * included) as processCheck gets, so the cheap pass never misses what the exact one would decide.
+ * outbox is waiting. The same policy (maintenance windows included) and observations (silences and
+ * burn readings included) as processCheck gets, so the cheap pass never misses what the exact one would decide.
  */
-function candidatesOf(checks: readonly Check[], states: ReadonlyMap<string, CheckState>, observe: (check: Check) => Observations, maintenance: readonly MaintenanceWindow[], now: number, stuck: (n: Notification) => boolean): { candidates: Check[]; muted: string[] } {
+function candidatesOf(checks: readonly Check[], states: ReadonlyMap<string, CheckState>, evaluations: ReadonlyMap<string, Evaluation>, stuck: (n: Notification) => boolean): { candidates: Check[]; muted: string[] } {
   const muted: string[] = [];
   const candidates = checks.filter((check) => {
     const state = states.get(check.id);
-    if (!state) return false;
-    const ev = evaluate(state, [], policyFor(check, maintenance), now, observe(check));
+    const ev = evaluations.get(check.id);
+    if (!state || !ev) return false;
     if (ev.state.mute) muted.push(check.id);
     return ev.changed || ev.notifications.length > 0 || state.outbox.some(stuck);
   });
@@ -140,8 +168,14 @@ export async function runSweep(deps: SweepDeps, now: number, signal?: AbortSigna
     lastSeenOf(checks, store),
     checks.length > 0 ? silencesOf(store, logger) : Promise.resolve([]),
   ]);
-  const observe = (check: Check): Observations => ({ lastSeen, mutes: mutesFor(silences, check, now) });
-  const { candidates, muted } = candidatesOf(checks, new Map(states.map((s) => [s.checkId, s])), observe, deps.maintenance, now, stuck);
+  const byId = new Map(states.map((s) => [s.checkId, s]));
+  const base = (check: Check): Observations => ({ lastSeen, mutes: mutesFor(silences, check, now) });
+  let evaluations = evaluateAll(checks, byId, base, deps.maintenance, now);
+  const burn = await accountAndBurn(deps, checks, evaluations, base, now, summary, signal);
+  const observe = (check: Check): Observations => ({ ...base(check), ...(burn.has(check.id) && { burn: burn.get(check.id) }) });
+  // Only a burn reading changes what the policy sees; the other checks keep the evaluation already made.
+  if (burn.size > 0) evaluations = new Map([...evaluations, ...evaluateAll(checks.filter((c) => burn.has(c.id)), byId, observe, deps.maintenance, now)]);
+  const { candidates, muted } = candidatesOf(checks, byId, evaluations, stuck);
   summary.candidates = candidates.length;
 
   for (const check of candidates) {
@@ -170,7 +204,38 @@ export async function runSweep(deps: SweepDeps, now: number, signal?: AbortSigna
   // so the metric costs nothing outside them.
   // One document per check (a document holds one CheckId), each written as its own line.
   if (muted.length > 0) for (const line of maintenanceEmfLine(now, muted).split('\n')) write(line);
+  await refreshStatusPageSafely(deps, now, signal);
   return summary;
+}
+
+/**
+ * Accounts the minute that just ended (from the cheap pass's evaluated states) and, when due, reads
+ * the burn rates; the burn observations by check id. Without rollups: nothing, and no burn.
+ */
+async function accountAndBurn(deps: SweepDeps, checks: readonly Check[], evaluations: ReadonlyMap<string, Evaluation>, observe: (check: Check) => Observations, now: number, summary: SweepSummary, signal?: AbortSignal): Promise<Map<string, BurnObservation>> {
+  const { rollups, logger } = deps;
+  if (!rollups) return new Map();
+  const evaluated = checks.flatMap((check) => {
+    const ev = evaluations.get(check.id);
+    return ev ? [{ check, state: ev.state, policy: policyFor(check, deps.maintenance), observations: observe(check) }] : [];
+  });
+  const accounted = await accountSweep({ rollups, results: deps.store, logger }, evaluated, now, signal);
+  summary.accounted = accounted.added;
+  summary.accountFailed = accounted.failed;
+  return burnObservations({ rollups, logger }, evaluated, now, accounted.minutes, signal);
+}
+
+/**
+ * The status page is for people looking, not for paging: its failure is logged and the next sweep
+ * tries again, and a sweep out of time leaves it to the next one.
+ */
+async function refreshStatusPageSafely(deps: SweepDeps, now: number, signal?: AbortSignal): Promise<void> {
+  if (!deps.statusPage || signal?.aborted) return;
+  try {
+    await deps.statusPage.refresh(now);
+  } catch (err) {
+    deps.logger.error('status page not refreshed; the next sweep tries again', errorFields(err));
+  }
 }
 
 /** Instance silence is the ops channel's business: its failure is logged and never stops the checks' sweep. */
