@@ -66,6 +66,8 @@ export interface ViewModel {
   stopping?: string;
   /** The pipeline's control URL, once it listens. */
   control?: string;
+  /** The local status page (`status page: <url>`). */
+  statusPage?: string;
   /** Locations stopped through the control server or a key; they write nothing until started. */
   stopped: string[];
   /** The command that starts an agent, per agent location (agents are started by people, not here). */
@@ -198,6 +200,7 @@ export function describe(event: ViewEvent): { text: string; tone: Tone } | undef
       : { text: `demo: /health answers 200; the next outage starts in ${seconds(Math.round(event.forMs / 1000) * 1000)}`, tone: 'good' };
     case 'receiver': return { text: `demo webhook receiver got ${receiverSummary(event.body)}${event.attempt !== undefined ? ` (attempt ${event.attempt})` : ''}`, tone: 'plain' };
     case 'control': return { text: `control: ${event.url} (POST /locations/<name>/stop or /start)`, tone: 'dim' };
+    case 'status_page': return { text: `status page: ${event.url}`, tone: 'dim' };
     case 'location_stopped': return { text: `location ${event.location} stopped: it writes nothing (no results, no heartbeat) until started`, tone: 'warn' };
     case 'location_started': return { text: `location ${event.location} started again`, tone: 'good' };
     case 'stopping': return { text: `stopping (${event.reason})…`, tone: 'dim' };
@@ -251,6 +254,9 @@ export function applyEvent(model: ViewModel, event: ViewEvent, at: number): void
       break;
     case 'control':
       model.control = event.url;
+      break;
+    case 'status_page':
+      model.statusPage = event.url;
       break;
     case 'agent':
       model.agents = [...model.agents.filter((a) => a.location !== event.location), { location: event.location, command: event.command }];
@@ -373,6 +379,7 @@ export function renderScreen(model: ViewModel, opts: RenderOptions): string[] {
     ...(r ? [`in another terminal: npx vantage status --endpoint ${r.dynamodb}`] : []),
   ].join(' · '), width), 'dim')];
   if (model.control) footer.push(paint(clip(`control: ${model.control} (POST /locations/<name>/stop or /start)`, width), 'dim'));
+  if (model.statusPage) footer.push(paint(clip(`status page: ${model.statusPage}`, width), 'dim'));
   // Not clipped: the command is for copying, and a cut one would not run.
   for (const a of model.agents) footer.push(paint(`agent: ${a.command}`, 'dim'));
 
@@ -466,6 +473,10 @@ export function plainView(opts: ViewOptions & { color?: boolean }): View {
       if (e.type === 'control') {
         // A line of its own, unprefixed, so a script can read the URL from the log: `control: <url>`.
         opts.terminal.write(`control: ${e.url}\n`);
+        return;
+      }
+      if (e.type === 'status_page') {
+        opts.terminal.write(`status page: ${e.url}\n`);
         return;
       }
       if (e.type === 'agent') {

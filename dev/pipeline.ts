@@ -40,6 +40,11 @@ import { channelSecretResolver } from '../shared/usecases/notify/secrets.ts';
 import { deliveryLedger } from '../shared/store/deliveries.ts';
 import { createAgentStore, type AgentStore } from '../shared/store/agents.ts';
 import { createStore, type Store } from '../shared/store/dynamo.ts';
+import { createRollupStore } from '../shared/store/rollups.ts';
+import { loadStatusPageInputs } from '../shared/usecases/status-page/inputs.ts';
+import { buildStatusModel } from '../shared/usecases/status-page/model.ts';
+import { renderStatusPage } from '../shared/usecases/status-page/render.ts';
+import { createStatusPageServer } from './status-page-server.ts';
 import { resultFromStreamImage, type StoredResult } from '../shared/store/items.ts';
 import { isResultInsert } from '../shared/store/keys.ts';
 import { createTable } from '../shared/store/table.ts';
@@ -88,6 +93,8 @@ export type PipelineEvent =
   /** How to start an agent for an agent location against this pipeline (one event per location, after `ready`). */
   | { type: 'agent'; location: string; command: string }
   | { type: 'control'; url: string }
+  /** The status page, rendered afresh from the table at every request (`vantage status --html` writes the same page). */
+  | { type: 'status_page'; url: string }
   | { type: 'location_stopped'; location: string }
   | { type: 'location_started'; location: string }
   | { type: 'result'; checkId: string; location: string; ts: string; ok: boolean; status: string; latencyMs: number; reason?: string; message?: string; httpStatus?: number; retries: number; trigger?: 'recheck' | 'confirm'; instance?: string }
@@ -401,8 +408,11 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
 
     const streams = new DynamoDBStreamsClient(db.clientConfig);
     cleanups.push(async () => streams.destroy());
+    // The sweep accounts every minute into the hour rollups, as deployed: SLOs, reports and the status page read them.
+    const rollups = createRollupStore(db.client, tableName);
     const evaluator = createEvaluatorHandler({
       store,
+      rollups,
       // Queue first, then the topic: see shared/alert/alert-publisher.ts.
       publisher: alertPublisher({ sns: snsPublisher(sns.sns, sns.topicArn), queue: notifier.queue }),
       checks: byId,
@@ -463,6 +473,13 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     const control = await startControlServer(ticker);
     // Closed before the probes stop, so nothing can start a location while the pipeline stops.
     cleanups.push(() => control.close());
+    const title = opts.config.deployment?.statusPage?.title;
+    const statusPage = await createStatusPageServer(
+      async () => renderStatusPage(buildStatusModel(await loadStatusPageInputs({ store, rollups }, { checks, now: Date.now(), ...(title !== undefined && { title }) }))),
+      0,
+      { onError: (err) => emit({ type: 'error', source: 'status page', error: messageOf(err) }) },
+    );
+    cleanups.push(() => statusPage.close());
 
     const locations = [...ticker.locations];
     emit({
@@ -479,6 +496,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       agentLocations: [...agentLocations],
     });
     emit({ type: 'control', url: control.url });
+    emit({ type: 'status_page', url: statusPage.url });
     const command = opts.agentCommand ?? agentCommand;
     for (const location of agentLocations) emit({ type: 'agent', location, command: command(location, db.endpoint, tableName) });
 

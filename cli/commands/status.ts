@@ -1,15 +1,21 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../../shared/config/load.ts';
 import type { CheckState, Mute } from '../../shared/evaluate/index.ts';
 import { createAgentStore, type AgentStore } from '../../shared/store/agents.ts';
-import { createStore } from '../../shared/store/dynamo.ts';
+import { createStore, type Store } from '../../shared/store/dynamo.ts';
 import { StoreError } from '../../shared/store/errors.ts';
 import type { Heartbeat } from '../../shared/store/items.ts';
+import { createRollupStore } from '../../shared/store/rollups.ts';
+import { loadStatusPageInputs } from '../../shared/usecases/status-page/inputs.ts';
+import { buildStatusModel, type StatusPageCheck } from '../../shared/usecases/status-page/model.ts';
+import { renderStatusPage } from '../../shared/usecases/status-page/render.ts';
 import { defineCommand, parse } from '../args.ts';
 import { EXIT } from '../io.ts';
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connectTable, describeStoreError } from '../table-connection.ts';
 import { formatAgents, toAgentLocationStatus, type AgentLocationStatus } from './status-agents.ts';
 
-const HELP = `usage: vantage status [--config FILE] [--endpoint URL] [--table NAME] [--region REGION] [--json]
+const HELP = `usage: vantage status [--config FILE] [--endpoint URL] [--table NAME] [--region REGION] [--json] [--html DIR]
 
 Prints each check's current state as the evaluator last wrote it, and when each location last ran.
 A check inside a maintenance window or a silence shows MAINTENANCE, with its counted state next to it
@@ -21,9 +27,14 @@ A check inside a maintenance window or a silence shows MAINTENANCE, with its cou
 ${CONNECTION_HELP}
   --json           one JSON object per check (with "mute": {kind, name, start, end} while muted), then
                    one per agent location ({"agentLocation", "expected", "members", "definitions", "instances"})
+  --html DIR       also write the status page to DIR/index.html (DIR is created): each check's state,
+                   90 daily uptime bars from the SLO rollups, recent incidents and latency, as one
+                   self-contained HTML file (README "Status page"); the title is deployment.statusPage.title.
+                   Costs per check one Query of its hour rollups (up to 2,160 small items) and one of
+                   its 5 newest incidents
 Against AWS, credentials come from the usual AWS SDK chain (environment, profile, SSO, role).
-Exit codes: 0 nothing down, 1 a check is DOWN (in maintenance or not: it is down), 2 usage error or
-the table cannot be read.
+Exit codes: 0 nothing down, 1 a check is DOWN (in maintenance or not: it is down), 2 usage error,
+the table cannot be read, or --html cannot write DIR.
 `;
 
 /** A check as status shows it. A check with no stored state has never left UP (or never run). */
@@ -122,11 +133,19 @@ async function agentStatuses(agents: AgentStore, config: LoadedConfig | undefine
   }));
 }
 
+/** The status page as `--html` writes it; the same model and renderer the deployed page uses. */
+async function statusPage(store: Store, conn: ReturnType<typeof connectTable>, checks: readonly StatusPageCheck[], now: number, title: string | undefined): Promise<string> {
+  const rollups = createRollupStore(conn.client, conn.tableName);
+  const inputs = await loadStatusPageInputs({ store, rollups }, { checks, now, ...(title !== undefined && { title }) });
+  return renderStatusPage(buildStatusModel(inputs));
+}
+
 export const status = defineCommand('status', HELP, async (argv, io) => {
   const { values } = parse(argv, {
     config: { type: 'string', short: 'c' },
     ...CONNECTION_OPTIONS,
     json: { type: 'boolean' },
+    html: { type: 'string' },
   });
   const conn = connectTable(values, io.env);
   const { client, where } = conn;
@@ -134,19 +153,24 @@ export const status = defineCommand('status', HELP, async (argv, io) => {
   let checks: CheckStatus[];
   let heartbeats: Heartbeat[];
   let agents: AgentLocationStatus[] = [];
+  let html: string | undefined;
   const now = Date.now();
   try {
     const config = values.config ? await loadConfig(values.config) : undefined;
+    let pageChecks: StatusPageCheck[];
     if (config) {
+      pageChecks = config.checks;
       const states = new Map((await store.getStates<CheckState>(config.checks.map((c) => c.id))).map((s) => [s.checkId, s]));
       checks = config.checks.filter((c) => c.enabled).map((c) => toCheckStatus(c.id, states.get(c.id), c.locations, now));
       heartbeats = await store.getHeartbeats([...new Set(config.checks.flatMap((c) => c.locations))]);
       agents = await agentStatuses(createAgentStore({ client, tableName: conn.tableName }), config, now);
     } else {
       const states = await store.listStates<CheckState>();
+      pageChecks = states.map((s) => ({ id: s.checkId }));
       checks = states.map((s) => toCheckStatus(s.checkId, s, [], now));
       heartbeats = await store.getHeartbeats([...new Set(states.flatMap((s) => Object.keys(s.locations)))]);
     }
+    if (values.html !== undefined) html = await statusPage(store, conn, pageChecks, now, config?.deployment?.statusPage?.title);
   } catch (err) {
     if (!(err instanceof StoreError)) throw err;
     io.stderr(`vantage status: ${describeStoreError(conn, err)}\n`);
@@ -159,5 +183,18 @@ export const status = defineCommand('status', HELP, async (argv, io) => {
   if (values.json) io.stdout(rows.map((c) => JSON.stringify(c)).join('\n') + (rows.length ? '\n' : ''));
   else if (checks.length === 0) io.stdout(`no check states in ${where} yet: the evaluator writes one when a check first fails, and \`--config\` lists every check.\n${formatAgents(agents)}`);
   else io.stdout(formatStatus(checks, heartbeats, now) + formatAgents(agents));
+  if (html !== undefined && values.html !== undefined) {
+    const path = resolve(io.cwd ?? process.cwd(), values.html, 'index.html');
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, html);
+    } catch (err) {
+      io.stderr(`vantage status: cannot write ${path}: ${(err as Error).message}\n`);
+      return EXIT.USAGE;
+    }
+    // stdout stays one JSON object per line under --json.
+    (values.json ? io.stderr : io.stdout)(`wrote the status page to ${path}\n`);
+  }
+
   return checks.some((c) => c.overall === 'DOWN') ? EXIT.DOWN : EXIT.OK;
 });
