@@ -16,6 +16,7 @@ import { Evaluator } from '../constructs/evaluator.ts';
 import { Notifier } from '../constructs/notifier.ts';
 import { OpsTopic } from '../constructs/ops-topic.ts';
 import { ResultsTable } from '../constructs/results-table.ts';
+import { StatusPage } from '../constructs/status-page.ts';
 import { SweepSchedule } from '../constructs/sweep-schedule.ts';
 import { dashboardConsoleUrl, type Names } from '../names.ts';
 import type { KmsGrant, SecretGrant } from '../secret-refs.ts';
@@ -57,6 +58,8 @@ export class HomeStack extends Stack {
   readonly dashboard: VantageDashboard;
   /** Agent location name → its construct; empty without agent locations. */
   readonly agents = new Map<string, AgentLocation>();
+  /** `deployment.statusPage.enabled`: the page the sweep writes; undefined (nothing synthesized) otherwise. */
+  readonly statusPage: StatusPage | undefined;
 
   constructor(scope: Construct, id: string, props: HomeStackProps) {
     super(scope, id, props);
@@ -103,6 +106,7 @@ export class HomeStack extends Stack {
     });
     this.notifier.bindProducer(this.evaluator.fn);
     this.addAgentLocations(props);
+    this.statusPage = this.addStatusPage(config);
 
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.secureTopic.topic.topicArn });
@@ -112,6 +116,14 @@ export class HomeStack extends Stack {
     new CfnOutput(this, 'DashboardName', { value: names.dashboard });
     // One dashboard holds a limited number of checks (constructs/dashboard.ts); the rest follow it.
     new CfnOutput(this, 'DashboardNames', { value: this.dashboard.names.join(',') });
+  }
+
+  private addStatusPage(config: LoadedConfig): StatusPage | undefined {
+    const page = config.deployment?.statusPage;
+    if (!page?.enabled) return undefined;
+    const statusPage = new StatusPage(this, 'StatusPage', { ...(page.title !== undefined && { title: page.title }), ...(page.domain && { domain: page.domain }) });
+    statusPage.bindPublisher(this.evaluator.fn);
+    return statusPage;
   }
 
   /** Nothing at all without agent locations, so such a deployment synthesizes as before. */

@@ -1,7 +1,8 @@
 /**
  * The evaluator function's environment, validated once at cold start. The CDK app sets these
  * (ResultsTable.bindEvaluator: TABLE_NAME, AlertTopic.bindPublisher: TOPIC_ARN, and OPS_TOPIC_ARN for the sweep's
- * INSTANCE_SILENT; the notifier's QUEUE_URL when the config has channels beyond email).
+ * INSTANCE_SILENT; the notifier's QUEUE_URL when the config has channels beyond email; StatusPage.bindPublisher:
+ * STATUS_PAGE_BUCKET and STATUS_PAGE_TITLE with deployment.statusPage).
  */
 import { EnvironmentError, matching, nonEmpty, optional, readEnv, required, type EnvOf } from '../../shared/config/env-vars.ts';
 
@@ -19,6 +20,10 @@ const EVALUATOR_ENV = {
   DEFINITIONS_PATH: optional(nonEmpty),
   /** The notifier's FIFO delivery queue: webhooks, Slack, Teams, PagerDuty. @default none: SNS (email) only */
   QUEUE_URL: optional(SQS_QUEUE_URL),
+  /** The status page bucket (deployment.statusPage, ./status-page.ts). @default none: no page is written */
+  STATUS_PAGE_BUCKET: optional(matching(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name')),
+  /** The status page's title. @default the page's own */
+  STATUS_PAGE_TITLE: optional(nonEmpty),
 };
 
 export type EvaluatorEnv = EnvOf<typeof EVALUATOR_ENV>;

@@ -5,7 +5,7 @@
  * shared/usecases/evaluate-batch/.
  *
  * Built once per container, on the first invocation: the environment is validated (./env.ts:
- * TABLE_NAME, TOPIC_ARN, optional OPS_TOPIC_ARN, QUEUE_URL and DEFINITIONS_PATH), the bundled definitions are read, and the AWS
+ * TABLE_NAME, TOPIC_ARN, optional OPS_TOPIC_ARN, QUEUE_URL, DEFINITIONS_PATH, STATUS_PAGE_BUCKET and STATUS_PAGE_TITLE), the bundled definitions are read, and the AWS
  * clients are created. Not at import, because tests, the local pipeline and bench/evaluator.ts import
  * `createEvaluatorHandler` from here without a Lambda environment. A misconfigured function still fails
  * every batch with every problem named, and the failed batches reach the dead-letter queue and its alarm.
@@ -25,7 +25,9 @@ import { snsPublisher } from '../../shared/alert/publish.ts';
 import { DEFINITIONS_FILE, loadDefinitionsFile } from '../../shared/config/definitions-file.ts';
 import { createAgentStore } from '../../shared/store/agents.ts';
 import { createStore, opsMarksOf } from '../../shared/store/dynamo.ts';
+import { createRollupStore } from '../../shared/store/rollups.ts';
 import { parseEvaluatorEnv } from './env.ts';
+import { statusPageDeps } from './status-page.ts';
 import { checksById, createEvaluatorHandler, type EvaluatorDeps, type EvaluatorEvent, type EvaluatorResponse } from '../../shared/usecases/evaluate-batch/evaluator-handler.ts';
 import { jsonLogger } from '../../shared/logging/logger.ts';
 
@@ -40,6 +42,8 @@ export function depsFromEnvironment(environment: Record<string, string | undefin
   const dynamo = new DynamoDBClient({ requestHandler });
   const sns = new SNSClient({ requestHandler });
   const store = createStore({ client: dynamo, tableName: env.TABLE_NAME });
+  const rollups = createRollupStore(dynamo, env.TABLE_NAME);
+  const logger = jsonLogger();
   return {
     store,
     // With the notifier's queue: every webhook, chat and PagerDuty delivery is enqueued first, then email goes by SNS.
@@ -51,7 +55,11 @@ export function depsFromEnvironment(environment: Record<string, string | undefin
     // Definitions written before maintenance windows existed have none.
     maintenance: definitions.maintenance ?? [],
     clock: Date.now,
-    logger: jsonLogger(),
+    logger,
+    // The sweep accounts every check's minutes into the SLO rollups and reads burn rates from them.
+    rollups,
+    // With STATUS_PAGE_BUCKET: the sweep rewrites the status page from the same rollups.
+    ...statusPageDeps(env, { store, rollups, checks: definitions.checks, logger }),
     ...(env.OPS_TOPIC_ARN !== undefined && { opsPublisher: snsPublisher(sns, env.OPS_TOPIC_ARN), opsMarks: opsMarksOf(store) }),
     ...(definitions.instances !== undefined && { instances: definitions.instances }),
     // Agent instances are found by their beats in the same table (one Query per agent location a sweep).

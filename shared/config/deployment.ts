@@ -36,6 +36,16 @@ const MAX_AGENT_INSTANCES = 20;
  */
 const TRUST_ANCHOR_ARN = /^arn:aws[a-z-]*:rolesanywhere:[a-z0-9-]+:\d{12}:trust-anchor\/[0-9a-f-]{36}$/;
 
+/**
+ * CloudFront takes a viewer certificate from ACM in us-east-1 only, whatever the home region.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-requirements.html
+ */
+const CLOUDFRONT_CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/;
+/** A DNS host name (labels of letters, digits and inner hyphens), lower case as CloudFront stores aliases. */
+const HOST_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+/** A heading wider than a phone screen wraps into noise. */
+const MAX_TITLE = 80;
+
 const Region = z.string().regex(REGION, 'expected an AWS region such as us-east-1');
 const Name = z.string().regex(NAME, 'expected lowercase letters, digits, ".", "_" or "-"');
 const Port = z.number().int().min(1).max(65535);
@@ -138,6 +148,29 @@ export const Deployment = z.strictObject({
    * @default none
    */
   secretsKmsKeys: z.array(z.string().regex(KMS_KEY_ARN, 'expected a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab (not an alias: kms:Decrypt is granted on the key)')).default([]),
+  /**
+   * A public status page (README, "Status page"): a private S3 bucket behind CloudFront, which the
+   * sweep rewrites when something changes (cdk/constructs/status-page.ts). Opt-in, because the URL is
+   * public: anyone who has it sees every check's name and state.
+   * @default none: nothing is synthesized
+   */
+  statusPage: z.strictObject({
+    /** false keeps the block but removes the distribution (the bucket is retained, see README). */
+    enabled: z.boolean(),
+    /** The page's heading and <title>. @default the page's own (shared/usecases/status-page) */
+    title: z.string().trim().min(1, 'expected a non-empty title').max(MAX_TITLE, `expected at most ${MAX_TITLE} characters`).optional(),
+    /**
+     * Your own host name for the page instead of the distribution's `*.cloudfront.net` one: CloudFront
+     * then answers for these names with this certificate (TLS 1.2 at least), and you point a DNS
+     * record (CNAME, or a Route 53 alias) at the distribution.
+     * @default none: the page is at https://<distribution>.cloudfront.net/
+     */
+    domain: z.strictObject({
+      names: z.array(z.string().regex(HOST_NAME, 'expected a host name such as status.example.com')).min(1),
+      /** An ACM certificate covering every name; CloudFront only uses certificates in us-east-1. */
+      certificateArn: z.string().regex(CLOUDFRONT_CERTIFICATE_ARN, 'expected an ACM certificate ARN in us-east-1 such as arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 (CloudFront only uses certificates in us-east-1)'),
+    }).optional(),
+  }).optional(),
   /** The Lambda runtime of every function (shared/config/lambda-regions.ts says where each is known to run). @default nodejs24.x */
   runtime: z.enum(LAMBDA_RUNTIMES).default(DEFAULT_RUNTIME),
   /** arm64 is about 20% cheaper per GB-second; x86_64 runs in every region. @default arm64 */
@@ -149,6 +182,7 @@ export type DeploymentConfig = z.output<typeof Deployment>;
 export type PrivateLocationConfig = DeploymentConfig['privateLocations'][number];
 export type EgressRule = PrivateLocationConfig['egress'][number];
 export type AgentLocationConfig = DeploymentConfig['agentLocations'][number];
+export type StatusPageConfig = NonNullable<DeploymentConfig['statusPage']>;
 
 /** Every location name a deployment declares: its regions, then its private locations, then its agent locations. */
 export function declaredLocations(d: DeploymentConfig): string[] {

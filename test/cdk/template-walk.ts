@@ -22,6 +22,7 @@ const POLICY_DOCUMENTS: Record<string, (props: Json) => Json[]> = {
   'AWS::IAM::Role': (p) => [p['AssumeRolePolicyDocument'] as Json, ...((p['Policies'] as Json[] | undefined) ?? []).map((x) => x['PolicyDocument'] as Json)],
   'AWS::SNS::TopicPolicy': (p) => [p['PolicyDocument'] as Json],
   'AWS::SQS::QueuePolicy': (p) => [p['PolicyDocument'] as Json],
+  'AWS::S3::BucketPolicy': (p) => [p['PolicyDocument'] as Json],
   'AWS::KMS::Key': (p) => [p['KeyPolicy'] as Json],
   'AWS::Lambda::Permission': () => [],
 };
