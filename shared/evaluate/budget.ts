@@ -10,6 +10,8 @@
  * reading that does not fire, so an outage that keeps burning alerts once, and one that stops (its
  * short window recovers) and starts again alerts again, under a new incident id.
  *
+ * Several rules firing for one burn send one alert, the gravest (see budgetBurn).
+ *
  * It is not part of the check's incident and does not change its state. A mute holds it back like
  * any other event; flapping does not (a budget burning while the state flaps is the news).
  */
@@ -38,10 +40,20 @@ function burnNote(draft: Draft, reading: BurnRuleReading, since: number, at: num
   };
 }
 
+/** Graver first: a page before a ticket, and among equals the shorter window, which fires sooner. */
+const GRAVITY = { page: 0, ticket: 1 } as const;
+const byGravity = (a: BurnRuleReading, b: BurnRuleReading) => GRAVITY[a.rule.severity] - GRAVITY[b.rule.severity] || a.rule.longMs - b.rule.longMs;
+
 /**
  * Decides the burn-rate alerts for one observation, at the evaluation's last tick (so `ctx.mute` is
  * the mute covering `now`). Rules missing from the readings (removed from the config) end their
  * episodes. Without an observation, or for a check without an `slo`, nothing changes.
+ *
+ * One burn is one alert: a rule that starts firing while a rule at least as grave fires with its
+ * alert out (or going out in this reading) starts its episode covered, and sends nothing of its own,
+ * as Alertmanager's inhibition of lesser alerts would. A total outage trips every rule within
+ * minutes; it pages once (the shortest page rule), and a ticket rule only speaks for a slow burn no
+ * page rule sees. A covered episode never sends later: whoever was paged already has this burn.
  */
 export function budgetBurn(draft: Draft, observation: Observations['burn'], ctx: TickContext, out: Notification[]): void {
   const objective = ctx.policy.slo?.objective;
@@ -49,15 +61,24 @@ export function budgetBurn(draft: Draft, observation: Observations['burn'], ctx:
   const was = draft.budget;
   const firing: Record<string, number> = {};
   const unsent: string[] = [];
-  for (const reading of observation.readings) {
-    if (!reading.firing) continue;
+  const pending = (name: string) => was?.unsent?.includes(name) === true;
+  const readings = observation.readings.filter((r) => r.firing).sort(byGravity);
+  /** The gravest severity whose alert is out: episodes already sent (or covered) that still fire. */
+  let covered: number | undefined;
+  const cover = (severity: BurnRuleReading['rule']['severity']) => { covered = Math.min(covered ?? Infinity, GRAVITY[severity]); };
+  for (const r of readings) {
+    if (was && entryOf(was.firing, r.rule.name) !== undefined && !pending(r.rule.name)) cover(r.rule.severity);
+  }
+  for (const reading of readings) {
     const name = reading.rule.name;
     const since = was ? entryOf(was.firing, name) : undefined;
     firing[name] = since ?? observation.at;
     // Sent once per episode: when it starts, or at the first reading after the mute that held it.
-    if (since !== undefined && !was?.unsent?.includes(name)) continue;
+    if (since !== undefined && !pending(name)) continue;
+    if (covered !== undefined && covered <= GRAVITY[reading.rule.severity]) continue;
     const note = burnNote(draft, reading, firing[name], observation.at, objective, observation.budgetRemaining, ctx);
-    if (!send(draft, note, ctx, out)) unsent.push(name);
+    if (send(draft, note, ctx, out)) cover(reading.rule.severity);
+    else unsent.push(name);
   }
   const next: BudgetState | undefined = Object.keys(firing).length === 0 ? undefined : { firing, ...(unsent.length > 0 && { unsent }) };
   if (next) draft.budget = next;

@@ -71,18 +71,17 @@ const vantage = (...args: string[]) => run(process.execPath, [BIN, ...args], { e
  *   page-1h   long 3/60 → 50×,      short 3/5 → 600×
  *   page-6h   long 3/64 → 46.875×,  short 3/30 → 100×
  *   ticket-3d long 3/64 → 46.875×,  short 3/64 → 46.875× (6 h holds every accounted minute)
- * and the 30-day budget left is 1 − 46.875 = −45.875 (only 64 minutes are eligible).
+ * and the 30-day budget left is 1 − 46.875 = −45.875 (only 64 minutes are eligible). All three fire
+ * at that reading; one burn is one alert, the gravest rule's (page-1h): the others start covered.
  */
 describe('vantage replay with an slo', () => {
-  it('prints one BUDGET_BURN per rule when a sustained outage burns the budget, with both rates and the budget left', async () => {
+  it('prints one BUDGET_BURN, the gravest firing rule\'s, when a sustained outage burns the budget, with both rates and the budget left', async () => {
     const { stdout, stderr } = await vantage('replay', '--config', config, '--results', results);
     expect(stderr).toBe('');
     const burns = stdout.split('\n').filter((l) => l.includes('BUDGET_BURN'));
 
     expect(burns).toEqual([
       '2026-11-03T13:05:00.000Z  BUDGET_BURN      api  page-1h (page): burning 50.0× over 1h and 600.0× over 5m, error budget spent (-4587.5% left), objective 99.9%  [api:burn:page-1h:2026-11-03T13:05:00.000Z]',
-      '2026-11-03T13:05:00.000Z  BUDGET_BURN      api  page-6h (page): burning 46.9× over 6h and 100.0× over 30m, error budget spent (-4587.5% left), objective 99.9%  [api:burn:page-6h:2026-11-03T13:05:00.000Z]',
-      '2026-11-03T13:05:00.000Z  BUDGET_BURN      api  ticket-3d (ticket): burning 46.9× over 3d and 46.9× over 6h, error budget spent (-4587.5% left), objective 99.9%  [api:burn:ticket-3d:2026-11-03T13:05:00.000Z]',
     ]);
     // The check without an slo pages as before and burns nothing.
     expect(stdout).toContain('DOWN             web');
@@ -95,10 +94,8 @@ describe('vantage replay with an slo', () => {
 
     expect(burns.map((n) => [n.burn.rule, n.severity, n.dedupeKey])).toEqual([
       ['page-1h', 'critical', 'api:burn:page-1h:2026-11-03T13:05:00.000Z:BUDGET_BURN:1'],
-      ['page-6h', 'critical', 'api:burn:page-6h:2026-11-03T13:05:00.000Z:BUDGET_BURN:1'],
-      ['ticket-3d', 'warning', 'api:burn:ticket-3d:2026-11-03T13:05:00.000Z:BUDGET_BURN:1'],
     ]);
-    const expected = [[50, 600], [3 / 64 / 0.001, 100], [3 / 64 / 0.001, 3 / 64 / 0.001]];
+    const expected = [[50, 600]];
     burns.forEach((n, i) => {
       expect(n.burn.longRate).toBeCloseTo(expected[i]![0]!, 6);
       expect(n.burn.shortRate).toBeCloseTo(expected[i]![1]!, 6);
