@@ -28,6 +28,8 @@ export default defineConfig({
     timeout: '5s',
     locations: regions,
     retries: 1,
+    // 99.9% of each minute up over 30 days; BUDGET_BURN pages when the budget goes too fast.
+    slo: { objective: 99.9, window: '30d' },
     alerting: { failureThreshold: 2, recoveryThreshold: 2, channels: ['oncall'] },
   },
   channels: {
