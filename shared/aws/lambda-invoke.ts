@@ -20,6 +20,7 @@ import { VantageError, type ErrorCode } from '../errors.ts';
 import type { ProbeResult } from '../probe/types.ts';
 import { isProbeResult } from '../probe/result-shape.ts';
 import { regionOfArn, type ClientFor } from './secrets.ts';
+import { awsErrorName } from './aws-error.ts';
 
 export class InvokeError extends VantageError {
   /** The function that was invoked (an ARN: configuration, not a secret). */
@@ -39,13 +40,6 @@ export const CONFIRM_INVOKE_TIMEOUT_MS = 5_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function awsName(err: unknown): string {
-  const e = err as { name?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
-  const name = typeof e?.name === 'string' ? e.name : 'UnknownError';
-  const status = e?.$metadata?.httpStatusCode;
-  return typeof status === 'number' ? `${name} (HTTP ${status})` : name;
-}
-
 async function invoke(
   client: LambdaClient,
   functionName: string,
@@ -59,7 +53,7 @@ async function invoke(
       { abortSignal: signal },
     );
   } catch (err) {
-    throw new InvokeError('INVOKE_FAILED', functionName, `invoking ${functionName} failed: ${awsName(err)}`, { cause: err });
+    throw new InvokeError('INVOKE_FAILED', functionName, `invoking ${functionName} failed: ${awsErrorName(err)}`, { cause: err });
   }
 }
 

@@ -14,6 +14,7 @@
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { VantageError } from '../errors.ts';
+import { awsErrorName } from './aws-error.ts';
 
 /** SendMessage's upper bound for DelaySeconds (15 minutes). */
 export const MAX_DELAY_SECONDS = 900;
@@ -31,13 +32,6 @@ export function delaySeconds(delayMs: number): number {
   return Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.floor(delayMs / 1000) - 1));
 }
 
-function awsName(err: unknown): string {
-  const e = err as { name?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
-  const name = typeof e?.name === 'string' ? e.name : 'UnknownError';
-  const status = e?.$metadata?.httpStatusCode;
-  return typeof status === 'number' ? `${name} (HTTP ${status})` : name;
-}
-
 /** The DeferSender of the deployed probe function: `client` should be built with `maxAttempts: 1`. */
 export function sqsDefer(client: SQSClient, queueUrl: string, opts: { timeoutMs?: number } = {}) {
   return async (request: object, delayMs: number): Promise<void> => {
@@ -47,7 +41,7 @@ export function sqsDefer(client: SQSClient, queueUrl: string, opts: { timeoutMs?
         { abortSignal: AbortSignal.timeout(opts.timeoutMs ?? DEFER_SEND_TIMEOUT_MS) },
       );
     } catch (err) {
-      throw new DeferError(`queueing a continuation on ${queueUrl} failed: ${awsName(err)}`, { cause: err });
+      throw new DeferError(`queueing a continuation on ${queueUrl} failed: ${awsErrorName(err)}`, { cause: err });
     }
   };
 }
