@@ -105,6 +105,11 @@ async function harness(opts: { wrapRollups?: (r: RollupStore) => RollupStore; st
       now = T0 + m * MIN + SWEEP_AT;
       return handler(scheduled(now), CONTEXT);
     },
+    /** A sweep `offsetMs` into minute `m`. */
+    sweepAt(m: number, offsetMs: number): Promise<SweepSummary> {
+      now = T0 + m * MIN + offsetMs;
+      return handler(scheduled(now), CONTEXT);
+    },
     /** Two evaluator invocations sweeping the same minute at once, each with its own client. */
     async sweepTwiceAtOnce(m: number): Promise<SweepSummary[]> {
       now = T0 + m * MIN + SWEEP_AT;
@@ -200,6 +205,27 @@ describe('the sweep accounts every minute into the rollups', () => {
     expect(await h.rollups.hours('web', T0, T0 + HOUR)).toEqual([]);
     expect(h.logs.filter((l) => l.message.startsWith('minute not accounted')).map((l) => [l.fields.checkId, l.fields.errorCode])).toEqual([['web', 'STORE_THROTTLED']]);
     expect(h.logs.filter((l) => l.message.startsWith('status page not refreshed'))).toHaveLength(1);
+  });
+
+  it('reads and writes each minute once when one process sweeps more often than once a minute, as vantage dev does', async () => {
+    const calls = { addMinute: 0, hours: 0 };
+    const h = await harness({
+      wrapRollups: (real) => ({
+        addMinute: (id, m) => { calls.addMinute++; return real.addMinute(id, m); },
+        hours: (id, from, to) => { calls.hours++; return real.hours(id, from, to); },
+      }),
+    });
+    for (let m = 0; m <= 5; m++) await h.round(m, true);
+
+    // Three sweeps in minute 5 (a burn reading is due all of it: 10:05): the first accounts [10:04, 10:05) and reads api's burn rates.
+    const first = await h.sweep(5);
+    const again = [await h.sweepAt(5, 40_000), await h.sweepAt(5, 50_000)];
+
+    expect(first.accounted).toBe(2);
+    expect(again.map((s) => s.accounted)).toEqual([0, 0]);
+    // One write per check, one burn read of api's 3-day window (its rules fire nothing, so no 30-day read).
+    expect(calls).toEqual({ addMinute: 2, hours: 1 });
+    expect(await h.rollups.hours('api', T0, T0 + HOUR)).toEqual(fold('api', [minute(4, 'up', 2)]));
   });
 
   it('counts a minute once when two invocations sweep it at the same time', async () => {

@@ -49,17 +49,35 @@ export interface AccountOutcome {
   failed: number;
 }
 
+/**
+ * Per rollup store (one per process: a Lambda container, `vantage dev`), the minute each check was
+ * last accounted by this process. A sweep that runs more often than once a minute (`vantage dev`
+ * sweeps every shortest interval, down to a second) would otherwise repeat the Query and the
+ * UpdateItem, whose condition then fails, at every sweep of the minute. Only successes are kept, so
+ * a retried sweep still retries the checks whose minute failed; and the table's condition, not this,
+ * is what makes a minute count once across processes.
+ */
+const accountedHere = new WeakMap<object, Map<string, MinuteRecord>>();
+
 export async function accountSweep(deps: AccountDeps, evaluated: readonly Evaluated[], now: number, signal?: AbortSignal): Promise<AccountOutcome> {
   const start = accountedMinute(now);
   const outcome: AccountOutcome = { minutes: new Map(), added: 0, failed: 0 };
+  let done = accountedHere.get(deps.rollups);
+  if (!done) accountedHere.set(deps.rollups, (done = new Map()));
   await pool(evaluated, deps.concurrency ?? ACCOUNT_CONCURRENCY, async ({ check, state, policy, observations }) => {
     if (signal?.aborted) return;
+    const known = done.get(check.id);
+    if (known?.start === start) {
+      outcome.minutes.set(check.id, known);
+      return;
+    }
     try {
       // `to` is inclusive (resultRange): the minute's last millisecond.
       const stored = await deps.results.listResults(check.id, { from: new Date(start), to: new Date(start + MINUTE_MS - 1) });
       const minute = accountMinute(state, policy, now, stored.map(storedResultToRecord), observations);
       if (await deps.rollups.addMinute(check.id, minute)) outcome.added++;
       outcome.minutes.set(check.id, minute);
+      done.set(check.id, minute);
     } catch (err) {
       outcome.failed++;
       deps.logger.error('minute not accounted; a retried sweep at this minute would add it', { checkId: check.id, minute: new Date(start).toISOString(), ...errorFields(err) });

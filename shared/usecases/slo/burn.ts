@@ -12,7 +12,7 @@
 import type { Check } from '../../config/schema.ts';
 import { addMinute, emptyHour } from '../../evaluate/slo/index.ts';
 import { budgetRemainingOver, burnLookbackMs, burnReadings, isBurnReadingDue, type BurnObservation } from '../../evaluate/slo/burn.ts';
-import { HOUR_MS, type HourRollup, type MinuteRecord } from '../../evaluate/slo/types.ts';
+import { HOUR_MS, MINUTE_MS, type HourRollup, type MinuteRecord } from '../../evaluate/slo/types.ts';
 import type { CheckState } from '../../evaluate/types.ts';
 import { errorFields, type Logger } from '../../logging/logger.ts';
 import { pool } from '../../pool.ts';
@@ -50,14 +50,26 @@ async function observe(deps: BurnDeps, check: Check & { slo: NonNullable<Check['
  * The burn observations of the sweep at `now`, by check id: empty unless a reading is due. `minutes`
  * are the minutes this sweep accounted (../slo/account.ts), by check id.
  */
+/**
+ * Per rollup store, the minute of each check's last burn reading in this process: a reading is due
+ * for a whole minute (isBurnReadingDue), and a sweep that runs more often than once a minute
+ * (`vantage dev`) reads once in it. An absent reading decides nothing, so skipping the repeats
+ * changes no decision; a failed reading is not remembered and is tried again.
+ */
+const readHere = new WeakMap<object, Map<string, number>>();
+
 export async function burnObservations(deps: BurnDeps, checks: ReadonlyArray<{ check: Check; state: CheckState }>, now: number, minutes: ReadonlyMap<string, MinuteRecord>, signal?: AbortSignal): Promise<Map<string, BurnObservation>> {
   const out = new Map<string, BurnObservation>();
   if (!isBurnReadingDue(now)) return out;
   const withSlo = checks.filter((c): c is { check: Check & { slo: NonNullable<Check['slo']> }; state: CheckState } => c.check.slo !== undefined && c.check.slo.burnRates.length > 0);
+  const minute = Math.floor(now / MINUTE_MS);
+  let read = readHere.get(deps.rollups);
+  if (!read) readHere.set(deps.rollups, (read = new Map()));
   await pool(withSlo, deps.concurrency ?? ACCOUNT_CONCURRENCY, async ({ check, state }) => {
-    if (signal?.aborted) return;
+    if (signal?.aborted || read.get(check.id) === minute) return;
     try {
       out.set(check.id, await observe(deps, check, state, now, minutes.get(check.id)));
+      read.set(check.id, minute);
     } catch (err) {
       deps.logger.error('burn rates not read; the policy decides nothing about them this time', { checkId: check.id, ...errorFields(err) });
     }
