@@ -45,8 +45,8 @@ Where the figures come from:
   --from TIME      required; ISO 8601 with a zone (2026-11-01T00:00:00Z), epoch ms, or a time
                    before now: 7d, 24h, 30m (also now-7d, Grafana's form)
   --to TIME        default now; the same forms. Both are rounded down to the minute (the
-                   accounting's unit), and a --to past the last minute surely accounted (the one
-                   before the current one) is brought back to it
+                   accounting's unit), and from the table a --to past the last minute surely
+                   accounted (the one before the current one) is brought back to it
   --check ID       this check (repeatable); default every check in the config
   --format F       table (default, for a terminal), csv (one row per check), json (the whole
                    report, keys in a fixed order) or md (Markdown: summary, then incidents and
@@ -99,9 +99,10 @@ function requestOf(values: { from?: string | undefined; to?: string | undefined;
     problems.push('--results reads a file, not the table: leave out --endpoint, --region and --table');
   }
   if (from === undefined || to === undefined) return undefined;
-  // The sweep that runs during the current minute accounts the one before it, so minutes from there on
-  // may not be accounted yet: counted, they would be "no data" that is only "not yet".
-  const accounted = floorMinute(now) - MINUTE_MS;
+  // In the table, the sweep that runs during the current minute accounts the one before it, so minutes
+  // from there on may not be accounted yet: counted, they would be "no data" that is only "not yet".
+  // A results file is replayed here, and its sweep at --to accounts the minute before it.
+  const accounted = floorMinute(now) - (values.results === undefined ? MINUTE_MS : 0);
   const range = { from: floorMinute(from), to: Math.min(floorMinute(to), accounted) };
   if (range.from >= range.to) problems.push(`--from (${new Date(range.from).toISOString()}) must be before --to (${new Date(range.to).toISOString()}), both rounded down to the minute${floorMinute(to) > accounted ? ', and --to to the last minute surely accounted' : ''}`);
   return { ...range, format: format as ReportFormat };
