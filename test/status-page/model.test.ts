@@ -148,6 +148,20 @@ describe('currentState', () => {
   });
 });
 
+describe('buildStatusModel: maintenance', () => {
+  it('says until when a check is in maintenance, and only then', () => {
+    const end = NOW + 3_600_000;
+    const checks: StatusPageCheck[] = [{ id: 'api' }, { id: 'web' }];
+    const states = new Map<string, CheckState>([
+      ['api', state({ checkId: 'api', mute: { kind: 'maintenance', name: 'db-upgrade', start: NOW - 1000, end } })],
+      ['web', state({ checkId: 'web', mute: { kind: 'silence', name: 's-1', start: NOW - 9000, end: NOW } })],
+    ]);
+    const model = buildStatusModel({ ...input(), checks, states });
+    expect(model.checks.map((c) => [c.checkId, c.state, c.maintenanceUntil])).toEqual([['api', 'MAINTENANCE', end], ['web', 'DOWN', undefined]]);
+    expect(JSON.stringify(model)).not.toContain('db-upgrade');
+  });
+});
+
 describe('buildStatusModel: checks, groups and incidents', () => {
   it('groups by the first tag\'s value, groups in order of first appearance, untagged checks last; leaves disabled checks off', () => {
     const checks: StatusPageCheck[] = [

@@ -38,11 +38,13 @@ describe('renderStatusPage', () => {
 
   it('shows each check with its state as text and a 90-item list whose items carry the day\'s text twice (title, hidden text)', () => {
     const days = check().days.map((d, i) => (i === 40 ? { ...d, uptime: 1438 / 1440, downSeconds: 120 } : d));
-    const html = renderStatusPage(model([check({ name: 'API', state: 'DOWN', days }), check({ checkId: 'db', state: 'MAINTENANCE' })]));
+    const html = renderStatusPage(model([check({ name: 'API', state: 'DOWN', days }), check({ checkId: 'db', state: 'MAINTENANCE', maintenanceUntil: Date.parse('2026-12-01T14:00:00Z') })]));
     expect(html).toContain('<h3 id="c0">API</h3>');
     expect(html).toContain(`${STATE_LABELS.DOWN}</p>`);
     expect(html).toContain('<h3 id="c1">db</h3>');
     expect(html).toContain(`${STATE_LABELS.MAINTENANCE}</p>`);
+    expect(html).toContain('Maintenance until <time datetime="2026-12-01T14:00:00.000Z">2026-12-01 14:00 UTC</time>');
+    expect(html.match(/Maintenance until/g)).toHaveLength(1);
     const lists = [...html.matchAll(/<ol class="bars"[^>]*>(.*?)<\/ol>/g)].map((m) => [...m[1]!.matchAll(/<li class="d d-(\w+)" title="([^"]*)"><span class="vh">([^<]*)<\/span><\/li>/g)]);
     expect(lists.map((l) => l.length)).toEqual([90, 90]);
     expect(lists[0]![40]!.slice(1)).toEqual(['down', '2026-10-13: 99.86% up, 2 min down', '2026-10-13: 99.86% up, 2 min down']);

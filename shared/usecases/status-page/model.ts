@@ -38,6 +38,8 @@ export interface StatusCheck {
   /** The check's first tag's value; absent for a check without tags. */
   group?: string;
   state: StatusState;
+  /** Present iff state is MAINTENANCE: epoch ms, when the window or silence covering it ends. */
+  maintenanceUntil?: number;
   /** STATUS_DAYS entries, oldest first. */
   days: StatusDay[];
   /** Fraction over the STATUS_DAYS days; absent without eligible time. */
@@ -156,11 +158,15 @@ function checkModel(check: StatusPageCheck, input: StatusModelInput): StatusChec
   });
   const { sli: uptime90 } = sliOf(totalsOver(hours, from, until), slo);
   const tag = Object.values(check.tags ?? {})[0];
+  const stored = input.states.get(check.id);
+  const state = currentState(stored, now);
   return {
     checkId: check.id,
     ...(check.name !== undefined && { name: check.name }),
     ...(tag !== undefined && { group: tag }),
-    state: currentState(input.states.get(check.id), now),
+    state,
+    // Only the end: a window's or a silence's name is for the team, not for the page's readers.
+    ...(state === 'MAINTENANCE' && stored?.mute && { maintenanceUntil: stored.mute.end }),
     days,
     ...(uptime90 !== undefined && { uptime90 }),
     ...latencyOf(hours, now),

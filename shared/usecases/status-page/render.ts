@@ -99,6 +99,7 @@ const days = (n: number) => `${n} ${n === 1 ? 'day' : 'days'}`;
 function facts(check: StatusCheck): string {
   const bad = (kind: DayKind) => check.days.filter((d) => dayKind(d) === kind).length;
   const items = [
+    check.maintenanceUntil !== undefined && `<span>Maintenance until <time datetime="${new Date(check.maintenanceUntil).toISOString()}">${isoMinute(check.maintenanceUntil)}</time></span>`,
     `<span><b>${check.uptime90 === undefined ? 'No data' : percent(check.uptime90)}</b> uptime, ${STATUS_DAYS} days</span>`,
     bad('down') > 0 && `<span>${days(bad('down'))} with downtime</span>`,
     bad('partial') > 0 && `<span>${days(bad('partial'))} with a partial outage</span>`,
