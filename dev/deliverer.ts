@@ -20,7 +20,8 @@ import { decodeDelivery } from './sns-emulator.ts';
 import { abortableSleep } from '../shared/sleep.ts';
 
 export type DeliveryEvent =
-  | { type: 'notification'; messageId: string; event: string; checkId: string; subject: string; channels: string[] }
+  /** One SNS message; publishing is at least once, so a repeat carries the same `dedupeKey` (absent only in a message without one). */
+  | { type: 'notification'; messageId: string; event: string; checkId: string; dedupeKey?: string; subject: string; channels: string[] }
   | { type: 'email'; messageId: string; channel: string; to: string[]; subject: string; text: string }
   | { type: 'undeliverable'; messageId: string; error: string }
   | { type: 'queue_error'; error: string };
@@ -69,7 +70,8 @@ export function createDeliverer(opts: DelivererOptions): Deliverer {
     const attr = delivery.attributes.channels;
     const channelNames = Array.isArray(attr) ? attr : Array.isArray(payload.channels) ? (payload.channels as string[]) : [];
     const subject = delivery.subject ?? String(payload.event ?? 'notification');
-    opts.onEvent({ type: 'notification', messageId, event: String(payload.event ?? '?'), checkId: String(payload.checkId ?? '?'), subject, channels: channelNames });
+    const dedupeKey = typeof payload.dedupeKey === 'string' ? payload.dedupeKey : undefined;
+    opts.onEvent({ type: 'notification', messageId, event: String(payload.event ?? '?'), checkId: String(payload.checkId ?? '?'), ...(dedupeKey !== undefined && { dedupeKey }), subject, channels: channelNames });
     const text = emailTextOf(delivery.rawMessage, delivery.message);
     for (const name of channelNames) {
       const to = (Object.hasOwn(opts.channels, name) ? opts.channels[name]?.email : undefined) ?? [];
